@@ -1,0 +1,121 @@
+"""The `trip` command: the composition root that wires server, client, TUI and MCP together."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from app.server.settings import default_database_url
+
+EPILOG = """\
+examples:
+  trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
+  KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
+  trip demo                                   a lively demo trip in the terminal UI
+"""
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL (sqlite+aiosqlite:///file.db, postgresql+asyncpg://...) or a file path; "
+        "default: $TRIP_DATABASE_URL or a SQLite file in your data directory",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trip",
+        description="Tripdeck: plan a trip together from the terminal.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the REST service", description="Run the trip API (uvicorn).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--rate-limit", type=int, default=60, metavar="N", help="requests per minute per key (default 60)")
+    serve.add_argument("--public-url", default=None, help="base URL used in share links")
+    _add_db(serve)
+
+    keys = commands.add_parser("keys", help="manage API keys", description="Manage API keys.")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = key_commands.add_parser(
+        "create",
+        help="create a key (and the user, if new); prints the key alone on stdout",
+        description="Create an API key for a user (created with a personal group if missing). "
+        "The key is printed once, alone on stdout: KEY=$(trip keys create --email a@b.c)",
+    )
+    create.add_argument("--email", required=True, help="the user's email")
+    create.add_argument("--name", default=None, help="display name for a new user")
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=None,
+        metavar="SCOPE",
+        help="trips:read, trips:write, messages:read, messages:write, optionally :<tripId>; "
+        "repeatable; default: all four",
+    )
+    _add_db(create)
+    return parser
+
+
+def _database_url(arg: str | None) -> str:
+    return arg or default_database_url()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.server.app import create_app
+    from app.server.settings import Settings
+
+    settings = Settings(
+        database_url=_database_url(args.db), rate_limit=args.rate_limit, public_url=args.public_url
+    )
+    print(f"Tripdeck API on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url})", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from app.server.storage.accounts import create_key, ensure_user
+    from app.server.storage.database import Database
+
+    async def run() -> str:
+        db = Database(_database_url(args.db))
+        try:
+            await db.migrate()
+            async with db.write() as conn:
+                user_id = await ensure_user(conn, args.email, args.name)
+                return await create_key(conn, user_id, args.scope)
+        finally:
+            await db.dispose()
+
+    try:
+        key = asyncio.run(run())
+    except ValueError as exc:
+        print(f"trip keys create: {exc}", file=sys.stderr)
+        return 2
+    print(key)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "keys":
+        return cmd_keys_create(args)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Field types shared by every model of the contract: dates, times, zones, ids, bounded text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+TITLE_MAX = 200
+NAME_MAX = 200
+TEXT_MAX = 2000
+NOTES_MAX = 10_000
+MESSAGE_MAX = 4_000
+CLIENT_REF_MAX = 200
+ID_MAX = 100
+
+
+def _real_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "not a real calendar date") from None
+    return value
+
+
+def _real_local_datetime(value: str) -> str:
+    try:
+        dt.datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise PydanticCustomError("invalid_datetime", "not a real local date and time") from None
+    return value
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _real_zone(value: str) -> str:
+    if value not in known_zones():
+        raise PydanticCustomError("invalid_timezone", "not an IANA time zone")
+    return value
+
+
+Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-07-15"]), AfterValidator(_real_date)]
+Time = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["19:30"])]
+LocalDateTime = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d$", examples=["2026-07-15T14:05"]),
+    AfterValidator(_real_local_datetime),
+]
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/London"]), AfterValidator(_real_zone)]
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+ShortText = Annotated[str, Field(max_length=NAME_MAX)]
+Notes = Annotated[str, Field(max_length=NOTES_MAX)]
+ClientRef = Annotated[str, Field(min_length=1, max_length=CLIENT_REF_MAX)]
+Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class ApiModel(BaseModel):
+    """Base of every model: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_wire(self) -> dict:
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
+class InputModel(ApiModel):
+    """A request body: unknown fields are rejected."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class StoredModel(ApiModel):
+    """Every stored object carries `_id` and `_creationTime` (ms since the epoch)."""
+
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")

@@ -1,0 +1,121 @@
+"""Models of the revision-tracked itinerary (the Travelmode pages): events, diff, summary, ops,
+and the live changes feed. These keep the Travelmode snake_case names exactly."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.models import Message
+
+EventType = Literal[
+    "dinner", "activity", "birthday", "meeting", "other", "flight", "accommodation", "rental_car"
+]
+OpType = Literal["add_event", "move_event", "update_event", "remove_event", "reorder"]
+
+
+class SnakeModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Event(SnakeModel):
+    id: str
+    type: EventType
+    title: str
+    date: str
+    time: str | None = None
+    end_date: str | None = None
+    end_time: str | None = None
+    timezone: str | None = None
+    leg_id: str | None = None
+    map_pin_id: str | None = None
+    source: Literal["commitment", "leg"]
+
+
+class Itinerary(SnakeModel):
+    trip_id: str
+    revision: int
+    status: str
+    event_count: int
+    events: list[Event]
+
+
+class Operation(SnakeModel):
+    op_id: str
+    operation_type: str
+    result_revision: int
+    affected_event_ids: list[str]
+
+
+class EventDiff(SnakeModel):
+    event_id: str
+    change: Literal["added", "updated", "removed"]
+
+
+class ItineraryDiff(SnakeModel):
+    trip_id: str
+    since_revision: int
+    current_revision: int
+    operations: list[Operation]
+    event_diffs: list[EventDiff]
+
+
+class Bounds(SnakeModel):
+    min_lat: float
+    max_lat: float
+    min_lng: float
+    max_lng: float
+
+
+class Conflict(SnakeModel):
+    type: Literal["overlapping_commitments", "overlapping_legs", "outside_trip", "outside_leg"]
+    event_ids: list[str]
+    message: str
+
+
+class CompactEvent(SnakeModel):
+    id: str
+    type: str
+    date: str
+    time: str | None = None
+    title: str | None = None
+
+
+class ItinerarySummary(SnakeModel):
+    trip_id: str
+    revision: int
+    status: str
+    event_count: int
+    events_by_type: dict[str, int]
+    trip_bounds: Bounds | None
+    conflicts: list[Conflict]
+    conflict_count: int
+    compact_events: list[CompactEvent]
+
+
+class OpRequest(SnakeModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_revision: int = Field(ge=1)
+    type: OpType
+    payload: dict[str, Any] = {}
+
+
+class OpResultDetail(SnakeModel):
+    affected_event_ids: list[str]
+
+
+class OpResult(SnakeModel):
+    success: Literal[True] = True
+    trip_id: str
+    new_revision: int
+    operation: str
+    result: OpResultDetail
+
+
+class Changes(SnakeModel):
+    cursor: str
+    revision: int
+    operations: list[Operation] = []
+    messages: list[Message] = []

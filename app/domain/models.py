@@ -1,0 +1,381 @@
+"""Pydantic models of the trip API contract: what goes over the wire, in and out.
+
+Naming: `XCreate` is a create body, `XUpdate` a PATCH body (every field optional, only the
+fields sent change), `X` the stored object as the API returns it, `XPage` one page of a list.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import Field
+
+from app.domain.fields import (
+    ApiModel,
+    ClientRef,
+    Date,
+    Id,
+    InputModel,
+    Latitude,
+    LocalDateTime,
+    Longitude,
+    MESSAGE_MAX,
+    Name,
+    Notes,
+    ShortText,
+    StoredModel,
+    TEXT_MAX,
+    Time,
+    TimeZone,
+    Title,
+)
+
+
+class TripStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    PLANNER = "planner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+    @property
+    def may_edit(self) -> bool:
+        return self is not Role.VIEWER
+
+    @property
+    def may_manage_members(self) -> bool:
+        return self in (Role.OWNER, Role.PLANNER)
+
+
+class Urgency(StrEnum):
+    NOW = "now"
+    BEFORE_TRIP = "before_trip"
+    NICE_TO_HAVE = "nice_to_have"
+
+
+class Category(StrEnum):
+    DINNER = "dinner"
+    ACTIVITY = "activity"
+    BIRTHDAY = "birthday"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class Scope(StrEnum):
+    TRIPS_READ = "trips:read"
+    TRIPS_WRITE = "trips:write"
+    MESSAGES_READ = "messages:read"
+    MESSAGES_WRITE = "messages:write"
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+# --- users, groups, me -------------------------------------------------------------------
+
+
+class GroupMembership(ApiModel):
+    id: str = Field(alias="_id")
+    name: str
+    role: str
+
+
+class Me(ApiModel):
+    id: str = Field(alias="_id")
+    name: str
+    email: str
+    groups: list[GroupMembership]
+    default_group_id: str | None = None
+
+
+# --- trips -------------------------------------------------------------------------------
+
+
+class TripCreate(InputModel):
+    group_id: Id
+    title: Title
+    start_date: Date
+    end_date: Date
+
+
+class TripUpdate(InputModel):
+    title: Title | None = None
+    start_date: Date | None = None
+    end_date: Date | None = None
+    status: TripStatus | None = None
+
+
+class Trip(StoredModel):
+    group_id: str
+    title: str
+    start_date: str
+    end_date: str
+    status: TripStatus
+    revision: int
+    created_by: str
+    member_count: int | None = None
+
+
+TripPage = Page[Trip]
+
+
+# --- legs --------------------------------------------------------------------------------
+
+
+class Accommodation(InputModel):
+    name: ShortText | None = None
+    address: Notes | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    check_in: LocalDateTime | None = None
+    check_out: LocalDateTime | None = None
+    notes: Notes | None = None
+    wifi_password: ShortText | None = None
+    door_code: ShortText | None = None
+    host_phone: ShortText | None = None
+    confirmation_number: ShortText | None = None
+    check_in_instructions: Notes | None = None
+    client_ref: ClientRef | None = None
+
+
+class Flight(InputModel):
+    airline: ShortText | None = None
+    flight_number: ShortText | None = None
+    from_: ShortText | None = Field(default=None, alias="from")
+    to: ShortText | None = None
+    departure_time: LocalDateTime | None = None
+    arrival_time: LocalDateTime | None = None
+    seat: ShortText | None = None
+    confirmation_number: ShortText | None = None
+
+
+class RentalCar(InputModel):
+    company: ShortText | None = None
+    pickup_location: ShortText | None = None
+    pickup_time: LocalDateTime | None = None
+    dropoff_location: ShortText | None = None
+    dropoff_time: LocalDateTime | None = None
+    confirmation_number: ShortText | None = None
+
+
+class LegCreate(InputModel):
+    order: float = Field(allow_inf_nan=False)
+    title: Title
+    destination: Name
+    start_date: Date
+    end_date: Date
+    timezone: TimeZone
+    accommodation: Accommodation | None = None
+    stays: list[Accommodation] | None = Field(default=None, max_length=50)
+    flights: list[Flight] | None = Field(default=None, max_length=50)
+    rental_car: RentalCar | None = None
+    client_ref: ClientRef | None = None
+
+
+class LegUpdate(InputModel):
+    order: float | None = Field(default=None, allow_inf_nan=False)
+    title: Title | None = None
+    destination: Name | None = None
+    start_date: Date | None = None
+    end_date: Date | None = None
+    timezone: TimeZone | None = None
+    accommodation: Accommodation | None = None
+    stays: list[Accommodation] | None = Field(default=None, max_length=50)
+    flights: list[Flight] | None = Field(default=None, max_length=50)
+    rental_car: RentalCar | None = None
+    client_ref: ClientRef | None = None
+
+
+class Leg(StoredModel):
+    trip_id: str
+    order: float
+    title: str
+    destination: str
+    start_date: str
+    end_date: str
+    timezone: str
+    accommodation: dict[str, Any] | None = None
+    stays: list[dict[str, Any]] = []
+    flights: list[dict[str, Any]] = []
+    rental_car: dict[str, Any] | None = None
+    client_ref: str | None = None
+
+
+LegPage = Page[Leg]
+
+
+# --- action items --------------------------------------------------------------------------
+
+
+class ActionItemCreate(InputModel):
+    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+    urgency: Urgency
+    owner: Id | None = None
+    done: bool | None = None
+    client_ref: ClientRef | None = None
+
+
+class ActionItemUpdate(InputModel):
+    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)] | None = None
+    urgency: Urgency | None = None
+    owner: Id | None = None
+    done: bool | None = None
+    client_ref: ClientRef | None = None
+
+
+class ActionItem(StoredModel):
+    trip_id: str
+    text: str
+    urgency: Urgency
+    owner: str | None = None
+    done: bool = False
+    client_ref: str | None = None
+
+
+ActionItemPage = Page[ActionItem]
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+
+class CommitmentCreate(InputModel):
+    title: Title
+    start_date: Date
+    category: Category
+    start_time: Time | None = None
+    end_time: Time | None = None
+    is_all_day: bool | None = None
+    timezone: TimeZone | None = None
+    leg_id: Id | None = None
+    map_pin_id: Id | None = None
+    notes: Notes | None = None
+
+
+class CommitmentUpdate(InputModel):
+    title: Title | None = None
+    start_date: Date | None = None
+    category: Category | None = None
+    start_time: Time | None = None
+    end_time: Time | None = None
+    is_all_day: bool | None = None
+    timezone: TimeZone | None = None
+    leg_id: Id | None = None
+    map_pin_id: Id | None = None
+    notes: Notes | None = None
+
+
+class Commitment(StoredModel):
+    trip_id: str
+    title: str
+    start_date: str
+    category: Category
+    start_time: str | None = None
+    end_time: str | None = None
+    is_all_day: bool = False
+    timezone: str | None = None
+    leg_id: str | None = None
+    map_pin_id: str | None = None
+    notes: str | None = None
+
+
+CommitmentPage = Page[Commitment]
+
+
+# --- map pins ------------------------------------------------------------------------------
+
+
+class MapPinCreate(InputModel):
+    name: Name
+    lat: Latitude
+    lng: Longitude
+    category: ShortText | None = None
+    notes: Notes | None = None
+    client_ref: ClientRef | None = None
+
+
+class MapPinUpdate(InputModel):
+    name: Name | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    category: ShortText | None = None
+    notes: Notes | None = None
+    client_ref: ClientRef | None = None
+
+
+class MapPin(StoredModel):
+    trip_id: str
+    name: str
+    lat: float
+    lng: float
+    category: str | None = None
+    notes: str | None = None
+    client_ref: str | None = None
+
+
+MapPinPage = Page[MapPin]
+
+
+# --- channels and messages -----------------------------------------------------------------
+
+
+class ChannelCreate(InputModel):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Channel(StoredModel):
+    trip_id: str
+    name: str
+
+
+ChannelPage = Page[Channel]
+
+
+class MessageCreate(InputModel):
+    content: Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX)]
+    parent_id: Id | None = None
+
+
+class Message(StoredModel):
+    trip_id: str
+    channel_id: str
+    author_id: str
+    author_name: str
+    content: str
+    parent_id: str | None = None
+
+
+MessagePage = Page[Message]
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+class MemberCreate(InputModel):
+    email: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    role: Role
+
+
+class MemberUpdate(InputModel):
+    role: Role
+
+
+class Member(ApiModel):
+    user_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: Role
+
+
+MemberPage = Page[Member]

@@ -1,0 +1,158 @@
+"""API keys and scopes: who is calling, and what they may do with which trip."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from app.domain.models import Role, Scope
+from app.server.errors import ApiError, forbidden, not_found, unauthorized
+from app.server.storage import tables as t
+
+KEY_PREFIX = "osk_"
+ALL_SCOPES = [s.value for s in Scope]
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_scope(scope: str) -> tuple[str, str | None]:
+    """`trips:write:<tripId>` -> ("trips:write", tripId); raises ValueError if unknown."""
+    parts = scope.split(":", 2)
+    base = ":".join(parts[:2])
+    if base not in ALL_SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; use one of {', '.join(ALL_SCOPES)}")
+    trip_id = parts[2] if len(parts) == 3 else None
+    if trip_id == "":
+        raise ValueError(f"scope {scope!r} names an empty trip id")
+    return base, trip_id
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """The authenticated caller."""
+
+    key_id: str
+    user_id: str
+    user_name: str
+    scopes: tuple[tuple[str, str | None], ...]
+
+    def allows(self, scope: str, trip_id: str | None = None) -> bool:
+        """May this key use `scope` on `trip_id` (or, with None, on at least one trip)?"""
+        return any(
+            base == scope and (limit is None or trip_id is None or limit == trip_id)
+            for base, limit in self.scopes
+        )
+
+    def trip_limits(self, scope: str) -> set[str] | None:
+        """The trips a scope is limited to, or None when it holds for every trip."""
+        limits = {limit for base, limit in self.scopes if base == scope}
+        return None if None in limits else limits
+
+
+async def authenticate(request: Request) -> ApiKey:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+        raise unauthorized()
+    digest = hash_key(token)
+    db = request.app.state.db
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name)
+                .join(t.users, t.users.c.id == t.api_keys.c.user_id)
+                .where(t.api_keys.c.key_hash == digest)
+            )
+        ).first()
+    if row is None or not hmac.compare_digest(row[1], digest):
+        raise unauthorized()
+    key = ApiKey(
+        key_id=row[0],
+        user_id=row[3],
+        user_name=row[4],
+        scopes=tuple(parse_scope(s) for s in row[2]),
+    )
+    request.state.api_key = key
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        await limiter.check(request, f"key:{key.key_id}")
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(authenticate)]
+
+
+@dataclass(frozen=True)
+class TripAccess:
+    """A caller's access to one trip, checked: the trip row and the caller's role in it."""
+
+    key: ApiKey
+    trip: dict
+    role: Role
+
+    @property
+    def trip_id(self) -> str:
+        return self.trip["id"]
+
+
+def require_scope(key: ApiKey, scope: str, trip_id: str | None = None) -> None:
+    if not key.allows(scope, trip_id):
+        where = f" on trip {trip_id}" if trip_id else ""
+        raise forbidden(f"This key lacks the {scope} scope{where}")
+
+
+async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool) -> TripAccess:
+    if not key.allows(scope):
+        raise forbidden(f"This key lacks the {scope} scope")
+    async with request.app.state.db.read() as conn:
+        trip = (await conn.execute(select(t.trips).where(t.trips.c.id == trip_id))).mappings().first()
+        if trip is None:
+            raise not_found("Trip")
+        role = (
+            await conn.execute(
+                select(t.trip_members.c.role).where(
+                    t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == key.user_id
+                )
+            )
+        ).scalar()
+    if not key.allows(scope, trip_id):
+        raise forbidden(f"This key's {scope} scope is limited to another trip")
+    if role is None:
+        raise forbidden("You are not a member of this trip")
+    role = Role(role)
+    if edit and not role.may_edit:
+        raise forbidden(f"A {role.value} may not change this trip")
+    return TripAccess(key=key, trip=dict(trip), role=role)
+
+
+def trip_access(scope: Scope, *, edit: bool = False):
+    async def dependency(request: Request, trip_id: str, key: CurrentKey) -> TripAccess:
+        return await load_trip_access(request, key, trip_id, scope.value, edit=edit)
+
+    return Depends(dependency)
+
+
+TripReader = Annotated[TripAccess, trip_access(Scope.TRIPS_READ)]
+TripEditor = Annotated[TripAccess, trip_access(Scope.TRIPS_WRITE, edit=True)]
+TripWriter = Annotated[TripAccess, trip_access(Scope.TRIPS_WRITE)]
+"""TripWriter checks only the scope; routes with their own role rules use it."""
+ChatReader = Annotated[TripAccess, trip_access(Scope.MESSAGES_READ)]
+ChatWriter = Annotated[TripAccess, trip_access(Scope.MESSAGES_WRITE)]
+
+
+def ensure_role(access: TripAccess, allowed: bool, message: str) -> None:
+    if not allowed:
+        raise ApiError(403, "FORBIDDEN", message)

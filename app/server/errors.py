@@ -1,0 +1,128 @@
+"""The one error type of the service and its rendering into the contract's envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from pydantic import ValidationError as PydanticValidationError
+
+REASONS = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "too_short": "invalid",
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in the service; rendered once into `{"error": {...}}`."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, str]] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "requestId": request_id}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error, **self.extra}
+
+
+def unauthorized(message: str = "Missing or invalid API key") -> ApiError:
+    return ApiError(401, "UNAUTHORIZED", message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "FORBIDDEN", message)
+
+
+def not_found(what: str = "Resource") -> ApiError:
+    return ApiError(404, "NOT_FOUND", f"{what} not found")
+
+
+def validation_error(details: list[dict[str, str]], message: str | None = None) -> ApiError:
+    if message is None:
+        message = describe(details)
+    return ApiError(400, "VALIDATION_ERROR", message, details)
+
+
+def describe(details: Iterable[dict[str, str]]) -> str:
+    by_reason: dict[str, list[str]] = {}
+    for detail in details:
+        by_reason.setdefault(detail["reason"], []).append(detail["path"] or "body")
+    labels = {
+        "required": "Missing required fields",
+        "unknown_field": "Unknown fields",
+        "too_long": "Too long",
+        "out_of_range": "Out of range",
+        "not_found": "Not found",
+        "invalid": "Invalid fields",
+    }
+    return "; ".join(f"{labels.get(r, r)}: {', '.join(paths)}" for r, paths in by_reason.items())
+
+
+def details_from_pydantic(
+    errors: Iterable[dict[str, Any]], *, prefix: str = "", skip_first: tuple[str, ...] = ("body",)
+) -> list[dict[str, str]]:
+    """Turn pydantic's error list into the contract's `[{"path", "reason"}]`, one per field."""
+    seen: dict[str, str] = {}
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in skip_first:
+            loc = loc[1:]
+        # Union members and function validators add tags such as 'function-after[...]'.
+        parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "float", "int", "bool")))]
+        path = ".".join(parts)
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        reason = REASONS.get(error.get("type", ""), "invalid")
+        if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+            reason = "required"
+        seen.setdefault(path, reason)
+    return [{"path": path, "reason": reason} for path, reason in seen.items()]
+
+
+def from_pydantic(exc: PydanticValidationError, prefix: str = "") -> ApiError:
+    return validation_error(details_from_pydantic(exc.errors(), prefix=prefix, skip_first=()))
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _error_responses() -> dict[int | str, dict[str, Any]]:
+    from app.domain.bulk import ErrorEnvelope
+
+    described = {
+        400: "VALIDATION_ERROR: a field is missing or invalid (see details)",
+        401: "UNAUTHORIZED: missing or unknown API key",
+        403: "FORBIDDEN: the key lacks the scope, or the caller's role may not do this",
+        404: "NOT_FOUND: no such trip or row in this trip",
+        409: "Conflict (IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS, STALE_REVISION, ...)",
+        413: "PAYLOAD_TOO_LARGE: body over 1 MiB",
+        429: "RATE_LIMITED: retry after Retry-After seconds",
+    }
+    return {status: {"model": ErrorEnvelope, "description": text} for status, text in described.items()}
+
+
+ErrorResponses = _error_responses()

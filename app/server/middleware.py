@@ -1,0 +1,113 @@
+"""Pure ASGI middleware: request ids, the body size limit, and a last-resort 500.
+
+Written against the raw ASGI interface (not BaseHTTPMiddleware) because it runs on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from app.server.errors import ApiError, dumps
+
+log = logging.getLogger("app.server")
+
+MAX_BODY = 1024 * 1024
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
+async def send_error(send, error: ApiError, request_id: str) -> None:
+    body = dumps(error.body(request_id))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ] + [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (header `X-Request-Id` on every response), refuses bodies over
+    1 MiB with 413, and turns any unhandled exception into a 500 envelope without a trace."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        raw_id = request_id.encode()
+
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > MAX_BODY
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await send_error(send, payload_too_large(), request_id)
+                    return
+
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            # Read the (bounded) body up front so a chunked upload over the limit is also a 413.
+            chunks, size = [], 0
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > MAX_BODY:
+                    await send_error(send, payload_too_large(), request_id)
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+            scope["state"]["raw_body"] = body
+            # The API speaks only JSON: read every body as JSON whatever Content-Type says
+            # (curl -d sends form encoding by default).
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-type"] + [
+                (b"content-type", b"application/json")
+            ]
+            delivered = False
+
+            receive_from_client = receive
+
+            async def receive():  # replays the buffered body, then reports the disconnect
+                nonlocal delivered
+                if not delivered:
+                    delivered = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive_from_client()
+
+        started = False
+
+        async def send_with_id(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = list(message.get("headers", [])) + [(b"x-request-id", raw_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            if not started:
+                await send_error(
+                    send,
+                    ApiError(500, "INTERNAL_ERROR", "Internal server error; quote the request id"),
+                    request_id,
+                )
+
+
+def payload_too_large() -> ApiError:
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body over {MAX_BODY} bytes")

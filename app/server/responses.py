@@ -1,0 +1,29 @@
+"""JSON responses written straight from wire dicts: response models document the API, but the
+hot path does not validate what the storage layer already built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Query
+from starlette.responses import Response
+
+from app.server.errors import dumps
+
+PAGE_DEFAULT, PAGE_MAX = 100, 200
+MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX = 50, 100
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def page(items: list[Any], next_cursor: str | None) -> JSON:
+    return JSON({"items": items, "nextCursor": next_cursor})
+
+
+def limit_query(default: int, maximum: int):
+    return Query(default, ge=1, le=maximum, description=f"Page size (default {default}, max {maximum})")

@@ -1,0 +1,91 @@
+"""Trips: list, create, get, update, archive."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select, update
+
+from app.domain import models as m
+from app.server.auth import CurrentKey, TripEditor, TripReader, TripWriter, ensure_role, require_scope
+from app.server.errors import ErrorResponses, forbidden, validation_error
+from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
+from app.server.storage import tables as t
+from app.server.storage import trips as trip_store
+from app.server.storage.revisions import record_change
+
+router = APIRouter(tags=["trips"], responses=ErrorResponses)
+
+
+@router.get("/trips", response_model=m.TripPage, summary="List the trips this key may read")
+async def list_trips(
+    request: Request, key: CurrentKey, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+) -> Any:
+    require_scope(key, "trips:read")
+    async with request.app.state.db.read() as conn:
+        items, next_cursor = await trip_store.list_trips(
+            conn, key.user_id, key.trip_limits("trips:read"), limit=limit, cursor=cursor
+        )
+    return page(items, next_cursor)
+
+
+@router.post("/trips", response_model=m.Trip, status_code=201, summary="Create a trip (draft, with a general channel)")
+async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> Any:
+    require_scope(key, "trips:write")
+    if key.trip_limits("trips:write") is not None:
+        raise forbidden("A key limited to certain trips may not create new ones")
+    if body.end_date < body.start_date:
+        raise validation_error([{"path": "endDate", "reason": "out_of_range"}], "endDate is before startDate")
+    async with request.app.state.db.write() as conn:
+        member = await conn.execute(
+            select(t.group_members.c.role).where(
+                t.group_members.c.group_id == body.group_id, t.group_members.c.user_id == key.user_id
+            )
+        )
+        if member.first() is None:
+            raise validation_error([{"path": "groupId", "reason": "not_found"}], "You are not in a group with that id")
+        row = await trip_store.create_trip(
+            conn, group_id=body.group_id, title=body.title, start_date=body.start_date,
+            end_date=body.end_date, created_by=key.user_id,
+        )
+        trip = await trip_store.get_trip(conn, row["id"])
+    return JSON(trip, status_code=201)
+
+
+@router.get("/trips/{trip_id}", response_model=m.Trip, summary="Get a trip")
+async def get_trip(request: Request, access: TripReader) -> Any:
+    async with request.app.state.db.read() as conn:
+        return JSON(await trip_store.get_trip(conn, access.trip_id))
+
+
+@router.patch("/trips/{trip_id}", response_model=m.Trip, summary="Update a trip's title, dates or status")
+async def update_trip(request: Request, access: TripEditor, body: m.TripUpdate) -> Any:
+    changes = {}
+    details = []
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        if value is None:
+            details.append({"path": {"start_date": "startDate", "end_date": "endDate"}.get(name, name), "reason": "invalid"})
+        else:
+            changes[name] = value.value if isinstance(value, m.TripStatus) else value
+    merged = {**access.trip, **changes}
+    if merged["end_date"] < merged["start_date"]:
+        details.append({"path": "endDate", "reason": "out_of_range"})
+    if details:
+        raise validation_error(details)
+    async with request.app.state.db.write() as conn:
+        if changes:
+            await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(**changes))
+            await record_change(conn, access.trip_id, "update_trip")
+        trip = await trip_store.get_trip(conn, access.trip_id)
+    return JSON(trip)
+
+
+@router.delete("/trips/{trip_id}", response_model=m.Trip, summary="Archive a trip (status becomes completed)")
+async def archive_trip(request: Request, access: TripWriter) -> Any:
+    ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive a trip")
+    async with request.app.state.db.write() as conn:
+        if access.trip["status"] != "completed":
+            await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(status="completed"))
+            await record_change(conn, access.trip_id, "archive_trip")
+        trip = await trip_store.get_trip(conn, access.trip_id)
+    return JSON(trip)

@@ -1,0 +1,301 @@
+"""Trip content (legs, action items, commitments, map pins): create, clientRef upsert, update,
+delete, list. One generic path for all four, so REST, batch, sync and ops behave the same.
+
+Nothing here bumps the revision: each write returns an `Outcome` whose event changes the caller
+records with `revisions.record_change`, once per logical operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from pydantic import BaseModel
+from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain import models as m
+from app.server import events
+from app.server.clock import new_id, now_ms
+from app.server.errors import ApiError, not_found, validation_error
+from app.server.storage import converters, pagination
+from app.server.storage import tables as t
+
+Row = dict[str, Any]
+Details = list[dict[str, str]]
+
+
+@dataclass
+class Outcome:
+    """What one write did: the row as it now stands and the itinerary events it changed."""
+
+    status: str  # created | updated | deleted
+    row: Row
+    changes: list[tuple[str, str]]
+    to_wire: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        return self.to_wire(self.row)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the four kinds of trip content."""
+
+    name: str  # leg, action_item, commitment, map_pin
+    label: str
+    table: Table
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    to_wire: Callable[[Mapping[str, Any]], dict[str, Any]]
+    required: frozenset[str]
+    has_client_ref: bool
+
+    def sort(self) -> list[Any]:
+        c = self.table.c
+        if self.name == "leg":
+            return [c.order, c.id]
+        if self.name == "commitment":
+            untimed = case((c.is_all_day == True, ""), else_=func.coalesce(c.start_time, ""))  # noqa: E712
+            return [c.start_date, untimed, c.id]
+        return [c.created_at, c.id]
+
+
+LEG = Kind("leg", "Leg", t.legs, m.LegCreate, m.LegUpdate, converters.leg,
+           frozenset({"order", "title", "destination", "start_date", "end_date", "timezone"}), True)
+ACTION_ITEM = Kind("action_item", "Action item", t.action_items, m.ActionItemCreate, m.ActionItemUpdate,
+                   converters.action_item, frozenset({"text", "urgency", "done"}), True)
+COMMITMENT = Kind("commitment", "Commitment", t.commitments, m.CommitmentCreate, m.CommitmentUpdate,
+                  converters.commitment, frozenset({"title", "start_date", "category", "is_all_day"}), False)
+MAP_PIN = Kind("map_pin", "Map pin", t.map_pins, m.MapPinCreate, m.MapPinUpdate, converters.map_pin,
+               frozenset({"name", "lat", "lng"}), True)
+
+KINDS = {k.name: k for k in (LEG, ACTION_ITEM, COMMITMENT, MAP_PIN)}
+
+DEFAULTS: dict[str, Row] = {
+    "leg": {"stays": [], "flights": [], "rental_car": None, "client_ref": None},
+    "action_item": {"owner": None, "done": False, "client_ref": None},
+    "commitment": {"start_time": None, "end_time": None, "is_all_day": False, "timezone": None,
+                   "leg_id": None, "map_pin_id": None, "notes": None},
+    "map_pin": {"category": None, "notes": None, "client_ref": None},
+}
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(by_alias=True, exclude_unset=True)
+
+
+# --- events of one row --------------------------------------------------------------------
+
+
+def row_events(kind: Kind, row: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if row is None:
+        return []
+    if kind is LEG:
+        return events.leg_events(row)
+    if kind is COMMITMENT:
+        return [events.commitment_event(row)]
+    return []
+
+
+# --- merging a request body into a row ----------------------------------------------------
+
+
+def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details) -> Row:
+    changes: Row = {}
+    stays = list(existing.get("stays") or [])
+    if "stays" in sent:
+        if "accommodation" in sent:
+            details.append({"path": "accommodation", "reason": "invalid"})
+        by_ref = {s.get("clientRef"): s for s in stays if s.get("clientRef")}
+        merged, refs = [], set()
+        for i, stay in enumerate(data.stays or []):
+            sent_stay = _dump(stay)
+            ref = sent_stay.get("clientRef")
+            if ref in refs:
+                details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
+            refs.add(ref)
+            merged.append({**by_ref[ref], **sent_stay} if ref in by_ref else sent_stay)
+        changes["stays"] = merged
+    elif "accommodation" in sent:
+        if data.accommodation is None:
+            changes["stays"] = stays[1:]
+        elif stays:
+            changes["stays"] = [{**stays[0], **_dump(data.accommodation)}] + stays[1:]
+        else:
+            changes["stays"] = [_dump(data.accommodation)]
+    if "flights" in sent:
+        changes["flights"] = [_dump(f) for f in data.flights or []]
+    if "rental_car" in sent:
+        car = data.rental_car
+        changes["rental_car"] = None if car is None else {**(existing.get("rental_car") or {}), **_dump(car)}
+    return changes
+
+
+def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
+    """The column values that change when `data` (a create or update body) meets `existing`."""
+    sent = set(data.model_fields_set)
+    details: Details = []
+    changes: Row = {}
+    if kind is LEG:
+        changes.update(_merge_leg(existing, data, sent, details))
+        sent -= {"stays", "accommodation", "flights", "rental_car"}
+    for name in sent:
+        value = getattr(data, name)
+        if value is None and name in kind.required:
+            details.append({"path": camel(name), "reason": "invalid"})
+            continue
+        changes[name] = value.value if hasattr(value, "value") else value
+    return changes, details
+
+
+async def _check(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details) -> None:
+    """Cross-field and cross-row rules that a single field cannot express."""
+    if "start_date" in row and "end_date" in row and row["end_date"] < row["start_date"]:
+        details.append({"path": "endDate", "reason": "out_of_range"})
+    trip_id = trip["id"]
+    if kind is COMMITMENT:
+        for column, table, path in (("leg_id", t.legs, "legId"), ("map_pin_id", t.map_pins, "mapPinId")):
+            if row.get(column) and not await _exists(conn, table, trip_id, row[column]):
+                details.append({"path": path, "reason": "not_found"})
+        if row.get("start_time") and row.get("end_time") and row["end_time"] < row["start_time"] and not row.get("is_all_day"):
+            details.append({"path": "endTime", "reason": "out_of_range"})
+    if kind is ACTION_ITEM and row.get("owner"):
+        owner = await conn.execute(
+            select(t.trip_members.c.user_id).where(
+                t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]
+            )
+        )
+        if owner.first() is None:
+            details.append({"path": "owner", "reason": "not_found"})
+
+
+async def _exists(conn: AsyncConnection, table: Table, trip_id: str, row_id: str) -> bool:
+    found = await conn.execute(select(table.c.id).where(table.c.id == row_id, table.c.trip_id == trip_id))
+    return found.first() is not None
+
+
+def parse(kind: Kind, body: Any, *, update_body: bool = False) -> BaseModel:
+    """Validate a raw JSON object as this kind's create (or update) body."""
+    from pydantic import ValidationError
+
+    from app.server.errors import from_pydantic
+
+    model = kind.update_model if update_body else kind.create_model
+    if not isinstance(body, dict):
+        raise validation_error([{"path": "", "reason": "invalid"}], "Expected a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from None
+
+
+# --- writes -------------------------------------------------------------------------------
+
+
+async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) -> Row:
+    row = (
+        await conn.execute(select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id))
+    ).mappings().first()
+    if row is None:
+        raise not_found(kind.label)
+    return dict(row)
+
+
+async def find_by_client_ref(conn: AsyncConnection, kind: Kind, trip_id: str, client_ref: str) -> Row | None:
+    row = (
+        await conn.execute(
+            select(kind.table).where(kind.table.c.trip_id == trip_id, kind.table.c.client_ref == client_ref)
+        )
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+async def upsert(
+    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], data: BaseModel, *, dry_run: bool = False
+) -> Outcome:
+    """Create a row, or diff-merge into the row with the same clientRef (only sent fields change)."""
+    existing = None
+    client_ref = getattr(data, "client_ref", None) if kind.has_client_ref else None
+    if client_ref:
+        existing = await find_by_client_ref(conn, kind, trip["id"], client_ref)
+    if existing is not None:
+        return await _apply(conn, kind, trip, existing, data, dry_run=dry_run)
+    changes, details = merge(kind, DEFAULTS[kind.name], data)
+    row = {**DEFAULTS[kind.name], **changes, "id": new_id(), "trip_id": trip["id"], "created_at": now_ms()}
+    await _check(conn, kind, trip, row, details)
+    if details:
+        raise validation_error(details)
+    if not dry_run:
+        await conn.execute(insert(kind.table).values(**row))
+    return Outcome("created", row, events.event_changes([], row_events(kind, row)), kind.to_wire)
+
+
+async def update_row(
+    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str, data: BaseModel
+) -> Outcome:
+    existing = await get_row(conn, kind, trip["id"], row_id)
+    return await _apply(conn, kind, trip, existing, data)
+
+
+async def _apply(
+    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], existing: Row, data: BaseModel, *, dry_run: bool = False
+) -> Outcome:
+    changes, details = merge(kind, existing, data)
+    row = {**existing, **changes}
+    await _check(conn, kind, trip, row, details)
+    if details:
+        raise validation_error(details)
+    if "client_ref" in changes and changes["client_ref"] and changes["client_ref"] != existing.get("client_ref"):
+        other = await find_by_client_ref(conn, kind, trip["id"], changes["client_ref"])
+        if other is not None:
+            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
+                           [{"path": "clientRef", "reason": "invalid"}])
+    if changes and not dry_run:
+        await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+    return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
+
+
+async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str) -> Outcome:
+    existing = await get_row(conn, kind, trip["id"], row_id)
+    changes = events.event_changes(row_events(kind, existing), [])
+    # Links to a deleted leg or pin are cleared, so no commitment points at nothing.
+    link = {"leg": "leg_id", "map_pin": "map_pin_id"}.get(kind.name)
+    if link:
+        linked = (
+            await conn.execute(
+                select(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
+            )
+        ).mappings().all()
+        for commitment in linked:
+            after = {**commitment, link: None}
+            changes += events.event_changes(row_events(COMMITMENT, commitment), row_events(COMMITMENT, after))
+        if linked:
+            await conn.execute(
+                update(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
+                .values({link: None})
+            )
+    await conn.execute(delete(kind.table).where(kind.table.c.id == row_id))
+    return Outcome("deleted", existing, changes, kind.to_wire)
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+async def list_page(
+    conn: AsyncConnection, kind: Kind, trip_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = select(kind.table).where(kind.table.c.trip_id == trip_id)
+    rows, next_cursor = await pagination.page(conn, query, kind.sort(), limit=limit, cursor=cursor)
+    return [kind.to_wire(r) for r in rows], next_cursor
+
+
+async def list_all(conn: AsyncConnection, kind: Kind, trip_id: str) -> list[Row]:
+    query = select(kind.table).where(kind.table.c.trip_id == trip_id).order_by(*kind.sort())
+    return [dict(r) for r in (await conn.execute(query)).mappings().all()]

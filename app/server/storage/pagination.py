@@ -1,0 +1,59 @@
+"""Opaque keyset cursors: a page ends at a row, the next page starts after its sort key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Sequence
+
+from sqlalchemy import Select, and_, or_
+
+from app.server.errors import validation_error
+
+
+def encode(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != width:
+            raise ValueError
+        return values
+    except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
+        raise validation_error([{"path": "cursor", "reason": "invalid"}], "Invalid cursor") from None
+
+
+def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False):
+    """Rows strictly after `values` in the order of `columns` (a portable row comparison)."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+async def page(
+    conn,
+    query: Select,
+    sort: Sequence[Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> tuple[list[Any], str | None]:
+    """Run `query` for one page; `sort` are the sort expressions (labelled in the select as
+    `_k0`, `_k1`, ...). Returns the rows and the next cursor (None on the last page)."""
+    if cursor:
+        query = query.where(after(sort, decode(cursor, len(sort)), descending=descending))
+    order = [s.desc() if descending else s.asc() for s in sort]
+    query = query.add_columns(*(s.label(f"_k{i}") for i, s in enumerate(sort)))
+    rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).mappings().all()
+    if len(rows) <= limit:
+        return list(rows), None
+    rows = rows[:limit]
+    last = rows[-1]
+    return list(rows), encode([last[f"_k{i}"] for i in range(len(sort))])

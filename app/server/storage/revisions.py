@@ -1,0 +1,67 @@
+"""The per-trip revision and operation log: every change of trip content goes through here,
+inside the transaction that makes it."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.server.clock import new_id, now_ms
+from app.server.errors import ApiError
+from app.server.storage import tables as t
+
+
+def mark_touched(conn: AsyncConnection, trip_id: str) -> None:
+    """Remember that this transaction changed something a live client of the trip should see."""
+    conn.info.setdefault("touched_trips", set()).add(trip_id)
+
+
+async def record_change(
+    conn: AsyncConnection,
+    trip_id: str,
+    operation_type: str,
+    changes: Iterable[tuple[str, str]] = (),
+    *,
+    base_revision: int | None = None,
+    op_id: str | None = None,
+) -> int:
+    """Bump the trip's revision and log the operation; returns the new revision.
+
+    With `base_revision`, this is a compare-and-set: a trip no longer at that revision raises
+    409 STALE_REVISION and nothing is written.
+    """
+    condition = [t.trips.c.id == trip_id]
+    if base_revision is not None:
+        condition.append(t.trips.c.revision == base_revision)
+    result = await conn.execute(
+        update(t.trips).where(*condition).values(revision=t.trips.c.revision + 1).returning(t.trips.c.revision)
+    )
+    revision = result.scalar()
+    if revision is None:
+        if base_revision is None:
+            raise ApiError(404, "NOT_FOUND", "Trip not found")
+        from sqlalchemy import select
+
+        current = (await conn.execute(select(t.trips.c.revision).where(t.trips.c.id == trip_id))).scalar()
+        raise ApiError(
+            409,
+            "STALE_REVISION",
+            f"Revision conflict: the trip is at revision {current}, not {base_revision}",
+            extra={"code": "STALE_REVISION", "current_revision": current, "base_revision": base_revision},
+        )
+    changes = list(changes)
+    await conn.execute(
+        insert(t.operations).values(
+            trip_id=trip_id,
+            result_revision=revision,
+            op_id=op_id or new_id(),
+            operation_type=operation_type,
+            affected_event_ids=[event_id for event_id, _ in changes],
+            event_changes=[{"event_id": e, "change": c} for e, c in changes],
+            created_at=now_ms(),
+        )
+    )
+    mark_touched(conn, trip_id)
+    return revision
