@@ -14,6 +14,7 @@ examples:
   trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
   KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
   trip demo                                   a lively demo trip in the terminal UI
+  trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...   the terminal UI on your service
 """
 
 
@@ -62,6 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable; default: all four",
     )
     _add_db(create)
+
+    ui = commands.add_parser(
+        "ui",
+        help="open the terminal UI",
+        description="Open the terminal UI. URL and key come from the flags, else $TRIP_API_URL and "
+        "$TRIP_API_KEY, else the config file; the first run asks for them and saves them (0600).",
+    )
+    ui.add_argument("--url", default=None, help="the API root, e.g. http://127.0.0.1:8000/api/v1")
+    ui.add_argument("--key", default=None, help="your API key (osk_...)")
+    ui.add_argument("--trip", default=None, metavar="ID", help="open this trip directly")
+
+    demo = commands.add_parser(
+        "demo",
+        help="a lively demo trip in the terminal UI (embedded server)",
+        description="Start an embedded server on a loopback port with its own SQLite file, seed a demo "
+        "trip and open the terminal UI on it; simulated companions chat and tick the checklist.",
+    )
+    demo.add_argument("--no-companions", action="store_true", help="keep the trip quiet")
+    _add_db(demo)
     return parser
 
 
@@ -106,6 +126,36 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from app.tui import config
+    from app.tui.app import TripdeckApp
+
+    settings = config.resolve(args.url, args.key)
+    TripdeckApp(url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap).run()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo_server import DemoServer
+    from app.tui import config
+    from app.tui.app import TripdeckApp
+    from app.tui.demo.story import YOU
+
+    server = DemoServer(database_url=args.db, companions=not args.no_companions)
+    print(f"Starting the demo server on {server.url} …", file=sys.stderr)
+    server.start()
+    try:
+        assert server.trip is not None
+        app = TripdeckApp(
+            url=server.url, key=server.keys[YOU.ref], trip_id=server.trip.trip_id,
+            join_command=server.join_command(), keymap=config.load().keymap,
+        )
+        app.run()
+    finally:
+        server.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -113,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(args)
     if args.command == "keys":
         return cmd_keys_create(args)
+    if args.command == "ui":
+        return cmd_ui(args)
+    if args.command == "demo":
+        return cmd_demo(args)
     parser.print_help()
     return 0
 

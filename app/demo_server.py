@@ -1,0 +1,135 @@
+"""The embedded server of `trip demo`: the real service on a loopback port in a thread, with its
+own SQLite file, a seeded demo trip and simulated companions. Part of the composition root
+(it wires server, client and demo together), so it lives beside `app/cli.py`, not in `app.tui`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.client import TripClient
+from app.server.app import create_app
+from app.server.settings import Settings
+from app.server.storage.accounts import create_key, ensure_user
+from app.server.storage.database import Database
+from app.tui.demo import story
+from app.tui.demo.companions import Companions
+from app.tui.demo.seed import SeededTrip, seed
+
+DAYS_INTO_TRIP = 6
+"""The demo trip started this many days ago, so "today" falls in its middle."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def make_keys(database_url: str) -> dict[str, str]:
+    """A user and a key for each person of the story."""
+    db = Database(database_url)
+    try:
+        await db.migrate()
+        keys = {}
+        async with db.write() as conn:
+            for person in story.PEOPLE:
+                user_id = await ensure_user(conn, person.email, person.name)
+                keys[person.ref] = await create_key(conn, user_id)
+        return keys
+    finally:
+        await db.dispose()
+
+
+@dataclass
+class DemoServer:
+    """Start with `start()`; after it returns, `url`, `keys` and `trip` are set."""
+
+    database_url: str | None = None
+    companions: bool = True
+    interval: tuple[float, float] = (12.0, 30.0)
+    port: int = field(default_factory=free_port)
+    keys: dict[str, str] = field(default_factory=dict)
+    trip: SeededTrip | None = None
+    error: BaseException | None = None
+    _thread: threading.Thread | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _server: object = None
+    _directory: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def join_command(self) -> str:
+        assert self.trip is not None
+        return f"trip ui --url {self.url} --key {self.keys[story.GUEST.ref]} --trip {self.trip.trip_id}"
+
+    def start(self, timeout: float = 120) -> None:
+        if self.database_url is None:
+            self._directory = tempfile.TemporaryDirectory(prefix="tripdeck-demo-")
+            self.database_url = f"sqlite+aiosqlite:///{Path(self._directory.name) / 'demo.db'}"
+        self._thread = threading.Thread(target=self._run, name="tripdeck-demo-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the demo server did not start in time")
+        if self.error is not None:
+            raise RuntimeError(f"the demo server failed to start: {self.error}") from self.error
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True  # type: ignore[attr-defined]
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._directory is not None:
+            self._directory.cleanup()
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        import uvicorn
+
+        try:
+            assert self.database_url is not None
+            self.keys = await make_keys(self.database_url)
+            settings = Settings(database_url=self.database_url, rate_limit=1000)
+            config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+                                    lifespan="on")
+            server = uvicorn.Server(config)
+            self._server = server
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.05)
+            clients = {ref: TripClient(api_key=key, base_url=self.url) for ref, key in self.keys.items()}
+            try:
+                start = dt.date.today() - dt.timedelta(days=DAYS_INTO_TRIP)
+                self.trip = await seed(clients, start)
+            except BaseException as error:
+                self.error = error
+                server.should_exit = True
+                raise
+            finally:
+                self._ready.set()
+            simulation = None
+            if self.companions:
+                cast = {person.ref: clients[person.ref] for person in story.COMPANIONS}
+                simulation = asyncio.create_task(Companions(cast, self.trip, interval=self.interval).run())
+            await serving
+            if simulation is not None:
+                simulation.cancel()
+            for client in clients.values():
+                await client.aclose()
+        except BaseException as error:
+            if self.error is None:
+                self.error = error
+            self._ready.set()

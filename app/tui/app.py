@@ -1,0 +1,149 @@
+"""`TripdeckApp`: screens, app-wide keys, the keymap from the config file, and the one place
+where a failed background task becomes a visible, non-fatal notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from app.client import APIError, TripClient, TripConnectionError
+from app.tui import config as config_file
+from app.tui.clock import Clock
+from app.tui.commands import TripdeckCommands, bindings_of
+from app.tui.data import TripData
+from app.tui.screens.first_run import Connection, FirstRunScreen
+from app.tui.screens.modals import HelpScreen, JoinScreen
+from app.tui.screens.picker import TripPickerScreen
+from app.tui.screens.trip import TripScreen
+
+ClientFactory = Callable[[str, str], TripClient]
+
+
+def default_client(url: str, key: str) -> TripClient:
+    return TripClient(api_key=key, base_url=url)
+
+
+def describe(error: BaseException) -> str:
+    """A failure as a person reads it: what went wrong, never a traceback."""
+    if isinstance(error, TripConnectionError):
+        return "cannot reach the trip service; retrying when you try again"
+    if isinstance(error, APIError):
+        request = f" (request {error.request_id})" if getattr(error, "request_id", None) else ""
+        return f"{error.code}: {error.message}{request}"
+    return f"{type(error).__name__}: {error}"
+
+
+class TripdeckApp(App):
+    CSS_PATH = "tripdeck.tcss"
+    TITLE = "Tripdeck"
+    COMMANDS = App.COMMANDS | {TripdeckCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        trip_id: str | None = None,
+        client: TripClient | None = None,
+        client_factory: ClientFactory = default_client,
+        clock: Clock | None = None,
+        join_command: str | None = None,
+        config_path: Path | None = None,
+        initial: TripData | None = None,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.client_factory = client_factory
+        self.service_url = url or ""
+        self.service_key = key
+        self.client: TripClient | None = client
+        self.trip_id = trip_id
+        self.clock = clock or Clock()
+        self.join_command = join_command
+        self.config_path = config_path
+        self.initial = initial
+        self._keymap = keymap or {}
+
+    def make_client(self, url: str, key: str) -> TripClient:
+        return self.client_factory(url, key)
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self.initial is not None:
+            self.push_screen(TripScreen(self.initial.trip.id, initial=self.initial))
+        elif self.client is None and not (self.service_url and self.service_key):
+            self.push_screen(FirstRunScreen(self.service_url or None), self._connected)
+        else:
+            if self.client is None:
+                self.client = self.make_client(self.service_url, self.service_key or "")
+            self._start()
+
+    def _connected(self, connection: Connection | None) -> None:
+        if connection is None:
+            self.exit()
+            return
+        saved = config_file.load(self.config_path)
+        saved.url, saved.key = connection.url, connection.key
+        config_file.save(saved, self.config_path)
+        self.service_url, self.service_key = connection.url, connection.key
+        self.client = self.make_client(connection.url, connection.key)
+        self.notify("Saved the URL and key to your config file (readable by you only).", timeout=4)
+        self._start()
+
+    def _start(self) -> None:
+        if self.trip_id:
+            self.open_trip(self.trip_id)
+        else:
+            self.push_screen(TripPickerScreen())
+
+    def open_trip(self, trip_id: str) -> None:
+        self.trip_id = trip_id
+        self.push_screen(TripScreen(trip_id))
+
+    def action_open_trips(self) -> None:
+        if isinstance(self.screen, TripScreen) and self.initial is None:
+            if any(isinstance(screen, TripPickerScreen) for screen in self.screen_stack):
+                self.pop_screen()
+            else:
+                self.switch_screen(TripPickerScreen())
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections: dict[str, list[tuple[str, str, str]]] = {}
+        for node, binding, keys in bindings_of(self.screen):
+            area = {"App": "Everywhere", "TripScreen": "Trip screen"}.get(type(node).__name__, type(node).__name__)
+            sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
+        self.push_screen(HelpScreen(list(sections.items())))
+
+    def action_join(self) -> None:
+        if self.join_command:
+            self.push_screen(JoinScreen(self.join_command))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for background failures: a notice, and the app carries on."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            what = event.worker.description or event.worker.name or "A background task"
+            self.notify(Text.assemble(f"{what} failed: ", describe(event.worker.error)).plain,
+                        severity="error", timeout=8, markup=False)
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            try:
+                await self.client.aclose()
+            except Exception:
+                pass

@@ -1,0 +1,64 @@
+"""The command palette (ctrl+p) lists every action that a key can run on the current screen:
+the app's, the screen's and every pane's, each with the keys that run it."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Iterator
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+
+def bindings_of(screen: DOMNode) -> Iterator[tuple[DOMNode, Binding, str]]:
+    """(owner, binding, keys) for the app, the screen and every widget on it, each id once."""
+    seen: set[str] = set()
+    app = screen.app
+    nodes: list[DOMNode] = [app, screen, *screen.walk_children()]
+    for node in nodes:
+        for key, bindings in node._bindings.key_to_bindings.items():
+            for binding in bindings:
+                name = binding.id or f"{type(node).__name__}.{binding.action}"
+                if name in seen or not binding.description:
+                    continue
+                seen.add(name)
+                keys = ", ".join(
+                    app.get_key_display(b) for b in _all_keys(node, binding)
+                )
+                yield node, binding, keys
+
+
+def _all_keys(node: DOMNode, binding: Binding) -> list[Binding]:
+    return [
+        candidate
+        for bindings in node._bindings.key_to_bindings.values()
+        for candidate in bindings
+        if candidate.action == binding.action and candidate.id == binding.id
+    ]
+
+
+class TripdeckCommands(Provider):
+    """Every bound action of the screen the palette was opened on."""
+
+    def _commands(self) -> list[tuple[str, str, DOMNode, str]]:
+        commands = []
+        for node, binding, keys in bindings_of(self.screen):
+            if node is not self.app and not node.check_action(binding.action, ()):  # type: ignore[attr-defined]
+                continue
+            commands.append((binding.description, keys, node, binding.action))
+        return commands
+
+    async def discover(self) -> Hits:
+        for description, keys, node, action in self._commands():
+            yield DiscoveryHit(description, partial(self._run, node, action), help=f"key: {keys}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for description, keys, node, action in self._commands():
+            score = matcher.match(description)
+            if score > 0:
+                yield Hit(score, matcher.highlight(description), partial(self._run, node, action), help=f"key: {keys}")
+
+    async def _run(self, node: DOMNode, action: str) -> None:
+        await self.app.run_action(action, node)

@@ -1,0 +1,73 @@
+"""Where `trip ui` finds the service: flags, then environment, then a config file that the
+first-run screen writes (0600, in the user's config dir, because it holds an API key)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_dir
+
+CONFIG_ENV = "TRIP_CONFIG_FILE"
+
+
+def config_path() -> Path:
+    if override := os.environ.get(CONFIG_ENV):
+        return Path(override)
+    return Path(user_config_dir("tripdeck")) / "config.json"
+
+
+@dataclass
+class Config:
+    url: str | None = None
+    key: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> keys, e.g. {"trip.pane_chat": "c,5"}; see the help screen for the ids."""
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.url and self.key)
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or config_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Config()
+    if not isinstance(data, dict):
+        return Config()
+    keymap = data.get("keymap")
+    return Config(
+        url=data.get("url") if isinstance(data.get("url"), str) else None,
+        key=data.get("key") if isinstance(data.get("key"), str) else None,
+        keymap={str(k): str(v) for k, v in keymap.items()} if isinstance(keymap, dict) else {},
+    )
+
+
+def save(config: Config, path: Path | None = None) -> Path:
+    """Write `config` readable by its owner only: created 0600, never world-readable in between."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps({"url": config.url, "key": config.key, "keymap": config.keymap}, indent=2)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.write(descriptor, body.encode("utf-8"))
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    return path
+
+
+def resolve(url: str | None, key: str | None, path: Path | None = None) -> Config:
+    """Flags win over the environment, which wins over the config file."""
+    saved = load(path)
+    return Config(
+        url=url or os.environ.get("TRIP_API_URL") or saved.url,
+        key=key or os.environ.get("TRIP_API_KEY") or saved.key,
+        keymap=saved.keymap,
+    )

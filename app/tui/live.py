@@ -1,0 +1,114 @@
+"""The live changes feed: a long poll on `changes(since=cursor, wait=25)`, which keeps an idle
+TUI at about 2.4 requests a minute, and a backoff that retries a lost connection on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from app.client import TripClient, TripConnectionError, TripError
+from app.domain.itinerary import Changes
+
+WAIT = 25
+"""Seconds the server may hold a poll open; the longer, the fewer requests an idle TUI makes."""
+MIN_INTERVAL = 10.0
+"""An empty answer that came back sooner than this waits out the rest: at most 6 polls a minute."""
+
+KIND_OF_OPERATION = {
+    "leg": {"legs", "pins"},  # pins: the map draws the route between the legs' stays
+    "map_pin": {"pins"},
+    "action_item": {"action_items"},
+    "commitment": {"commitments"},
+    "event": {"commitments", "legs"},
+    "reorder": {"legs"},
+}
+EVERYTHING = {"legs", "pins", "action_items", "commitments"}
+
+
+def kinds_changed(operation_types: list[str]) -> set[str]:
+    """Which lists an operation log entry makes stale; unknown operations make all of them stale.
+
+    The trip itself and the itinerary summary are re-read for every operation."""
+    kinds: set[str] = set()
+    for operation in operation_types:
+        matched = [kinds for name, kinds in KIND_OF_OPERATION.items() if name in operation]
+        if operation.endswith("_trip"):
+            continue
+        if not matched:
+            return set(EVERYTHING)
+        for found in matched:
+            kinds |= found
+    return kinds
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter: 1, 2, 4 ... 30 s, each a random part of that."""
+
+    initial: float = 1.0
+    maximum: float = 30.0
+    failures: int = 0
+    uniform: Callable[[float, float], float] = field(default=random.uniform)
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        ceiling = min(self.maximum, self.initial * 2 ** (self.failures - 1))
+        return max(self.uniform(ceiling / 2, ceiling), 0.05)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+@dataclass
+class Follower:
+    """Follows one trip's changes until cancelled; reports through the three callbacks."""
+
+    client: TripClient
+    trip_id: str
+    on_changes: Callable[[Changes], Awaitable[None] | None]
+    on_offline: Callable[[int, float, TripError], Awaitable[None] | None]
+    on_online: Callable[[], Awaitable[None] | None]
+    wait: int = WAIT
+    min_interval: float = MIN_INTERVAL
+    backoff: Backoff = field(default_factory=Backoff)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    cursor: str | None = None
+    requests: int = 0
+
+    async def run(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                self.requests += 1
+                changes = await self.client.changes(self.trip_id, since=self.cursor, wait=self.wait if self.cursor else 0)
+            except TripError as error:
+                delay = self.backoff.next_delay()
+                if isinstance(error, TripConnectionError) or getattr(error, "status", 500) >= 500:
+                    await _call(self.on_offline, self.backoff.failures, delay, error)
+                else:
+                    retry_after = getattr(error, "retry_after", None)
+                    delay = max(delay, float(retry_after or 0))
+                await self.sleep(delay)
+                continue
+            if self.backoff.failures:
+                self.backoff.reset()
+                await _call(self.on_online)
+            first = self.cursor is None
+            self.cursor = changes.cursor
+            if first:
+                continue
+            if changes.operations or changes.messages:
+                await _call(self.on_changes, changes)
+            else:
+                elapsed = time.monotonic() - started
+                if elapsed < self.min_interval:
+                    await self.sleep(self.min_interval - elapsed)
+
+
+async def _call(callback: Callable, *args) -> None:
+    result = callback(*args)
+    if asyncio.iscoroutine(result):
+        await result

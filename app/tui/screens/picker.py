@@ -1,0 +1,141 @@
+"""The trip picker: every trip the key may read, with dates, status and member count; open,
+create and archive from the keyboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from app.client import ValidationError
+from app.domain.models import Me, Trip
+from app.tui import palette
+from app.tui.formatting import date_range, parse_date
+from app.tui.screens.modals import ConfirmScreen, NewTrip, NewTripScreen
+from app.tui.text import one_line
+
+
+class TripList(OptionList):
+    """One row per trip."""
+
+
+def trip_row(trip: Trip) -> Table:
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(width=26, no_wrap=True)
+    grid.add_column(width=9, no_wrap=True)
+    grid.add_column(width=10, no_wrap=True, justify="right")
+    status_style = {"active": "#87d787", "draft": "#ffd75f"}.get(trip.status, palette.MUTED)
+    members = trip.member_count
+    grid.add_row(
+        one_line(trip.title, "bold"),
+        Text(date_range(parse_date(trip.start_date), parse_date(trip.end_date))),
+        Text(trip.status, style=status_style),
+        Text(f"{members} member{'s' if members != 1 else ''}" if members is not None else "", style=palette.MUTED),
+    )
+    return grid
+
+
+class TripPickerScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="picker.open", show=True),
+        Binding("n", "new", "New trip", id="picker.new"),
+        Binding("a", "archive", "Archive", id="picker.archive"),
+        Binding("ctrl+r", "reload", "Reload", id="picker.reload"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        me: Me
+        trips: list[Trip]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trips: list[Trip] = []
+        self.me: Me | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(" ✈ Tripdeck · your trips", style="bold #000000 on #5fafff"), id="picker-title")
+        yield TripList(id="trip-list")
+        yield Static("", id="picker-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#picker-hint", Static).update(Text("Loading trips…", style=palette.MUTED))
+        self.load()
+
+    @work(exclusive=True, group="trips", exit_on_error=False, description="Loading your trips")
+    async def load(self) -> None:
+        client = self.app.client  # type: ignore[attr-defined]
+        me = await client.me()
+        trips = [trip async for trip in client.iterate_trips()]
+        self.post_message(self.Loaded(me, trips))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.me, self.trips = event.me, event.trips
+        order = {"active": 0, "draft": 1, "completed": 2}
+        self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
+        trip_list = self.query_one(TripList)
+        trip_list.set_options([Option(trip_row(trip), id=trip.id) for trip in self.trips])
+        if self.trips:
+            trip_list.highlighted = 0
+        trip_list.focus()
+        hint = "Enter opens · n new trip · a archive · ? help" if self.trips else "No trips yet: press n to create one."
+        self.query_one("#picker-hint", Static).update(Text(hint, style=palette.MUTED))
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_open(self) -> None:
+        option = self.query_one(TripList).highlighted_option
+        if option is not None and option.id:
+            self.app.open_trip(option.id)  # type: ignore[attr-defined]
+
+    @on(OptionList.OptionSelected, "TripList")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_trip(event.option.id)  # type: ignore[attr-defined]
+
+    def action_new(self) -> None:
+        self.app.push_screen(NewTripScreen(), self._create)
+
+    def _create(self, new: NewTrip | None) -> None:
+        if new is not None:
+            self.create(new)
+
+    @work(group="trip-write", exit_on_error=False, description="Creating the trip")
+    async def create(self, new: NewTrip) -> None:
+        client = self.app.client  # type: ignore[attr-defined]
+        me = self.me or await client.me()
+        group = me.default_group_id or (me.groups[0].id if me.groups else "")
+        try:
+            trip = await client.create_trip(group_id=group, title=new.title, start_date=new.start_date,
+                                            end_date=new.end_date)
+        except ValidationError as error:
+            fields = ", ".join(f"{d.get('path')} {d.get('reason')}" for d in (error.details or []))
+            self.notify(f"Not created: {fields or error.message}", severity="error", markup=False)
+            return
+        self.notify(Text.assemble("Created ", one_line(trip.title)).plain, markup=False)
+        self.load()
+
+    def action_archive(self) -> None:
+        option = self.query_one(TripList).highlighted_option
+        trip = next((t for t in self.trips if option is not None and t.id == option.id), None)
+        if trip is None:
+            return
+        question = Text.assemble("Archive ", one_line(trip.title, "bold"), "? It becomes completed.")
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self.archive(trip.id) if yes else None)
+
+    @work(group="trip-write", exit_on_error=False, description="Archiving the trip")
+    async def archive(self, trip_id: str) -> None:
+        await self.app.client.archive_trip(trip_id)  # type: ignore[attr-defined]
+        self.load()

@@ -1,0 +1,411 @@
+"""The trip screen: five live panes. At 160 columns or more all five are side by side with the
+chat always visible; from 120 the chosen pane sits beside the chat; below that, one pane at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.events import DescendantFocus, Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from app.client import TripError
+from app.domain.itinerary import Changes
+from app.tui import loading
+from app.tui.data import PAGE, Paged, TripData
+from app.tui.live import Follower, kinds_changed
+from app.tui.widgets.agenda import Agenda
+from app.tui.widgets.channel_chat import ChannelChat
+from app.tui.widgets.checklist import Checklist
+from app.tui.widgets.legs_timeline import LegsTimeline
+from app.tui.widgets.map_pins import MapPins
+from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.status import OfflineBanner, PaneTabs, TripHeader
+
+WIDE = 160
+MEDIUM = 120
+CHAT = 5
+
+
+class TripScreen(Screen):
+    BINDINGS: ClassVar = [
+        Binding("1", "pane(1)", "Legs", show=False, id="trip.pane_legs"),
+        Binding("2", "pane(2)", "Map", show=False, id="trip.pane_map"),
+        Binding("3", "pane(3)", "Checklist", show=False, id="trip.pane_checklist"),
+        Binding("4", "pane(4)", "Agenda", show=False, id="trip.pane_agenda"),
+        Binding("5", "pane(5)", "Chat", show=False, id="trip.pane_chat"),
+        Binding("tab", "cycle(1)", "Next pane", id="trip.next_pane"),
+        Binding("shift+tab", "cycle(-1)", "Previous pane", show=False, id="trip.previous_pane"),
+        Binding("t", "trips", "Trips", id="trip.trips"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="trip.reload"),
+        Binding("j", "join", "Join command", id="trip.join"),
+    ]
+
+    active: reactive[int] = reactive(1, init=False)
+
+    @dataclass
+    class Loaded(Message):
+        data: TripData
+        cursor: str | None
+
+    @dataclass
+    class ChangesArrived(Message):
+        changes: Changes
+
+    @dataclass
+    class WentOffline(Message):
+        attempt: int
+        retry_in: float
+
+    @dataclass
+    class CameBack(Message):
+        pass
+
+    @dataclass
+    class ListRefreshed(Message):
+        kind: str
+        page: Paged
+
+    def __init__(self, trip_id: str, *, initial: TripData | None = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.trip_id = trip_id
+        self.data: TripData | None = initial
+        self.frozen = initial is not None
+        """Showing fixed data (screenshots, snapshots): no requests, no live feed."""
+        self.online = True
+        self.primary = 1
+        """The last non-chat pane chosen: the one shown beside the chat at medium width."""
+        self._stale: set[str] = set()
+        self._loading_more: set[str] = set()
+        self.follower: Follower | None = None
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        clock = self.app.clock  # type: ignore[attr-defined]
+        yield TripHeader(id="trip-header")
+        yield OfflineBanner(id="offline-banner")
+        yield PaneTabs(id="pane-tabs")
+        with Container(id="panes"):
+            yield LegsTimeline()
+            yield MapPins()
+            yield ChannelChat(clock=clock)
+            yield Checklist()
+            yield Agenda()
+        yield Footer()
+
+    def panes(self) -> dict[int, Pane]:
+        return {pane.number: pane for pane in self.query(Pane)}
+
+    def on_mount(self) -> None:
+        self.query_one(OfflineBanner).display = False
+        self._apply_layout(self.size.width)
+        self._show_header()
+        if self.data is not None:
+            self._show(self.data)
+        if not self.frozen:
+            self.load()
+        self.call_after_refresh(self.panes()[self.active].focus_pane)
+
+    @on(Resize)
+    def _resized(self, event: Resize) -> None:
+        self._apply_layout(event.size.width)
+        self._show_header()
+
+    @property
+    def mode(self) -> str:
+        width = self.size.width
+        return "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
+
+    def visible_panes(self) -> set[int]:
+        mode = self.mode
+        if mode == "wide":
+            return {1, 2, 3, 4, 5}
+        if mode == "medium":
+            return {self.primary, CHAT}
+        return {self.active}
+
+    def _apply_layout(self, width: int) -> None:
+        mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
+        for name in ("wide", "medium", "narrow"):
+            self.set_class(name == mode, f"-{name}")
+        visible = self.visible_panes()
+        for number, pane in self.panes().items():
+            pane.set_class(number in visible, "-visible")
+            pane.set_class(number == self.active, "-active")
+        # The medium layout keeps the chat in the second column whatever was chosen first.
+        chat = self.query_one(ChannelChat)
+        chat.set_in_sight(CHAT in visible)
+        self._show_tabs()
+
+    def _show_tabs(self) -> None:
+        unread, mentions = self.query_one(ChannelChat).unread_total
+        self.query_one(PaneTabs).show(self.active, self.visible_panes(), unread, mentions)
+
+    def _show_header(self) -> None:
+        data = self.data
+        self.query_one(TripHeader).show(
+            data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width
+        )
+
+    def watch_active(self, active: int) -> None:
+        if active != CHAT:
+            self.primary = active
+        self._apply_layout(self.size.width)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_pane(self, number: int) -> None:
+        self.active = number
+        self.panes()[number].focus_pane()
+
+    def action_cycle(self, step: int) -> None:
+        self.action_pane((self.active - 1 + step) % 5 + 1)
+
+    def action_trips(self) -> None:
+        self.app.action_open_trips()  # type: ignore[attr-defined]
+
+    def action_reload(self) -> None:
+        if not self.frozen:
+            self.load()
+
+    def action_join(self) -> None:
+        self.app.action_join()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "join":
+            return bool(getattr(self.app, "join_command", None))
+        return True
+
+    @on(DescendantFocus)
+    def _pane_focused(self, event: DescendantFocus) -> None:
+        for ancestor in event.widget.ancestors_with_self:
+            if isinstance(ancestor, Pane):
+                if ancestor.number != self.active:
+                    self.active = ancestor.number
+                return
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        return self.app.client  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
+    async def load(self) -> None:
+        chat = self.query_one(ChannelChat)
+        cursor = (await self.client.changes(self.trip_id)).cursor if self.follower is None else None
+        data = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active)
+        self.post_message(self.Loaded(data, cursor))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.data = event.data
+        self._show(event.data)
+        if self.follower is None and event.cursor is not None:
+            self.follow(event.cursor)
+
+    def _show(self, data: TripData) -> None:
+        self._show_header()
+        self._show_legs()
+        self._show_pins()
+        self._show_checklist()
+        self._show_agenda()
+        chat = self.query_one(ChannelChat)
+        chat.show_channels(data.channels, data.me)
+        for channel_id, page in data.messages.items():
+            chat.show_history(channel_id, page)
+        self._show_tabs()
+
+    def _show_legs(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        self.query_one(LegsTimeline).show(data.trip, data.legs.items, more=not data.legs.complete,
+                                          today=self.app.clock.today())  # type: ignore[attr-defined]
+
+    def _show_pins(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        bounds = data.summary.trip_bounds if data.summary else None
+        self.query_one(MapPins).show(data.pins.items, data.legs.items, bounds, more=not data.pins.complete)
+
+    def _show_checklist(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        owners = {member.user_id: member.name for member in data.members}
+        self.query_one(Checklist).show(data.action_items.items, owners, more=not data.action_items.complete)
+
+    def _show_agenda(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        clock = self.app.clock  # type: ignore[attr-defined]
+        self.query_one(Agenda).show(
+            data.commitments.items,
+            conflicts=data.summary.conflicts if data.summary else [],
+            leg_names={leg.id: leg.title for leg in data.legs.items},
+            leg_zones={leg.id: leg.timezone for leg in data.legs.items},
+            pin_names={pin.id: pin.name for pin in data.pins.items},
+            today=clock.today(),
+            viewer=clock.zone,
+            more=not data.commitments.complete,
+        )
+
+    _SHOW = {"legs": "_show_legs", "pins": "_show_pins", "action_items": "_show_checklist",
+             "commitments": "_show_agenda"}
+    _LIST_OF = {"leg-list": "legs", "pin-list": "pins", "checklist-items": "action_items", "agenda-list": "commitments"}
+
+    # --- paging ----------------------------------------------------------------------------
+
+    @on(RowList.NearEnd)
+    def _near_end(self, event: RowList.NearEnd) -> None:
+        kind = self._LIST_OF.get(event.row_list.id or "")
+        if kind is None or self.data is None or self.frozen or kind in self._loading_more:
+            return
+        paged: Paged = getattr(self.data, kind)
+        if paged.next_cursor is None:
+            return
+        self._loading_more.add(kind)
+        self.load_more(kind, paged.next_cursor)
+
+    @work(group="more", exit_on_error=False, description="Loading more rows")
+    async def load_more(self, kind: str, cursor: str) -> None:
+        try:
+            page = await loading.load_page(self.client, self.trip_id, kind, cursor=cursor)
+        finally:
+            self._loading_more.discard(kind)
+        if self.data is None:
+            return
+        paged: Paged = getattr(self.data, kind)
+        if paged.next_cursor != cursor:
+            return
+        known = {row.id for row in paged.items}
+        paged.items.extend(row for row in page.items if row.id not in known)
+        paged.next_cursor = page.next_cursor
+        getattr(self, self._SHOW[kind])()
+        if kind in ("legs", "pins"):
+            self._show_agenda()
+
+    @on(ChannelChat.OlderWanted)
+    def _older_wanted(self, event: ChannelChat.OlderWanted) -> None:
+        if self.frozen:
+            self.query_one(ChannelChat).older_failed(event.channel_id)
+            return
+        self.load_older(event.channel_id, event.cursor)
+
+    @work(group="older", exit_on_error=False, description="Loading older messages")
+    async def load_older(self, channel_id: str, cursor: str) -> None:
+        chat = self.query_one(ChannelChat)
+        try:
+            page = await loading.load_messages(self.client, self.trip_id, channel_id, cursor=cursor)
+        except BaseException:
+            chat.older_failed(channel_id)
+            raise
+        chat.show_older(channel_id, page)
+
+    @on(ChannelChat.ChannelOpened)
+    def _channel_opened(self, event: ChannelChat.ChannelOpened) -> None:
+        if not self.frozen:
+            self.load_channel(event.channel_id)
+
+    @work(group="channel", exclusive=True, exit_on_error=False, description="Loading the channel")
+    async def load_channel(self, channel_id: str) -> None:
+        page = await loading.load_messages(self.client, self.trip_id, channel_id)
+        self.query_one(ChannelChat).show_history(channel_id, page)
+
+    @on(ChannelChat.UnreadChanged)
+    def _unread_changed(self, event: ChannelChat.UnreadChanged) -> None:
+        self.query_one(PaneTabs).show(self.active, self.visible_panes(), event.unread, event.mentions)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    @on(ChannelChat.MessageSent)
+    def _message_sent(self, event: ChannelChat.MessageSent) -> None:
+        if self.frozen:
+            return
+        self.send(event.channel_id, event.content, event.parent_id)
+
+    @work(group="send", exit_on_error=False, description="Sending the message")
+    async def send(self, channel_id: str, content: str, parent_id: str | None) -> None:
+        message = await self.client.send_message(self.trip_id, channel_id, content, parent_id=parent_id)
+        self.query_one(ChannelChat).receive([message])
+
+    # --- live ------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="changes", exit_on_error=False, description="Following live changes")
+    async def follow(self, cursor: str) -> None:
+        self.follower = Follower(
+            self.client,
+            self.trip_id,
+            on_changes=lambda changes: self.post_message(self.ChangesArrived(changes)),
+            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(attempt, delay)),
+            on_online=lambda: self.post_message(self.CameBack()),
+            cursor=cursor,
+        )
+        await self.follower.run()
+
+    @on(ChangesArrived)
+    def _changes(self, event: ChangesArrived) -> None:
+        changes = event.changes
+        if changes.messages:
+            self.query_one(ChannelChat).receive(list(changes.messages))
+        if changes.operations:
+            self._stale |= kinds_changed([op.operation_type for op in changes.operations])
+            self._stale.add("trip")
+            self.refresh_stale()
+
+    @work(exclusive=True, group="refresh", exit_on_error=False, description="Refreshing")
+    async def refresh_stale(self) -> None:
+        await asyncio.sleep(0.2)  # let a burst of operations arrive and refresh once
+        kinds, self._stale = self._stale, set()
+        try:
+            await self._refresh(kinds)
+        except BaseException:
+            self._stale |= kinds
+            raise
+
+    async def _refresh(self, kinds: set[str]) -> None:
+        data = self.data
+        if data is None:
+            return
+        lists = [kind for kind in loading.KINDS if kind in kinds]
+        pages = await asyncio.gather(*(
+            loading.load_page(self.client, self.trip_id, kind,
+                              limit=min(max(len(getattr(data, kind).items), PAGE), 200))
+            for kind in lists
+        ))
+        trip, summary = await asyncio.gather(self.client.get_trip(self.trip_id),
+                                             self.client.get_itinerary_summary(self.trip_id))
+        data.trip, data.summary = trip, summary
+        for kind, page in zip(lists, pages):
+            setattr(data, kind, page)
+        self._show_header()
+        for kind in lists:
+            getattr(self, self._SHOW[kind])()
+        self._show_agenda()
+
+    @on(WentOffline)
+    def _offline(self, event: WentOffline) -> None:
+        self.online = False
+        self.query_one(OfflineBanner).show_offline(self.app.service_url, event.attempt, event.retry_in)  # type: ignore[attr-defined]
+        self._show_header()
+
+    @on(CameBack)
+    def _came_back(self, event: CameBack) -> None:
+        self.online = True
+        self.query_one(OfflineBanner).hide()
+        self._show_header()
+        self.notify("Back online.", timeout=3)
+        self.load()

@@ -1,0 +1,50 @@
+"""Writes `screenshots/*.svg`: the trip screen at 160x48 and each pane at 80x24, from the fixed
+demo data. Run `python -m app.tui.screenshots [DIR]`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from app.tui.app import TripdeckApp
+from app.tui.demo import frozen
+
+SHOTS = [
+    # file name, size, keys pressed first
+    ("trip-screen-160x48", (160, 48), ["1"]),
+    ("legs-80x24", (80, 24), ["1"]),
+    ("map-80x24", (80, 24), ["2", "down", "down", "down", "down", "down", "down"]),
+    ("checklist-80x24", (80, 24), ["3"]),
+    ("agenda-80x24", (80, 24), ["4"]),
+    ("chat-80x24", (80, 24), ["5"]),
+    ("trip-screen-120x36", (120, 36), ["4"]),
+]
+
+
+def demo_app() -> TripdeckApp:
+    return TripdeckApp(initial=frozen.trip_data(), clock=frozen.clock())
+
+
+async def shoot(directory: Path, name: str, size: tuple[int, int], keys: list[str]) -> Path:
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        svg = app.export_screenshot(title=f"Tripdeck · {name}")
+    path = directory / f"{name}.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
+async def main(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, size, keys in SHOTS:
+        print(await shoot(directory, name, size, keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")))

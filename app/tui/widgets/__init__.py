@@ -1,0 +1,1 @@
+"""The trip screen's panes and the small widgets they are made of."""

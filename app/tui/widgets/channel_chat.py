@@ -1,0 +1,545 @@
+"""Pane 5: the trip's group chat. Channels with unread and @mention counts, messages with
+author, local time, day separators and a read marker, replies under their parent, older history
+a page at a time when the cursor reaches the top, and an input with Up/Down history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message as TextualMessage
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from app.domain.models import Channel, Me, Message
+from app.tui import palette
+from app.tui.clock import Clock
+from app.tui.data import Paged
+from app.tui.formatting import long_date
+from app.tui.text import literal, one_line
+from app.tui.widgets.pane import Pane, RowList
+
+NEAR_START = 2
+"""Rows from the top of the loaded history at which the next older page is requested."""
+AUTHOR_WIDTH = 10
+
+
+def author_colour(author_id: str) -> str:
+    return palette.series(zlib.crc32(author_id.encode("utf-8")))
+
+
+def mention_pattern(name: str) -> re.Pattern[str] | None:
+    """`@First` or `@First Last` of the viewer's name, case-insensitive, as a whole word."""
+    first = name.split()[0] if name.split() else ""
+    if not first:
+        return None
+    return re.compile(rf"@(?:{re.escape(name)}|{re.escape(first)})(?![\w])", re.IGNORECASE)
+
+
+@dataclass
+class ChannelState:
+    channel: Channel
+    history: Paged[Message] = field(default_factory=Paged)
+    seen: set[str] = field(default_factory=set)
+    loaded: bool = False
+    loading_older: bool = False
+    unread: int = 0
+    mentions: int = 0
+    read_marker: str | None = None
+    """Id of the first message that arrived while the channel was out of sight."""
+
+    def add(self, message: Message) -> bool:
+        if message.id in self.seen:
+            return False
+        self.seen.add(message.id)
+        self.history.items.append(message)
+        return True
+
+
+class ChannelList(RowList):
+    """Channel names with their unread (and @mention) counts."""
+
+
+class MessageList(OptionList):
+    """The active channel's messages; moving to the top asks for older history."""
+
+    BINDINGS = [
+        Binding("r", "reply", "Reply", id="chat.reply"),
+        Binding("i", "write", "Write", id="chat.write"),
+    ]
+
+    @dataclass
+    class NearStart(TextualMessage):
+        message_list: "MessageList"
+
+    @dataclass
+    class ReplyChosen(TextualMessage):
+        message_id: str
+
+    @dataclass
+    class WriteWanted(TextualMessage):
+        pass
+
+    settled = False
+    """False until the first page has been scrolled to its end; before that, top is not 'near start'."""
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        if self.settled and highlighted is not None and highlighted < NEAR_START + 2:
+            self.post_message(self.NearStart(self))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self.settled and new <= 0 and old > 0:
+            self.post_message(self.NearStart(self))
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is not None and self.highlighted <= NEAR_START:
+            self.post_message(self.NearStart(self))
+        super().action_cursor_up()
+
+    def action_reply(self) -> None:
+        option = self.highlighted_option
+        if option is not None and option.id and not option.disabled:
+            self.post_message(self.ReplyChosen(option.id))
+
+    def action_write(self) -> None:
+        self.post_message(self.WriteWanted())
+
+
+class ReplyBar(Static):
+    """Shows which message the next send replies to."""
+
+
+class ChatInput(Input):
+    """The message input: Enter sends, Up/Down walk what you sent before, Escape leaves."""
+
+    BINDINGS = [
+        Binding("up", "history_previous", "Earlier input", show=False, id="chat.history_previous"),
+        Binding("down", "history_next", "Later input", show=False, id="chat.history_next"),
+        Binding("escape", "leave", "Leave input", id="chat.leave_input"),
+    ]
+
+    @dataclass
+    class Left(TextualMessage):
+        """Escape was pressed: give the keyboard back to the single-key bindings."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.history: list[str] = []
+        self._position: int | None = None
+        self._draft = ""
+
+    def remember(self, text: str) -> None:
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._position = None
+        self._draft = ""
+
+    def action_history_previous(self) -> None:
+        if not self.history:
+            return
+        if self._position is None:
+            self._draft = self.value
+            self._position = len(self.history)
+        self._position = max(self._position - 1, 0)
+        self.value = self.history[self._position]
+        self.cursor_position = len(self.value)
+
+    def action_history_next(self) -> None:
+        if self._position is None:
+            return
+        self._position += 1
+        if self._position >= len(self.history):
+            self._position = None
+            self.value = self._draft
+        else:
+            self.value = self.history[self._position]
+        self.cursor_position = len(self.value)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+
+class ChannelChat(Pane):
+    number = 5
+    title = "Chat"
+
+    BINDINGS = [
+        Binding("left_square_bracket", "previous_channel", "Prev channel", id="chat.previous_channel"),
+        Binding("right_square_bracket", "next_channel", "Next channel", id="chat.next_channel"),
+    ]
+
+    @dataclass
+    class MessageSent(TextualMessage):
+        channel_id: str
+        content: str
+        parent_id: str | None = None
+
+    @dataclass
+    class OlderWanted(TextualMessage):
+        channel_id: str
+        cursor: str
+
+    @dataclass
+    class ChannelOpened(TextualMessage):
+        """A channel whose history is not loaded yet was opened."""
+
+        channel_id: str
+
+    @dataclass
+    class UnreadChanged(TextualMessage):
+        unread: int
+        mentions: int
+
+    def __init__(self, *, id: str | None = "chat", clock: Clock | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock or Clock()
+        self.me: Me | None = None
+        self.mention: re.Pattern[str] | None = None
+        self.states: dict[str, ChannelState] = {}
+        self.order: list[str] = []
+        self.active: str | None = None
+        self.in_sight = False
+        self.reply_to: Message | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield ChannelList(id="channel-list")
+            with Vertical(id="conversation"):
+                yield MessageList(id="message-list")
+                yield ReplyBar(id="reply-bar")
+                yield ChatInput(id="chat-input", placeholder="Message… (Enter sends, Esc leaves)", max_length=4000)
+
+    def focus_target(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    # --- data in -------------------------------------------------------------------------
+
+    def show_channels(self, channels: list[Channel], me: Me) -> None:
+        self.me = me
+        self.mention = mention_pattern(me.name)
+        for channel in channels:
+            if channel.id in self.states:
+                self.states[channel.id].channel = channel
+            else:
+                self.states[channel.id] = ChannelState(channel)
+        self.order = [channel.id for channel in channels]
+        if self.active not in self.states and self.order:
+            self.active = self.order[0]
+        self._render_channels()
+        self._render_messages()
+
+    def show_history(self, channel_id: str, page: Paged[Message]) -> None:
+        """The newest page of a channel (oldest first), replacing nothing already received."""
+        state = self.states.get(channel_id)
+        if state is None:
+            return
+        fresh = [message for message in page.items if message.id not in state.seen]
+        state.seen.update(message.id for message in fresh)
+        state.history.items = sorted(fresh + state.history.items, key=_chronological)
+        state.history.next_cursor = page.next_cursor
+        state.loaded = True
+        if channel_id == self.active:
+            self._render_messages(to_end=True)
+
+    def show_older(self, channel_id: str, page: Paged[Message]) -> None:
+        state = self.states.get(channel_id)
+        if state is None:
+            return
+        state.loading_older = False
+        older = [message for message in page.items if message.id not in state.seen]
+        state.seen.update(message.id for message in older)
+        state.history.items = sorted(older + state.history.items, key=_chronological)
+        state.history.next_cursor = page.next_cursor
+        if channel_id == self.active:
+            self._render_messages()
+
+    def older_failed(self, channel_id: str) -> None:
+        if channel_id in self.states:
+            self.states[channel_id].loading_older = False
+
+    def receive(self, messages: list[Message]) -> None:
+        """Messages from the live feed or our own sends (duplicates are ignored)."""
+        touched_active = False
+        for message in messages:
+            state = self.states.get(message.channel_id)
+            if state is None or not state.add(message):
+                continue
+            mine = self.me is not None and message.author_id == self.me.id
+            if message.channel_id == self.active:
+                touched_active = True
+            if mine:
+                continue
+            watching = message.channel_id == self.active and self.in_sight
+            if not watching:
+                state.unread += 1
+                if self.mentions_me(message):
+                    state.mentions += 1
+                if state.read_marker is None:
+                    state.read_marker = message.id
+        if touched_active:
+            self._render_messages(follow=True)
+        self._render_channels()
+
+    def set_in_sight(self, in_sight: bool) -> None:
+        """The screen says whether the chat is visible; what is visible counts as read."""
+        self.in_sight = in_sight
+        if in_sight and self.active in self.states:
+            state = self.states[self.active]
+            if state.unread or state.mentions:
+                state.unread = state.mentions = 0
+                self._render_channels()
+
+    # --- queries -------------------------------------------------------------------------
+
+    def mentions_me(self, message: Message) -> bool:
+        return bool(self.mention and self.mention.search(message.content))
+
+    @property
+    def unread_total(self) -> tuple[int, int]:
+        return (sum(s.unread for s in self.states.values()), sum(s.mentions for s in self.states.values()))
+
+    def active_state(self) -> ChannelState | None:
+        return self.states.get(self.active) if self.active else None
+
+    # --- actions -------------------------------------------------------------------------
+
+    def open_channel(self, channel_id: str) -> None:
+        if channel_id not in self.states or channel_id == self.active:
+            return
+        if self.active in self.states:
+            self.states[self.active].read_marker = None
+        self.active = channel_id
+        self.reply_to = None
+        self._render_reply_bar()
+        state = self.states[channel_id]
+        if self.in_sight:
+            state.unread = state.mentions = 0
+        self._render_channels()
+        self._render_messages(to_end=True)
+        if not state.loaded:
+            self.post_message(self.ChannelOpened(channel_id))
+
+    def action_previous_channel(self) -> None:
+        self._step_channel(-1)
+
+    def action_next_channel(self) -> None:
+        self._step_channel(1)
+
+    def _step_channel(self, step: int) -> None:
+        if not self.order:
+            return
+        index = self.order.index(self.active) if self.active in self.order else 0
+        self.open_channel(self.order[(index + step) % len(self.order)])
+
+    @on(OptionList.OptionSelected, "ChannelList")
+    def _channel_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.open_channel(event.option.id)
+            self.query_one(ChatInput).focus()
+
+    @on(Input.Submitted, "ChatInput")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        content = event.value
+        if not content.strip() or self.active is None:
+            return
+        chat_input = self.query_one(ChatInput)
+        chat_input.remember(content)
+        chat_input.value = ""
+        parent = self.reply_to.id if self.reply_to else None
+        self.reply_to = None
+        self._render_reply_bar()
+        self.post_message(self.MessageSent(self.active, content, parent))
+
+    @on(ChatInput.Left)
+    def _left_input(self, event: ChatInput.Left) -> None:
+        event.stop()
+        if self.reply_to is not None:
+            self.reply_to = None
+            self._render_reply_bar()
+            return
+        self.query_one(MessageList).focus()
+
+    @on(MessageList.ReplyChosen)
+    def _reply_chosen(self, event: MessageList.ReplyChosen) -> None:
+        event.stop()
+        state = self.active_state()
+        if state is None:
+            return
+        for message in state.history.items:
+            if message.id == event.message_id:
+                self.reply_to = message
+                self._render_reply_bar()
+                self.query_one(ChatInput).focus()
+                return
+
+    @on(MessageList.WriteWanted)
+    def _write(self, event: MessageList.WriteWanted) -> None:
+        event.stop()
+        self.query_one(ChatInput).focus()
+
+    @on(MessageList.NearStart)
+    def _near_start(self, event: MessageList.NearStart) -> None:
+        event.stop()
+        state = self.active_state()
+        if state is None or state.loading_older or state.history.next_cursor is None:
+            return
+        state.loading_older = True
+        self.post_message(self.OlderWanted(state.channel.id, state.history.next_cursor))
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def _render_channels(self) -> None:
+        rows = []
+        for channel_id in self.order:
+            state = self.states[channel_id]
+            row = Text(no_wrap=True, overflow="ellipsis")
+            active = channel_id == self.active
+            row.append("# ", style=palette.MUTED)
+            row.append_text(one_line(state.channel.name, "bold" if active or state.unread else ""))
+            if state.unread:
+                row.append(f" {state.unread}", style="bold #5fafff")
+            if state.mentions:
+                row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
+            rows.append(Option(row, id=channel_id))
+        channel_list = self.query_one(ChannelList)
+        channel_list.set_rows(rows, keep=False)
+        if self.active in self.order:
+            channel_list.highlighted = self.order.index(self.active)
+        unread, mentions = self.unread_total
+        subtitle = Text()
+        if self.active in self.states:
+            subtitle.append("# ")
+            subtitle.append_text(one_line(self.states[self.active].channel.name, width=24))
+        if unread:
+            subtitle.append(f" · {unread} unread", style="bold #5fafff")
+        if mentions:
+            subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
+        self.border_subtitle = subtitle
+        self.post_message(self.UnreadChanged(unread, mentions))
+
+    def _render_reply_bar(self) -> None:
+        bar = self.query_one(ReplyBar)
+        if self.reply_to is None:
+            bar.display = False
+            return
+        text = Text("↳ replying to ", style=palette.MUTED, no_wrap=True, overflow="ellipsis")
+        text.append_text(one_line(self.reply_to.author_name, "bold", width=AUTHOR_WIDTH * 2))
+        text.append(": ")
+        text.append_text(one_line(self.reply_to.content, width=60))
+        text.append("  (Esc cancels)", style=palette.MUTED)
+        bar.update(text)
+        bar.display = True
+
+    def _render_messages(self, *, to_end: bool = False, follow: bool = False) -> None:
+        message_list = self.query_one(MessageList)
+        state = self.active_state()
+        if state is None:
+            message_list.set_options([])
+            return
+        at_end = message_list.highlighted is None or message_list.highlighted >= message_list.option_count - 1
+        previous = message_list.highlighted_option.id if message_list.highlighted_option else None
+        rows = list(self._rows(state))
+        message_list.set_options(rows)
+        last = _last_enabled(rows)
+        if to_end or (follow and at_end) or previous is None:
+            message_list.highlighted = last
+            message_list.settled = False
+            self.call_after_refresh(self._settle, message_list)
+        else:
+            try:
+                message_list.highlighted = message_list.get_option_index(previous)
+            except Exception:
+                message_list.highlighted = last
+        message_list.border_title = None
+
+    @staticmethod
+    def _settle(message_list: MessageList) -> None:
+        message_list.scroll_end(animate=False, immediate=True)
+        message_list.settled = True
+
+    def _rows(self, state: ChannelState):
+        messages = state.history.items
+        by_id = {message.id: message for message in messages}
+        replies: dict[str, list[Message]] = {}
+        roots: list[Message] = []
+        for message in messages:
+            if message.parent_id and message.parent_id in by_id and message.parent_id != message.id:
+                replies.setdefault(message.parent_id, []).append(message)
+            else:
+                roots.append(message)
+        if state.history.next_cursor is not None:
+            yield Option(Text("  ↑ older messages load as you scroll up", style=palette.MUTED), id="older", disabled=True)
+        elif messages:
+            yield Option(Text("  — start of the channel —", style=palette.MUTED), id="start", disabled=True)
+        else:
+            yield Option(Text("  No messages yet. Say hello!", style=palette.MUTED), id="empty", disabled=True)
+        last_day: dt.date | None = None
+        emitted: set[str] = set()
+        for root in roots:
+            day = self.clock.from_ms(root.creation_time).date()
+            if day != last_day:
+                last_day = day
+                yield Option(_separator(long_date(day) if day != self.clock.today() else f"Today · {long_date(day)}",
+                                        "#8a8a8a"), id=f"day:{day.isoformat()}:{root.id}", disabled=True)
+            stack: list[tuple[Message, int]] = [(root, 0)]
+            while stack:
+                message, depth = stack.pop()
+                if message.id in emitted:
+                    continue
+                emitted.add(message.id)
+                if message.id == state.read_marker:
+                    yield Option(_separator("new", palette.ALERT), id="read-marker", disabled=True)
+                yield Option(self._message_row(message, depth, orphan=depth == 0 and bool(message.parent_id)),
+                             id=message.id)
+                for child in reversed(replies.get(message.id, [])):
+                    stack.append((child, min(depth + 1, 4)))
+
+    def _message_row(self, message: Message, depth: int, *, orphan: bool) -> RenderableType:
+        mine = self.me is not None and message.author_id == self.me.id
+        mentioned = not mine and self.mentions_me(message)
+        grid = Table.grid(padding=(0, 1), expand=True)
+        if depth:
+            grid.add_column(width=2 * depth, no_wrap=True)
+        grid.add_column(width=5, no_wrap=True)
+        grid.add_column(width=AUTHOR_WIDTH, no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
+        stamp = self.clock.from_ms(message.creation_time)
+        author = one_line(message.author_name, f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
+                          width=AUTHOR_WIDTH)
+        content = literal(message.content)
+        if orphan:
+            content = Text("↳ ", style=palette.MUTED) + content
+        cells: list[RenderableType] = []
+        if depth:
+            cells.append(Text(" " * (2 * depth - 2) + "↳ ", style=palette.MUTED))
+        cells += [Text(f"{stamp:%H:%M}", style=palette.MUTED), author, content]
+        grid.add_row(*cells, style=f"on #3a3a00" if mentioned else "")
+        return grid
+
+
+def _chronological(message: Message) -> tuple[int, str]:
+    return (message.creation_time, message.id)
+
+
+def _separator(label: str, colour: str) -> Text:
+    return Text.assemble(("──── ", colour), (label, f"bold {colour}"), (" ────", colour), no_wrap=True)
+
+
+def _last_enabled(rows: list[Option]) -> int | None:
+    for index in range(len(rows) - 1, -1, -1):
+        if not rows[index].disabled:
+            return index
+    return None

@@ -1,0 +1,65 @@
+"""Pane 3: the checklist, grouped by urgency (now, before the trip, nice to have), open items
+first, each with its owner and done state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets.option_list import Option
+
+from app.domain.models import ActionItem, Urgency
+from app.tui import palette
+from app.tui.text import literal, one_line
+from app.tui.widgets.pane import Pane, RowList
+
+
+class ChecklistItems(RowList):
+    """Headers per urgency and one row per item."""
+
+
+def item_row(item: ActionItem, owner: str | None) -> Text:
+    row = Text(no_wrap=False, overflow="fold")
+    if item.done:
+        row.append(" ☑ ", style="bold #87d787")
+        row.append_text(literal(item.text, f"strike {palette.MUTED}", single_line=True))
+    else:
+        row.append(" ☐ ", style=f"bold {palette.URGENCY.get(item.urgency, palette.MUTED)}")
+        row.append_text(literal(item.text, single_line=True))
+    if owner:
+        row.append("  @", style="#5fafff")
+        row.append_text(one_line(owner, "#5fafff", width=24))
+    return row
+
+
+class Checklist(Pane):
+    number = 3
+    title = "Checklist"
+
+    def compose(self) -> ComposeResult:
+        yield ChecklistItems(id="checklist-items")
+
+    def __init__(self, *, id: str | None = "checklist") -> None:
+        super().__init__(id=id)
+        self.items: list[ActionItem] = []
+
+    def show(self, items: list[ActionItem], owners: dict[str, str], *, more: bool) -> None:
+        self.items = items
+        rows: list[Option] = []
+        for urgency in Urgency:
+            group = [item for item in items if item.urgency == urgency]
+            if not group:
+                continue
+            open_count = sum(not item.done for item in group)
+            header = Text(no_wrap=True)
+            header.append(f" {palette.URGENCY_LABEL[urgency].upper()} ", style=f"bold #000000 on {palette.URGENCY[urgency]}")
+            header.append(f"  {open_count} open · {len(group) - open_count} done", style=palette.MUTED)
+            rows.append(Option(header, id=f"urgency:{urgency}", disabled=True))
+            for item in sorted(group, key=lambda item: item.done):
+                rows.append(Option(item_row(item, owners.get(item.owner or "")), id=item.id))
+        if not rows:
+            rows = [Option(Text("Nothing to do yet.", style=palette.MUTED), disabled=True)]
+        item_list = self.query_one(ChecklistItems)
+        item_list.more_available = more
+        item_list.set_rows(rows)
+        done = sum(item.done for item in items)
+        self.border_subtitle = f"{done}/{len(items)}{'+' if more else ''} done"

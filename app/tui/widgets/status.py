@@ -1,0 +1,79 @@
+"""The trip screen's frame: the trip header, the pane tabs and the offline banner."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from app.domain.models import Me, Trip
+from app.tui import palette
+from app.tui.formatting import date_range, parse_date
+from app.tui.text import one_line
+
+
+class TripHeader(Static):
+    """Title, dates, status and revision of the trip, who you are, and whether we are live."""
+
+    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int) -> None:
+        left = Text(no_wrap=True, overflow="ellipsis")
+        left.append(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
+        left.append(" ")
+        if trip is None:
+            left.append("loading…", style=palette.MUTED)
+        else:
+            start, end = parse_date(trip.start_date), parse_date(trip.end_date)
+            dates = f"  {date_range(start, end)}"
+            extra = f"  rev {trip.revision}" if width >= 120 else ""
+            room = width - 14 - len(dates) - len(trip.status) - 2 - len(extra) - 30
+            left.append_text(one_line(trip.title, "bold", width=max(room, 12)))
+            left.append(dates)
+            left.append(f"  {trip.status}", style="#87d787" if trip.status == "active" else palette.MUTED)
+            left.append(extra, style=palette.MUTED)
+        right = Text(no_wrap=True)
+        if me is not None:
+            right.append_text(one_line(me.name, "#5fafff", width=20))
+            right.append("  ")
+        right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
+        room = width - right.cell_len
+        left.truncate(max(room, 0), overflow="ellipsis", pad=True)
+        self.update(left + right)
+
+
+class PaneTabs(Static):
+    """'1 Legs  2 Map  3 Checklist  4 Agenda  5 Chat' with the visible panes highlighted."""
+
+    NAMES = ((1, "Legs"), (2, "Map"), (3, "Checklist"), (4, "Agenda"), (5, "Chat"))
+
+    def show(self, active: int, visible: set[int], unread: int, mentions: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for number, name in self.NAMES:
+            if number == active:
+                style = "bold #000000 on #ffd75f"
+            elif number in visible:
+                style = "bold #ffffff on #444444"
+            else:
+                style = "#bcbcbc"
+            text.append(f" {number} {name} ", style=style)
+            if number == 5 and unread:
+                text.append(f" {unread}", style="bold #5fafff")
+            if number == 5 and mentions:
+                text.append(f" @{mentions}", style=f"bold {palette.MENTION}")
+            text.append(" ")
+        text.append(" tab next · ? help · ctrl+p commands", style=palette.MUTED)
+        self.update(text)
+
+
+class OfflineBanner(Static):
+    """Shown while the service cannot be reached; says when the next attempt is."""
+
+    def show_offline(self, url: str, attempt: int, retry_in: float) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" OFFLINE ", style=f"bold #ffffff on {palette.ALERT}")
+        text.append(" cannot reach ")
+        text.append_text(one_line(url, width=40))
+        text.append(f" · retry {attempt} in {retry_in:.0f}s · what you see may be out of date")
+        self.update(text)
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
