@@ -47,7 +47,6 @@ class TripdeckApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
     ]
 
     def __init__(
@@ -63,6 +62,7 @@ class TripdeckApp(App):
         config_path: Path | None = None,
         initial: TripData | None = None,
         keymap: dict[str, str] | None = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -75,6 +75,8 @@ class TripdeckApp(App):
         self.config_path = config_path
         self.initial = initial
         self._keymap = keymap or {}
+        self.cursor_blink = cursor_blink
+        """False in tests and screenshots, so that every frame is the same."""
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
@@ -125,8 +127,9 @@ class TripdeckApp(App):
             return
         sections: dict[str, list[tuple[str, str, str]]] = {}
         for node, binding, keys in bindings_of(self.screen):
-            area = {"App": "Everywhere", "TripScreen": "Trip screen"}.get(type(node).__name__, type(node).__name__)
+            area = "Everywhere" if node is self else type(node).__name__
             sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
+        sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
         self.push_screen(HelpScreen(list(sections.items())))
 
     def action_join(self) -> None:

@@ -19,8 +19,9 @@ def bindings_of(screen: DOMNode) -> Iterator[tuple[DOMNode, Binding, str]]:
     for node in nodes:
         for key, bindings in node._bindings.key_to_bindings.items():
             for binding in bindings:
-                name = binding.id or f"{type(node).__name__}.{binding.action}"
-                if name in seen or not binding.description:
+                # Ours all have ids; Textual's own (copy, the palette itself) are left out.
+                name = binding.id
+                if not name or name in seen or not binding.description:
                     continue
                 seen.add(name)
                 keys = ", ".join(

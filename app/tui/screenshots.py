@@ -23,7 +23,7 @@ SHOTS = [
 
 
 def demo_app() -> TripdeckApp:
-    return TripdeckApp(initial=frozen.trip_data(), clock=frozen.clock())
+    return TripdeckApp(initial=frozen.trip_data(), clock=frozen.clock(), cursor_blink=False)
 
 
 async def shoot(directory: Path, name: str, size: tuple[int, int], keys: list[str]) -> Path:

@@ -139,6 +139,9 @@ class ChatInput(Input):
         self._position: int | None = None
         self._draft = ""
 
+    def on_mount(self) -> None:
+        self.cursor_blink = getattr(self.app, "cursor_blink", True)
+
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
             self.history.append(text)

@@ -3,6 +3,7 @@ first, each with its owner and done state."""
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets.option_list import Option
@@ -17,18 +18,22 @@ class ChecklistItems(RowList):
     """Headers per urgency and one row per item."""
 
 
-def item_row(item: ActionItem, owner: str | None) -> Text:
-    row = Text(no_wrap=False, overflow="fold")
+def item_row(item: ActionItem, owner: str | None) -> Table:
+    """A checkbox, then the text (wrapping under itself, not under the box) and the owner."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=2, no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
     if item.done:
-        row.append(" ☑ ", style="bold #87d787")
-        row.append_text(literal(item.text, f"strike {palette.MUTED}", single_line=True))
+        box = Text(" ☑", style="bold #87d787")
+        text = literal(item.text, f"strike {palette.MUTED}", single_line=True)
     else:
-        row.append(" ☐ ", style=f"bold {palette.URGENCY.get(item.urgency, palette.MUTED)}")
-        row.append_text(literal(item.text, single_line=True))
+        box = Text(" ☐", style=f"bold {palette.URGENCY.get(item.urgency, palette.MUTED)}")
+        text = literal(item.text, single_line=True)
     if owner:
-        row.append("  @", style="#5fafff")
-        row.append_text(one_line(owner, "#5fafff", width=24))
-    return row
+        text.append("  @", style="#5fafff")
+        text.append_text(one_line(owner, "#5fafff", width=24))
+    grid.add_row(box, text)
+    return grid
 
 
 class Checklist(Pane):

@@ -1,0 +1,27 @@
+"""How the trip screen looks: every pane at 80x24 and the whole screen at 160x48, from the fixed
+demo data with a fixed "now" (so the snapshots are the same every day, on every machine)."""
+
+import pytest
+
+from app.tui.screenshots import demo_app
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [["1"], ["2", "down", "down", "down", "down"], ["3"], ["4"], ["5"]],
+    ids=["legs", "map", "checklist", "agenda", "chat"],
+)
+def test_each_pane_at_80x24(snap_compare, keys):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=keys)
+
+
+def test_trip_screen_at_160x48(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(160, 48), press=["5"])
+
+
+def test_trip_screen_at_120x36_shows_the_chosen_pane_beside_the_chat(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(120, 36), press=["4"])
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["question_mark"])
