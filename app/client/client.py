@@ -15,7 +15,7 @@ reused by the retries of that call; see `app.client.http` for the retry rules an
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -111,7 +111,7 @@ class BaseClient:
             retry=RetryPolicy(max_retries=max_retries, deadline=deadline),
         )
 
-    async def __aenter__(self) -> BaseClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -174,9 +174,6 @@ class TripClient(BaseClient):
             max_retries=max_retries,
             deadline=deadline,
         )
-
-    async def __aenter__(self) -> TripClient:
-        return self
 
     # --- generic shapes of the endpoints -------------------------------------------------
 

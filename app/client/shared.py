@@ -39,9 +39,6 @@ class SharedTripClient(BaseClient):
             deadline=deadline,
         )
 
-    async def __aenter__(self) -> SharedTripClient:
-        return self
-
     async def export(self) -> TripExport:
         """The safe projection of the whole trip, the same shape as `TripClient.export_trip`."""
         return await self._get(TripExport, f"/shared/trips/{segment(self.token)}/export")

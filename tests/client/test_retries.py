@@ -197,3 +197,24 @@ def test_retry_policy_rejects_nonsense():
         RetryPolicy(max_retries=-1)
     with pytest.raises(ValueError):
         dataclasses.replace(RetryPolicy(), deadline=0)
+
+
+async def test_no_attempt_may_outlive_the_deadline(alice, flaky):
+    transport = flaky()
+    async with sdk(alice, transport, timeout=30, deadline=5) as client:
+        await client.me()
+    timeouts = transport.requests[0].extensions["timeout"]
+    assert 4 < timeouts["read"] <= 5 and 4 < timeouts["connect"] <= 5
+
+
+async def test_long_poll_read_timeout_outlasts_wait(alice, flaky):
+    body = b'{"cursor": "c2", "revision": 3, "operations": [], "messages": []}'
+    transport = flaky(httpx.Response(200, content=body))
+    async with sdk(alice, transport, timeout=10, deadline=15) as client:
+        changes = await client.changes("some-trip", since="c1", wait=25)
+    assert changes.cursor == "c2"
+    request = transport.requests[0]
+    assert request.url.params["since"] == "c1" and request.url.params["wait"] == "25"
+    assert request.extensions["timeout"]["read"] > 25
+    with pytest.raises(ValueError):
+        await client.changes("some-trip", wait=31)
