@@ -63,6 +63,7 @@ class TripdeckApp(App):
         initial: TripData | None = None,
         keymap: dict[str, str] | None = None,
         cursor_blink: bool = True,
+        reconnect_after: float = 1.0,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -77,6 +78,8 @@ class TripdeckApp(App):
         self._keymap = keymap or {}
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
+        self.reconnect_after = reconnect_after
+        """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)

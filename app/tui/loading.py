@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.client import TripClient
+from app.client import NotFoundError, TripClient
+from app.domain.itinerary import ItinerarySummary
 from app.domain.models import Message
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
 
@@ -35,6 +36,14 @@ async def load_messages(client: TripClient, trip_id: str, channel_id: str, *, cu
     return Paged(list(reversed(page.items)), page.next_cursor)
 
 
+async def load_summary(client: TripClient, trip_id: str) -> ItinerarySummary | None:
+    """The itinerary summary (for conflicts), or None from a service that has no summary yet."""
+    try:
+        return await client.get_itinerary_summary(trip_id)
+    except NotFoundError:
+        return None
+
+
 async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None = None) -> TripData:
     """What the trip screen shows first: a page of each list and the first channel's newest page."""
     trip, me, members, channels, summary, legs, pins, items, commitments = await asyncio.gather(
@@ -42,7 +51,7 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
         client.me(),
         client.list_members(trip_id, limit=200),
         client.list_channels(trip_id, limit=200),
-        client.get_itinerary_summary(trip_id),
+        load_summary(client, trip_id),
         load_page(client, trip_id, "legs"),
         load_page(client, trip_id, "pins"),
         load_page(client, trip_id, "action_items"),

@@ -76,18 +76,27 @@ class NewTripScreen(ModalScreen["NewTrip | None"]):
 class JoinScreen(ModalScreen[None]):
     """The command a second terminal runs to join the demo trip as another member."""
 
-    BINDINGS = [Binding("escape,j,q", "close", "Close", id="join.close")]
+    BINDINGS = [
+        Binding("escape,j,q", "close", "Close", id="join.close"),
+        Binding("c", "copy", "Copy", id="join.copy"),
+    ]
 
     def __init__(self, command: str) -> None:
         super().__init__()
         self.command = command
 
     def compose(self) -> ComposeResult:
+        # One option per line with shell continuations, so a copied selection still runs.
+        shown = " \\\n    --".join(self.command.split(" --"))
         with Vertical(classes="dialog wide-dialog"):
             yield Label("Join this trip from a second terminal, as another member:")
-            yield Static(literal(self.command, "bold #ffd75f"), id="join-command")
-            yield Static(Text("Messages you send in one terminal appear in the other. Esc closes.",
+            yield Static(literal(shown, "bold #ffd75f"), id="join-command")
+            yield Static(Text("Messages sent in one terminal appear in the other. c copies · Esc closes.",
                               style=palette.MUTED))
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.command)
+        self.notify("Copied the command (if your terminal allows OSC 52 clipboard access).", timeout=3)
 
     def action_close(self) -> None:
         self.dismiss(None)

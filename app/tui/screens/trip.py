@@ -22,7 +22,7 @@ from app.client import TripError
 from app.domain.itinerary import Changes
 from app.tui import loading
 from app.tui.data import PAGE, Paged, TripData
-from app.tui.live import Follower, kinds_changed
+from app.tui.live import Backoff, Follower, kinds_changed
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
@@ -353,6 +353,7 @@ class TripScreen(Screen):
             on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(attempt, delay)),
             on_online=lambda: self.post_message(self.CameBack()),
             cursor=cursor,
+            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
         )
         await self.follower.run()
 
@@ -387,7 +388,7 @@ class TripScreen(Screen):
             for kind in lists
         ))
         trip, summary = await asyncio.gather(self.client.get_trip(self.trip_id),
-                                             self.client.get_itinerary_summary(self.trip_id))
+                                             loading.load_summary(self.client, self.trip_id))
         data.trip, data.summary = trip, summary
         for kind, page in zip(lists, pages):
             setattr(data, kind, page)

@@ -1,0 +1,87 @@
+"""TUI test helpers: the SDK on the in-process server through a transport that can go offline,
+and a way to wait for something to appear on screen without pressing a key."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+import httpx
+import pytest
+
+from app.client import TripClient
+from app.tui.app import TripdeckApp
+from app.tui.clock import Clock
+from tests.conftest import BASE
+
+
+class SwitchableTransport(httpx.AsyncBaseTransport):
+    """The in-process server, until `offline` is set: then every request fails to connect."""
+
+    def __init__(self, app) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.offline = False
+        self.requests: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(f"{request.method} {request.url.path}")
+        if self.offline:
+            raise httpx.ConnectError("the network is down (test)", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def tui(server):
+    """Makes a TripdeckApp for a key: `app, transport = tui(key, trip_id=...)`."""
+
+    def make(key: str, **options) -> tuple[TripdeckApp, SwitchableTransport]:
+        transport = SwitchableTransport(server.app)
+        client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
+        options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
+        app = TripdeckApp(client=client, url=BASE, cursor_blink=False, reconnect_after=0.2, **options)
+        return app, transport
+
+    return make
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    """Let the app run (no key pressed) until `condition()` is true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def server_factory(settings):
+    """For tests that run their own event loop (hypothesis): `async with server_factory() as
+    (server, alice, tui)` starts the real server in-process in that loop."""
+    import contextlib
+
+    from app.server.app import create_app
+    from app.server.storage.database import Database
+    from tests.conftest import Actor, Server
+
+    @contextlib.asynccontextmanager
+    async def start():
+        db = Database(settings.database_url)
+        app = create_app(settings, db)
+        async with app.router.lifespan_context(app):
+            server = Server(app, db)
+            user_id, key = await server.user_key("alice@example.com", "Alice")
+            http = server.client(key)
+            try:
+                def make(key: str, **options):
+                    transport = SwitchableTransport(server.app)
+                    client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
+                    options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
+                    return TripdeckApp(client=client, url=BASE, cursor_blink=False, **options), transport
+
+                yield server, Actor(user_id, key, http, "alice@example.com"), make
+            finally:
+                await http.aclose()
+
+    return start
