@@ -4,7 +4,7 @@ where a failed background task becomes a visible, non-fatal notice."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
@@ -17,10 +17,10 @@ from app.tui import config as config_file
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
-from app.tui.screens.first_run import Connection, FirstRunScreen
-from app.tui.screens.modals import HelpScreen, JoinScreen
-from app.tui.screens.picker import TripPickerScreen
 from app.tui.screens.trip import TripScreen
+
+if TYPE_CHECKING:
+    from app.tui.screens.first_run import Connection
 
 ClientFactory = Callable[[str, str], TripClient]
 
@@ -90,13 +90,15 @@ class TripdeckApp(App):
         if self.initial is not None:
             self.push_screen(TripScreen(self.initial.trip.id, initial=self.initial))
         elif self.client is None and not (self.service_url and self.service_key):
+            from app.tui.screens.first_run import FirstRunScreen
+
             self.push_screen(FirstRunScreen(self.service_url or None), self._connected)
         else:
             if self.client is None:
                 self.client = self.make_client(self.service_url, self.service_key or "")
             self._start()
 
-    def _connected(self, connection: Connection | None) -> None:
+    def _connected(self, connection: "Connection | None") -> None:
         if connection is None:
             self.exit()
             return
@@ -112,6 +114,8 @@ class TripdeckApp(App):
         if self.trip_id:
             self.open_trip(self.trip_id)
         else:
+            from app.tui.screens.picker import TripPickerScreen
+
             self.push_screen(TripPickerScreen())
 
     def open_trip(self, trip_id: str) -> None:
@@ -119,6 +123,9 @@ class TripdeckApp(App):
         self.push_screen(TripScreen(trip_id))
 
     def action_open_trips(self) -> None:
+        # Imported here: a `trip ui --trip ID` start never needs the picker (start-up time).
+        from app.tui.screens.picker import TripPickerScreen
+
         if isinstance(self.screen, TripScreen) and self.initial is None:
             if any(isinstance(screen, TripPickerScreen) for screen in self.screen_stack):
                 self.pop_screen()
@@ -126,6 +133,8 @@ class TripdeckApp(App):
                 self.switch_screen(TripPickerScreen())
 
     def action_help(self) -> None:
+        from app.tui.screens.modals import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         sections: dict[str, list[tuple[str, str, str]]] = {}
@@ -136,6 +145,8 @@ class TripdeckApp(App):
         self.push_screen(HelpScreen(list(sections.items())))
 
     def action_join(self) -> None:
+        from app.tui.screens.modals import JoinScreen
+
         if self.join_command:
             self.push_screen(JoinScreen(self.join_command))
 

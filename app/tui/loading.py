@@ -44,25 +44,39 @@ async def load_summary(client: TripClient, trip_id: str) -> ItinerarySummary | N
         return None
 
 
-async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None = None) -> TripData:
-    """What the trip screen shows first: a page of each list and the first channel's newest page."""
-    trip, me, members, channels, summary, legs, pins, items, commitments = await asyncio.gather(
+async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None = None,
+                    with_cursor: bool = False) -> tuple[TripData, str | None]:
+    """What the trip screen shows first, in two round trips: the live feed's cursor and the
+    channels, then a page of each list and the chosen channel's newest page.
+
+    The cursor is read before any content, so that a change made while the rest loads is
+    delivered again by the feed (the panes ignore what they already have) and never missed."""
+    first = [client.list_channels(trip_id, limit=200)]
+    if with_cursor:
+        first.append(client.changes(trip_id))
+    answers = await asyncio.gather(*first)
+    channels = list(answers[0].items)
+    cursor = answers[1].cursor if with_cursor else None
+    chosen = channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
+
+    async def newest(channel: str | None) -> Paged[Message] | None:
+        return await load_messages(client, trip_id, channel) if channel else None
+
+    trip, me, members, summary, legs, pins, items, commitments, messages = await asyncio.gather(
         client.get_trip(trip_id),
         client.me(),
         client.list_members(trip_id, limit=200),
-        client.list_channels(trip_id, limit=200),
         load_summary(client, trip_id),
         load_page(client, trip_id, "legs"),
         load_page(client, trip_id, "pins"),
         load_page(client, trip_id, "action_items"),
         load_page(client, trip_id, "commitments"),
+        newest(chosen),
     )
     data = TripData(
-        trip=trip, me=me, members=list(members.items), channels=list(channels.items), summary=summary,
+        trip=trip, me=me, members=list(members.items), channels=channels, summary=summary,
         legs=legs, pins=pins, action_items=items, commitments=commitments,
     )
-    chosen = channel_id if any(c.id == channel_id for c in data.channels) else (
-        data.channels[0].id if data.channels else None)
-    if chosen is not None:
-        data.messages[chosen] = await load_messages(client, trip_id, chosen)
-    return data
+    if chosen is not None and messages is not None:
+        data.messages[chosen] = messages
+    return data, cursor

@@ -8,6 +8,7 @@ MUTED = "#808080"
 TODAY = "#ffd700"
 ALERT = "#ff5f5f"
 MENTION = "#ffaf00"
+MENTION_BACKGROUND = "#3a3a00"
 
 URGENCY = {"now": "#ff5f5f", "before_trip": "#ffd75f", "nice_to_have": "#87d787"}
 URGENCY_LABEL = {"now": "Now", "before_trip": "Before the trip", "nice_to_have": "Nice to have"}

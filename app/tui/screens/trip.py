@@ -203,8 +203,8 @@ class TripScreen(Screen):
     @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
     async def load(self) -> None:
         chat = self.query_one(ChannelChat)
-        cursor = (await self.client.changes(self.trip_id)).cursor if self.follower is None else None
-        data = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active)
+        data, cursor = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
+                                               with_cursor=self.follower is None)
         self.post_message(self.Loaded(data, cursor))
 
     @on(Loaded)

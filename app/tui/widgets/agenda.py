@@ -8,7 +8,6 @@ import datetime as dt
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets.option_list import Option
@@ -19,6 +18,7 @@ from app.tui import palette
 from app.tui.formatting import day_label, in_zone, parse_date, parse_time
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.rows import HangingRow
 
 TIME_WIDTH = 12
 
@@ -126,12 +126,9 @@ class Agenda(Pane):
         leg_names: dict[str, str],
         pin_names: dict[str, str],
         viewer: ZoneInfo,
-    ) -> Table:
+    ) -> HangingRow:
         colour = palette.COMMITMENT_CATEGORY.get(commitment.category, palette.MUTED)
         clashes = concerns.get(commitment.id, [])
-        grid = Table.grid(padding=(0, 1), expand=True)
-        grid.add_column(width=TIME_WIDTH, no_wrap=True)
-        grid.add_column(ratio=1, overflow="fold")
         body = Text(overflow="fold")
         body.append_text(literal(commitment.title, "bold", single_line=True))
         body.append(f"  {commitment.category}", style=colour)
@@ -149,5 +146,5 @@ class Agenda(Pane):
         for conflict in clashes:
             body.append("\n⚠ ", style=f"bold {palette.ALERT}")
             body.append_text(literal(conflict.message, palette.ALERT, single_line=True))
-        grid.add_row(Text(f" {time_span(commitment)}", style=f"bold {palette.ALERT}" if clashes else "bold"), body)
-        return grid
+        time = Text(f" {time_span(commitment)}", style=f"bold {palette.ALERT}" if clashes else "bold")
+        return HangingRow(time, body, prefix_width=TIME_WIDTH + 1)

@@ -9,8 +9,6 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +25,7 @@ from app.tui.data import Paged
 from app.tui.formatting import long_date
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.rows import HangingRow
 
 NEAR_START = 2
 """Rows from the top of the loaded history at which the next older page is requested."""
@@ -510,27 +509,22 @@ class ChannelChat(Pane):
                 for child in reversed(replies.get(message.id, [])):
                     stack.append((child, min(depth + 1, 4)))
 
-    def _message_row(self, message: Message, depth: int, *, orphan: bool) -> RenderableType:
+    def _message_row(self, message: Message, depth: int, *, orphan: bool) -> HangingRow:
         mine = self.me is not None and message.author_id == self.me.id
         mentioned = not mine and self.mentions_me(message)
-        grid = Table.grid(padding=(0, 1), expand=True)
-        if depth:
-            grid.add_column(width=2 * depth, no_wrap=True)
-        grid.add_column(width=5, no_wrap=True)
-        grid.add_column(width=AUTHOR_WIDTH, no_wrap=True)
-        grid.add_column(ratio=1, overflow="fold")
         stamp = self.clock.from_ms(message.creation_time)
-        author = one_line(message.author_name, f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
-                          width=AUTHOR_WIDTH)
+        prefix = Text(no_wrap=True)
+        if depth:
+            prefix.append(" " * (2 * depth - 2) + "↳ ", style=palette.MUTED)
+        prefix.append(f"{stamp:%H:%M} ", style=palette.MUTED)
+        prefix.append_text(one_line(message.author_name, f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
+                                    width=AUTHOR_WIDTH))
+        prefix.pad_right(2 * depth + 6 + AUTHOR_WIDTH + 1 - prefix.cell_len)
         content = literal(message.content)
         if orphan:
             content = Text("↳ ", style=palette.MUTED) + content
-        cells: list[RenderableType] = []
-        if depth:
-            cells.append(Text(" " * (2 * depth - 2) + "↳ ", style=palette.MUTED))
-        cells += [Text(f"{stamp:%H:%M}", style=palette.MUTED), author, content]
-        grid.add_row(*cells, style=f"on #3a3a00" if mentioned else "")
-        return grid
+        return HangingRow(prefix, content, prefix_width=2 * depth + 6 + AUTHOR_WIDTH + 1,
+                          background=palette.MENTION_BACKGROUND if mentioned else None)
 
 
 def _chronological(message: Message) -> tuple[int, str]:

@@ -3,7 +3,6 @@ first, each with its owner and done state."""
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets.option_list import Option
@@ -12,28 +11,25 @@ from app.domain.models import ActionItem, Urgency
 from app.tui import palette
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.rows import HangingRow
 
 
 class ChecklistItems(RowList):
     """Headers per urgency and one row per item."""
 
 
-def item_row(item: ActionItem, owner: str | None) -> Table:
+def item_row(item: ActionItem, owner: str | None) -> HangingRow:
     """A checkbox, then the text (wrapping under itself, not under the box) and the owner."""
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(width=2, no_wrap=True)
-    grid.add_column(ratio=1, overflow="fold")
     if item.done:
-        box = Text(" ☑", style="bold #87d787")
+        box = Text(" ☑ ", style="bold #87d787")
         text = literal(item.text, f"strike {palette.MUTED}", single_line=True)
     else:
-        box = Text(" ☐", style=f"bold {palette.URGENCY.get(item.urgency, palette.MUTED)}")
+        box = Text(" ☐ ", style=f"bold {palette.URGENCY.get(item.urgency, palette.MUTED)}")
         text = literal(item.text, single_line=True)
     if owner:
         text.append("  @", style="#5fafff")
         text.append_text(one_line(owner, "#5fafff", width=24))
-    grid.add_row(box, text)
-    return grid
+    return HangingRow(box, text, prefix_width=3)
 
 
 class Checklist(Pane):
