@@ -91,3 +91,13 @@ def test_config_is_saved_readable_by_the_owner_only(tmp_path):
     assert (loaded.url, loaded.key, loaded.keymap) == ("http://x/api/v1", "osk_secret", {"trip.pane_chat": "c"})
     assert config.resolve("http://flag", None, path).url == "http://flag"
     assert config.resolve(None, None, path).key == "osk_secret"
+
+
+def test_zooming_keeps_the_centre_and_pushes_far_points_out():
+    points = [(38.7, -9.1), (31.6, -7.9)]
+    project = Projection.fit(points, 80, 48)
+    close = project.zoomed(38.7, -9.1, 8)
+    x, y = close(38.7, -9.1)
+    assert abs(x - 40) <= 1 and abs(y - 24) <= 1
+    far_x, far_y = close(31.6, -7.9)
+    assert not (0 <= far_x < 80 and 0 <= far_y < 48)

@@ -339,8 +339,13 @@ class TripScreen(Screen):
 
     @work(group="send", exit_on_error=False, description="Sending the message")
     async def send(self, channel_id: str, content: str, parent_id: str | None) -> None:
-        message = await self.client.send_message(self.trip_id, channel_id, content, parent_id=parent_id)
-        self.query_one(ChannelChat).receive([message])
+        chat = self.query_one(ChannelChat)
+        try:
+            message = await self.client.send_message(self.trip_id, channel_id, content, parent_id=parent_id)
+        except TripError:
+            chat.send_failed(content)  # nothing typed is lost; the notice says why
+            raise
+        chat.receive([message])
 
     # --- live ------------------------------------------------------------------------------
 

@@ -266,6 +266,13 @@ class ChannelChat(Pane):
         if channel_id == self.active:
             self._render_messages()
 
+    def send_failed(self, content: str) -> None:
+        """Put a message that could not be sent back in the input, unless something new is there."""
+        chat_input = self.query_one(ChatInput)
+        if not chat_input.value:
+            chat_input.value = content
+            chat_input.cursor_position = len(content)
+
     def older_failed(self, channel_id: str) -> None:
         if channel_id in self.states:
             self.states[channel_id].loading_older = False

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.domain.itinerary import Bounds
@@ -55,6 +56,12 @@ class Projection:
                 min_lng, max_lng = min_lng - grow, max_lng + grow
         return cls(min_lat, max_lat, min_lng, max_lng, width, height)
 
+    def zoomed(self, lat: float, lng: float, factor: float) -> "Projection":
+        """The same projection `factor` times closer, centred on (`lat`, `lng`)."""
+        half_lat = (self.max_lat - self.min_lat) / 2 / factor
+        half_lng = (self.max_lng - self.min_lng) / 2 / factor
+        return Projection(lat - half_lat, lat + half_lat, lng - half_lng, lng + half_lng, self.width, self.height)
+
     def __call__(self, lat: float, lng: float) -> tuple[int, int]:
         x = (lng - self.min_lng) / ((self.max_lng - self.min_lng) or 1) * (self.width - 1)
         y = (self.max_lat - lat) / ((self.max_lat - self.min_lat) or 1) * (self.height - 1)
@@ -65,6 +72,8 @@ class BrailleMap(Widget):
     """The drawn map. It is redrawn for its size on every render, so it always fills the pane."""
 
     highlighted: reactive[str | None] = reactive(None)
+    zoom: reactive[int] = reactive(1)
+    """1 shows every pin; each step in doubles the scale around the highlighted pin."""
 
     def __init__(self, *, id: str | None = "braille-map") -> None:
         super().__init__(id=id)
@@ -79,6 +88,9 @@ class BrailleMap(Widget):
     def watch_highlighted(self) -> None:
         self.refresh()
 
+    def watch_zoom(self) -> None:
+        self.refresh()
+
     def render(self) -> Text:
         columns, rows = self.size.width, self.size.height
         if not self.pins or columns < 4 or rows < 2:
@@ -86,6 +98,9 @@ class BrailleMap(Widget):
         canvas = BrailleCanvas(columns, rows)
         points = [(pin.lat, pin.lng) for pin in self.pins] + self.route
         project = Projection.fit(points, canvas.width, canvas.height)
+        chosen_pin = next((pin for pin in self.pins if pin.id == self.highlighted), None)
+        if self.zoom > 1 and chosen_pin is not None:
+            project = project.zoomed(chosen_pin.lat, chosen_pin.lng, self.zoom)
         for (lat0, lng0), (lat1, lng1) in zip(self.route, self.route[1:]):
             canvas.line(*project(lat0, lng0), *project(lat1, lng1), dotted=2)
         # Text cells drawn over the braille: a dot per pin, the highlighted one last and labelled.
@@ -93,6 +108,8 @@ class BrailleMap(Widget):
         chosen: MapPin | None = None
         for pin in self.pins:
             x, y = project(pin.lat, pin.lng)
+            if not (0 <= x < canvas.width and 0 <= y < canvas.height):
+                continue
             cell = (x // 2, y // 4)
             colour = palette.category_colour(pin.category, self.categories)
             overlay[cell] = ("●", colour)
@@ -127,9 +144,38 @@ class PinList(RowList):
     """The pins by name, with their category."""
 
 
+class PinDetail(Static):
+    """The highlighted pin: name, category, coordinates and notes, on one line."""
+
+    def show(self, pin: MapPin | None, colour: str) -> None:
+        if pin is None:
+            self.update("")
+            return
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("◉ ", style=f"bold {palette.TODAY}")
+        text.append_text(one_line(pin.name, "bold"))
+        if pin.category:
+            text.append("  ")
+            text.append_text(one_line(pin.category, colour))
+        text.append(f"  {pin.lat:.4f}, {pin.lng:.4f}", style=palette.MUTED)
+        if pin.notes:
+            text.append("  ")
+            text.append_text(one_line(pin.notes, "italic"))
+        self.update(text)
+
+
 class MapPins(Pane):
     number = 2
     title = "Map"
+
+    BINDINGS = [
+        Binding("plus,equals_sign", "zoom(2)", "Zoom in", id="map.zoom_in"),
+        Binding("minus", "zoom(0.5)", "Zoom out", id="map.zoom_out"),
+    ]
+
+    def action_zoom(self, factor: float) -> None:
+        braille = self.query_one(BrailleMap)
+        braille.zoom = int(min(max(braille.zoom * factor, 1), 256))
 
     def __init__(self, *, id: str | None = "map") -> None:
         super().__init__(id=id)
@@ -140,6 +186,7 @@ class MapPins(Pane):
         with Horizontal():
             yield PinList(id="pin-list")
             yield BrailleMap()
+        yield PinDetail(id="pin-detail")
 
     def show(self, pins: list[MapPin], legs: list[Leg], bounds: Bounds | None, *, more: bool) -> None:
         self.pins = pins
@@ -167,6 +214,7 @@ class MapPins(Pane):
         braille = self.query_one(BrailleMap)
         braille.show(pins, route, self.categories)
         braille.highlighted = pin_list.highlighted_option.id if pin_list.highlighted_option else None
+        self._show_detail(braille.highlighted)
         subtitle = Text(f"{len(pins)}{'+' if more else ''} pins")
         for name in self.categories[:5]:
             subtitle.append("  ● ", style=palette.category_colour(name, self.categories))
@@ -176,3 +224,9 @@ class MapPins(Pane):
     @on(OptionList.OptionHighlighted, "PinList")
     def _pin_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one(BrailleMap).highlighted = event.option.id
+        self._show_detail(event.option.id)
+
+    def _show_detail(self, pin_id: str | None) -> None:
+        pin = next((pin for pin in self.pins if pin.id == pin_id), None)
+        colour = palette.category_colour(pin.category, self.categories) if pin else palette.MUTED
+        self.query_one(PinDetail).show(pin, colour)
