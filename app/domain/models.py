@@ -15,12 +15,14 @@ from app.domain.fields import (
     ApiModel,
     ClientRef,
     Date,
+    Flag,
     Id,
     InputModel,
     Latitude,
     LocalDateTime,
     Longitude,
     MESSAGE_MAX,
+    Number,
     Name,
     Notes,
     ShortText,
@@ -170,7 +172,7 @@ class RentalCar(InputModel):
 
 
 class LegCreate(InputModel):
-    order: float = Field(allow_inf_nan=False)
+    order: Number
     title: Title
     destination: Name
     start_date: Date
@@ -184,7 +186,7 @@ class LegCreate(InputModel):
 
 
 class LegUpdate(InputModel):
-    order: float | None = Field(default=None, allow_inf_nan=False)
+    order: Number | None = None
     title: Title | None = None
     destination: Name | None = None
     start_date: Date | None = None
@@ -222,7 +224,7 @@ class ActionItemCreate(InputModel):
     text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
     urgency: Urgency
     owner: Id | None = None
-    done: bool | None = None
+    done: Flag | None = None
     client_ref: ClientRef | None = None
 
 
@@ -230,7 +232,7 @@ class ActionItemUpdate(InputModel):
     text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)] | None = None
     urgency: Urgency | None = None
     owner: Id | None = None
-    done: bool | None = None
+    done: Flag | None = None
     client_ref: ClientRef | None = None
 
 
@@ -255,7 +257,7 @@ class CommitmentCreate(InputModel):
     category: Category
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: bool | None = None
+    is_all_day: Flag | None = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
@@ -268,7 +270,7 @@ class CommitmentUpdate(InputModel):
     category: Category | None = None
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: bool | None = None
+    is_all_day: Flag | None = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
