@@ -118,9 +118,10 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         for i, stay in enumerate(data.stays or []):
             sent_stay = _dump(stay)
             ref = sent_stay.get("clientRef")
-            if ref in refs:
-                details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
-            refs.add(ref)
+            if ref:  # stays without a clientRef are new every time
+                if ref in refs:
+                    details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
+                refs.add(ref)
             merged.append({**by_ref[ref], **sent_stay} if ref in by_ref else sent_stay)
         changes["stays"] = merged
     elif "accommodation" in sent:
