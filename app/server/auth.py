@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from app.domain.models import Role, Scope
+from app.server.clock import plausible_id
 from app.server.errors import ApiError, forbidden, not_found, unauthorized
 from app.server.storage import tables as t
 
@@ -117,6 +118,8 @@ def require_scope(key: ApiKey, scope: str, trip_id: str | None = None) -> None:
 async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool) -> TripAccess:
     if not key.allows(scope):
         raise forbidden(f"This key lacks the {scope} scope")
+    if not plausible_id(trip_id):
+        raise not_found("Trip")
     async with request.app.state.db.read() as conn:
         trip = (await conn.execute(select(t.trips).where(t.trips.c.id == trip_id))).mappings().first()
         if trip is None:

@@ -155,3 +155,25 @@ async def test_openapi_document_describes_every_route(alice):
             if method in ("post", "patch"):
                 assert "requestBody" in operation, (path, method)
                 assert "400" in operation["responses"]
+
+
+async def test_number_past_the_parser_limit_is_a_validation_error(alice, trip):
+    raw = b'{"name": "x", "lat": ' + b"9" * 5000 + b', "lng": 0}'
+    response = await alice.http.post(f"/trips/{trip['_id']}/map-pins", content=raw)
+    assert_error(response, 400, "VALIDATION_ERROR", {"body": "invalid"})
+
+
+async def test_nul_characters_are_refused_everywhere_alike(alice, trip):
+    # PostgreSQL text cannot hold U+0000: refused as invalid on every backend, never a 500.
+    tid = trip["_id"]
+    response = await alice.http.post(f"/trips/{tid}/map-pins", json={"name": "a\u0000b", "lat": 0, "lng": 0,
+                                                                     "notes": "\u0000"})
+    assert_error(response, 400, "VALIDATION_ERROR", {"name": "invalid", "notes": "invalid"})
+    response = await alice.http.post(f"/trips/{tid}/legs", json=leg_body(stays=[{"name": "\u0000"}]))
+    assert_error(response, 400, "VALIDATION_ERROR", {"stays.0.name": "invalid"})
+    for path in (f"/trips/{tid}%00", f"/trips/{tid}/legs/x%00", f"/trips/{tid}/channels/x%00/messages",
+                 f"/trips/{'x' * 5000}"):
+        assert_error(await alice.http.get(path), 404, "NOT_FOUND")
+    cursor = "WzAsIlx1MDAwMCJd"  # [0, "\u0000"]
+    assert_error(await alice.http.get(f"/trips/{tid}/legs", params={"cursor": cursor}), 400, "VALIDATION_ERROR",
+                 {"cursor": "invalid"})

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import models as m
 from app.server import events
-from app.server.clock import new_id, now_ms
+from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, not_found, validation_error
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
@@ -201,6 +201,8 @@ def parse(kind: Kind, body: Any, *, update_body: bool = False) -> BaseModel:
 
 
 async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) -> Row:
+    if not plausible_id(row_id):
+        raise not_found(kind.label)
     row = (
         await conn.execute(select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id))
     ).mappings().first()

@@ -28,6 +28,8 @@ def _fits(value: Any, column: Any) -> bool:
         return False  # SQLite and PostgreSQL integers are 64-bit
     if isinstance(value, float) and not math.isfinite(value):
         return False
+    if isinstance(value, str) and "\x00" in value:
+        return False
     if expected is float:
         return isinstance(value, (int, float))
     return isinstance(value, expected)
