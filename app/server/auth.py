@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy import select
 
 from app.domain.models import Role, Scope
@@ -62,7 +63,13 @@ class ApiKey:
         return None if None in limits else limits
 
 
-async def authenticate(request: Request) -> ApiKey:
+# Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
+# header is parsed below so that every failure is our 401 envelope.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="osk_...",
+                           description="An API key from `trip keys create`: `Authorization: Bearer osk_...`")
+
+
+async def authenticate(request: Request, _: Annotated[object, Depends(bearer_scheme)] = None) -> ApiKey:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
