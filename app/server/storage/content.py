@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import models as m
@@ -236,7 +237,19 @@ async def upsert(
     if details:
         raise validation_error(details)
     if not dry_run:
-        await conn.execute(insert(kind.table).values(**row))
+        if client_ref:
+            # Two creates with one new clientRef may race (PostgreSQL runs them side by side): the
+            # loser's insert hits the unique constraint and merges into the winner's row instead.
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(insert(kind.table).values(**row))
+            except IntegrityError:
+                existing = await find_by_client_ref(conn, kind, trip["id"], client_ref)
+                if existing is None:
+                    raise
+                return await _apply(conn, kind, trip, existing, data)
+        else:
+            await conn.execute(insert(kind.table).values(**row))
     return Outcome("created", row, events.event_changes([], row_events(kind, row)), kind.to_wire)
 
 
@@ -261,7 +274,11 @@ async def _apply(
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}])
     if changes and not dry_run:
-        await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        try:
+            await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        except IntegrityError:  # a concurrent write took the clientRef after the check above
+            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
+                           [{"path": "clientRef", "reason": "invalid"}]) from None
     return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
 
 
