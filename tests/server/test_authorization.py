@@ -173,3 +173,9 @@ async def test_authorization_matrix(server, alice, make_actor, endpoint):
     # The owner's own key does get through.
     allowed = await alice.http.request(**request_args(endpoint, ids))
     assert allowed.status_code < 300, allowed.text
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if "{trip}" in e.path], ids=lambda e: e.id)
+async def test_unknown_trip_is_404_for_every_trip_endpoint(alice, endpoint):
+    ids = {name: f"no-such-{name}" for name in ("trip", "leg", "pin", "item", "commitment", "channel", "member")}
+    assert_error(await alice.http.request(**request_args(endpoint, ids)), 404, "NOT_FOUND")
