@@ -48,6 +48,11 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 
 
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
+    if exc.status_code == 400:
+        # FastAPI's own "error parsing the body" (e.g. a JSON number over Python's digit limit).
+        return error_response(
+            request, validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body")
+        )
     codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 401: "UNAUTHORIZED", 403: "FORBIDDEN"}
     code = codes.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
     message = {404: "No such route", 405: f"Method {request.method} not allowed here"}.get(exc.status_code, str(exc.detail))

@@ -12,11 +12,12 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import models as m
 from app.server import events
-from app.server.clock import new_id, now_ms
+from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, not_found, validation_error
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
@@ -118,9 +119,10 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         for i, stay in enumerate(data.stays or []):
             sent_stay = _dump(stay)
             ref = sent_stay.get("clientRef")
-            if ref in refs:
-                details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
-            refs.add(ref)
+            if ref:  # stays without a clientRef are new every time
+                if ref in refs:
+                    details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
+                refs.add(ref)
             merged.append({**by_ref[ref], **sent_stay} if ref in by_ref else sent_stay)
         changes["stays"] = merged
     elif "accommodation" in sent:
@@ -200,6 +202,8 @@ def parse(kind: Kind, body: Any, *, update_body: bool = False) -> BaseModel:
 
 
 async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) -> Row:
+    if not plausible_id(row_id):
+        raise not_found(kind.label)
     row = (
         await conn.execute(select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id))
     ).mappings().first()
@@ -233,7 +237,19 @@ async def upsert(
     if details:
         raise validation_error(details)
     if not dry_run:
-        await conn.execute(insert(kind.table).values(**row))
+        if client_ref:
+            # Two creates with one new clientRef may race (PostgreSQL runs them side by side): the
+            # loser's insert hits the unique constraint and merges into the winner's row instead.
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(insert(kind.table).values(**row))
+            except IntegrityError:
+                existing = await find_by_client_ref(conn, kind, trip["id"], client_ref)
+                if existing is None:
+                    raise
+                return await _apply(conn, kind, trip, existing, data)
+        else:
+            await conn.execute(insert(kind.table).values(**row))
     return Outcome("created", row, events.event_changes([], row_events(kind, row)), kind.to_wire)
 
 
@@ -258,7 +274,11 @@ async def _apply(
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}])
     if changes and not dry_run:
-        await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        try:
+            await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        except IntegrityError:  # a concurrent write took the clientRef after the check above
+            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
+                           [{"path": "clientRef", "reason": "invalid"}]) from None
     return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
 
 
