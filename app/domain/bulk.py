@@ -95,6 +95,98 @@ class TripExport(ApiModel):
     members: list[Member]
 
 
+class SharedTrip(ApiModel):
+    """A trip as a share token shows it: no group, creator or member details."""
+
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    title: str
+    start_date: str
+    end_date: str
+    status: str
+    revision: int
+
+
+class SharedStay(ApiModel):
+    name: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    check_in: str | None = None
+    check_out: str | None = None
+
+
+class SharedFlight(ApiModel):
+    airline: str | None = None
+    flight_number: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    departure_time: str | None = None
+    arrival_time: str | None = None
+
+
+class SharedRentalCar(ApiModel):
+    company: str | None = None
+    pickup_location: str | None = None
+    pickup_time: str | None = None
+    dropoff_location: str | None = None
+    dropoff_time: str | None = None
+
+
+class SharedLeg(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    order: float
+    title: str
+    destination: str
+    start_date: str
+    end_date: str
+    timezone: str
+    accommodation: SharedStay | None = None
+    stays: list[SharedStay]
+    flights: list[SharedFlight]
+    rental_car: SharedRentalCar | None = None
+
+
+class SharedActionItem(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    text: str
+    urgency: str
+    owner: str | None = None
+    done: bool
+
+
+class SharedMapPin(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    name: str
+    lat: float
+    lng: float
+    category: str | None = None
+    notes: str | None = None
+
+
+class SharedMember(ApiModel):
+    user_id: str
+    name: str
+    role: str
+
+
+class SharedExport(ApiModel):
+    """The export's shape with the safe projection: see `app/server/share.py` for the allowlist."""
+
+    trip: SharedTrip
+    legs: list[SharedLeg]
+    map_pins: list[SharedMapPin]
+    action_items: list[SharedActionItem]
+    commitments: list[Commitment]
+    members: list[SharedMember]
+
+
 class ShareToken(ApiModel):
     token: str
     url: str
