@@ -40,15 +40,15 @@ class ErrorEnvelope(ApiModel):
 
 
 class LegBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ActionItemBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class MapPinBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ItemResult(ApiModel):
@@ -67,9 +67,9 @@ class BatchResult(ApiModel):
 
 
 class SyncRequest(InputModel):
-    legs: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
-    action_items: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
-    map_pins: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
+    legs: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
+    action_items: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
+    map_pins: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
 
 
 class SyncCategory(ApiModel):
