@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, WithJsonSchema
 
 from app.domain.fields import ApiModel, InputModel
 from app.domain.models import (
@@ -39,16 +41,26 @@ class ErrorEnvelope(ApiModel):
     error: ErrorBody
 
 
+def items_of(model: str, maximum: int, minimum: int = 0) -> Any:
+    """A list whose items are validated one by one by the service (a bad item fails alone, so
+    the envelope accepts any JSON value), documented in OpenAPI as a list of `model`."""
+    schema: dict[str, Any] = {"type": "array", "items": {"$ref": f"#/components/schemas/{model}"},
+                              "maxItems": maximum}
+    if minimum:
+        schema["minItems"] = minimum
+    return Annotated[list[Any], WithJsonSchema(schema)]
+
+
 class LegBatch(InputModel):
-    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("LegCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ActionItemBatch(InputModel):
-    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("ActionItemCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class MapPinBatch(InputModel):
-    items: list[Any] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("MapPinCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ItemResult(ApiModel):
@@ -67,9 +79,9 @@ class BatchResult(ApiModel):
 
 
 class SyncRequest(InputModel):
-    legs: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
-    action_items: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
-    map_pins: list[Any] | None = Field(default=None, max_length=SYNC_MAX)
+    legs: items_of("LegCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
+    action_items: items_of("ActionItemCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
+    map_pins: items_of("MapPinCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
 
 
 class SyncCategory(ApiModel):

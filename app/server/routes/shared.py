@@ -77,6 +77,6 @@ async def shared_trip(request: Request, token: str) -> Any:
             summary="The shared snapshot: the export's shape, safe fields only (no key needed)")
 async def shared_export(request: Request, token: str) -> Any:
     digest = await open_shared(request, token)
-    async with request.app.state.db.read() as conn:
+    async with request.app.state.db.snapshot() as conn:
         trip_id = await trip_of_token(conn, digest)
         return JSON(share.snapshot(await trip_snapshot(conn, trip_id)))

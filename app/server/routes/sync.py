@@ -59,7 +59,7 @@ async def sync(
 
 @router.get("/export", response_model=b.TripExport, summary="The whole trip in one consistent snapshot")
 async def export(request: Request, access: TripReader) -> Any:
-    async with request.app.state.db.read() as conn:
+    async with request.app.state.db.snapshot() as conn:
         return JSON(await trip_snapshot(conn, access.trip_id))
 
 
