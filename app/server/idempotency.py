@@ -164,30 +164,27 @@ class IdempotencyStore:
         if raw is None:
             return
         key = parse_key(raw)
-        print_ = fingerprint(scope)
+        request_print = fingerprint(scope)
         deadline = time.monotonic() + self.wait_seconds
         delay = 0.02
         while True:
-            claim = await self._try_claim(api_key_id, key, print_)
+            claim = await self._try_claim(api_key_id, key, request_print)
             if claim is not None:
                 scope.setdefault("state", {})[STATE_KEY] = claim
                 return
+            if time.monotonic() >= deadline:
+                raise in_progress()
             # Someone else holds the key: watch it with cheap reads until it settles.
             while True:
                 row = await self._read(api_key_id, key)
                 if row is None or self._expired(row) or self._stale(row):
                     break  # gone, expired or abandoned: try to claim it ourselves
-                if row["fingerprint"] != print_:
+                if row["fingerprint"] != request_print:
                     raise conflict()
                 if row["state"] == "done":
                     raise IdempotentReplay(row["status_code"], (row["response_body"] or "").encode())
                 if time.monotonic() >= deadline:
-                    raise ApiError(
-                        409,
-                        "IDEMPOTENCY_IN_PROGRESS",
-                        "A request with this Idempotency-Key is still running; retry shortly",
-                        headers={"Retry-After": "1"},
-                    )
+                    raise in_progress()
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, 0.25)
 
@@ -205,12 +202,12 @@ class IdempotencyStore:
                 await conn.execute(select(records).where(records.c.api_key_id == api_key_id, records.c.key == key))
             ).mappings().first()
 
-    async def _try_claim(self, api_key_id: str, key: str, print_: str) -> Claim | None:
+    async def _try_claim(self, api_key_id: str, key: str, request_print: str) -> Claim | None:
         """Insert the claim; take over an expired or abandoned one. None when another holds it."""
         now = now_ms()
         owner = owner_token()
         values = dict(
-            api_key_id=api_key_id, key=key, fingerprint=print_, state="in_progress", status_code=None,
+            api_key_id=api_key_id, key=key, fingerprint=request_print, state="in_progress", status_code=None,
             response_body=owner, created_at=now, expires_at=now + TTL_MS,
         )
         async with self.db.write() as conn:
@@ -267,6 +264,15 @@ def conflict() -> ApiError:
         409,
         "IDEMPOTENCY_CONFLICT",
         "This Idempotency-Key was already used for a different request (method, path, query or body)",
+    )
+
+
+def in_progress() -> ApiError:
+    return ApiError(
+        409,
+        "IDEMPOTENCY_IN_PROGRESS",
+        "A request with this Idempotency-Key is still running; retry shortly",
+        headers={"Retry-After": "1"},
     )
 
 

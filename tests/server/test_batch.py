@@ -6,10 +6,6 @@ LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-
        "endDate": "2026-07-18", "timezone": "Asia/Tokyo"}
 
 
-async def operations(alice, trip) -> list[dict]:
-    return (await alice.http.get(f"/trips/{trip['_id']}/itinerary/diff", params={"since_revision": 1})).json()
-
-
 async def test_leg_batch_creates_then_diff_merges_by_client_ref(alice, trip):
     path = f"/trips/{trip['_id']}/legs:batch"
     items = [{**LEG, "clientRef": "tok", "accommodation": {"name": "Hotel", "wifiPassword": "pw"}},

@@ -1,15 +1,16 @@
 """Idempotency-Key: replay, conflict, concurrency, what is not cached, across server instances."""
 
 import asyncio
+import json
+import socket
 
-import pytest
+import httpx
 from sqlalchemy import select, update
 
 from app.server.app import create_app
-from app.server.idempotency import IdempotencyStore, parse_key
+from app.server.idempotency import IdempotencyStore, fingerprint, parse_key
 from app.server.storage import tables as t
 from app.server.storage.database import Database
-from tests.conftest import new_trip
 
 LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
        "endDate": "2026-07-18", "timezone": "Asia/Tokyo"}
@@ -144,8 +145,6 @@ async def test_holds_across_two_server_instances_on_one_database(server, alice, 
     second_db = Database(server.db.url)
     second = create_app(server.app.state.settings, second_db)
     async with second.router.lifespan_context(second):
-        import httpx
-
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url=str(alice.http.base_url),
                                      headers={"Authorization": f"Bearer {alice.key}"}) as other:
             path = f"/trips/{trip['_id']}/legs"
@@ -161,19 +160,13 @@ async def test_duplicate_waits_then_gets_in_progress(server, alice, trip):
     """While the first holds the key longer than the wait, the duplicate gets 409 + Retry-After."""
     store: IdempotencyStore = server.app.state.idempotency
     store.wait_seconds = 0.3
-    async with server.db.write() as conn:
-        from app.server.clock import now_ms
-        from app.server.idempotency import fingerprint, owner_token
-
-        key_id = (await conn.execute(select(t.api_keys.c.id))).scalars().all()
-    # Claim the key as a live request of this process would.
     path = f"/trips/{trip['_id']}/legs"
-    import json as _json
-
+    async with server.db.read() as conn:
+        key_id = (await conn.execute(select(t.api_keys.c.id).where(t.api_keys.c.user_id == alice.user_id))).scalar()
+    # Claim the key as a running request of this (live) process does.
     scope = {"method": "POST", "path": "/api/v1" + path, "query_string": b"",
-             "state": {"raw_body": _json.dumps(LEG).encode()}}
-    claims = [await store._try_claim(k, "slow", fingerprint(scope)) for k in key_id]
-    assert all(claims)
+             "state": {"raw_body": json.dumps(LEG).encode()}}
+    assert await store._try_claim(key_id, "slow", fingerprint(scope)) is not None
     response = await alice.http.post(path, json=LEG, headers={"Idempotency-Key": "slow"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
@@ -189,7 +182,7 @@ async def test_abandoned_claim_of_a_dead_process_is_taken_over(server, alice, tr
     async with server.db.write() as conn:
         await conn.execute(
             update(t.idempotency_records).where(t.idempotency_records.c.key == "crash")
-            .values(state="in_progress", status_code=None, response_body=f"{__import__('socket').gethostname()}|1|0|dead")
+            .values(state="in_progress", status_code=None, response_body=f"{socket.gethostname()}|1|never-a-start-time|dead")
         )
     retry = await alice.http.post(path, json={**LEG}, headers={"Idempotency-Key": "crash"})
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers

@@ -18,7 +18,7 @@ PARTIAL = {207: {"model": b.BatchResult, "description": "At least one item faile
 
 async def run_batch(request: Request, access: TripEditor, kind: content.Kind, items: list[Any]) -> JSON:
     async with request.app.state.db.write() as conn:
-        trip = await lock_trip(conn, access.trip_id) or access.trip
+        trip = await bulk.lock_trip(conn, access.trip_id) or access.trip
         members = await bulk.member_ids(conn, access.trip_id)
         outcome = await bulk.upsert_many(conn, kind, trip, items, dry_run=False, members=members)
         if outcome.written:
@@ -31,20 +31,6 @@ async def run_batch(request: Request, access: TripEditor, kind: content.Kind, it
         "results": [r.wire() for r in outcome.results],
     }
     return JSON(body, status_code=207 if errors else 200)
-
-
-async def lock_trip(conn, trip_id: str) -> dict | None:
-    """Re-read the trip row, locked on PostgreSQL so concurrent bulk writers of one trip queue
-    instead of racing on clientRefs (SQLite's write transactions are serialised already)."""
-    from sqlalchemy import select
-
-    from app.server.storage import tables as t
-
-    query = select(t.trips).where(t.trips.c.id == trip_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).mappings().first()
-    return dict(row) if row else None
 
 
 @router.post("/legs:batch", response_model=b.BatchResult, responses=PARTIAL, summary="Upsert up to 50 legs")

@@ -8,7 +8,6 @@ from app.domain import bulk as b
 from app.server.auth import TripEditor, TripReader
 from app.server.errors import ErrorResponses
 from app.server.responses import JSON
-from app.server.routes.batch import lock_trip
 from app.server.storage import bulk, content
 from app.server.storage import trips as trip_store
 from app.server.storage.revisions import record_change
@@ -34,7 +33,7 @@ async def sync(
     db = request.app.state.db
     # A dry run reads only; a real run is one write transaction, so it lands whole or not at all.
     async with (db.read() if dry_run else db.write()) as conn:
-        trip = (access.trip if dry_run else await lock_trip(conn, access.trip_id)) or access.trip
+        trip = (access.trip if dry_run else await bulk.lock_trip(conn, access.trip_id)) or access.trip
         members = await bulk.member_ids(conn, access.trip_id)
         outcomes = {}
         for wire_name, attribute, kind in CATEGORIES:

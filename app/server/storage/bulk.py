@@ -63,6 +63,16 @@ def _raw_client_ref(raw: Any) -> str | None:
     return ref if isinstance(ref, str) else None
 
 
+async def lock_trip(conn: AsyncConnection, trip_id: str) -> Row | None:
+    """Re-read the trip row, locked on PostgreSQL so concurrent bulk writers of one trip queue
+    instead of racing on clientRefs (SQLite's write transactions are serialised already)."""
+    query = select(t.trips).where(t.trips.c.id == trip_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
 async def member_ids(conn: AsyncConnection, trip_id: str) -> set[str]:
     query = select(t.trip_members.c.user_id).where(t.trip_members.c.trip_id == trip_id)
     return set((await conn.execute(query)).scalars().all())
