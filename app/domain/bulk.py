@@ -108,15 +108,18 @@ class TripExport(ApiModel):
 
 
 class SharedTrip(ApiModel):
-    """A trip as a share token shows it: no group, creator or member details."""
+    """A trip as a share token shows it (the same fields as `Trip`)."""
 
     id: str = Field(alias="_id")
     creation_time: int = Field(alias="_creationTime")
+    group_id: str
     title: str
     start_date: str
     end_date: str
     status: str
     revision: int
+    created_by: str
+    member_count: int | None = None
 
 
 class SharedStay(ApiModel):

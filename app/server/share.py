@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-TRIP = ("_id", "_creationTime", "title", "startDate", "endDate", "status", "revision")
+# Opaque ids (groupId, createdBy) stay: they are no secret, and keep the export's shape, so a
+# client parses a shared snapshot with the same model as a full one.
+TRIP = ("_id", "_creationTime", "groupId", "title", "startDate", "endDate", "status", "revision", "createdBy",
+        "memberCount")
 STAY = ("name", "address", "lat", "lng", "checkIn", "checkOut")
 FLIGHT = ("airline", "flightNumber", "from", "to", "departureTime", "arrivalTime")
 RENTAL_CAR = ("company", "pickupLocation", "pickupTime", "dropoffLocation", "dropoffTime")

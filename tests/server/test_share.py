@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from app.domain.bulk import TripExport
+from app.domain.models import Trip
 from app.server.storage import tables as t
 
 LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
@@ -27,6 +29,9 @@ async def test_token_opens_the_trip_without_a_key(server, alice, trip):
     assert view.status_code == 200 and view.json()["_id"] == trip["_id"] and view.json()["title"] == "Cotswolds"
     assert set(export.json()) == {"trip", "legs", "mapPins", "actionItems", "commitments", "members"}
     assert export.json()["members"] == [{"userId": alice.user_id, "name": "Alice", "role": "owner"}]
+    # The same models parse a shared response and a full one.
+    TripExport.model_validate(export.json())
+    Trip.model_validate(view.json())
 
 
 async def test_only_a_hash_is_stored(server, alice, trip):
