@@ -41,17 +41,20 @@ class ServeProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        # A file, not a pipe: a server that logs much must never block on a full pipe.
+        self.log_path = db_path.with_name(f"serve-{self.port}.log")
+        self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--db", str(db_path), "--port", str(self.port),
              "--rate-limit", "1000"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log,
         )
 
     def wait_ready(self, key: str) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode())
+                raise RuntimeError(self.log_path.read_text(errors="replace"))
             try:
                 if httpx.get(f"{self.base}/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200:
                     return
@@ -67,7 +70,7 @@ class ServeProcess:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
-        self.process.stderr.close()
+        self.log.close()
 
 
 def claim_state(db_path: Path, key: str) -> str | None:
