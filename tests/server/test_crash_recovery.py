@@ -73,16 +73,59 @@ class ServeProcess:
         self.log.close()
 
 
-def claim_state(db_path: Path, key: str) -> str | None:
-    with sqlite3.connect(db_path, timeout=5) as conn:
-        row = conn.execute("SELECT state FROM idempotency_records WHERE key = ?", (key,)).fetchone()
+def claim_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT state FROM idempotency_records WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
 
 
-def stored_refs(db_path: Path) -> list[str]:
-    with sqlite3.connect(db_path, timeout=5) as conn:
-        return [r[0] for table in ("legs", "map_pins", "action_items")
-                for r in conn.execute(f"SELECT client_ref FROM {table}")]  # noqa: S608 (fixed names)
+def trip_refs(db_path: Path, trip_id: str) -> list[str]:
+    """The clientRefs of the trip's legs, map pins and action items, read straight from the file."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return sorted(
+            row[0] for table in ("legs", "map_pins", "action_items")
+            for row in conn.execute(f"SELECT client_ref FROM {table} WHERE trip_id = ?", (trip_id,))  # noqa: S608
+        )
+    finally:
+        conn.close()
+
+
+def interrupt_sync(server: ServeProcess, db_path: Path, sync_url: str, headers: dict, items: dict) -> bool:
+    """Send the sync and SIGKILL the server while it runs. Once the test sees the request's
+    Idempotency-Key claimed, it takes SQLite's write lock: the server then stops at its next
+    write (the sync's transaction, or storing the response after it), still mid-request, and is
+    killed there. False if the request finished before the test could see it start."""
+    outcome: dict = {}
+
+    def send() -> None:
+        try:
+            outcome["response"] = httpx.post(sync_url, headers=headers, json=items, timeout=60)
+        except httpx.HTTPError as error:
+            outcome["error"] = error
+
+    watcher = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+    try:
+        sender = threading.Thread(target=send)
+        sender.start()
+        deadline = time.monotonic() + 30
+        while claim_state(watcher, headers["Idempotency-Key"]) != "in_progress":
+            assert time.monotonic() < deadline, "the sync never started"
+            if "response" in outcome:
+                sender.join()
+                return False
+            time.sleep(0.0005)
+        watcher.execute("BEGIN IMMEDIATE")
+        if claim_state(watcher, headers["Idempotency-Key"]) != "in_progress":
+            watcher.execute("ROLLBACK")
+            sender.join()
+            return False
+        server.kill()
+        watcher.execute("ROLLBACK")
+        sender.join(timeout=30)
+    finally:
+        watcher.close()
+    assert "error" in outcome, "the client should have lost its connection"
+    return True
 
 
 def test_sigkill_mid_sync_then_retry_completes_without_duplicates(tmp_path):
@@ -90,42 +133,30 @@ def test_sigkill_mid_sync_then_retry_completes_without_duplicates(tmp_path):
     key = run_cli("keys", "create", "--email", "crash@example.com", "--db", str(db_path))
     items = trip_items(500)
     expected = sorted(i["clientRef"] for rows in items.values() for i in rows)
-    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "import-1"}
+    auth = {"Authorization": f"Bearer {key}"}
 
     first = ServeProcess(db_path)
     try:
         first.wait_ready(key)
-        me = httpx.get(f"{first.base}/me", headers=headers).json()
-        trip = httpx.post(f"{first.base}/trips", headers={"Authorization": f"Bearer {key}"}, json={
-            "groupId": me["defaultGroupId"], "title": "Crash", "startDate": "2026-07-15", "endDate": "2026-07-22",
-        }).json()
-        sync_url = f"{first.base}/trips/{trip['_id']}/sync"
-        outcome: dict = {}
-
-        def send() -> None:
-            try:
-                outcome["response"] = httpx.post(sync_url, headers=headers, json=items, timeout=30)
-            except httpx.HTTPError as error:
-                outcome["error"] = error
-
-        sender = threading.Thread(target=send)
-        sender.start()
-        # Kill the server the moment it has claimed the key: the sync is then running.
-        deadline = time.monotonic() + 20
-        while claim_state(db_path, "import-1") != "in_progress":
-            assert time.monotonic() < deadline, "the sync never started"
-            assert "response" not in outcome, "the sync finished before it could be interrupted"
-            time.sleep(0.001)
-        first.kill()
-        sender.join(timeout=30)
+        me = httpx.get(f"{first.base}/me", headers=auth).json()
+        for attempt in range(5):  # a loaded machine may finish the sync before the test looks
+            trip = httpx.post(f"{first.base}/trips", headers=auth, json={
+                "groupId": me["defaultGroupId"], "title": "Crash", "startDate": "2026-07-15", "endDate": "2026-07-22",
+            }).json()
+            headers = {**auth, "Idempotency-Key": f"import-{attempt}"}
+            if interrupt_sync(first, db_path, f"{first.base}/trips/{trip['_id']}/sync", headers, items):
+                break
+        else:
+            pytest.fail("could not catch the sync in flight in 5 attempts")
     finally:
         first.stop()
-    assert "error" in outcome, "the client should have lost its connection"
-
     # Consistent after the crash: the sync's items are all there or none are.
-    after_crash = sorted(stored_refs(db_path))
-    assert after_crash in ([], expected)
-    assert claim_state(db_path, "import-1") == "in_progress"  # abandoned by the dead process
+    assert trip_refs(db_path, trip["_id"]) in ([], expected)
+    conn = sqlite3.connect(db_path)
+    try:
+        assert claim_state(conn, headers["Idempotency-Key"]) == "in_progress"  # abandoned by the dead process
+    finally:
+        conn.close()
 
     second = ServeProcess(db_path)
     try:
@@ -136,10 +167,10 @@ def test_sigkill_mid_sync_then_retry_completes_without_duplicates(tmp_path):
         body = retry.json()
         done = {c: body[c]["created"] + body[c]["updated"] for c in ("legs", "mapPins", "actionItems")}
         assert done == {"legs": 500, "mapPins": 500, "actionItems": 500}
-        assert sorted(stored_refs(db_path)) == expected  # every item once: no duplicates
+        assert trip_refs(db_path, trip["_id"]) == expected  # every item exactly once: no duplicates
         replay = httpx.post(sync_url, headers=headers, json=items, timeout=60)
         assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == retry.content
-        export = httpx.get(f"{second.base}/trips/{trip['_id']}/export", headers=headers).json()
+        export = httpx.get(f"{second.base}/trips/{trip['_id']}/export", headers=auth).json()
         assert len(export["legs"]) == len(export["mapPins"]) == len(export["actionItems"]) == 500
     finally:
         second.stop()
