@@ -197,3 +197,23 @@ async def test_expired_record_is_executed_again(server, alice, trip):
     again = await alice.http.post(path, json=LEG, headers={"Idempotency-Key": "old"})
     assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
     assert await leg_count(alice, trip) == 2
+
+
+async def test_crash_after_commit_before_the_answer_was_stored(server, alice, trip):
+    """The state a crash leaves when the sync committed but its answer was never stored: the
+    retry executes again and, by clientRef, updates the same rows instead of duplicating them."""
+    path = f"/trips/{trip['_id']}/sync"
+    body = {"mapPins": [{"name": f"P{i}", "lat": 0, "lng": 0, "clientRef": f"p{i}"} for i in range(5)],
+            "legs": [{**LEG, "clientRef": "l"}]}
+    first = await alice.http.post(path, json=body, headers={"Idempotency-Key": "late"})
+    async with server.db.write() as conn:
+        await conn.execute(
+            update(t.idempotency_records).where(t.idempotency_records.c.key == "late")
+            .values(state="in_progress", status_code=None, response_body=f"{socket.gethostname()}|1|never|dead")
+        )
+    retry = await alice.http.post(path, json=body, headers={"Idempotency-Key": "late"})
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry.headers
+    assert retry.json()["mapPins"]["updated"] == 5 and retry.json()["legs"]["updated"] == 1
+    assert [i["_id"] for i in retry.json()["mapPins"]["items"]] == [i["_id"] for i in first.json()["mapPins"]["items"]]
+    export = (await alice.http.get(f"/trips/{trip['_id']}/export")).json()
+    assert len(export["mapPins"]) == 5 and len(export["legs"]) == 1
