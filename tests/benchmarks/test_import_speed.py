@@ -3,7 +3,7 @@
     TRIP_BENCH_SIZE=full python -m pytest tests/benchmarks/test_import_speed.py -s   # 1,500 items
     python -m pytest tests/benchmarks/test_import_speed.py -s                         # smoke size
 
-Both runs use the real app in-process (httpx.ASGITransport) on a fresh SQLite file each, in one
+Both methods use the real app in-process (httpx.ASGITransport) on a fresh SQLite file each, in one
 process, so the ratio compares like with like. At full size the issue's target (sync at least
 20x faster per item) is asserted; the smoke size only checks that sync is faster.
 """
@@ -80,13 +80,16 @@ async def test_sync_versus_single_posts(tmp_path):
         return sum(len(rows) for rows in items.values())
 
     single_s, single_n = await measure(tmp_path, "single", by_single_posts)
-    sync_s, sync_n = await measure(tmp_path, "sync", by_sync)
+    # One sync call is short, so one noisy moment on a shared machine swings it: take the median
+    # of three, each into a fresh database like the single-POST run.
+    trials = sorted([await measure(tmp_path, f"sync{i}", by_sync) for i in range(3)])
+    sync_s, sync_n = trials[1]
     single_rate, sync_rate = single_n / single_s, sync_n / sync_s
     ratio = sync_rate / single_rate
     print(f"\nImport of {sync_n} items ({SIZES[size]} legs, pins, action items), size={size}")
     print(f"{'method':<16}{'items':>8}{'seconds':>10}{'items/s':>12}{'ratio':>8}")
     print(f"{'single POSTs':<16}{single_n:>8}{single_s:>10.3f}{single_rate:>12.0f}{1:>8.1f}")
-    print(f"{'one sync call':<16}{sync_n:>8}{sync_s:>10.3f}{sync_rate:>12.0f}{ratio:>8.1f}")
+    print(f"{'one sync call':<16}{sync_n:>8}{sync_s:>10.3f}{sync_rate:>12.0f}{ratio:>8.1f}  (median of 3)")
     assert ratio > 1
     if size == "full":
         assert ratio >= TARGET, f"sync is {ratio:.1f}x faster per item; the target is {TARGET}x"
