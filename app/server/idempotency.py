@@ -4,8 +4,9 @@ first answer again, marked `Idempotent-Replayed: true`.
 How: once the caller is authenticated (and counted by the rate limiter), `IdempotencyStore.begin`
 (called from `auth.authenticate`, the one place that knows the API key id and runs after the rate
 limit; a middleware in front of routing would have to look the key up a second time) claims the
-key with an INSERT into `idempotency_records` in its own short transaction. The primary key (api key id, Idempotency-Key) makes that claim atomic across server processes, so of
-several simultaneous duplicates exactly one proceeds. The others poll (read-only) for up to
+key with an INSERT into `idempotency_records` in its own short transaction. The primary key
+(api key id, Idempotency-Key) makes that claim atomic across server processes, so of several
+simultaneous duplicates exactly one proceeds. The others poll (read-only) for up to
 `wait_seconds` until the first is done and replay its answer, or get 409 IDEMPOTENCY_IN_PROGRESS.
 `IdempotencyMiddleware` stores the finished response on the claim before the client sees it;
 401, 429 and 5xx answers (and requests that crash or are cancelled) delete the claim instead, so
