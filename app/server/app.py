@@ -10,9 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.errors import ApiError, details_from_pydantic, validation_error
+from app.server.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
+from app.server.ratelimit import RateLimitHeaders, RateLimiter
 from app.server.responses import JSON
-from app.server.routes import action_items, channels, commitments, legs, map_pins, me, members, trips
+from app.server.routes import (
+    action_items, batch, channels, commitments, legs, map_pins, me, members, shared, sync, trips,
+)
 from app.server.settings import Settings
 from app.server.storage.database import Database
 
@@ -45,6 +49,10 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
         if detail["path"] == "":
             detail["path"] = "body"
     return error_response(request, validation_error(details))
+
+
+async def on_replay(request: Request, exc: IdempotentReplay):
+    return exc.response()
 
 
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
@@ -83,10 +91,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
+    app.state.idempotency = IdempotencyStore(db)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(IdempotentReplay, on_replay)
+    # Outermost last: rate-limit headers go on every answer, including the 500 that
+    # RequestContextMiddleware writes itself; idempotency sees the route's response first.
+    app.add_middleware(IdempotencyMiddleware, store_of=lambda: app.state.idempotency)
     app.add_middleware(RequestContextMiddleware)
-    for module in (me, trips, legs, action_items, commitments, map_pins, channels, members):
+    app.add_middleware(RateLimitHeaders)
+    for module in (me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -97,6 +97,10 @@ async def authenticate(request: Request, _: Annotated[object, Depends(bearer_sch
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         await limiter.check(request, f"key:{key.key_id}")
+    idempotency = getattr(request.app.state, "idempotency", None)
+    if idempotency is not None:
+        # After the rate limit, so a refused request claims nothing.
+        await idempotency.begin(request, key.key_id)
     return key
 
 

@@ -157,8 +157,12 @@ def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
     return changes, details
 
 
-async def _check(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details) -> None:
-    """Cross-field and cross-row rules that a single field cannot express."""
+async def check_row(
+    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details,
+    *, member_ids: set[str] | None = None,
+) -> None:
+    """Cross-field and cross-row rules that a single field cannot express. Bulk writers pass the
+    trip's `member_ids` once instead of one owner lookup per item."""
     if "start_date" in row and "end_date" in row and row["end_date"] < row["start_date"]:
         details.append({"path": "endDate", "reason": "out_of_range"})
     trip_id = trip["id"]
@@ -168,7 +172,10 @@ async def _check(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row
                 details.append({"path": path, "reason": "not_found"})
         if row.get("start_time") and row.get("end_time") and row["end_time"] < row["start_time"] and not row.get("is_all_day"):
             details.append({"path": "endTime", "reason": "out_of_range"})
-    if kind is ACTION_ITEM and row.get("owner"):
+    if kind is ACTION_ITEM and row.get("owner") and member_ids is not None:
+        if row["owner"] not in member_ids:
+            details.append({"path": "owner", "reason": "not_found"})
+    elif kind is ACTION_ITEM and row.get("owner"):
         owner = await conn.execute(
             select(t.trip_members.c.user_id).where(
                 t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]
@@ -233,7 +240,7 @@ async def upsert(
         return await _apply(conn, kind, trip, existing, data, dry_run=dry_run)
     changes, details = merge(kind, DEFAULTS[kind.name], data)
     row = {**DEFAULTS[kind.name], **changes, "id": new_id(), "trip_id": trip["id"], "created_at": now_ms()}
-    await _check(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details)
     if details:
         raise validation_error(details)
     if not dry_run:
@@ -265,7 +272,7 @@ async def _apply(
 ) -> Outcome:
     changes, details = merge(kind, existing, data)
     row = {**existing, **changes}
-    await _check(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details)
     if details:
         raise validation_error(details)
     if "client_ref" in changes and changes["client_ref"] and changes["client_ref"] != existing.get("client_ref"):
