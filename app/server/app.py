@@ -12,7 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.middleware import RequestContextMiddleware
 from app.server.responses import JSON
-from app.server.routes import action_items, channels, commitments, legs, map_pins, me, members, trips
+from app.server.live import ChangeHub, PollingWaker
+from app.server.routes import (
+    action_items, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops, trips,
+)
 from app.server.settings import Settings
 from app.server.storage.database import Database
 
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.migrate:
             await db.migrate()
         yield
+        await hub.close()
         await db.dispose()
 
     app = FastAPI(
@@ -78,10 +82,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    # Long polls of the changes feed wake on local commits at once and on other processes'
+    # writes through the waker.
+    hub = ChangeHub(PollingWaker(db))
+    db.commit_hooks.append(hub.on_commit)
+    app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_middleware(RequestContextMiddleware)
-    for module in (me, trips, legs, action_items, commitments, map_pins, channels, members):
+    for module in (me, trips, legs, action_items, commitments, map_pins, channels, members, itinerary, ops, changes):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

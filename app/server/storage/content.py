@@ -118,7 +118,7 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         for i, stay in enumerate(data.stays or []):
             sent_stay = _dump(stay)
             ref = sent_stay.get("clientRef")
-            if ref in refs:
+            if ref is not None and ref in refs:
                 details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
             refs.add(ref)
             merged.append({**by_ref[ref], **sent_stay} if ref in by_ref else sent_stay)
