@@ -85,7 +85,9 @@ async def get_changes(
                 if client_gone is None:
                     client_gone = asyncio.ensure_future(_client_gone(request.receive))
                 while True:
-                    done, _ = await asyncio.wait({signal, client_gone}, timeout=remaining)
+                    done, _ = await asyncio.wait(
+                        {signal, client_gone}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                    )
                     if client_gone in done or not done:
                         return JSON(answer)  # timed out (or nobody is listening any more)
                     state = signal.result()
