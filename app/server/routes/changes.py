@@ -103,14 +103,16 @@ async def get_changes(
 
 
 async def _read(db, trip_id: str, revision: int, seq: int, with_messages: bool) -> dict[str, Any]:
+    """What came after (revision, seq). One cheap query when nothing did (the common case for a
+    poll that is about to wait)."""
     async with db.read() as conn:
-        current = await store.current_revision(conn, trip_id)
+        current, newest = (await store.latest(conn, [trip_id]))[trip_id]
         if revision > current:
             raise validation_error(
                 [{"path": "since", "reason": "invalid"}], f"The cursor is ahead of the trip (revision {current})"
             )
         operations = await store.operations_since(conn, trip_id, revision, limit=BATCH) if current > revision else []
-        messages = await store.messages_since(conn, trip_id, seq, limit=BATCH) if with_messages else []
+        messages = await store.messages_since(conn, trip_id, seq, limit=BATCH) if with_messages and newest > seq else []
     operations = [op for op in operations if op["result_revision"] <= current]
     if operations:
         revision = operations[-1]["result_revision"]
