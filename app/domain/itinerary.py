@@ -98,7 +98,7 @@ class ItinerarySummary(SnakeModel):
 class OpRequest(SnakeModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_revision: int = Field(ge=1, description="The revision you last saw; the op applies only at it")
+    base_revision: int = Field(ge=1, le=2**31 - 1, description="The revision you last saw; the op applies only at it")
     type: OpType
     payload: dict[str, Any] = Field(
         default_factory=dict,

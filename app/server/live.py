@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Protocol
+from typing import Any, Awaitable, Callable, Hashable, Iterable, Iterator, Protocol
 
 from app.server.storage import itinerary as store
 from app.server.storage.database import Database
@@ -43,11 +43,26 @@ class Watch:
         """Take this before reading the database: a change that commits after the read resolves it."""
         return self.hub._signal(self.trip_id)
 
+    async def read_once(self, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `read()`, or join an identical read of another waiter of this trip that started
+        after the last notify of any trip (so it cannot miss what this waiter was woken for)."""
+        hub = self.hub
+        full_key = (self.trip_id, hub._epoch, key)
+        shared = hub._reads.get(full_key)
+        if shared is None:
+            shared = asyncio.ensure_future(read())
+            hub._reads[full_key] = shared
+            shared.add_done_callback(lambda _: hub._reads.pop(full_key, None))
+        return await asyncio.shield(shared)
+
 
 class ChangeHub:
     def __init__(self, waker: Waker | None = None) -> None:
         self.waker = waker
         self._signals: dict[str, asyncio.Future] = {}
+        self._epoch = 0
+        """Counts notifications, so a read is shared only by waiters that no notify separates."""
+        self._reads: dict[tuple, asyncio.Future] = {}
         self._watchers: dict[str, int] = {}
         self.seen: dict[str, State] = {}
         """The last state a waker reported for each watched trip (the waker's own bookkeeping)."""
@@ -93,6 +108,7 @@ class ChangeHub:
     def notify(self, trip_ids: Iterable[str], state: State | None = None) -> None:
         """Wake every waiter of these trips. `state` (revision, message seq) lets a waiter that
         has already seen it go back to sleep without a query."""
+        self._epoch += 1
         for trip_id in trip_ids:
             signal = self._signals.pop(trip_id, None)
             if signal is not None and not signal.done():
@@ -100,7 +116,7 @@ class ChangeHub:
 
     def on_commit(self, trip_ids: set[str]) -> None:
         """The `Database.commit_hooks` callback."""
-        if trip_ids and self._signals:
+        if trip_ids:
             self.notify(trip_ids)
 
     async def close(self) -> None:

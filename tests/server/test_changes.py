@@ -162,6 +162,8 @@ async def test_bad_parameters(alice, trip):
 
     ahead = await alice.http.get(f"/trips/{trip_id}/changes", params={"since": encode_cursor(99, 0)})
     assert ahead.status_code == 400
+    huge = await alice.http.get(f"/trips/{trip_id}/changes", params={"since": encode_cursor(1, 10**30)})
+    assert huge.status_code == 400 and huge.json()["error"]["details"][0]["path"] == "since"
 
 
 async def test_a_held_request_counts_once_against_the_rate_limit(server, alice, trip):

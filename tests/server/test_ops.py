@@ -164,6 +164,9 @@ async def test_malformed_ops_are_400(alice, trip):
         ({"base_revision": 1, "type": "reorder", "payload": {"leg_ids": "abc"}}, "payload.leg_ids"),
         ({"base_revision": 1, "type": "remove_event", "payload": {"event_id": "x", "extra": 1}}, "payload.extra"),
         ({"base_revision": 1, "type": "remove_event", "payload": {}, "bogus": True}, "bogus"),
+        ({"base_revision": 10**20, "type": "remove_event", "payload": {"event_id": "x"}}, "base_revision"),
+        ({"base_revision": 1, "type": "update_event", "payload": {"title": "no id"}}, "payload.event_id"),
+        ({"base_revision": 1, "type": "move_event", "payload": []}, "payload"),
     ]
     for body, path in cases:
         response = await alice.http.post(f"/trips/{trip_id}/ops", json=body)

@@ -32,7 +32,7 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         version, revision, seq = text.split(":")
-        if version != "c1" or not revision.isdigit() or not seq.isdigit():
+        if version != "c1" or not all(p.isascii() and p.isdigit() and len(p) <= 15 for p in (revision, seq)):
             raise ValueError
         return int(revision), int(seq)
     except (ValueError, UnicodeDecodeError):
@@ -78,7 +78,9 @@ async def get_changes(
         try:
             while True:
                 signal = watch.signal()
-                answer = await _read(db, trip_id, revision, seq, with_messages)
+                answer = await watch.read_once(
+                    (revision, seq, with_messages), lambda: _read(db, trip_id, revision, seq, with_messages)
+                )
                 remaining = deadline - loop.time()
                 if answer["operations"] or answer["messages"] or remaining <= 0:
                     return JSON(answer)
