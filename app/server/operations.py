@@ -177,9 +177,7 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
                             "payload.time",
                         )
                     fields["end_time"] = _hhmm(end)
-        data = m.CommitmentUpdate(**fields)
-        _require_within_trip(trip, _event(content.COMMITMENT, {**row, **content.merge(content.COMMITMENT, row, data)[0]}, target.event_id))
-        return (await content.update_row(conn, content.COMMITMENT, trip, row["id"], data)).changes
+        return await _update(conn, trip, content.COMMITMENT, row, m.CommitmentUpdate(**fields), target.event_id)
     _, _, start_key, end_key = DERIVED[target.kind]
     entry = target.entry
     old_start = entry.get(start_key)
@@ -191,10 +189,11 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
     if old_start and entry.get(end_key):
         # A move keeps the duration: the arrival, check-out or drop-off shifts with it.
         shift = new_start - dt.datetime.strptime(old_start, LOCAL)
-        entry[end_key] = (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
-    after = _event(content.LEG, {**target.row, **content.merge(content.LEG, target.row, target.leg_update(entry))[0]}, target.event_id)
-    _require_within_trip(trip, after)
-    return (await content.update_row(conn, content.LEG, trip, target.row["id"], target.leg_update(entry))).changes
+        try:
+            entry[end_key] = (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
+        except OverflowError:
+            raise rejected(f"Moving {target.event_id!r} would push its end past the calendar", "payload.date") from None
+    return await _update(conn, trip, content.LEG, target.row, target.leg_update(entry), target.event_id)
 
 
 async def update_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) -> Changes:
