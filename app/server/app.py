@@ -14,8 +14,10 @@ from app.server.idempotency import IdempotencyMiddleware, IdempotencyStore, Idem
 from app.server.middleware import RequestContextMiddleware
 from app.server.ratelimit import RateLimitHeaders, RateLimiter
 from app.server.responses import JSON
+from app.server.live import ChangeHub, PollingWaker
 from app.server.routes import (
-    action_items, batch, channels, commitments, legs, map_pins, me, members, shared, sync, trips,
+    action_items, batch, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops,
+    shared, sync, trips,
 )
 from app.server.settings import Settings
 from app.server.storage.database import Database
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.migrate:
             await db.migrate()
         yield
+        await hub.close()
         await db.dispose()
 
     app = FastAPI(
@@ -93,6 +96,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
     app.state.idempotency = IdempotencyStore(db)
+    # Long polls of the changes feed wake on local commits at once and on other processes'
+    # writes through the waker.
+    hub = ChangeHub(PollingWaker(db))
+    db.commit_hooks.append(hub.on_commit)
+    app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
@@ -102,6 +110,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(IdempotencyMiddleware, store_of=lambda: app.state.idempotency)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(RateLimitHeaders)
-    for module in (me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members):
+    for module in (
+        me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
+        itinerary, ops, changes,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
