@@ -12,11 +12,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from app.client import APIError, TripClient, TripConnectionError
+from app.client import TripClient
 from app.tui import config as config_file
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
+from app.tui.notices import describe
 from app.tui.screens.trip import TripScreen
 
 if TYPE_CHECKING:
@@ -27,16 +28,6 @@ ClientFactory = Callable[[str, str], TripClient]
 
 def default_client(url: str, key: str) -> TripClient:
     return TripClient(api_key=key, base_url=url)
-
-
-def describe(error: BaseException) -> str:
-    """A failure as a person reads it: what went wrong, never a traceback."""
-    if isinstance(error, TripConnectionError):
-        return "cannot reach the trip service; retrying when you try again"
-    if isinstance(error, APIError):
-        request = f" (request {error.request_id})" if getattr(error, "request_id", None) else ""
-        return f"{error.code}: {error.message}{request}"
-    return f"{type(error).__name__}: {error}"
 
 
 class TripdeckApp(App):

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from app.client import TripClient, TripConnectionError, TripError
+from app.client import TripClient, TripError
 from app.domain.itinerary import Changes
 
 WAIT = 25
@@ -86,11 +86,11 @@ class Follower:
                 changes = await self.client.changes(self.trip_id, since=self.cursor, wait=self.wait if self.cursor else 0)
             except TripError as error:
                 delay = self.backoff.next_delay()
-                if isinstance(error, TripConnectionError) or getattr(error, "status", 500) >= 500:
+                retry_after = getattr(error, "retry_after", None)
+                delay = max(delay, float(retry_after or 0))
+                # A 429 is only "slow down"; anything else means the view is going stale.
+                if getattr(error, "status", None) != 429:
                     await _call(self.on_offline, self.backoff.failures, delay, error)
-                else:
-                    retry_after = getattr(error, "retry_after", None)
-                    delay = max(delay, float(retry_after or 0))
                 await self.sleep(delay)
                 continue
             if self.backoff.failures:

@@ -145,3 +145,17 @@ async def test_offline_banner_then_recovery_on_its_own(server, tui, alice, bob):
         transport.offline = False
         await wait_for(pilot, lambda: not banner.display, what="recovery")
         await wait_for(pilot, lambda: "while you were away" in messages_shown(app), what="missed message")
+
+
+async def test_a_new_channel_appears_with_its_first_message(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed")
+        channel = (await bob.http.post(f"/trips/{trip['_id']}/channels", json={"name": "[red]random[/]"})).json()
+        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages", json={"content": "new room"})
+        chat = app.screen.query_one(ChannelChat)
+        await wait_for(pilot, lambda: chat.knows(channel["_id"]) and chat.states[channel["_id"]].unread == 1,
+                       what="the new channel with one unread message")
+        assert "[red]random[/]" in str(chat.query_one("#channel-list").options[1].prompt)

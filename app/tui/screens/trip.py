@@ -18,11 +18,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from app.client import TripError
+from app.client import TripConnectionError, TripError
 from app.domain.itinerary import Changes
 from app.tui import loading
 from app.tui.data import PAGE, Paged, TripData
 from app.tui.live import Backoff, Follower, kinds_changed
+from app.tui.notices import describe
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
@@ -65,6 +66,8 @@ class TripScreen(Screen):
     class WentOffline(Message):
         attempt: int
         retry_in: float
+        reason: str | None = None
+        """None: the service cannot be reached; else what it answered (a 403, a 500...)."""
 
     @dataclass
     class CameBack(Message):
@@ -355,7 +358,8 @@ class TripScreen(Screen):
             self.client,
             self.trip_id,
             on_changes=lambda changes: self.post_message(self.ChangesArrived(changes)),
-            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(attempt, delay)),
+            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
+                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
             on_online=lambda: self.post_message(self.CameBack()),
             cursor=cursor,
             backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
@@ -366,11 +370,24 @@ class TripScreen(Screen):
     def _changes(self, event: ChangesArrived) -> None:
         changes = event.changes
         if changes.messages:
-            self.query_one(ChannelChat).receive(list(changes.messages))
+            chat = self.query_one(ChannelChat)
+            if all(chat.knows(message.channel_id) for message in changes.messages):
+                chat.receive(list(changes.messages))
+            else:
+                self.refresh_channels(list(changes.messages))  # someone made a channel
         if changes.operations:
             self._stale |= kinds_changed([op.operation_type for op in changes.operations])
             self._stale.add("trip")
             self.refresh_stale()
+
+    @work(group="channels", exit_on_error=False, description="Loading the channels")
+    async def refresh_channels(self, messages: list) -> None:
+        channels = (await self.client.list_channels(self.trip_id, limit=200)).items
+        chat = self.query_one(ChannelChat)
+        if self.data is not None:
+            self.data.channels = list(channels)
+            chat.show_channels(self.data.channels, self.data.me)
+        chat.receive(messages)
 
     @work(exclusive=True, group="refresh", exit_on_error=False, description="Refreshing")
     async def refresh_stale(self) -> None:
@@ -405,7 +422,8 @@ class TripScreen(Screen):
     @on(WentOffline)
     def _offline(self, event: WentOffline) -> None:
         self.online = False
-        self.query_one(OfflineBanner).show_offline(self.app.service_url, event.attempt, event.retry_in)  # type: ignore[attr-defined]
+        self.query_one(OfflineBanner).show_offline(
+            self.app.service_url, event.attempt, event.retry_in, event.reason)  # type: ignore[attr-defined]
         self._show_header()
 
     @on(CameBack)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
 from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from app.domain.models import Channel, Me, Message
 from app.tui import palette
@@ -311,6 +311,9 @@ class ChannelChat(Pane):
 
     # --- queries -------------------------------------------------------------------------
 
+    def knows(self, channel_id: str) -> bool:
+        return channel_id in self.states
+
     def mentions_me(self, message: Message) -> bool:
         return bool(self.mention and self.mention.search(message.content))
 
@@ -470,9 +473,8 @@ class ChannelChat(Pane):
         else:
             try:
                 message_list.highlighted = message_list.get_option_index(previous)
-            except Exception:
+            except OptionDoesNotExist:
                 message_list.highlighted = last
-        message_list.border_title = None
 
     @staticmethod
     def _settle(message_list: MessageList) -> None:

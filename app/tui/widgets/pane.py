@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 NEAR_END = 8
 """Rows before the end of a list at which the next page is requested."""
@@ -35,7 +35,7 @@ class RowList(OptionList):
             try:
                 self.highlighted = self.get_option_index(previous)
                 return
-            except Exception:
+            except OptionDoesNotExist:
                 pass
         self.highlighted = self._first_enabled()
 

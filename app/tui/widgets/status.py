@@ -66,11 +66,16 @@ class PaneTabs(Static):
 class OfflineBanner(Static):
     """Shown while the service cannot be reached; says when the next attempt is."""
 
-    def show_offline(self, url: str, attempt: int, retry_in: float) -> None:
+    def show_offline(self, url: str, attempt: int, retry_in: float, reason: str | None = None) -> None:
+        """`reason` is None when the service cannot be reached, else what it answered."""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" OFFLINE ", style=f"bold #ffffff on {palette.ALERT}")
-        text.append(" cannot reach ")
-        text.append_text(one_line(url, width=40))
+        if reason is None:
+            text.append(" cannot reach ")
+            text.append_text(one_line(url, width=40))
+        else:
+            text.append(" the service answered ")
+            text.append_text(one_line(reason, width=60))
         text.append(f" · retry {attempt} in {retry_in:.0f}s · what you see may be out of date")
         self.update(text)
         self.display = True
