@@ -49,6 +49,9 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     """What the trip screen shows first, in two round trips: the live feed's cursor and the
     channels, then a page of each list and the chosen channel's newest page.
 
+    The itinerary summary (conflicts) is not part of it: the service computes it over the whole
+    trip, which takes long on a huge one, so the screen asks for it separately, afterwards.
+
     The cursor is read before any content, so that a change made while the rest loads is
     delivered again by the feed (the panes ignore what they already have) and never missed."""
     first = [client.list_channels(trip_id, limit=200)]
@@ -62,11 +65,10 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     async def newest(channel: str | None) -> Paged[Message] | None:
         return await load_messages(client, trip_id, channel) if channel else None
 
-    trip, me, members, summary, legs, pins, items, commitments, messages = await asyncio.gather(
+    trip, me, members, legs, pins, items, commitments, messages = await asyncio.gather(
         client.get_trip(trip_id),
         client.me(),
         client.list_members(trip_id, limit=200),
-        load_summary(client, trip_id),
         load_page(client, trip_id, "legs"),
         load_page(client, trip_id, "pins"),
         load_page(client, trip_id, "action_items"),
@@ -74,7 +76,7 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
         newest(chosen),
     )
     data = TripData(
-        trip=trip, me=me, members=list(members.items), channels=channels, summary=summary,
+        trip=trip, me=me, members=list(members.items), channels=channels,
         legs=legs, pins=pins, action_items=items, commitments=commitments,
     )
     if chosen is not None and messages is not None:

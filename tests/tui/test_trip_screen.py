@@ -59,8 +59,8 @@ async def test_pick_a_trip_and_see_every_pane_filled(server, tui, alice):
         await wait_for(pilot, lambda: len(messages_shown(app)) > 0, what="chat history")
         assert messages_shown(app)[-1] == "@Sam did the travel insurance go through?"
         # The deliberate overlap is a conflict in the itinerary summary, marked in the agenda.
-        conflicts = screen.data.summary.conflicts if screen.data.summary else []
-        assert any(c.type == "overlapping_commitments" for c in conflicts)
+        await wait_for(pilot, lambda: screen.data.summary is not None, what="the itinerary summary")
+        assert any(c.type == "overlapping_commitments" for c in screen.data.summary.conflicts)
         assert "in conflict" in str(screen.query_one(Agenda).border_subtitle)
 
 

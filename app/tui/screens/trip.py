@@ -89,6 +89,8 @@ class TripScreen(Screen):
         """The last non-chat pane chosen: the one shown beside the chat at medium width."""
         self._stale: set[str] = set()
         self._loading_more: set[str] = set()
+        self._summary_running = False
+        self._summary_stale = False
         self.follower: Follower | None = None
 
     # --- layout --------------------------------------------------------------------------
@@ -212,10 +214,37 @@ class TripScreen(Screen):
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
+        if self.data is not None and event.data.summary is None:
+            event.data.summary = self.data.summary  # keep the conflicts shown until fresh ones come
         self.data = event.data
         self._show(event.data)
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
+        self.load_summary()
+
+    def load_summary(self) -> None:
+        """Conflicts for the agenda, asked for after the panes are filled since the service may
+        take a while on a huge trip. One request at a time: a change meanwhile asks again after."""
+        if self._summary_running:
+            self._summary_stale = True
+            return
+        self._summary_running = True
+        self._fetch_summary()
+
+    @work(group="summary", exit_on_error=False, description="Loading the itinerary summary")
+    async def _fetch_summary(self) -> None:
+        try:
+            while True:
+                self._summary_stale = False
+                summary = await loading.load_summary(self.client, self.trip_id)
+                if self.data is not None:
+                    self.data.summary = summary
+                    self._show_pins()
+                    self._show_agenda()
+                if not self._summary_stale:
+                    return
+        finally:
+            self._summary_running = False
 
     def _show(self, data: TripData) -> None:
         self._show_header()
@@ -409,15 +438,14 @@ class TripScreen(Screen):
                               limit=min(max(len(getattr(data, kind).items), PAGE), 200))
             for kind in lists
         ))
-        trip, summary = await asyncio.gather(self.client.get_trip(self.trip_id),
-                                             loading.load_summary(self.client, self.trip_id))
-        data.trip, data.summary = trip, summary
+        data.trip = await self.client.get_trip(self.trip_id)
         for kind, page in zip(lists, pages):
             setattr(data, kind, page)
         self._show_header()
         for kind in lists:
             getattr(self, self._SHOW[kind])()
         self._show_agenda()
+        self.load_summary()
 
     @on(WentOffline)
     def _offline(self, event: WentOffline) -> None:

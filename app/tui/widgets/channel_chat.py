@@ -249,7 +249,8 @@ class ChannelChat(Pane):
         fresh = [message for message in page.items if message.id not in state.seen]
         state.seen.update(message.id for message in fresh)
         state.history.items = sorted(fresh + state.history.items, key=_chronological)
-        state.history.next_cursor = page.next_cursor
+        if not state.loaded:  # a reload keeps the place older pages had reached
+            state.history.next_cursor = page.next_cursor
         state.loaded = True
         if channel_id == self.active:
             self._render_messages(to_end=True)
