@@ -3,6 +3,7 @@ where a failed background task becomes a visible, non-fatal notice."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -14,6 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from app.client import TripClient
 from app.tui import config as config_file
+from app.tui import loading
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
@@ -67,6 +69,7 @@ class TripdeckApp(App):
         self.config_path = config_path
         self.initial = initial
         self._keymap = keymap or {}
+        self._preload: asyncio.Task | None = None
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
@@ -74,6 +77,21 @@ class TripdeckApp(App):
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
+
+    def on_load(self) -> None:
+        """With a trip to open, start fetching it before the screens exist: the requests run
+        while Textual sets up, and the trip screen picks the answer up (see `take_preload`)."""
+        if self.initial is None and self.trip_id and (self.client or (self.service_url and self.service_key)):
+            if self.client is None:
+                self.client = self.make_client(self.service_url, self.service_key or "")
+            self._preload = asyncio.create_task(loading.load_trip(self.client, self.trip_id, with_cursor=True))
+
+    def take_preload(self, trip_id: str) -> "asyncio.Task | None":
+        task, self._preload = self._preload, None
+        if task is not None and trip_id != self.trip_id:
+            task.cancel()
+            return None
+        return task
 
     def on_mount(self) -> None:
         if self._keymap:
@@ -150,8 +168,10 @@ class TripdeckApp(App):
                         severity="error", timeout=8, markup=False)
 
     async def on_unmount(self) -> None:
+        if self._preload is not None:
+            self._preload.cancel()
         if self.client is not None:
             try:
                 await self.client.aclose()
-            except Exception:
+            except Exception:  # quitting must not fail because the connection already broke
                 pass

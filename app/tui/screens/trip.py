@@ -147,9 +147,8 @@ class TripScreen(Screen):
         for number, pane in self.panes().items():
             pane.set_class(number in visible, "-visible")
             pane.set_class(number == self.active, "-active")
-        # The medium layout keeps the chat in the second column whatever was chosen first.
-        chat = self.query_one(ChannelChat)
-        chat.set_in_sight(CHAT in visible)
+        # What the chat shows while it is on screen counts as read.
+        self.query_one(ChannelChat).set_in_sight(CHAT in visible)
         self._show_tabs()
 
     def _show_tabs(self) -> None:
@@ -208,8 +207,12 @@ class TripScreen(Screen):
     @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
     async def load(self) -> None:
         chat = self.query_one(ChannelChat)
-        data, cursor = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
-                                               with_cursor=self.follower is None)
+        preload = self.app.take_preload(self.trip_id) if self.follower is None else None  # type: ignore[attr-defined]
+        if preload is not None:
+            data, cursor = await preload
+        else:
+            data, cursor = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
+                                                   with_cursor=self.follower is None)
         self.post_message(self.Loaded(data, cursor))
 
     @on(Loaded)
