@@ -1,8 +1,8 @@
 """Run by the TUI benchmark in a fresh process: opens a trip (or a bare Textual app) headless and
 prints, as JSON, seconds from the parent's spawn time to a populated screen and the peak RSS.
 
-    python tests/benchmarks/tui_probe.py SPAWN_TIME bare
-    python tests/benchmarks/tui_probe.py SPAWN_TIME trip URL KEY TRIP_ID
+    python tests/benchmarks/tui_probe.py SPAWN_TIME WIDTHxHEIGHT bare
+    python tests/benchmarks/tui_probe.py SPAWN_TIME WIDTHxHEIGHT trip URL KEY TRIP_ID
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import resource
 import sys
 import time
 
-SIZE = (160, 48)
+SIZE = (160, 48)  # replaced by the command line's WIDTHxHEIGHT
 
 
 def peak_rss_mb() -> float:
@@ -81,6 +81,7 @@ def trip(spawned: float, url: str, key: str, trip_id: str) -> dict:
 
 if __name__ == "__main__":
     spawned = float(sys.argv[1])
-    outcome = bare(spawned) if sys.argv[2] == "bare" else trip(spawned, *sys.argv[3:6])
+    SIZE = tuple(int(n) for n in sys.argv[2].split("x"))  # type: ignore[assignment]
+    outcome = bare(spawned) if sys.argv[3] == "bare" else trip(spawned, *sys.argv[4:7])
     outcome["rss_mb"] = peak_rss_mb()
     print(json.dumps(outcome))

@@ -91,6 +91,7 @@ class TripScreen(Screen):
         self._loading_more: set[str] = set()
         self._summary_running = False
         self._summary_stale = False
+        self._layout: tuple | None = None
         self.follower: Follower | None = None
 
     # --- layout --------------------------------------------------------------------------
@@ -141,9 +142,13 @@ class TripScreen(Screen):
 
     def _apply_layout(self, width: int) -> None:
         mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
+        visible = self.visible_panes()
+        layout = (mode, frozenset(visible), self.active)
+        if layout == self._layout:
+            return  # a resize within the same layout: nothing to restyle
+        self._layout = layout
         for name in ("wide", "medium", "narrow"):
             self.set_class(name == mode, f"-{name}")
-        visible = self.visible_panes()
         for number, pane in self.panes().items():
             pane.set_class(number in visible, "-visible")
             pane.set_class(number == self.active, "-active")
@@ -188,6 +193,8 @@ class TripScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "join":
             return bool(getattr(self.app, "join_command", None))
+        if action in ("trips", "reload"):
+            return not self.frozen  # fixed data (screenshots) has no service to go back to
         return True
 
     @on(DescendantFocus)
