@@ -98,15 +98,25 @@ class TripScreen(Screen):
 
     def compose(self) -> ComposeResult:
         clock = self.app.clock  # type: ignore[attr-defined]
+        # The layout's classes are set before anything mounts: restyling later costs a frame.
+        width = self.app.size.width
+        mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
+        visible = {1, 2, 3, 4, 5} if mode == "wide" else {self.primary, CHAT} if mode == "medium" else {self.active}
+        self.add_class(f"-{mode}")
+        self._layout = (mode, frozenset(visible), self.active)
+
+        def classes(number: int) -> str:
+            return " ".join(name for name, on in (("-visible", number in visible), ("-active", number == self.active)) if on)
+
         yield TripHeader(id="trip-header")
         yield OfflineBanner(id="offline-banner")
         yield PaneTabs(id="pane-tabs")
         with Container(id="panes"):
-            yield LegsTimeline()
-            yield MapPins()
-            yield ChannelChat(clock=clock)
-            yield Checklist()
-            yield Agenda()
+            yield LegsTimeline(classes=classes(1))
+            yield MapPins(classes=classes(2))
+            yield ChannelChat(clock=clock, classes=classes(5))
+            yield Checklist(classes=classes(3))
+            yield Agenda(classes=classes(4))
         yield Footer()
 
     def panes(self) -> dict[int, Pane]:
@@ -114,6 +124,7 @@ class TripScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(OfflineBanner).display = False
+        self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
         self._apply_layout(self.size.width)
         self._show_header()
         if self.data is not None:

@@ -67,8 +67,8 @@ class Agenda(Pane):
     number = 4
     title = "Agenda"
 
-    def __init__(self, *, id: str | None = "agenda") -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = "agenda", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.commitments: list[Commitment] = []
 
     def compose(self) -> ComposeResult:

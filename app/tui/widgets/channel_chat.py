@@ -203,8 +203,8 @@ class ChannelChat(Pane):
         unread: int
         mentions: int
 
-    def __init__(self, *, id: str | None = "chat", clock: Clock | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = "chat", clock: Clock | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.clock = clock or Clock()
         self.me: Me | None = None
         self.mention: re.Pattern[str] | None = None

@@ -39,8 +39,8 @@ class Checklist(Pane):
     def compose(self) -> ComposeResult:
         yield ChecklistItems(id="checklist-items")
 
-    def __init__(self, *, id: str | None = "checklist") -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = "checklist", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.items: list[ActionItem] = []
 
     def show(self, items: list[ActionItem], owners: dict[str, str], *, more: bool) -> None:

@@ -125,8 +125,8 @@ class LegsTimeline(Pane):
     number = 1
     title = "Legs"
 
-    def __init__(self, *, id: str | None = "legs") -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = "legs", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.today = dt.date.today()
         self.trip: Trip | None = None
         self.legs: list[Leg] = []

@@ -177,8 +177,8 @@ class MapPins(Pane):
         braille = self.query_one(BrailleMap)
         braille.zoom = int(min(max(braille.zoom * factor, 1), 256))
 
-    def __init__(self, *, id: str | None = "map") -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = "map", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.pins: list[MapPin] = []
         self.categories: list[str] = []
 
