@@ -109,6 +109,7 @@ def test_tui_open_times(tmp_path):
         assert server.trip is not None
         key = server.keys[YOU.ref]
         huge_id = asyncio.run(huge_trip(server.url, server.database_url, key))
+        imported = measure("80x24", "imports")
         results = {}
         for size in ("80x24", "160x48"):
             results[size] = (
@@ -121,6 +122,7 @@ def test_tui_open_times(tmp_path):
 
     print(f"\nTUI open benchmark ({SIZE}: huge = {HUGE}; median of {RUNS} fresh processes per row)")
     print(f"{'case':<50}{'ready (s)':>10}{'ratio':>8}{'peak RSS (MB)':>15}")
+    print(f"{'process start to `import app.tui.app` done':<50}{imported['ready']:>10.3f}{'':>8}{imported['rss_mb']:>15.1f}")
     for size, (bare, small, huge) in results.items():
         startup_ratio = small["ready"] / bare["ready"]
         huge_ratio = huge["ready"] / small["ready"]

@@ -46,6 +46,13 @@ def bare(spawned: float) -> dict:
     return result
 
 
+def imports(spawned: float) -> dict:
+    """Only the imports of `trip ui` (Textual, the SDK with httpx and the pydantic models, the TUI)."""
+    import app.tui.app  # noqa: F401
+
+    return {"ready": time.time() - spawned}
+
+
 def trip(spawned: float, url: str, key: str, trip_id: str) -> dict:
     from app.tui.app import TripdeckApp
     from app.tui.screens.trip import TripScreen
@@ -82,6 +89,7 @@ def trip(spawned: float, url: str, key: str, trip_id: str) -> dict:
 if __name__ == "__main__":
     spawned = float(sys.argv[1])
     SIZE = tuple(int(n) for n in sys.argv[2].split("x"))  # type: ignore[assignment]
-    outcome = bare(spawned) if sys.argv[3] == "bare" else trip(spawned, *sys.argv[4:7])
+    mode = sys.argv[3]
+    outcome = bare(spawned) if mode == "bare" else imports(spawned) if mode == "imports" else trip(spawned, *sys.argv[4:7])
     outcome["rss_mb"] = peak_rss_mb()
     print(json.dumps(outcome))
