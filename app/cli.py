@@ -15,6 +15,8 @@ examples:
   KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
   trip demo                                   a lively demo trip in the terminal UI
   TRIP_API_KEY=$KEY trip mcp                  the API as an MCP server for AI agents (stdio)
+  trip export --trip ID --format ics -o trip.ics   the trip's calendar (also geojson, json)
+  trip import snapshot.json --trip ID --dry-run    what a sync import would change
 """
 
 
@@ -74,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--host", default="127.0.0.1", help="with --http: address to listen on (default 127.0.0.1)")
     mcp.add_argument("--port", type=int, default=8765, help="with --http: port to listen on (default 8765)")
     mcp.add_argument("--path", default="/mcp", help="with --http: endpoint path (default /mcp)")
+
+    from app.transfer import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -147,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_keys_create(args)
     if args.command == "mcp":
         return cmd_mcp(args)
+    if args.command == "export":
+        from app.transfer import cmd_export
+
+        return cmd_export(args)
+    if args.command == "import":
+        from app.transfer import cmd_import
+
+        return cmd_import(args)
     parser.print_help()
     return 0
 

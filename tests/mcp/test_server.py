@@ -13,7 +13,8 @@ import uuid
 import pytest
 from mcp import Client
 
-from tests.mcp.conftest import ROOT, child_env, free_port, mcp_session
+from tests.mcp.conftest import mcp_session
+from tests.processes import ROOT, child_env, free_port
 
 pytestmark = pytest.mark.slow
 
