@@ -279,9 +279,10 @@ class TripTools:
         payload: Annotated[
             dict[str, Any],
             Field(
-                description="add_event: commitment fields (title, start_date, category, start_time, ...); "
-                "move_event: {event_id, date, time?}; update_event: {event_id, ...fields}; "
-                "remove_event: {event_id}; reorder: {leg_ids: [...] in the new order}."
+                description="add_event: a commitment as for add_commitment ({title, startDate, category, "
+                "startTime?, endTime?, ...}); move_event: {event_id, date (YYYY-MM-DD), time? (HH:mm)}, the "
+                "duration is kept; update_event: {event_id, ...the fields to change, as for update_leg or "
+                "update_commitment}; remove_event: {event_id}; reorder: {leg_ids: every leg id in the new order}."
             ),
         ] = {},
         idempotency_key: IdempotencyKey = None,

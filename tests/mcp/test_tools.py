@@ -213,3 +213,76 @@ async def test_resource_errors_carry_the_api_error(server, alice):
         templates = await agent.list_resource_templates()
         assert {t.uri_template for t in templates.resource_templates} >= {
             "trip://{trip_id}/export", "trip://{trip_id}/summary"}
+
+
+async def test_itinerary_summary_ops_diff_and_changes(server, alice):
+    async with connect(server, alice.key) as agent:
+        trip_id = (await new_trip(agent))["_id"]
+        await call(agent, "add_leg", trip_id=trip_id, leg={
+            **LEG, "stays": [{"name": "Hotel Gracery", "checkIn": "2026-07-15T15:00", "lat": 35.69, "lng": 139.70}]})
+        itinerary = await call(agent, "get_itinerary", trip_id=trip_id)
+        assert [e["type"] for e in itinerary["events"]] == ["accommodation"]
+        base = itinerary["revision"]
+        cursor = (await call(agent, "get_changes", trip_id=trip_id))["cursor"]
+
+        added = await call(agent, "apply_op", trip_id=trip_id, base_revision=base, type="add_event", payload={
+            "title": "Omakase", "startDate": "2026-07-16", "category": "dinner", "startTime": "19:00",
+            "endTime": "21:00"})
+        (event_id,) = added["result"]["affected_event_ids"]
+        stale = await fail(agent, "apply_op", trip_id=trip_id, base_revision=base, type="remove_event",
+                           payload={"event_id": event_id})
+        assert (stale["status"], stale["code"]) == (409, "STALE_REVISION")
+        assert (stale["currentRevision"], stale["baseRevision"]) == (added["new_revision"], base)
+        rejected = await fail(agent, "apply_op", trip_id=trip_id, base_revision=added["new_revision"],
+                              type="move_event", payload={"event_id": event_id, "date": "2027-01-01"})
+        assert rejected["code"] == "OPERATION_REJECTED" and rejected["message"]
+
+        diff = await call(agent, "get_itinerary_diff", trip_id=trip_id, since_revision=base)
+        assert [o["operation_type"] for o in diff["operations"]] == ["add_event"]
+        assert diff["event_diffs"] == [{"event_id": event_id, "change": "added"}]
+        changes = await call(agent, "get_changes", trip_id=trip_id, since=cursor)
+        assert [o["operation_type"] for o in changes["operations"]] == ["add_event"]
+
+        await call(agent, "add_commitment", trip_id=trip_id, commitment={
+            "title": "Karaoke", "startDate": "2026-07-16", "category": "activity", "startTime": "20:00",
+            "endTime": "23:00"})
+        summary = await call(agent, "get_itinerary_summary", trip_id=trip_id)
+        assert summary["events_by_type"] == {"accommodation": 1, "dinner": 1, "activity": 1}
+        (conflict,) = [c for c in summary["conflicts"] if c["type"] == "overlapping_commitments"]
+        assert event_id in conflict["event_ids"]
+        resource = await agent.read_resource(f"trip://{trip_id}/summary")
+        assert json.loads(resource.contents[0].text) == summary
+        events = json.loads((await agent.read_resource(f"trip://{trip_id}/itinerary")).contents[0].text)["events"]
+        assert [e["title"] for e in events] == ["Hotel Gracery", "Omakase", "Karaoke"]
+
+
+async def test_sync_batch_export_and_share_link(server, alice):
+    async with connect(server, alice.key) as agent:
+        trip_id = (await new_trip(agent))["_id"]
+        legs = [{**LEG, "clientRef": "tokyo"}]
+        pins = [{"name": "Skytree", "lat": 35.71, "lng": 139.81, "clientRef": "sky"}, {"name": "Nowhere", "lat": 500, "lng": 0}]
+        dry = await call(agent, "sync_trip", trip_id=trip_id, legs=legs, map_pins=pins, dry_run=True)
+        assert dry["dryRun"] is True and dry["legs"]["created"] == 1
+        assert (dry["mapPins"]["created"], dry["mapPins"]["errors"]) == (1, 1)
+        assert dry["mapPins"]["items"][1]["error"]["code"] == "VALIDATION_ERROR"
+        assert (await call(agent, "list_legs", trip_id=trip_id))["items"] == []
+        real = await call(agent, "sync_trip", trip_id=trip_id, legs=legs, map_pins=pins)
+        assert (real["legs"]["created"], real["mapPins"]["created"], real["mapPins"]["errors"]) == (1, 1, 1)
+        assert (await fail(agent, "sync_trip", trip_id=trip_id))["code"] == "NOTHING_TO_SYNC"
+
+        batch = await call(agent, "batch_upsert", trip_id=trip_id, kind="action_items", items=[
+            {"text": "Book the ryokan", "urgency": "now", "clientRef": "ryokan"}, {"text": "", "urgency": "now"}])
+        assert (batch["created"], batch["errors"]) == (1, 1)
+        again = await call(agent, "batch_upsert", trip_id=trip_id, kind="map_pins",
+                           items=[{"clientRef": "sky", "name": "Tokyo Skytree", "lat": 35.71, "lng": 139.81}])
+        assert again["updated"] == 1
+
+        export = await call(agent, "export_trip", trip_id=trip_id)
+        assert [p["name"] for p in export["mapPins"]] == ["Tokyo Skytree"]
+        assert [a["text"] for a in export["actionItems"]] == ["Book the ryokan"]
+        resource = await agent.read_resource(f"trip://{trip_id}/export")
+        assert json.loads(resource.contents[0].text) == export
+
+        link = await call(agent, "create_share_link", trip_id=trip_id)
+        assert link["token"] and link["token"] in link["url"]
+        assert (await call(agent, "revoke_share_link", trip_id=trip_id))["removed"] is True
