@@ -139,6 +139,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
     # stdout is the protocol's channel on stdio: everything human goes to stderr.
     where = f"http://{args.host}:{args.port}{args.path}" if args.http else "stdio"
+    if args.http and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"trip mcp: warning: {args.host} is not loopback, and the MCP endpoint has no login of its own: "
+              "anyone who reaches it acts with this API key", file=sys.stderr)
     print(f"Tripdeck MCP server on {where}, API {url}", file=sys.stderr)
     run(http=args.http, host=args.host, port=args.port, path=args.path)
     return 0
