@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from app.client import APIError, TripClient, TripError
+from app.client import TripClient, TripError
 from app.domain import SyncResult, Trip
 from app.formats import to_geojson, to_ics
 from app.formats.snapshot import (
