@@ -60,12 +60,20 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
                 return {"read": read, "write": time.perf_counter() - started}
 
             await direct(), await through_mcp()  # warm both paths (imports, caches, first queries)
-            sdk_times, mcp_times = await direct(), await through_mcp()
+            # A shared machine is noisy and the database grows as we write: alternate which path
+            # goes first and keep each path's median round.
+            rounds: dict[str, list[dict[str, float]]] = {"sdk": [], "mcp": []}
+            for round_number in range(3):
+                order = (("sdk", direct), ("mcp", through_mcp))
+                for name, run in order if round_number % 2 == 0 else order[::-1]:
+                    rounds[name].append(await run())
+            sdk_times, mcp_times = ({kind: sorted(r[kind] for r in rounds[name])[1] for kind in ("read", "write")}
+                                    for name in ("sdk", "mcp"))
 
         pins = [pin async for pin in sdk.iterate_map_pins(trip.id, page_size=200)]
-        assert len(pins) == 4 * calls  # every write of both paths landed, once
+        assert len(pins) == 8 * calls  # every write of both paths landed, once
 
-    print(f"\nMCP tool call versus direct SDK call, {calls} calls each, in-process service")
+    print(f"\nMCP tool call versus direct SDK call, {calls} calls each, median of 3 alternating rounds")
     print(f"{'call':<22}{'SDK ms':>9}{'MCP ms':>9}{'overhead ms':>13}{'ratio':>8}")
     for kind, label in (("read", "get_trip"), ("write", "add_map_pin")):
         direct_ms = 1000 * sdk_times[kind] / calls
