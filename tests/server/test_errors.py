@@ -155,6 +155,11 @@ async def test_openapi_document_describes_every_route(alice):
             if method in ("post", "patch"):
                 assert "requestBody" in operation, (path, method)
                 assert "400" in operation["responses"]
+            assert "422" not in operation["responses"], "validation errors are 400 envelopes"
+            assert operation["security"] == [{"apiKey": []}]
+    schemas = doc["components"]["schemas"]
+    assert schemas["Leg"]["properties"]["stays"]["items"] == {"$ref": "#/components/schemas/Accommodation"}
+    assert "LegPage" in schemas and "HTTPValidationError" not in schemas
 
 
 async def test_number_past_the_parser_limit_is_a_validation_error(alice, trip):
