@@ -584,6 +584,19 @@ class TripClient(BaseClient):
             Changes, f"/trips/{segment(trip_id)}/changes", params, timeout=timeout, extra_deadline=float(wait)
         )
 
+    async def watch_changes(
+        self, trip_id: str, since: str | None = None, *, wait: float = 25
+    ) -> AsyncIterator[Changes]:
+        """Long-poll `changes` forever, yielding each answer that brings news (operations or
+        messages) and following its cursor. Without `since` it starts from now. Stop it by
+        leaving the `async for` (or cancelling the task that runs it)."""
+        cursor = since if since is not None else (await self.changes(trip_id)).cursor
+        while True:
+            news = await self.changes(trip_id, since=cursor, wait=wait)
+            cursor = news.cursor
+            if news.operations or news.messages:
+                yield news
+
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
