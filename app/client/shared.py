@@ -29,7 +29,7 @@ class SharedTripClient(BaseClient):
         *,
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         deadline: float | None = 60.0,
     ) -> None:

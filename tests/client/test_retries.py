@@ -218,3 +218,11 @@ async def test_long_poll_read_timeout_outlasts_wait(alice, flaky):
     assert request.extensions["timeout"]["read"] > 25
     with pytest.raises(ValueError):
         await client.changes("some-trip", wait=31)
+
+
+async def test_no_timeout_stays_no_timeout_for_long_polls(alice, flaky):
+    body = b'{"cursor": "c2", "revision": 3}'
+    transport = flaky(httpx.Response(200, content=body))
+    async with sdk(alice, transport, timeout=None, deadline=None) as client:
+        await client.changes("some-trip", since="c1", wait=5)
+    assert transport.requests[0].extensions["timeout"]["read"] is None
