@@ -3,8 +3,8 @@
 The hierarchy (catch a parent to handle a whole branch):
 
 * TripError                          anything the SDK raises on purpose
-  ├── TripConnectionError            the request never got an HTTP answer (DNS, refused, reset)
-  │   └── TripTimeoutError           ... because a timeout ran out (also a builtin TimeoutError)
+  ├── TripConnectionError            no HTTP answer: DNS, refused, reset (a builtin ConnectionError)
+  │   └── TripTimeoutError           ... because a timeout ran out (a builtin TimeoutError too)
   ├── UnexpectedResponseError        a 2xx whose body is not what the contract promises
   └── APIError                       the service answered with an error envelope
       ├── ValidationError            400 VALIDATION_ERROR (also raised before sending, when
@@ -61,8 +61,9 @@ class TripError(Exception):
     """Base of every exception the SDK raises on purpose."""
 
 
-class TripConnectionError(TripError):
-    """The request got no HTTP answer: the host is unreachable, the connection dropped..."""
+class TripConnectionError(TripError, ConnectionError):
+    """The request got no HTTP answer: the host is unreachable, the connection dropped...
+    (also a builtin ConnectionError)."""
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
