@@ -180,7 +180,12 @@ class RateLimitedError(APIError):
 
 
 class ServerError(APIError):
-    """5xx: the service (or a proxy in front of it) failed."""
+    """5xx: the service (or a proxy in front of it) failed; `retry_after` if it said when to
+    come back (a 503 may)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 BY_CODE: dict[str, type[APIError]] = {
@@ -273,7 +278,7 @@ def error_from_response(response: httpx.Response) -> APIError:
     kwargs: dict[str, Any] = dict(
         status=status, code=code, request_id=request_id, details=details, body=body, response=response
     )
-    if cls in (RateLimitedError, IdempotencyInProgressError):
+    if cls in (RateLimitedError, IdempotencyInProgressError, ServerError):
         kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
     if cls is StaleRevisionError and isinstance(body, dict):
         kwargs["current_revision"] = _int_or_none(body.get("current_revision"))

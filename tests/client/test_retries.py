@@ -226,3 +226,11 @@ async def test_no_timeout_stays_no_timeout_for_long_polls(alice, flaky):
     async with sdk(alice, transport, timeout=None, deadline=None) as client:
         await client.changes("some-trip", since="c1", wait=5)
     assert transport.requests[0].extensions["timeout"]["read"] is None
+
+
+async def test_a_503_with_retry_after_waits_that_long(alice, flaky):
+    transport = flaky(error_response(503, "INTERNAL_ERROR", {"Retry-After": "3"}))
+    async with sdk(alice, transport) as client:
+        slept = record_sleeps(client)
+        await client.me()
+    assert slept == [3.0] and len(transport.requests) == 2
