@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain import models as m
 from app.server.auth import ChatReader, ChatWriter
-from app.server.clock import new_id, now_ms
+from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, ErrorResponses, not_found, validation_error
 from app.server.responses import (
     JSON, MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX, PAGE_DEFAULT, PAGE_MAX, limit_query, page,
@@ -50,6 +50,8 @@ async def create_channel(request: Request, access: ChatWriter, body: m.ChannelCr
 
 
 async def _channel(conn, trip_id: str, channel_id: str) -> None:
+    if not plausible_id(channel_id):
+        raise not_found("Channel")
     found = await conn.execute(
         select(t.channels.c.id).where(t.channels.c.id == channel_id, t.channels.c.trip_id == trip_id)
     )
@@ -81,6 +83,10 @@ async def list_messages(
 )
 async def send_message(request: Request, channel_id: str, access: ChatWriter, body: m.MessageCreate) -> Any:
     async with request.app.state.db.write() as conn:
+        # Lock the trip row first (PostgreSQL; SQLite writes are exclusive already) so a trip's
+        # messages commit in `seq` order and the changes feed's seq cursor never skips one.
+        if not request.app.state.db.is_sqlite:
+            await conn.execute(select(t.trips.c.id).where(t.trips.c.id == access.trip_id).with_for_update())
         await _channel(conn, access.trip_id, channel_id)
         if body.parent_id:
             parent = await conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any, Sequence
 
 from sqlalchemy import Select, and_, or_
@@ -15,11 +16,32 @@ def encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode(cursor: str, width: int) -> list[Any]:
+def _fits(value: Any, column: Any) -> bool:
+    """A cursor value of the sort column's type (a forged cursor must not reach the SQL)."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return isinstance(value, (str, int, float))
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return False  # SQLite and PostgreSQL integers are 64-bit
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    if isinstance(value, str) and "\x00" in value:
+        return False
+    if expected is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, expected)
+
+
+def decode(cursor: str, sort: Sequence[Any]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != width:
+        if not isinstance(values, list) or len(values) != len(sort):
+            raise ValueError
+        if not all(_fits(value, column) for value, column in zip(values, sort)):
             raise ValueError
         return values
     except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
@@ -48,7 +70,7 @@ async def page(
     """Run `query` for one page; `sort` are the sort expressions (labelled in the select as
     `_k0`, `_k1`, ...). Returns the rows and the next cursor (None on the last page)."""
     if cursor:
-        query = query.where(after(sort, decode(cursor, len(sort)), descending=descending))
+        query = query.where(after(sort, decode(cursor, sort), descending=descending))
     order = [s.desc() if descending else s.asc() for s in sort]
     query = query.add_columns(*(s.label(f"_k{i}") for i, s in enumerate(sort)))
     rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).mappings().all()
