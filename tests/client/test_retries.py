@@ -17,6 +17,7 @@ from app.client import (
     TripClient,
     TripConnectionError,
     TripTimeoutError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from app.client.http import RetryPolicy
@@ -282,3 +283,23 @@ async def test_reusing_a_key_for_another_request_is_a_conflict(alice, flaky):
     assert again.title == "First"
     assert sum(1 for r in transport.requests if r.headers.get("idempotency-key") == "same-key") == 3
     assert await trip_titles(alice) == ["First"]
+
+
+async def test_a_success_with_a_body_off_contract_is_an_unexpected_response(alice, flaky):
+    transport = flaky(httpx.Response(200, content=b"<html>captive portal</html>"), httpx.Response(200, json={"_id": 1}))
+    async with sdk(alice, transport) as client:
+        with pytest.raises(UnexpectedResponseError) as caught:
+            await client.me()
+        assert caught.value.status == 200
+        with pytest.raises(UnexpectedResponseError):
+            await client.get_trip("t")
+    assert len(transport.requests) == 2  # not retried: the same answer would come back
+
+
+async def test_a_cursor_that_does_not_move_stops_the_iterator(alice, flaky):
+    page = {"items": [], "nextCursor": "same"}
+    transport = flaky(httpx.Response(200, json=page), httpx.Response(200, json=page))
+    async with sdk(alice, transport) as client:
+        with pytest.raises(UnexpectedResponseError):
+            [leg async for leg in client.iterate_legs("t")]
+    assert len(transport.requests) == 2
