@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic.alias_generators import to_camel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.errors import ApiError, details_from_pydantic, validation_error
@@ -55,6 +57,26 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
     return error_response(request, ApiError(exc.status_code, code, message, headers=headers))
 
 
+# PostgreSQL refuses some text that SQLite stores: U+0000 (character_not_in_repertoire) and,
+# in non-UTF-8 databases, characters the encoding lacks. Bodies are checked by the models; this
+# answers the rest (ids in paths, query parameters, headers) with 400 instead of 500.
+UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def on_database_error(request: Request, exc: DBAPIError) -> JSON:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate not in UNSTORABLE_TEXT:
+        raise exc
+    details = [
+        {"path": to_camel(name), "reason": "invalid"} for name, value in request.path_params.items() if "\x00" in str(value)
+    ]
+    details += [{"path": name, "reason": "invalid"} for name, value in request.query_params.multi_items() if "\x00" in value]
+    return error_response(
+        request,
+        validation_error(details or [{"path": "body", "reason": "invalid"}], "Text may not contain the NUL character (U+0000)"),
+    )
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     db = database or Database(settings.database_url)
@@ -81,6 +103,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_middleware(RequestContextMiddleware)
     for module in (me, trips, legs, action_items, commitments, map_pins, channels, members):
         app.include_router(module.router, prefix=API_PREFIX)

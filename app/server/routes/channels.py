@@ -15,7 +15,7 @@ from app.server.responses import (
 )
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
-from app.server.storage.revisions import mark_touched
+from app.server.storage.revisions import lock_trip, mark_touched
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["messages"], responses=ErrorResponses)
 
@@ -81,6 +81,7 @@ async def list_messages(
 )
 async def send_message(request: Request, channel_id: str, access: ChatWriter, body: m.MessageCreate) -> Any:
     async with request.app.state.db.write() as conn:
+        await lock_trip(conn, access.trip_id)  # seq order = commit order, for the changes feed
         await _channel(conn, access.trip_id, channel_id)
         if body.parent_id:
             parent = await conn.execute(

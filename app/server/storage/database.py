@@ -121,10 +121,12 @@ class Database:
         touched: set[str] = set()
         async with self.write_engine.begin() as conn:
             conn.info.pop("touched_trips", None)
+            conn.info.pop("locked_trips", None)  # conn.info outlives the transaction (pooled)
             try:
                 yield conn
             finally:
                 touched = conn.info.pop("touched_trips", set())
+                conn.info.pop("locked_trips", None)
         for hook in self.commit_hooks:
             hook(touched)
 
