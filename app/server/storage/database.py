@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 import zlib
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -110,10 +111,41 @@ class Database:
                 connect_args=connect_args,
             )
             self.read_engine = self.write_engine
+        self.notify_channel: str | None = None
+        """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
+        transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
+        self.notify_origin = secrets.token_hex(6)
+        self._engine_url = engine_url
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    def enable_notify(self) -> str:
+        """Turn on NOTIFY for trip changes (PostgreSQL); returns the channel name, one per schema."""
+        if self.is_sqlite:
+            raise ValueError("LISTEN/NOTIFY needs PostgreSQL")
+        name = "tripdeck_changes" + (f"_{self.schema}" if self.schema else "")
+        if len(name) > 63:
+            name = f"tripdeck_changes_{zlib.crc32(name.encode()):08x}"
+        self.notify_channel = name
+        return name
+
+    async def connect_raw(self):
+        """A new asyncpg connection outside the pools, with the same settings (for LISTEN)."""
+        import asyncpg
+
+        _, options = self.write_engine.dialect.create_connect_args(self._engine_url)
+        if self.schema:
+            options["server_settings"] = {"search_path": self.schema}
+        return await asyncpg.connect(**options)
+
+    async def _notify(self, conn: AsyncConnection, trip_ids: set[str]) -> None:
+        # Payloads are limited to 8000 bytes: send the ids in chunks well under that.
+        ids = sorted(trip_ids)
+        for start in range(0, len(ids), 100):
+            payload = f"{self.notify_origin}:{','.join(ids[start:start + 100])}"
+            await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": self.notify_channel, "payload": payload})
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -124,6 +156,9 @@ class Database:
             conn.info.pop("locked_trips", None)  # conn.info outlives the transaction (pooled)
             try:
                 yield conn
+                if self.notify_channel and conn.info.get("touched_trips"):
+                    # Delivered by PostgreSQL when (and only if) this transaction commits.
+                    await self._notify(conn, conn.info["touched_trips"])
             finally:
                 touched = conn.info.pop("touched_trips", set())
                 conn.info.pop("locked_trips", None)
