@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.server.auth import KeyCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.middleware import RequestContextMiddleware
 from app.server.responses import JSON
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.key_cache = KeyCache()
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -106,11 +106,19 @@ class Database:
                 )
         else:
             connect_args = {"server_settings": {"search_path": self.schema}} if self.schema else {}
+            # No pool_pre_ping: it costs a round trip on every checkout (three per request).
+            # A connection the server dropped fails one statement; SQLAlchemy then invalidates
+            # the pool, so after a database restart one request per process errors, not all.
             self.write_engine = create_async_engine(
-                engine_url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                engine_url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=3600,
                 connect_args=connect_args,
             )
-            self.read_engine = self.write_engine
+            # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
+            # `read()` (an export, a page with its count). Read-only REPEATABLE READ never fails
+            # with serialisation errors, and asyncpg sends the level with BEGIN: no extra trip.
+            self.read_engine = self.write_engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
         self.notify_channel: str | None = None
         """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
         transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
@@ -195,5 +203,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:
             await self.read_engine.dispose()
