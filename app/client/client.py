@@ -1,0 +1,592 @@
+"""`TripClient`: the async Python SDK of the trip API, one method per endpoint.
+
+    async with TripClient(api_key="osk_...", base_url="http://127.0.0.1:8000/api/v1") as client:
+        me = await client.me()
+        trip = await client.create_trip(group_id=me.default_group_id, title="Cotswolds",
+                                        start_date="2026-07-15", end_date="2026-07-22")
+        async for leg in client.iterate_legs(trip.id):
+            print(leg.title)
+
+Every POST, PATCH and DELETE gets an Idempotency-Key (pass `idempotency_key=` to choose it),
+reused by the retries of that call; see `app.client.http` for the retry rules and
+`app.client.errors` for what is raised.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel
+
+from app.client.errors import TripError, UnexpectedResponseError
+from app.client.http import DEFAULT_TIMEOUT, HTTPCore, RateLimitStatus, RetryPolicy
+from app.client.wire import NOT_GIVEN, build_body, given, item_body, parse, segment
+from app.domain import (
+    ActionItem,
+    ActionItemCreate,
+    ActionItemPage,
+    ActionItemUpdate,
+    BatchResult,
+    Changes,
+    Channel,
+    ChannelCreate,
+    ChannelPage,
+    Commitment,
+    CommitmentCreate,
+    CommitmentPage,
+    CommitmentUpdate,
+    Itinerary,
+    ItineraryDiff,
+    ItinerarySummary,
+    Leg,
+    LegCreate,
+    LegPage,
+    LegUpdate,
+    MapPin,
+    MapPinCreate,
+    MapPinPage,
+    MapPinUpdate,
+    Me,
+    Member,
+    MemberCreate,
+    MemberPage,
+    MemberUpdate,
+    Message,
+    MessageCreate,
+    MessagePage,
+    OpRequest,
+    OpResult,
+    Page,
+    ShareToken,
+    SyncResult,
+    Trip,
+    TripCreate,
+    TripExport,
+    TripPage,
+    TripUpdate,
+)
+
+__version__ = "0.1.0"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
+API_PATH = "/api/v1"
+CHANGES_WAIT_MAX = 30
+
+T = TypeVar("T")
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """`base_url` or TRIP_API_URL or the local default. A bare origin (`http://host:8000`) means
+    that server's API root, `/api/v1`; any other path is taken as the API root as it is."""
+    url = (base_url or os.environ.get("TRIP_API_URL") or DEFAULT_BASE_URL).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}")
+    if parts.path in ("", "/"):
+        url = url.rstrip("/") + API_PATH
+    return url.rstrip("/")
+
+
+class BaseClient:
+    """What both clients share: the HTTP core, the context manager, pagination."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        headers: Mapping[str, str],
+        transport: httpx.AsyncBaseTransport | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        deadline: float | None,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self._http = HTTPCore(
+            base_url=self.base_url,
+            headers={"User-Agent": f"tripdeck-python/{__version__}", "Accept": "application/json", **headers},
+            transport=transport,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries, deadline=deadline),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def rate_limit(self) -> RateLimitStatus | None:
+        """`X-RateLimit-Limit` / `-Remaining` of the last response that had them."""
+        return self._http.rate_limit
+
+    async def _get(self, model: type[BaseModel], path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
+        return parse(model, await self._http.request("GET", path, params=params, **options))
+
+    @staticmethod
+    async def _pages(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
+        """Items of page after page, fetched lazily: the next page is asked for only when the
+        caller has consumed the current one."""
+        cursor: str | None = None
+        while True:
+            page = await fetch(cursor)
+            for item in page.items:
+                yield item
+            if not page.next_cursor:
+                return
+            if page.next_cursor == cursor:
+                raise UnexpectedResponseError(f"the service returned the same cursor twice ({cursor!r})")
+            cursor = page.next_cursor
+
+
+class TripClient(BaseClient):
+    """The authenticated client. `api_key` defaults to TRIP_API_KEY, `base_url` (the API root,
+    including `/api/v1`) to TRIP_API_URL, then `http://127.0.0.1:8000/api/v1`.
+
+    `transport` is any httpx async transport (`httpx.ASGITransport(app=...)` runs the service
+    in-process). `timeout` is per attempt, in seconds (or an `httpx.Timeout`); `max_retries`
+    bounds the retries of one call and `deadline` its total time, waits included.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        deadline: float | None = 60.0,
+    ) -> None:
+        api_key = api_key or os.environ.get("TRIP_API_KEY")
+        if not api_key:
+            raise TripError("No API key: pass api_key=... or set TRIP_API_KEY (create one with `trip keys create`)")
+        super().__init__(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            transport=transport,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+        )
+
+    # --- generic shapes of the endpoints -------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        model: type[BaseModel] | None,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        response = await self._http.request(method, path, json=json, params=params, idempotency_key=idempotency_key)
+        return None if model is None else parse(model, response)
+
+    async def _list(self, page_model: type[BaseModel], path: str, limit: int | None, cursor: str | None) -> Any:
+        return await self._get(page_model, path, {"limit": limit, "cursor": cursor})
+
+    # --- me --------------------------------------------------------------------------------
+
+    async def me(self) -> Me:
+        """The key's user, their groups and `default_group_id` (where new trips go)."""
+        return await self._get(Me, "/me")
+
+    # --- trips -----------------------------------------------------------------------------
+
+    async def list_trips(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Trip]:
+        return await self._list(TripPage, "/trips", limit, cursor)
+
+    async def iterate_trips(self, *, page_size: int | None = None) -> AsyncIterator[Trip]:
+        async for trip in self._pages(lambda cursor: self.list_trips(limit=page_size, cursor=cursor)):
+            yield trip
+
+    async def create_trip(
+        self,
+        body: TripCreate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        group_id: str = NOT_GIVEN,
+        title: str = NOT_GIVEN,
+        start_date: str = NOT_GIVEN,
+        end_date: str = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> Trip:
+        fields = given(group_id=group_id, title=title, start_date=start_date, end_date=end_date)
+        return await self._send(
+            "POST", Trip, "/trips", json=build_body(TripCreate, body, fields), idempotency_key=idempotency_key
+        )
+
+    async def get_trip(self, trip_id: str) -> Trip:
+        return await self._get(Trip, f"/trips/{segment(trip_id)}")
+
+    async def update_trip(
+        self,
+        trip_id: str,
+        body: TripUpdate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        title: str = NOT_GIVEN,
+        start_date: str = NOT_GIVEN,
+        end_date: str = NOT_GIVEN,
+        status: str = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> Trip:
+        """PATCH: only the fields given change."""
+        fields = given(title=title, start_date=start_date, end_date=end_date, status=status)
+        return await self._send(
+            "PATCH", Trip, f"/trips/{segment(trip_id)}", json=build_body(TripUpdate, body, fields),
+            idempotency_key=idempotency_key,
+        )
+
+    async def archive_trip(self, trip_id: str, *, idempotency_key: str | None = None) -> Trip:
+        """DELETE /trips/{id}: the trip is kept, its status becomes `completed`."""
+        return await self._send("DELETE", Trip, f"/trips/{segment(trip_id)}", idempotency_key=idempotency_key)
+
+    async def export_trip(self, trip_id: str) -> TripExport:
+        """The whole trip (legs, pins, checklist, commitments, members) in one consistent read."""
+        return await self._get(TripExport, f"/trips/{segment(trip_id)}/export")
+
+    async def sync_trip(
+        self,
+        trip_id: str,
+        *,
+        legs: Sequence[LegCreate | Mapping[str, Any]] | None = None,
+        action_items: Sequence[ActionItemCreate | Mapping[str, Any]] | None = None,
+        map_pins: Sequence[MapPinCreate | Mapping[str, Any]] | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> SyncResult:
+        """Diff-based snapshot import: items with a known clientRef diff-merge, others are
+        created. `dry_run=True` reports the same counts and writes nothing."""
+        body: dict[str, Any] = {}
+        for name, items, model in (
+            ("legs", legs, LegCreate), ("actionItems", action_items, ActionItemCreate), ("mapPins", map_pins, MapPinCreate)
+        ):
+            if items is not None:
+                body[name] = [item_body(model, item) for item in items]
+        return await self._send(
+            "POST", SyncResult, f"/trips/{segment(trip_id)}/sync", json=body,
+            params={"dryRun": "true"} if dry_run else None, idempotency_key=idempotency_key,
+        )
+
+    # --- legs ------------------------------------------------------------------------------
+
+    async def list_legs(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Leg]:
+        """One page of legs, ordered by `order`."""
+        return await self._list(LegPage, f"/trips/{segment(trip_id)}/legs", limit, cursor)
+
+    async def iterate_legs(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Leg]:
+        async for leg in self._pages(lambda cursor: self.list_legs(trip_id, limit=page_size, cursor=cursor)):
+            yield leg
+
+    async def create_leg(
+        self, trip_id: str, body: LegCreate | Mapping[str, Any] | None = None, /, *, idempotency_key: str | None = None, **fields: Any
+    ) -> Leg:
+        """Fields as in `LegCreate` (order, title, destination, start_date, end_date, timezone,
+        accommodation, stays, flights, rental_car, client_ref). A known client_ref diff-merges."""
+        return await self._send(
+            "POST", Leg, f"/trips/{segment(trip_id)}/legs", json=build_body(LegCreate, body, fields),
+            idempotency_key=idempotency_key,
+        )
+
+    async def get_leg(self, trip_id: str, leg_id: str) -> Leg:
+        return await self._get(Leg, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}")
+
+    async def update_leg(
+        self, trip_id: str, leg_id: str, body: LegUpdate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> Leg:
+        return await self._send(
+            "PATCH", Leg, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}", json=build_body(LegUpdate, body, fields),
+            idempotency_key=idempotency_key,
+        )
+
+    async def delete_leg(self, trip_id: str, leg_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send("DELETE", None, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}", idempotency_key=idempotency_key)
+
+    async def batch_upsert_legs(
+        self, trip_id: str, items: Sequence[LegCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> BatchResult:
+        """Up to 50 legs; each succeeds or fails alone (see `BatchResult.results`)."""
+        return await self._send(
+            "POST", BatchResult, f"/trips/{segment(trip_id)}/legs:batch",
+            json={"items": [item_body(LegCreate, item) for item in items]}, idempotency_key=idempotency_key,
+        )
+
+    # --- action items ----------------------------------------------------------------------
+
+    async def list_action_items(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[ActionItem]:
+        return await self._list(ActionItemPage, f"/trips/{segment(trip_id)}/action-items", limit, cursor)
+
+    async def iterate_action_items(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[ActionItem]:
+        async for item in self._pages(lambda cursor: self.list_action_items(trip_id, limit=page_size, cursor=cursor)):
+            yield item
+
+    async def create_action_item(
+        self, trip_id: str, body: ActionItemCreate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> ActionItem:
+        """Fields as in `ActionItemCreate` (text, urgency, owner, done, client_ref)."""
+        return await self._send(
+            "POST", ActionItem, f"/trips/{segment(trip_id)}/action-items",
+            json=build_body(ActionItemCreate, body, fields), idempotency_key=idempotency_key,
+        )
+
+    async def get_action_item(self, trip_id: str, item_id: str) -> ActionItem:
+        return await self._get(ActionItem, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}")
+
+    async def update_action_item(
+        self, trip_id: str, item_id: str, body: ActionItemUpdate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> ActionItem:
+        return await self._send(
+            "PATCH", ActionItem, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}",
+            json=build_body(ActionItemUpdate, body, fields), idempotency_key=idempotency_key,
+        )
+
+    async def delete_action_item(self, trip_id: str, item_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send(
+            "DELETE", None, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}", idempotency_key=idempotency_key
+        )
+
+    async def batch_upsert_action_items(
+        self, trip_id: str, items: Sequence[ActionItemCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> BatchResult:
+        return await self._send(
+            "POST", BatchResult, f"/trips/{segment(trip_id)}/action-items:batch",
+            json={"items": [item_body(ActionItemCreate, item) for item in items]}, idempotency_key=idempotency_key,
+        )
+
+    # --- commitments -----------------------------------------------------------------------
+
+    async def list_commitments(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Commitment]:
+        """One page of commitments, by start date then start time (all-day first)."""
+        return await self._list(CommitmentPage, f"/trips/{segment(trip_id)}/commitments", limit, cursor)
+
+    async def iterate_commitments(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Commitment]:
+        async for item in self._pages(lambda cursor: self.list_commitments(trip_id, limit=page_size, cursor=cursor)):
+            yield item
+
+    async def create_commitment(
+        self, trip_id: str, body: CommitmentCreate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> Commitment:
+        """Fields as in `CommitmentCreate` (title, start_date, category, start_time, end_time,
+        is_all_day, timezone, leg_id, map_pin_id, notes)."""
+        return await self._send(
+            "POST", Commitment, f"/trips/{segment(trip_id)}/commitments",
+            json=build_body(CommitmentCreate, body, fields), idempotency_key=idempotency_key,
+        )
+
+    async def get_commitment(self, trip_id: str, commitment_id: str) -> Commitment:
+        return await self._get(Commitment, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}")
+
+    async def update_commitment(
+        self, trip_id: str, commitment_id: str, body: CommitmentUpdate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> Commitment:
+        return await self._send(
+            "PATCH", Commitment, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
+            json=build_body(CommitmentUpdate, body, fields), idempotency_key=idempotency_key,
+        )
+
+    async def delete_commitment(self, trip_id: str, commitment_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send(
+            "DELETE", None, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
+            idempotency_key=idempotency_key,
+        )
+
+    # --- map pins --------------------------------------------------------------------------
+
+    async def list_map_pins(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[MapPin]:
+        return await self._list(MapPinPage, f"/trips/{segment(trip_id)}/map-pins", limit, cursor)
+
+    async def iterate_map_pins(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[MapPin]:
+        async for pin in self._pages(lambda cursor: self.list_map_pins(trip_id, limit=page_size, cursor=cursor)):
+            yield pin
+
+    async def create_map_pin(
+        self, trip_id: str, body: MapPinCreate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> MapPin:
+        """Fields as in `MapPinCreate` (name, lat, lng, category, notes, client_ref)."""
+        return await self._send(
+            "POST", MapPin, f"/trips/{segment(trip_id)}/map-pins", json=build_body(MapPinCreate, body, fields),
+            idempotency_key=idempotency_key,
+        )
+
+    async def get_map_pin(self, trip_id: str, pin_id: str) -> MapPin:
+        return await self._get(MapPin, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}")
+
+    async def update_map_pin(
+        self, trip_id: str, pin_id: str, body: MapPinUpdate | Mapping[str, Any] | None = None, /, *,
+        idempotency_key: str | None = None, **fields: Any,
+    ) -> MapPin:
+        return await self._send(
+            "PATCH", MapPin, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}",
+            json=build_body(MapPinUpdate, body, fields), idempotency_key=idempotency_key,
+        )
+
+    async def delete_map_pin(self, trip_id: str, pin_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send(
+            "DELETE", None, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}", idempotency_key=idempotency_key
+        )
+
+    async def batch_upsert_map_pins(
+        self, trip_id: str, items: Sequence[MapPinCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> BatchResult:
+        return await self._send(
+            "POST", BatchResult, f"/trips/{segment(trip_id)}/map-pins:batch",
+            json={"items": [item_body(MapPinCreate, item) for item in items]}, idempotency_key=idempotency_key,
+        )
+
+    # --- channels and messages -------------------------------------------------------------
+
+    async def list_channels(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Channel]:
+        return await self._list(ChannelPage, f"/trips/{segment(trip_id)}/channels", limit, cursor)
+
+    async def iterate_channels(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Channel]:
+        async for channel in self._pages(lambda cursor: self.list_channels(trip_id, limit=page_size, cursor=cursor)):
+            yield channel
+
+    async def create_channel(self, trip_id: str, name: str, *, idempotency_key: str | None = None) -> Channel:
+        return await self._send(
+            "POST", Channel, f"/trips/{segment(trip_id)}/channels",
+            json=build_body(ChannelCreate, None, {"name": name}), idempotency_key=idempotency_key,
+        )
+
+    async def list_messages(
+        self, trip_id: str, channel_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Message]:
+        """One page of a channel's messages, newest first; the cursor walks back in time."""
+        return await self._list(
+            MessagePage, f"/trips/{segment(trip_id)}/channels/{segment(channel_id)}/messages", limit, cursor
+        )
+
+    async def iterate_messages(
+        self, trip_id: str, channel_id: str, *, page_size: int | None = None
+    ) -> AsyncIterator[Message]:
+        """Newest first, back to the channel's first message."""
+        async for message in self._pages(
+            lambda cursor: self.list_messages(trip_id, channel_id, limit=page_size, cursor=cursor)
+        ):
+            yield message
+
+    async def send_message(
+        self, trip_id: str, channel_id: str, content: str, parent_id: str | None = None, *,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        fields: dict[str, Any] = {"content": content}
+        if parent_id is not None:
+            fields["parent_id"] = parent_id
+        return await self._send(
+            "POST", Message, f"/trips/{segment(trip_id)}/channels/{segment(channel_id)}/messages",
+            json=build_body(MessageCreate, None, fields), idempotency_key=idempotency_key,
+        )
+
+    # --- members ---------------------------------------------------------------------------
+
+    async def list_members(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Member]:
+        return await self._list(MemberPage, f"/trips/{segment(trip_id)}/members", limit, cursor)
+
+    async def iterate_members(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Member]:
+        async for member in self._pages(lambda cursor: self.list_members(trip_id, limit=page_size, cursor=cursor)):
+            yield member
+
+    async def add_member(self, trip_id: str, email: str, role: str, *, idempotency_key: str | None = None) -> Member:
+        """Add an existing user (by email) with a role: owner, planner, editor or viewer."""
+        return await self._send(
+            "POST", Member, f"/trips/{segment(trip_id)}/members",
+            json=build_body(MemberCreate, None, {"email": email, "role": role}), idempotency_key=idempotency_key,
+        )
+
+    async def update_member(self, trip_id: str, user_id: str, role: str, *, idempotency_key: str | None = None) -> Member:
+        return await self._send(
+            "PATCH", Member, f"/trips/{segment(trip_id)}/members/{segment(user_id)}",
+            json=build_body(MemberUpdate, None, {"role": role}), idempotency_key=idempotency_key,
+        )
+
+    async def remove_member(self, trip_id: str, user_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send(
+            "DELETE", None, f"/trips/{segment(trip_id)}/members/{segment(user_id)}", idempotency_key=idempotency_key
+        )
+
+    # --- share tokens ----------------------------------------------------------------------
+
+    async def create_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> ShareToken:
+        """A new read-only share token (it replaces the trip's previous one). Read it with
+        `SharedTripClient(token)`."""
+        return await self._send(
+            "POST", ShareToken, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key
+        )
+
+    async def revoke_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send("DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key)
+
+    # --- itinerary, operations, live changes ----------------------------------------------
+
+    async def get_itinerary(self, trip_id: str) -> Itinerary:
+        """Every event of the trip (commitments, flights, check-ins, car pickups) in time order."""
+        return await self._get(Itinerary, f"/trips/{segment(trip_id)}/itinerary")
+
+    async def get_itinerary_diff(self, trip_id: str, since_revision: int) -> ItineraryDiff:
+        return await self._get(
+            ItineraryDiff, f"/trips/{segment(trip_id)}/itinerary/diff", {"since_revision": since_revision}
+        )
+
+    async def get_itinerary_summary(self, trip_id: str) -> ItinerarySummary:
+        return await self._get(ItinerarySummary, f"/trips/{segment(trip_id)}/itinerary/summary")
+
+    async def apply_op(
+        self,
+        trip_id: str,
+        *,
+        base_revision: int,
+        type: str,
+        payload: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> OpResult:
+        """One revision-checked timeline operation. A stale `base_revision` raises
+        `StaleRevisionError` (re-read, re-apply, retry); an op the timeline refuses raises
+        `OperationRejectedError`."""
+        body = {"base_revision": base_revision, "type": type, "payload": dict(payload or {})}
+        return await self._send(
+            "POST", OpResult, f"/trips/{segment(trip_id)}/ops", json=body, idempotency_key=idempotency_key
+        )
+
+    async def changes(self, trip_id: str, since: str | None = None, wait: float = 0) -> Changes:
+        """What changed after cursor `since` (operations, and messages with messages:read).
+
+        Without `since` it returns the current cursor and nothing else. With `wait` (seconds,
+        0..30) the service holds the request until something changes; the read timeout and the
+        deadline of this call are stretched by `wait` so a quiet long poll is not a timeout.
+        """
+        if not 0 <= wait <= CHANGES_WAIT_MAX:
+            raise ValueError(f"wait must be between 0 and {CHANGES_WAIT_MAX} seconds")
+        base = self._http.timeout
+        timeout = httpx.Timeout(
+            connect=base.connect, read=(base.read or DEFAULT_TIMEOUT) + wait, write=base.write, pool=base.pool
+        )
+        params = {"since": since, "wait": _number(wait) if wait else None}
+        return await self._get(
+            Changes, f"/trips/{segment(trip_id)}/changes", params, timeout=timeout, extra_deadline=float(wait)
+        )
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+__all__ = ["TripClient", "BaseClient", "DEFAULT_BASE_URL", "resolve_base_url"]
