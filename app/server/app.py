@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic.alias_generators import to_camel
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.auth import KeyCache
@@ -58,24 +58,44 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
     return error_response(request, ApiError(exc.status_code, code, message, headers=headers))
 
 
-# PostgreSQL refuses some text that SQLite stores: U+0000 (character_not_in_repertoire) and,
-# in non-UTF-8 databases, characters the encoding lacks. Bodies are checked by the models; this
-# answers the rest (ids in paths, query parameters, headers) with 400 instead of 500.
+# PostgreSQL refuses some values that SQLite stores or compares: U+0000 in text
+# (character_not_in_repertoire), characters a non-UTF-8 database lacks, and integers beyond a
+# column's range (asyncpg checks int4/int8 before sending; SQLite overflows past int64). Bodies
+# are checked by the models; this answers the rest (ids in paths, query parameters, cursors,
+# headers) with 400 instead of 500.
 UNSTORABLE_TEXT = {"22021", "22P05"}
+OUT_OF_RANGE = {"22003"}
 
 
-async def on_database_error(request: Request, exc: DBAPIError) -> JSON:
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if sqlstate not in UNSTORABLE_TEXT:
+def unstorable_value(exc: StatementError) -> str | None:
+    """What kind of unstorable input caused this database error, if that is what it was."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in UNSTORABLE_TEXT:
+        return "text"
+    message = str(orig)
+    if sqlstate in OUT_OF_RANGE or isinstance(orig, OverflowError) or "out of int" in message or (
+        "invalid input for query argument" in message and "range" in message
+    ):
+        return "number"
+    return None
+
+
+async def on_database_error(request: Request, exc: StatementError) -> JSON:
+    kind = unstorable_value(exc)
+    if kind is None:
         raise exc
+    if kind == "text":
+        suspect, message = (lambda value: "\x00" in value), "Text may not contain the NUL character (U+0000)"
+    else:
+        suspect, message = (lambda value: value.lstrip("-").isdigit() and len(value) > 9), "A number is out of range"
     details = [
-        {"path": to_camel(name), "reason": "invalid"} for name, value in request.path_params.items() if "\x00" in str(value)
+        {"path": to_camel(name), "reason": "invalid"} for name, value in request.path_params.items() if suspect(str(value))
     ]
-    details += [{"path": name, "reason": "invalid"} for name, value in request.query_params.multi_items() if "\x00" in value]
-    return error_response(
-        request,
-        validation_error(details or [{"path": "body", "reason": "invalid"}], "Text may not contain the NUL character (U+0000)"),
-    )
+    details += [{"path": name, "reason": "invalid"} for name, value in request.query_params.multi_items() if suspect(value)]
+    if not details and kind == "number" and "cursor" in request.query_params:
+        details = [{"path": "cursor", "reason": "invalid"}]
+    return error_response(request, validation_error(details or [{"path": "body", "reason": "invalid"}], message))
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -105,7 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(DBAPIError, on_database_error)
+    app.add_exception_handler(StatementError, on_database_error)
     app.add_middleware(RequestContextMiddleware)
     for module in (me, trips, legs, action_items, commitments, map_pins, channels, members):
         app.include_router(module.router, prefix=API_PREFIX)

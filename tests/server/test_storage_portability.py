@@ -55,6 +55,18 @@ async def test_forged_cursors_with_wrong_types_are_rejected(alice, trip):
         assert response.json()["error"]["details"] == [{"path": "cursor", "reason": "invalid"}]
 
 
+async def test_cursor_numbers_beyond_the_column_range_are_rejected(alice, trip):
+    channel = await general_channel(alice, trip["_id"])
+    for value in (2**31, 2**63, 2**70, -(2**40)):
+        cursor = base64.urlsafe_b64encode(json.dumps([value]).encode()).decode().rstrip("=")
+        response = await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages", params={"cursor": cursor})
+        assert response.status_code == 400, (value, response.text)
+    for value in (2**64, 1e400):
+        cursor = base64.urlsafe_b64encode(json.dumps([value, "id"]).encode()).decode().rstrip("=")
+        response = await alice.http.get(f"/trips/{trip['_id']}/map-pins", params={"cursor": cursor})
+        assert response.status_code == 400, (value, response.text)
+
+
 async def test_concurrent_creates_with_one_client_ref_make_one_row(alice, trip, server):
     responses = await asyncio.gather(
         *(alice.http.post(f"/trips/{trip['_id']}/legs", json=leg("same", f"Kyoto {i}")) for i in range(10))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from typing import Any, Sequence
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import BigInteger, Integer, Select, and_, or_
 
 from app.server.errors import validation_error
 
@@ -33,6 +34,14 @@ def _python_type(expression: Any) -> type | None:
         return None
 
 
+def _int_range(expression: Any) -> int:
+    """Largest magnitude an integer sort key can have: int4 for Integer, int8 otherwise."""
+    column_type = getattr(expression, "type", None)
+    if isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):
+        return 2**31 - 1
+    return 2**63 - 1
+
+
 def check_types(sort: Sequence[Any], values: Sequence[Any]) -> None:
     """A cursor's values must have the sort columns' types: PostgreSQL will not compare a
     bigint with a string (SQLite would, silently), so a forged cursor is a 400, not a 500."""
@@ -46,6 +55,10 @@ def check_types(sort: Sequence[Any], values: Sequence[Any]) -> None:
             ok = isinstance(value, expected)
         else:
             ok = isinstance(value, (int, float, str))
+        if ok and isinstance(value, int) and abs(value) > _int_range(expression):
+            ok = False
+        if ok and isinstance(value, float) and not math.isfinite(value):
+            ok = False
         if not ok or (isinstance(value, str) and "\x00" in value):
             raise validation_error([{"path": "cursor", "reason": "invalid"}], "Invalid cursor")
 
