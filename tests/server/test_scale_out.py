@@ -22,18 +22,35 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 RATE_LIMIT = 40
 
 
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """Two servers started at the same moment on a fresh schema (they race to migrate it),
+    shared by the tests of this module (each test uses keys and trips of its own)."""
+    url = database_url(tmp_path_factory.mktemp("scale"))
+    servers = start_servers(url, 2, args=["--rate-limit", str(RATE_LIMIT)])
+    try:
+        yield url, servers
+    finally:
+        stop_servers(servers)
+
+        async def drop() -> None:
+            db = Database(url)
+            try:
+                await db.drop_schema()
+            finally:
+                await db.dispose()
+
+        asyncio.run(drop())
+
+
 @pytest.fixture
-async def cluster(tmp_path, drop_schemas):
-    """Two servers started at the same moment on a fresh schema (they race to migrate it)."""
-    url = database_url(tmp_path)
-    drop_schemas.append(url)
-    servers = await asyncio.to_thread(start_servers, url, 2, args=["--rate-limit", str(RATE_LIMIT)])
+async def cluster(servers):
+    url, processes = servers
     db = Database(url)
     try:
-        yield servers, db
+        yield processes, db
     finally:
         await db.dispose()
-        await asyncio.to_thread(stop_servers, servers)
 
 
 async def make_key(db: Database, email: str) -> str:
