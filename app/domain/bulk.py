@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, WithJsonSchema
 
 from app.domain.fields import ApiModel, InputModel
 from app.domain.models import (
@@ -39,16 +41,26 @@ class ErrorEnvelope(ApiModel):
     error: ErrorBody
 
 
+def items_of(model: str, maximum: int, minimum: int = 0) -> Any:
+    """A list whose items are validated one by one by the service (a bad item fails alone, so
+    the envelope accepts any JSON value), documented in OpenAPI as a list of `model`."""
+    schema: dict[str, Any] = {"type": "array", "items": {"$ref": f"#/components/schemas/{model}"},
+                              "maxItems": maximum}
+    if minimum:
+        schema["minItems"] = minimum
+    return Annotated[list[Any], WithJsonSchema(schema)]
+
+
 class LegBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("LegCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ActionItemBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("ActionItemCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class MapPinBatch(InputModel):
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_MAX)
+    items: items_of("MapPinCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class ItemResult(ApiModel):
@@ -67,9 +79,9 @@ class BatchResult(ApiModel):
 
 
 class SyncRequest(InputModel):
-    legs: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
-    action_items: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
-    map_pins: list[dict[str, Any]] | None = Field(default=None, max_length=SYNC_MAX)
+    legs: items_of("LegCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
+    action_items: items_of("ActionItemCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
+    map_pins: items_of("MapPinCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
 
 
 class SyncCategory(ApiModel):
@@ -93,6 +105,101 @@ class TripExport(ApiModel):
     action_items: list[ActionItem]
     commitments: list[Commitment]
     members: list[Member]
+
+
+class SharedTrip(ApiModel):
+    """A trip as a share token shows it (the same fields as `Trip`)."""
+
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    group_id: str
+    title: str
+    start_date: str
+    end_date: str
+    status: str
+    revision: int
+    created_by: str
+    member_count: int | None = None
+
+
+class SharedStay(ApiModel):
+    name: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    check_in: str | None = None
+    check_out: str | None = None
+
+
+class SharedFlight(ApiModel):
+    airline: str | None = None
+    flight_number: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    departure_time: str | None = None
+    arrival_time: str | None = None
+
+
+class SharedRentalCar(ApiModel):
+    company: str | None = None
+    pickup_location: str | None = None
+    pickup_time: str | None = None
+    dropoff_location: str | None = None
+    dropoff_time: str | None = None
+
+
+class SharedLeg(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    order: float
+    title: str
+    destination: str
+    start_date: str
+    end_date: str
+    timezone: str
+    accommodation: SharedStay | None = None
+    stays: list[SharedStay]
+    flights: list[SharedFlight]
+    rental_car: SharedRentalCar | None = None
+
+
+class SharedActionItem(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    text: str
+    urgency: str
+    owner: str | None = None
+    done: bool
+
+
+class SharedMapPin(ApiModel):
+    id: str = Field(alias="_id")
+    creation_time: int = Field(alias="_creationTime")
+    trip_id: str
+    name: str
+    lat: float
+    lng: float
+    category: str | None = None
+    notes: str | None = None
+
+
+class SharedMember(ApiModel):
+    user_id: str
+    name: str
+    role: str
+
+
+class SharedExport(ApiModel):
+    """The export's shape with the safe projection: see `app/server/share.py` for the allowlist."""
+
+    trip: SharedTrip
+    legs: list[SharedLeg]
+    map_pins: list[SharedMapPin]
+    action_items: list[SharedActionItem]
+    commitments: list[Commitment]
+    members: list[SharedMember]
 
 
 class ShareToken(ApiModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -61,8 +61,11 @@ ShortText = Annotated[str, Field(max_length=NAME_MAX)]
 Notes = Annotated[str, Field(max_length=NOTES_MAX)]
 ClientRef = Annotated[str, Field(min_length=1, max_length=CLIENT_REF_MAX)]
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+# Numbers and booleans are strict: JSON `false` or `"12"` is not a latitude, `"yes"` not a bool.
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
+Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 class ApiModel(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.fields import Date, Id, Time
 from app.domain.models import Message
 
 EventType = Literal[
@@ -97,9 +98,39 @@ class ItinerarySummary(SnakeModel):
 class OpRequest(SnakeModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_revision: int = Field(ge=1)
+    base_revision: int = Field(ge=1, le=2**31 - 1, description="The revision you last saw; the op applies only at it")
     type: OpType
-    payload: dict[str, Any] = {}
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "add_event: commitment fields (title, startDate, category, startTime, endTime, isAllDay, "
+            "timezone, legId, mapPinId, notes). move_event: {event_id, date, time?}. update_event: "
+            "{event_id, ...fields of the commitment, flight, stay or rental car}. remove_event: "
+            "{event_id}. reorder: {leg_ids: every leg id of the trip in the new order}."
+        ),
+    )
+
+
+class EventRef(SnakeModel):
+    """The payload of remove_event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Id
+
+
+class MovePayload(SnakeModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Id
+    date: Date
+    time: Time | None = None
+
+
+class ReorderPayload(SnakeModel):
+    model_config = ConfigDict(extra="forbid")
+
+    leg_ids: list[Id] = Field(max_length=1000)
 
 
 class OpResultDetail(SnakeModel):

@@ -2,6 +2,10 @@
 
 Naming: `XCreate` is a create body, `XUpdate` a PATCH body (every field optional, only the
 fields sent change), `X` the stored object as the API returns it, `XPage` one page of a list.
+
+A field written `title: Title = None` may be left out but not sent as null (pydantic does not
+validate the default, and rejects an explicit null like any other wrong type); `X | None = None`
+fields take null to clear them.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from app.domain.fields import (
     ApiModel,
     ClientRef,
     Date,
+    Flag,
     Id,
     InputModel,
     Latitude,
     LocalDateTime,
     Longitude,
     MESSAGE_MAX,
+    Number,
     Name,
     Notes,
     ShortText,
@@ -110,10 +116,10 @@ class TripCreate(InputModel):
 
 
 class TripUpdate(InputModel):
-    title: Title | None = None
-    start_date: Date | None = None
-    end_date: Date | None = None
-    status: TripStatus | None = None
+    title: Title = None
+    start_date: Date = None
+    end_date: Date = None
+    status: TripStatus = None
 
 
 class Trip(StoredModel):
@@ -170,7 +176,7 @@ class RentalCar(InputModel):
 
 
 class LegCreate(InputModel):
-    order: float = Field(allow_inf_nan=False)
+    order: Number
     title: Title
     destination: Name
     start_date: Date
@@ -184,12 +190,12 @@ class LegCreate(InputModel):
 
 
 class LegUpdate(InputModel):
-    order: float | None = Field(default=None, allow_inf_nan=False)
-    title: Title | None = None
-    destination: Name | None = None
-    start_date: Date | None = None
-    end_date: Date | None = None
-    timezone: TimeZone | None = None
+    order: Number = None
+    title: Title = None
+    destination: Name = None
+    start_date: Date = None
+    end_date: Date = None
+    timezone: TimeZone = None
     accommodation: Accommodation | None = None
     stays: list[Accommodation] | None = Field(default=None, max_length=50)
     flights: list[Flight] | None = Field(default=None, max_length=50)
@@ -222,15 +228,15 @@ class ActionItemCreate(InputModel):
     text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
     urgency: Urgency
     owner: Id | None = None
-    done: bool | None = None
+    done: Flag = None
     client_ref: ClientRef | None = None
 
 
 class ActionItemUpdate(InputModel):
-    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)] | None = None
-    urgency: Urgency | None = None
+    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)] = None
+    urgency: Urgency = None
     owner: Id | None = None
-    done: bool | None = None
+    done: Flag = None
     client_ref: ClientRef | None = None
 
 
@@ -255,7 +261,7 @@ class CommitmentCreate(InputModel):
     category: Category
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: bool | None = None
+    is_all_day: Flag = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
@@ -263,12 +269,12 @@ class CommitmentCreate(InputModel):
 
 
 class CommitmentUpdate(InputModel):
-    title: Title | None = None
-    start_date: Date | None = None
-    category: Category | None = None
+    title: Title = None
+    start_date: Date = None
+    category: Category = None
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: bool | None = None
+    is_all_day: Flag = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
@@ -305,9 +311,9 @@ class MapPinCreate(InputModel):
 
 
 class MapPinUpdate(InputModel):
-    name: Name | None = None
-    lat: Latitude | None = None
-    lng: Longitude | None = None
+    name: Name = None
+    lat: Latitude = None
+    lng: Longitude = None
     category: ShortText | None = None
     notes: Notes | None = None
     client_ref: ClientRef | None = None

@@ -13,9 +13,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.auth import KeyCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
+from app.server.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
+from app.server.ratelimit import RateLimitHeaders, RateLimiter
 from app.server.responses import JSON
-from app.server.routes import action_items, channels, commitments, legs, map_pins, me, members, trips
+from app.server.live import ChangeHub, PollingWaker
+from app.server.pg_waker import PgNotifyWaker
+from app.server.routes import (
+    action_items, batch, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops,
+    shared, sync, trips,
+)
 from app.server.settings import Settings
 from app.server.storage.database import Database
 
@@ -50,7 +57,16 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     return error_response(request, validation_error(details))
 
 
+async def on_replay(request: Request, exc: IdempotentReplay):
+    return exc.response()
+
+
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
+    if exc.status_code == 400:
+        # FastAPI's own "error parsing the body" (e.g. a JSON number over Python's digit limit).
+        return error_response(
+            request, validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body")
+        )
     codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 401: "UNAUTHORIZED", 403: "FORBIDDEN"}
     code = codes.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
     message = {404: "No such route", 405: f"Method {request.method} not allowed here"}.get(exc.status_code, str(exc.detail))
@@ -107,6 +123,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if settings.migrate:
             await db.migrate()
         yield
+        await hub.close()
         await db.dispose()
 
     app = FastAPI(
@@ -121,12 +138,27 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
+    app.state.idempotency = IdempotencyStore(db)
     app.state.key_cache = KeyCache()
+    # Long polls of the changes feed wake on local commits at once and on other processes'
+    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite.
+    hub = ChangeHub(PollingWaker(db) if db.is_sqlite else PgNotifyWaker(db))
+    db.commit_hooks.append(hub.on_commit)
+    app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(IdempotentReplay, on_replay)
     app.add_exception_handler(StatementError, on_database_error)
+    # Outermost last: rate-limit headers go on every answer, including the 500 that
+    # RequestContextMiddleware writes itself; idempotency sees the route's response first.
+    app.add_middleware(IdempotencyMiddleware, store_of=lambda: app.state.idempotency)
     app.add_middleware(RequestContextMiddleware)
-    for module in (me, trips, legs, action_items, commitments, map_pins, channels, members):
+    app.add_middleware(RateLimitHeaders)
+    for module in (
+        me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
+        itinerary, ops, changes,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

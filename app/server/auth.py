@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy import and_, bindparam, select
 
 from app.domain.models import Role, Scope
+from app.server.clock import plausible_id
 from app.server.errors import ApiError, forbidden, not_found, unauthorized
 from app.server.storage import tables as t
 
@@ -118,7 +120,13 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
     return key
 
 
-async def authenticate(request: Request) -> ApiKey:
+# Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
+# header is parsed below so that every failure is our 401 envelope.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="osk_...",
+                           description="An API key from `trip keys create`: `Authorization: Bearer osk_...`")
+
+
+async def authenticate(request: Request, _: Annotated[object, Depends(bearer_scheme)] = None) -> ApiKey:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -129,6 +137,10 @@ async def authenticate(request: Request) -> ApiKey:
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         await limiter.check(request, f"key:{key.key_id}")
+    idempotency = getattr(request.app.state, "idempotency", None)
+    if idempotency is not None:
+        # After the rate limit, so a refused request claims nothing.
+        await idempotency.begin(request, key.key_id)
     return key
 
 
@@ -167,6 +179,8 @@ _trip_and_role = (
 async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool) -> TripAccess:
     if not key.allows(scope):
         raise forbidden(f"This key lacks the {scope} scope")
+    if not plausible_id(trip_id):
+        raise not_found("Trip")
     async with request.app.state.db.read() as conn:
         # One statement: the trip and the caller's role in it (NULL when not a member).
         found = (await conn.execute(_trip_and_role.params(trip_id=trip_id, user_id=key.user_id))).mappings().first()

@@ -13,3 +13,9 @@ def new_id() -> str:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def plausible_id(value: str) -> bool:
+    """Could this be a stored id? A path segment that cannot be (U+0000, which PostgreSQL refuses
+    in a query parameter, or a megabyte of text) is answered 404 without asking the database."""
+    return 0 < len(value) <= 200 and "\x00" not in value

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Query
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from app.server.errors import dumps
 
@@ -14,8 +14,8 @@ PAGE_DEFAULT, PAGE_MAX = 100, 200
 MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX = 50, 100
 
 
-class JSON(Response):
-    media_type = "application/json"
+class JSON(JSONResponse):
+    """A JSONResponse (so FastAPI documents the route's response_model) with compact UTF-8 output."""
 
     def render(self, content: Any) -> bytes:
         return dumps(content)

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain import models as m
 from app.server.auth import ChatReader, ChatWriter
-from app.server.clock import new_id, now_ms
+from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, ErrorResponses, not_found, validation_error
 from app.server.responses import (
     JSON, MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX, PAGE_DEFAULT, PAGE_MAX, limit_query, page,
@@ -50,6 +50,8 @@ async def create_channel(request: Request, access: ChatWriter, body: m.ChannelCr
 
 
 async def _channel(conn, trip_id: str, channel_id: str) -> None:
+    if not plausible_id(channel_id):
+        raise not_found("Channel")
     found = await conn.execute(
         select(t.channels.c.id).where(t.channels.c.id == channel_id, t.channels.c.trip_id == trip_id)
     )

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from app.domain import models as m
@@ -57,9 +58,14 @@ async def add_member(request: Request, access: TripWriter, body: m.MemberCreate)
         )
         if existing.first() is not None:
             raise ApiError(409, "CONFLICT", "That user is already a member; PATCH their role instead")
-        await conn.execute(
-            insert(t.trip_members).values(trip_id=access.trip_id, user_id=user_id, role=body.role.value, created_at=now_ms())
-        )
+        try:
+            await conn.execute(
+                insert(t.trip_members).values(
+                    trip_id=access.trip_id, user_id=user_id, role=body.role.value, created_at=now_ms()
+                )
+            )
+        except IntegrityError:  # a concurrent add of the same user won
+            raise ApiError(409, "CONFLICT", "That user is already a member; PATCH their role instead") from None
         return JSON(await _member(conn, access.trip_id, user_id), status_code=201)
 
 

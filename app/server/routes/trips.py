@@ -33,8 +33,7 @@ async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> 
     require_scope(key, "trips:write")
     if key.trip_limits("trips:write") is not None:
         raise forbidden("A key limited to certain trips may not create new ones")
-    if body.end_date < body.start_date:
-        raise validation_error([{"path": "endDate", "reason": "out_of_range"}], "endDate is before startDate")
+    details = []
     async with request.app.state.db.write() as conn:
         member = await conn.execute(
             select(t.group_members.c.role).where(
@@ -42,7 +41,11 @@ async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> 
             )
         )
         if member.first() is None:
-            raise validation_error([{"path": "groupId", "reason": "not_found"}], "You are not in a group with that id")
+            details.append({"path": "groupId", "reason": "not_found"})
+        if body.end_date < body.start_date:
+            details.append({"path": "endDate", "reason": "out_of_range"})
+        if details:
+            raise validation_error(details)
         row = await trip_store.create_trip(
             conn, group_id=body.group_id, title=body.title, start_date=body.start_date,
             end_date=body.end_date, created_by=key.user_id,

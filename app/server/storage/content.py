@@ -12,11 +12,12 @@ from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel
 from sqlalchemy import Table, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import models as m
 from app.server import events
-from app.server.clock import new_id, now_ms
+from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, not_found, validation_error
 from app.server.storage import converters, pagination
 from app.server.storage.revisions import lock_trip
@@ -119,9 +120,10 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         for i, stay in enumerate(data.stays or []):
             sent_stay = _dump(stay)
             ref = sent_stay.get("clientRef")
-            if ref in refs:
-                details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
-            refs.add(ref)
+            if ref:  # stays without a clientRef are new every time
+                if ref in refs:
+                    details.append({"path": f"stays.{i}.clientRef", "reason": "invalid"})
+                refs.add(ref)
             merged.append({**by_ref[ref], **sent_stay} if ref in by_ref else sent_stay)
         changes["stays"] = merged
     elif "accommodation" in sent:
@@ -156,8 +158,12 @@ def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
     return changes, details
 
 
-async def _check(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details) -> None:
-    """Cross-field and cross-row rules that a single field cannot express."""
+async def check_row(
+    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details,
+    *, member_ids: set[str] | None = None,
+) -> None:
+    """Cross-field and cross-row rules that a single field cannot express. Bulk writers pass the
+    trip's `member_ids` once instead of one owner lookup per item."""
     if "start_date" in row and "end_date" in row and row["end_date"] < row["start_date"]:
         details.append({"path": "endDate", "reason": "out_of_range"})
     trip_id = trip["id"]
@@ -167,7 +173,10 @@ async def _check(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row
                 details.append({"path": path, "reason": "not_found"})
         if row.get("start_time") and row.get("end_time") and row["end_time"] < row["start_time"] and not row.get("is_all_day"):
             details.append({"path": "endTime", "reason": "out_of_range"})
-    if kind is ACTION_ITEM and row.get("owner"):
+    if kind is ACTION_ITEM and row.get("owner") and member_ids is not None:
+        if row["owner"] not in member_ids:
+            details.append({"path": "owner", "reason": "not_found"})
+    elif kind is ACTION_ITEM and row.get("owner"):
         owner = await conn.execute(
             select(t.trip_members.c.user_id).where(
                 t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]
@@ -201,6 +210,8 @@ def parse(kind: Kind, body: Any, *, update_body: bool = False) -> BaseModel:
 
 
 async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) -> Row:
+    if not plausible_id(row_id):
+        raise not_found(kind.label)
     row = (
         await conn.execute(select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id))
     ).mappings().first()
@@ -231,11 +242,23 @@ async def upsert(
         return await _apply(conn, kind, trip, existing, data, dry_run=dry_run)
     changes, details = merge(kind, DEFAULTS[kind.name], data)
     row = {**DEFAULTS[kind.name], **changes, "id": new_id(), "trip_id": trip["id"], "created_at": now_ms()}
-    await _check(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details)
     if details:
         raise validation_error(details)
     if not dry_run:
-        await conn.execute(insert(kind.table).values(**row))
+        if client_ref:
+            # Two creates with one new clientRef may race (PostgreSQL runs them side by side): the
+            # loser's insert hits the unique constraint and merges into the winner's row instead.
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(insert(kind.table).values(**row))
+            except IntegrityError:
+                existing = await find_by_client_ref(conn, kind, trip["id"], client_ref)
+                if existing is None:
+                    raise
+                return await _apply(conn, kind, trip, existing, data)
+        else:
+            await conn.execute(insert(kind.table).values(**row))
     return Outcome("created", row, events.event_changes([], row_events(kind, row)), kind.to_wire)
 
 
@@ -252,7 +275,7 @@ async def _apply(
 ) -> Outcome:
     changes, details = merge(kind, existing, data)
     row = {**existing, **changes}
-    await _check(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details)
     if details:
         raise validation_error(details)
     if "client_ref" in changes and changes["client_ref"] and changes["client_ref"] != existing.get("client_ref"):
@@ -261,7 +284,11 @@ async def _apply(
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}])
     if changes and not dry_run:
-        await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        try:
+            await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
+        except IntegrityError:  # a concurrent write took the clientRef after the check above
+            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
+                           [{"path": "clientRef", "reason": "invalid"}]) from None
     return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
 
 

@@ -179,6 +179,16 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction in which every statement sees the same moment (for exports).
+        SQLite's WAL reads are that already; PostgreSQL needs REPEATABLE READ for it."""
+        async with self.read_engine.connect() as conn:
+            if not self.is_sqlite:
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                yield conn
+
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (run at every start)."""
         from app.server.storage.migrate import upgrade

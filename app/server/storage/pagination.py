@@ -16,24 +16,6 @@ def encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode(cursor: str, width: int) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != width:
-            raise ValueError
-        return values
-    except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
-        raise validation_error([{"path": "cursor", "reason": "invalid"}], "Invalid cursor") from None
-
-
-def _python_type(expression: Any) -> type | None:
-    try:
-        return expression.type.python_type
-    except (AttributeError, NotImplementedError):
-        return None
-
-
 def _int_range(expression: Any) -> int:
     """Largest magnitude an integer sort key can have: int4 for Integer, int8 otherwise."""
     column_type = getattr(expression, "type", None)
@@ -42,25 +24,36 @@ def _int_range(expression: Any) -> int:
     return 2**63 - 1
 
 
-def check_types(sort: Sequence[Any], values: Sequence[Any]) -> None:
-    """A cursor's values must have the sort columns' types: PostgreSQL will not compare a
-    bigint with a string (SQLite would, silently), so a forged cursor is a 400, not a 500."""
-    for expression, value in zip(sort, values):
-        expected = _python_type(expression)
-        if value is None or isinstance(value, bool):
-            ok = False
-        elif expected is float:
-            ok = isinstance(value, (int, float))
-        elif expected in (int, str):
-            ok = isinstance(value, expected)
-        else:
-            ok = isinstance(value, (int, float, str))
-        if ok and isinstance(value, int) and abs(value) > _int_range(expression):
-            ok = False
-        if ok and isinstance(value, float) and not math.isfinite(value):
-            ok = False
-        if not ok or (isinstance(value, str) and "\x00" in value):
-            raise validation_error([{"path": "cursor", "reason": "invalid"}], "Invalid cursor")
+def _fits(value: Any, column: Any) -> bool:
+    """A cursor value of the sort column's type (a forged cursor must not reach the SQL)."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return isinstance(value, (str, int, float))
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int) and abs(value) > _int_range(column):
+        return False  # int4 for Integer columns (PostgreSQL checks), int8 otherwise
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    if isinstance(value, str) and "\x00" in value:
+        return False
+    if expected is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, expected)
+
+
+def decode(cursor: str, sort: Sequence[Any]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(sort):
+            raise ValueError
+        if not all(_fits(value, column) for value, column in zip(values, sort)):
+            raise ValueError
+        return values
+    except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
+        raise validation_error([{"path": "cursor", "reason": "invalid"}], "Invalid cursor") from None
 
 
 def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False):
@@ -85,9 +78,7 @@ async def page(
     """Run `query` for one page; `sort` are the sort expressions (labelled in the select as
     `_k0`, `_k1`, ...). Returns the rows and the next cursor (None on the last page)."""
     if cursor:
-        values = decode(cursor, len(sort))
-        check_types(sort, values)
-        query = query.where(after(sort, values, descending=descending))
+        query = query.where(after(sort, decode(cursor, sort), descending=descending))
     order = [s.desc() if descending else s.asc() for s in sort]
     query = query.add_columns(*(s.label(f"_k{i}") for i, s in enumerate(sort)))
     rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).mappings().all()

@@ -36,6 +36,30 @@ def mark_touched(conn: AsyncConnection, trip_id: str) -> None:
     conn.info.setdefault("touched_trips", set()).add(trip_id)
 
 
+def stale_revision(current: int | None, base_revision: int) -> ApiError:
+    """409 STALE_REVISION in our envelope, plus the ops reference's top-level fields."""
+    return ApiError(
+        409,
+        "STALE_REVISION",
+        f"Revision conflict: the trip is at revision {current}, not {base_revision}",
+        extra={"code": "STALE_REVISION", "current_revision": current, "base_revision": base_revision},
+    )
+
+
+async def lock_at_revision(conn: AsyncConnection, trip_id: str, base_revision: int) -> dict:
+    """The first step of a compare-and-set write: lock the trip row (PostgreSQL; SQLite write
+    transactions are exclusive already) and fail with STALE_REVISION before anything is written
+    unless the trip is still at `base_revision`. Returns the trip row."""
+    row = (
+        await conn.execute(select(t.trips).where(t.trips.c.id == trip_id).with_for_update())
+    ).mappings().first()
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", "Trip not found")
+    if row["revision"] != base_revision:
+        raise stale_revision(row["revision"], base_revision)
+    return dict(row)
+
+
 async def record_change(
     conn: AsyncConnection,
     trip_id: str,
@@ -60,15 +84,8 @@ async def record_change(
     if revision is None:
         if base_revision is None:
             raise ApiError(404, "NOT_FOUND", "Trip not found")
-        from sqlalchemy import select
-
         current = (await conn.execute(select(t.trips.c.revision).where(t.trips.c.id == trip_id))).scalar()
-        raise ApiError(
-            409,
-            "STALE_REVISION",
-            f"Revision conflict: the trip is at revision {current}, not {base_revision}",
-            extra={"code": "STALE_REVISION", "current_revision": current, "base_revision": base_revision},
-        )
+        raise stale_revision(current, base_revision)
     changes = list(changes)
     await conn.execute(
         insert(t.operations).values(

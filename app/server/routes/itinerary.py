@@ -1,0 +1,71 @@
+"""The itinerary read endpoints (Travelmode names): the full event list, the diff since a
+revision, and the compact summary with scheduling conflicts."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from app.domain.itinerary import Itinerary, ItineraryDiff, ItinerarySummary
+from app.server import timeline
+from app.server.auth import TripReader
+from app.server.errors import ErrorResponses, validation_error
+from app.server.responses import JSON
+from app.server.storage import itinerary as store
+
+router = APIRouter(prefix="/trips/{trip_id}/itinerary", tags=["itinerary"], responses=ErrorResponses)
+
+
+@router.get("", response_model=Itinerary, summary="The trip's events at its current revision, by date and time")
+async def get_itinerary(request: Request, access: TripReader) -> Any:
+    async with request.app.state.db.read() as conn:
+        snap = await store.snapshot(conn, access.trip_id)
+    events = timeline.itinerary_events(snap.legs, snap.commitments)
+    return JSON(
+        {
+            "trip_id": snap.trip["id"],
+            "revision": snap.trip["revision"],
+            "status": snap.trip["status"],
+            "event_count": len(events),
+            "events": events,
+        }
+    )
+
+
+@router.get(
+    "/diff",
+    response_model=ItineraryDiff,
+    summary="Operations since a revision, and the net change of each event",
+    description="`since_revision` must be between 1 and the current revision (else 400). Each event "
+    "appears once in `event_diffs`: added, updated or removed relative to revision `since_revision`; "
+    "an event added and removed again in between does not appear.",
+)
+async def get_diff(request: Request, access: TripReader, since_revision: int = Query(...)) -> Any:
+    async with request.app.state.db.read() as conn:
+        current = await store.current_revision(conn, access.trip_id)
+        if not 1 <= since_revision <= current:
+            raise validation_error(
+                [{"path": "since_revision", "reason": "out_of_range"}],
+                f"since_revision must be between 1 and the current revision {current}",
+            )
+        operations = await store.operations_since(conn, access.trip_id, since_revision)
+    operations = [op for op in operations if op["result_revision"] <= current]
+    return JSON(
+        {
+            "trip_id": access.trip_id,
+            "since_revision": since_revision,
+            "current_revision": current,
+            "operations": [timeline.operation_wire(op) for op in operations],
+            "event_diffs": timeline.net_event_diffs(operations),
+        }
+    )
+
+
+@router.get(
+    "/summary",
+    response_model=ItinerarySummary,
+    summary="Counts by type, bounds, scheduling conflicts and a compact event list",
+)
+async def get_summary(request: Request, access: TripReader) -> Any:
+    async with request.app.state.db.read() as conn:
+        snap = await store.snapshot(conn, access.trip_id, map_pins=True)
+    return JSON(timeline.summary(snap.trip, snap.legs, snap.commitments, snap.map_pins))
