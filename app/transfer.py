@@ -88,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.format == "geojson":
         text = json.dumps(to_geojson(export), ensure_ascii=False, indent=2) + "\n"
     else:
-        text = json.dumps(export.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(export.model_dump(mode="json", by_alias=True, exclude_unset=True), ensure_ascii=False, indent=2) + "\n"
     if args.output:
         try:
             write_atomically(Path(args.output), text)

@@ -14,7 +14,7 @@ import icalendar
 import pytest
 
 from app import transfer
-from tests.processes import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
+from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
 
 pytestmark = pytest.mark.slow
 

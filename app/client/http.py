@@ -95,7 +95,7 @@ class HTTPCore:
         base_url: str,
         headers: Mapping[str, str],
         transport: httpx.AsyncBaseTransport | None,
-        timeout: float | httpx.Timeout,
+        timeout: float | httpx.Timeout | None,
         retry: RetryPolicy,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         uniform: Callable[[], float] = random.random,

@@ -19,6 +19,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from pydantic import BaseModel
+
 from app.domain import Commitment, Leg, MapPin, TripExport
 
 PRODUCT_ID = "-//Tripdeck//Tripdeck trip export//EN"
@@ -157,6 +159,13 @@ def _timed_span(
     return fallback_start, last + dt.timedelta(days=1)
 
 
+def _wire(part: Any) -> dict[str, Any]:
+    """A leg's stay, flight or rental car as its camelCase wire dict (typed models or plain dicts)."""
+    if isinstance(part, BaseModel):
+        return part.model_dump(by_alias=True, exclude_none=True)
+    return dict(part)
+
+
 def leg_events(leg: Leg) -> list[Event]:
     timezone = real_zone(leg.timezone)
     first, last = parse_date(leg.start_date), parse_date(leg.end_date)
@@ -167,7 +176,7 @@ def leg_events(leg: Leg) -> list[Event]:
         events.append(Event(uid=leg.id, summary=summary, start=first, end=end, location=leg.destination,
                             categories=["LEG"]))
 
-    for index, flight in enumerate(leg.flights):
+    for index, flight in enumerate(map(_wire, leg.flights)):
         span = _timed_span(parse_local(flight.get("departureTime")), parse_local(flight.get("arrivalTime")), first, None)
         if span is None:
             continue
@@ -182,7 +191,7 @@ def leg_events(leg: Leg) -> list[Event]:
         ))
 
     stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
-    for index, stay in enumerate(stays):
+    for index, stay in enumerate(map(_wire, stays)):
         span = _timed_span(parse_local(stay.get("checkIn")), parse_local(stay.get("checkOut")), first, last)
         if span is None:
             continue
@@ -194,7 +203,7 @@ def leg_events(leg: Leg) -> list[Event]:
             description=stay.get("notes"), categories=["ACCOMMODATION"],
         ))
 
-    car = leg.rental_car
+    car = _wire(leg.rental_car) if leg.rental_car else None
     if car:
         span = _timed_span(parse_local(car.get("pickupTime")), parse_local(car.get("dropoffTime")), first, None)
         if span is not None:

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from tests.processes import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
+from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
 
 
 def mcp_parameters(url: str, key: str, *args: str) -> StdioServerParameters:

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from tests.mcp.conftest import mcp_session
-from tests.processes import ROOT, child_env, free_port
+from tests.cli_server import ROOT, child_env, free_port
 
 pytestmark = pytest.mark.slow
 

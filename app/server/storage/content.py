@@ -20,6 +20,7 @@ from app.server import events
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, not_found, validation_error
 from app.server.storage import converters, pagination
+from app.server.storage.revisions import lock_trip
 from app.server.storage import tables as t
 
 Row = dict[str, Any]
@@ -232,6 +233,7 @@ async def upsert(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], data: BaseModel, *, dry_run: bool = False
 ) -> Outcome:
     """Create a row, or diff-merge into the row with the same clientRef (only sent fields change)."""
+    await lock_trip(conn, trip["id"])
     existing = None
     client_ref = getattr(data, "client_ref", None) if kind.has_client_ref else None
     if client_ref:
@@ -263,6 +265,7 @@ async def upsert(
 async def update_row(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str, data: BaseModel
 ) -> Outcome:
+    await lock_trip(conn, trip["id"])
     existing = await get_row(conn, kind, trip["id"], row_id)
     return await _apply(conn, kind, trip, existing, data)
 
@@ -290,6 +293,7 @@ async def _apply(
 
 
 async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str) -> Outcome:
+    await lock_trip(conn, trip["id"])
     existing = await get_row(conn, kind, trip["id"], row_id)
     changes = events.event_changes(row_events(kind, existing), [])
     # Links to a deleted leg or pin are cleared, so no commitment points at nothing.
