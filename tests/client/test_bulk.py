@@ -71,7 +71,7 @@ async def test_export_and_share_tokens(server, client):
     )
     export = await client.export_trip(trip.id)
     assert isinstance(export, TripExport)
-    assert export.trip.id == trip.id and export.legs[0].accommodation["doorCode"] == "4711"
+    assert export.trip.id == trip.id and export.legs[0].accommodation.door_code == "4711"
     assert [m.email for m in export.members] == ["alice@example.com"]
 
     share = await client.create_share_token(trip.id)
