@@ -181,6 +181,10 @@ async def test_a_bad_idempotency_key_is_refused_before_sending(alice, flaky):
     async with sdk(alice, transport) as client:
         with pytest.raises(ValueError):
             await client.archive_trip("t", idempotency_key="k" * 256)
+        with pytest.raises(ValueError):
+            await client.archive_trip("t", idempotency_key="line\nbreak")
+        with pytest.raises(ValueError):
+            await client.archive_trip("t", idempotency_key="clé")
     assert transport.requests == []
 
 
@@ -303,3 +307,11 @@ async def test_a_cursor_that_does_not_move_stops_the_iterator(alice, flaky):
         with pytest.raises(UnexpectedResponseError):
             [leg async for leg in client.iterate_legs("t")]
     assert len(transport.requests) == 2
+
+
+async def test_a_real_refused_connection_is_a_connection_error():
+    async with TripClient(api_key="osk_x", base_url="http://127.0.0.1:1/api/v1", max_retries=1, timeout=5) as client:
+        record_sleeps(client)
+        with pytest.raises(TripConnectionError) as caught:
+            await client.me()
+    assert "ConnectError" in str(caught.value) and caught.value.request is not None
