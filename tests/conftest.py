@@ -1,30 +1,104 @@
 """Shared fixtures: the real server in-process on a temp SQLite file (or PostgreSQL with
-TRIP_TEST_DATABASE_URL), and helpers that make users, keys and trips."""
+TRIP_TEST_DATABASE_URL), and helpers that make users, keys and trips.
+
+On PostgreSQL every test gets a schema of its own (`t_<random>`, dropped afterwards), so several
+runs of the suite (other checkouts, CI) can share one database at the same time.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.server.app import create_app
 from app.server.settings import Settings
 from app.server.storage.accounts import create_key, ensure_user
-from app.server.storage.database import Database
+from app.server.storage.database import Database, normalise_url, split_schema, with_schema
 
 BASE = "http://tripdeck.test/api/v1"
 
 
-def database_url(tmp_path) -> str:
-    """SQLite in a temp dir by default; TRIP_TEST_DATABASE_URL runs the suite on PostgreSQL."""
+def postgres_url() -> str | None:
+    """TRIP_TEST_DATABASE_URL when it names PostgreSQL (the switch for the PostgreSQL run)."""
     url = os.environ.get("TRIP_TEST_DATABASE_URL")
+    if url and make_url(normalise_url(url)).get_backend_name() == "postgresql":
+        return normalise_url(url)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def postgres_unreachable(url: str) -> str | None:
+    """Why PostgreSQL at `url` does not answer, or None when it does."""
+    import asyncpg
+
+    parsed, _ = split_schema(url)
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(
+            host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username,
+            password=parsed.password, database=parsed.database, timeout=3,
+        )
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:  # any failure to connect means: not usable here
+        return f"PostgreSQL not reachable at {parsed.render_as_string(hide_password=True)}: {exc.__class__.__name__}: {exc}"
+    return None
+
+
+def pytest_sessionstart(session) -> None:
+    url = postgres_url()
+    if url and (why := postgres_unreachable(url)):
+        pytest.exit(f"TRIP_TEST_DATABASE_URL is set but {why}", returncode=4)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """`@pytest.mark.postgres` tests run only in the PostgreSQL run; elsewhere they skip, saying why."""
+    if postgres_url():
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set TRIP_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def new_schema_name() -> str:
+    return f"t_{secrets.token_hex(6)}"
+
+
+def database_url(tmp_path) -> str:
+    """SQLite in a temp dir by default; TRIP_TEST_DATABASE_URL runs the suite on PostgreSQL, in
+    a fresh schema per test."""
+    url = postgres_url()
     if url:
-        return url
+        return with_schema(url, new_schema_name())
     return f"sqlite+aiosqlite:///{tmp_path / 'trip.db'}"
+
+
+@pytest.fixture
+async def drop_schemas() -> AsyncIterator[list[str]]:
+    """Database URLs appended here have their schema dropped after the test."""
+    urls: list[str] = []
+    yield urls
+    for url in urls:
+        db = Database(url)
+        if db.schema:
+            try:
+                await db.drop_schema()
+            finally:
+                await db.dispose()
 
 
 @dataclass
@@ -47,26 +121,18 @@ class Server:
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(database_url=database_url(tmp_path), rate_limit=100_000)
+def settings(tmp_path, drop_schemas) -> Settings:
+    url = database_url(tmp_path)
+    drop_schemas.append(url)
+    return Settings(database_url=url, rate_limit=100_000)
 
 
 @pytest.fixture
 async def server(settings) -> AsyncIterator[Server]:
     db = Database(settings.database_url)
-    if not db.is_sqlite:
-        await reset_postgres(db)
     app = create_app(settings, db)
     async with app.router.lifespan_context(app):
         yield Server(app, db)
-
-
-async def reset_postgres(db: Database) -> None:
-    from sqlalchemy import text
-
-    async with db.write_engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
 
 
 @dataclass

@@ -47,7 +47,11 @@ def _real_zone(value: str) -> str:
     return value
 
 
-Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-07-15"]), AfterValidator(_real_date)]
+Date = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-07-15"], json_schema_extra={"format": "date"}),
+    AfterValidator(_real_date),
+]
 Time = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["19:30"])]
 LocalDateTime = Annotated[
     str,
@@ -77,19 +81,28 @@ class ApiModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_unset=True)
 
 
+def reject_nul(value: object) -> object:
+    """U+0000 cannot be stored in PostgreSQL text, so no backend accepts it (one contract)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PydanticCustomError("nul_character", "text may not contain the NUL character (U+0000)")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                reject_nul(item)
+    return value
+
+
 class InputModel(ApiModel):
-    """A request body: unknown fields are rejected."""
+    """A request body: unknown fields are rejected, and so is U+0000 in any text field (nested
+    models check their own fields; free-form dicts are parsed into models later)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold U+0000, so it is refused on every backend alike
-        # rather than stored on SQLite and a 500 on PostgreSQL.
-        if isinstance(value, str) and "\x00" in value:
-            raise PydanticCustomError("nul_character", "text may not contain U+0000")
-        return value
+    def _no_nul(cls, value: object) -> object:
+        return reject_nul(value)
 
 
 class StoredModel(ApiModel):

@@ -7,14 +7,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic.alias_generators import to_camel
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.server.auth import KeyCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
 from app.server.ratelimit import RateLimitHeaders, RateLimiter
 from app.server.responses import JSON
 from app.server.live import ChangeHub, PollingWaker
+from app.server.pg_waker import PgNotifyWaker
 from app.server.routes import (
     action_items, batch, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops,
     shared, sync, trips,
@@ -70,6 +74,46 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
     return error_response(request, ApiError(exc.status_code, code, message, headers=headers))
 
 
+# PostgreSQL refuses some values that SQLite stores or compares: U+0000 in text
+# (character_not_in_repertoire), characters a non-UTF-8 database lacks, and integers beyond a
+# column's range (asyncpg checks int4/int8 before sending; SQLite overflows past int64). Bodies
+# are checked by the models; this answers the rest (ids in paths, query parameters, cursors,
+# headers) with 400 instead of 500.
+UNSTORABLE_TEXT = {"22021", "22P05"}
+OUT_OF_RANGE = {"22003"}
+
+
+def unstorable_value(exc: StatementError) -> str | None:
+    """What kind of unstorable input caused this database error, if that is what it was."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in UNSTORABLE_TEXT:
+        return "text"
+    message = str(orig)
+    if sqlstate in OUT_OF_RANGE or isinstance(orig, OverflowError) or "out of int" in message or (
+        "invalid input for query argument" in message and "range" in message
+    ):
+        return "number"
+    return None
+
+
+async def on_database_error(request: Request, exc: StatementError) -> JSON:
+    kind = unstorable_value(exc)
+    if kind is None:
+        raise exc
+    if kind == "text":
+        suspect, message = (lambda value: "\x00" in value), "Text may not contain the NUL character (U+0000)"
+    else:
+        suspect, message = (lambda value: value.lstrip("-").isdigit() and len(value) > 9), "A number is out of range"
+    details = [
+        {"path": to_camel(name), "reason": "invalid"} for name, value in request.path_params.items() if suspect(str(value))
+    ]
+    details += [{"path": name, "reason": "invalid"} for name, value in request.query_params.multi_items() if suspect(value)]
+    if not details and kind == "number" and "cursor" in request.query_params:
+        details = [{"path": "cursor", "reason": "invalid"}]
+    return error_response(request, validation_error(details or [{"path": "body", "reason": "invalid"}], message))
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     db = database or Database(settings.database_url)
@@ -96,15 +140,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
     app.state.idempotency = IdempotencyStore(db)
+    app.state.key_cache = KeyCache()
     # Long polls of the changes feed wake on local commits at once and on other processes'
-    # writes through the waker.
-    hub = ChangeHub(PollingWaker(db))
+    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite.
+    hub = ChangeHub(PollingWaker(db) if db.is_sqlite else PgNotifyWaker(db))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(IdempotentReplay, on_replay)
+    app.add_exception_handler(StatementError, on_database_error)
     # Outermost last: rate-limit headers go on every answer, including the 500 that
     # RequestContextMiddleware writes itself; idempotency sees the route's response first.
     app.add_middleware(IdempotencyMiddleware, store_of=lambda: app.state.idempotency)
@@ -115,4 +161,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         itinerary, ops, changes,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    document_without_422(app)
     return app
+
+
+def document_without_422(app: FastAPI) -> None:
+    """FastAPI documents a 422 HTTPValidationError on every operation; this API answers 400 with
+    the error envelope instead (documented by `ErrorResponses`), so the 422s are dropped."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from app.domain.models import Role, Scope
 from app.server.clock import plausible_id
@@ -63,21 +64,42 @@ class ApiKey:
         return None if None in limits else limits
 
 
-# Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
-# header is parsed below so that every failure is our 401 envelope.
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="osk_...",
-                           description="An API key from `trip keys create`: `Authorization: Bearer osk_...`")
+class KeyCache:
+    """Known keys, by hash, for a few seconds: most requests then authenticate without a query.
+
+    Only found keys are kept (an unknown key is looked up every time), the cache holds at most
+    `size` keys, and an entry lives `ttl` seconds, so a key deleted from the database, or a
+    renamed user, is seen by every process within that time.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._keys: dict[str, tuple[float, ApiKey]] = {}
+
+    def get(self, digest: str) -> ApiKey | None:
+        found = self._keys.get(digest)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            self._keys.pop(digest, None)
+            return None
+        return found[1]
+
+    def put(self, digest: str, key: ApiKey) -> None:
+        if len(self._keys) >= self.size:
+            self._keys.clear()
+        self._keys[digest] = (time.monotonic() + self.ttl, key)
+
+    def clear(self) -> None:
+        self._keys.clear()
 
 
-async def authenticate(request: Request, _: Annotated[object, Depends(bearer_scheme)] = None) -> ApiKey:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
-        raise unauthorized()
-    digest = hash_key(token)
-    db = request.app.state.db
-    async with db.read() as conn:
+async def lookup_key(request: Request, digest: str) -> ApiKey:
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if cache is not None and (key := cache.get(digest)) is not None:
+        return key
+    async with request.app.state.db.read() as conn:
         row = (
             await conn.execute(
                 select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name)
@@ -93,6 +115,24 @@ async def authenticate(request: Request, _: Annotated[object, Depends(bearer_sch
         user_name=row[4],
         scopes=tuple(parse_scope(s) for s in row[2]),
     )
+    if cache is not None:
+        cache.put(digest, key)
+    return key
+
+
+# Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
+# header is parsed below so that every failure is our 401 envelope.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="osk_...",
+                           description="An API key from `trip keys create`: `Authorization: Bearer osk_...`")
+
+
+async def authenticate(request: Request, _: Annotated[object, Depends(bearer_scheme)] = None) -> ApiKey:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+        raise unauthorized()
+    key = await lookup_key(request, hash_key(token))
     request.state.api_key = key
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
@@ -126,22 +166,28 @@ def require_scope(key: ApiKey, scope: str, trip_id: str | None = None) -> None:
         raise forbidden(f"This key lacks the {scope} scope{where}")
 
 
+_trip_and_role = (
+    select(t.trips, t.trip_members.c.role.label("_caller_role"))
+    .outerjoin(
+        t.trip_members,
+        and_(t.trip_members.c.trip_id == t.trips.c.id, t.trip_members.c.user_id == bindparam("user_id")),
+    )
+    .where(t.trips.c.id == bindparam("trip_id"))
+)
+
+
 async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool) -> TripAccess:
     if not key.allows(scope):
         raise forbidden(f"This key lacks the {scope} scope")
     if not plausible_id(trip_id):
         raise not_found("Trip")
     async with request.app.state.db.read() as conn:
-        trip = (await conn.execute(select(t.trips).where(t.trips.c.id == trip_id))).mappings().first()
-        if trip is None:
-            raise not_found("Trip")
-        role = (
-            await conn.execute(
-                select(t.trip_members.c.role).where(
-                    t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == key.user_id
-                )
-            )
-        ).scalar()
+        # One statement: the trip and the caller's role in it (NULL when not a member).
+        found = (await conn.execute(_trip_and_role.params(trip_id=trip_id, user_id=key.user_id))).mappings().first()
+    if found is None:
+        raise not_found("Trip")
+    trip = dict(found)
+    role = trip.pop("_caller_role")
     if not key.allows(scope, trip_id):
         raise forbidden(f"This key's {scope} scope is limited to another trip")
     if role is None:
@@ -149,7 +195,7 @@ async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: s
     role = Role(role)
     if edit and not role.may_edit:
         raise forbidden(f"A {role.value} may not change this trip")
-    return TripAccess(key=key, trip=dict(trip), role=role)
+    return TripAccess(key=key, trip=trip, role=role)
 
 
 def trip_access(scope: Scope, *, edit: bool = False):

@@ -15,7 +15,7 @@ from app.server.responses import (
 )
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
-from app.server.storage.revisions import mark_touched
+from app.server.storage.revisions import lock_trip, mark_touched
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["messages"], responses=ErrorResponses)
 
@@ -83,10 +83,7 @@ async def list_messages(
 )
 async def send_message(request: Request, channel_id: str, access: ChatWriter, body: m.MessageCreate) -> Any:
     async with request.app.state.db.write() as conn:
-        # Lock the trip row first (PostgreSQL; SQLite writes are exclusive already) so a trip's
-        # messages commit in `seq` order and the changes feed's seq cursor never skips one.
-        if not request.app.state.db.is_sqlite:
-            await conn.execute(select(t.trips.c.id).where(t.trips.c.id == access.trip_id).with_for_update())
+        await lock_trip(conn, access.trip_id)  # seq order = commit order, for the changes feed
         await _channel(conn, access.trip_id, channel_id)
         if body.parent_id:
             parent = await conn.execute(

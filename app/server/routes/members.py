@@ -14,6 +14,7 @@ from app.server.errors import ApiError, ErrorResponses, not_found, validation_er
 from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
 from app.server.storage import tables as t
 from app.server.storage import trips as trip_store
+from app.server.storage.revisions import lock_trip
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["members"], responses=ErrorResponses)
 
@@ -48,6 +49,7 @@ async def add_member(request: Request, access: TripWriter, body: m.MemberCreate)
     if body.role is m.Role.OWNER and access.role is not m.Role.OWNER:
         raise ApiError(403, "FORBIDDEN", "Only an owner may add another owner")
     async with request.app.state.db.write() as conn:
+        await lock_trip(conn, access.trip_id)
         user_id = (await conn.execute(select(t.users.c.id).where(t.users.c.email == body.email))).scalar()
         if user_id is None:
             raise validation_error([{"path": "email", "reason": "not_found"}], "No user with that email")
@@ -71,6 +73,7 @@ async def add_member(request: Request, access: TripWriter, body: m.MemberCreate)
 async def change_role(request: Request, user_id: str, access: TripWriter, body: m.MemberUpdate) -> Any:
     ensure_role(access, access.role.may_manage_members, MANAGERS_ONLY)
     async with request.app.state.db.write() as conn:
+        await lock_trip(conn, access.trip_id)
         current = await _member(conn, access.trip_id, user_id)
         touches_owner = m.Role.OWNER in (body.role, current["role"])
         if touches_owner and access.role is not m.Role.OWNER:
@@ -90,6 +93,7 @@ async def remove_member(request: Request, user_id: str, access: TripWriter) -> R
     leaving_alone = user_id == access.key.user_id
     ensure_role(access, leaving_alone or access.role.may_manage_members, MANAGERS_ONLY)
     async with request.app.state.db.write() as conn:
+        await lock_trip(conn, access.trip_id)
         current = await _member(conn, access.trip_id, user_id)
         if current["role"] == "owner":
             if access.role is not m.Role.OWNER:

@@ -68,8 +68,11 @@ async def lock_trip(conn: AsyncConnection, trip_id: str) -> Row | None:
     instead of racing on clientRefs (SQLite's write transactions are serialised already)."""
     query = select(t.trips).where(t.trips.c.id == trip_id)
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+        # The same lock as revisions.lock_trip (which then skips its own statement per item).
+        query = query.with_for_update(key_share=True)
     row = (await conn.execute(query)).mappings().first()
+    if row and conn.dialect.name == "postgresql":
+        conn.info.setdefault("locked_trips", set()).add(trip_id)
     return dict(row) if row else None
 
 

@@ -20,6 +20,7 @@ from app.server import events
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, not_found, validation_error
 from app.server.storage import converters, pagination
+from app.server.storage.revisions import lock_trip
 from app.server.storage import tables as t
 
 Row = dict[str, Any]
@@ -34,6 +35,8 @@ class Outcome:
     row: Row
     changes: list[tuple[str, str]]
     to_wire: Callable[[Mapping[str, Any]], dict[str, Any]]
+    changed: bool = True
+    """False for an update that sent only values the row already had: no write, no revision."""
 
     @property
     def wire(self) -> dict[str, Any]:
@@ -232,6 +235,7 @@ async def upsert(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], data: BaseModel, *, dry_run: bool = False
 ) -> Outcome:
     """Create a row, or diff-merge into the row with the same clientRef (only sent fields change)."""
+    await lock_trip(conn, trip["id"])
     existing = None
     client_ref = getattr(data, "client_ref", None) if kind.has_client_ref else None
     if client_ref:
@@ -263,6 +267,7 @@ async def upsert(
 async def update_row(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str, data: BaseModel
 ) -> Outcome:
+    await lock_trip(conn, trip["id"])
     existing = await get_row(conn, kind, trip["id"], row_id)
     return await _apply(conn, kind, trip, existing, data)
 
@@ -271,6 +276,7 @@ async def _apply(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], existing: Row, data: BaseModel, *, dry_run: bool = False
 ) -> Outcome:
     changes, details = merge(kind, existing, data)
+    changes = {column: value for column, value in changes.items() if existing.get(column) != value}
     row = {**existing, **changes}
     await check_row(conn, kind, trip, row, details)
     if details:
@@ -286,10 +292,14 @@ async def _apply(
         except IntegrityError:  # a concurrent write took the clientRef after the check above
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}]) from None
-    return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
+    return Outcome(
+        "updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire,
+        changed=bool(changes),
+    )
 
 
 async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str) -> Outcome:
+    await lock_trip(conn, trip["id"])
     existing = await get_row(conn, kind, trip["id"], row_id)
     changes = events.event_changes(row_events(kind, existing), [])
     # Links to a deleted leg or pin are cleared, so no commitment points at nothing.

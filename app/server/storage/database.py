@@ -9,30 +9,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import secrets
+import zlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+PG_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg", "postgresql+asyncpg")
 
 
 def normalise_url(url_or_path: str) -> str:
-    """`--db` takes a SQLAlchemy URL or a plain file path."""
+    """`--db` takes a SQLAlchemy URL or a plain file path.
+
+    PostgreSQL URLs may name a schema with `?schema=NAME` (Tripdeck's own parameter): every
+    table, and Alembic's version table, then lives in that schema, created if missing.
+    """
     if "://" in url_or_path:
         url = make_url(url_or_path)
         if url.drivername in ("sqlite", "sqlite+pysqlite"):
             url = url.set(drivername="sqlite+aiosqlite")
-        elif url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        elif url.drivername in PG_DRIVERS:
             url = url.set(drivername="postgresql+asyncpg")
         return url.render_as_string(hide_password=False)
     return f"sqlite+aiosqlite:///{Path(url_or_path).expanduser().resolve()}"
+
+
+def split_schema(url: str) -> tuple[URL, str | None]:
+    """The URL without Tripdeck's `schema` query parameter, and that schema (or None)."""
+    parsed = make_url(url)
+    schema = parsed.query.get("schema")
+    if isinstance(schema, tuple):
+        schema = schema[-1]
+    if schema is not None:
+        parsed = parsed.difference_update_query(["schema"])
+    return parsed, schema
+
+
+def with_schema(url: str, schema: str) -> str:
+    """`url` pointing at `schema` (PostgreSQL): `...?schema=NAME`."""
+    parsed = make_url(normalise_url(url)).update_query_dict({"schema": schema})
+    return parsed.render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -50,10 +76,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 class Database:
     """Hands out read and write transactions (`async with db.write() as conn:`)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         self.commit_hooks: list[Callable[[set[str]], None]] = []
+        engine_url, url_schema = split_schema(self.url)
+        self.schema = schema or url_schema
+        if self.schema is not None:
+            if self.is_sqlite:
+                raise ValueError("a schema can only be chosen on PostgreSQL")
+            if not SCHEMA_NAME.match(self.schema):
+                raise ValueError(f"invalid schema name {self.schema!r}: use letters, digits and _")
+            if url_schema != self.schema:
+                self.url = with_schema(self.url, self.schema)
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
@@ -70,14 +105,55 @@ class Database:
                     lambda conn, statement=begin: conn.exec_driver_sql(statement),
                 )
         else:
+            connect_args = {"server_settings": {"search_path": self.schema}} if self.schema else {}
+            # No pool_pre_ping: it costs a round trip on every checkout (three per request).
+            # A connection the server dropped fails one statement; SQLAlchemy then invalidates
+            # the pool, so after a database restart one request per process errors, not all.
             self.write_engine = create_async_engine(
-                self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                engine_url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=3600,
+                connect_args=connect_args,
             )
-            self.read_engine = self.write_engine
+            # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
+            # `read()` (an export, a page with its count). Read-only REPEATABLE READ never fails
+            # with serialisation errors, and asyncpg sends the level with BEGIN: no extra trip.
+            self.read_engine = self.write_engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        self.notify_channel: str | None = None
+        """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
+        transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
+        self.notify_origin = secrets.token_hex(6)
+        self._engine_url = engine_url
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    def enable_notify(self) -> str:
+        """Turn on NOTIFY for trip changes (PostgreSQL); returns the channel name, one per schema."""
+        if self.is_sqlite:
+            raise ValueError("LISTEN/NOTIFY needs PostgreSQL")
+        name = "tripdeck_changes" + (f"_{self.schema}" if self.schema else "")
+        if len(name) > 63:
+            name = f"tripdeck_changes_{zlib.crc32(name.encode()):08x}"
+        self.notify_channel = name
+        return name
+
+    async def connect_raw(self):
+        """A new asyncpg connection outside the pools, with the same settings (for LISTEN)."""
+        import asyncpg
+
+        _, options = self.write_engine.dialect.create_connect_args(self._engine_url)
+        if self.schema:
+            options["server_settings"] = {"search_path": self.schema}
+        return await asyncpg.connect(**options)
+
+    async def _notify(self, conn: AsyncConnection, trip_ids: set[str]) -> None:
+        # Payloads are limited to 8000 bytes: send the ids in chunks well under that.
+        ids = sorted(trip_ids)
+        for start in range(0, len(ids), 100):
+            payload = f"{self.notify_origin}:{','.join(ids[start:start + 100])}"
+            await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": self.notify_channel, "payload": payload})
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -85,10 +161,15 @@ class Database:
         touched: set[str] = set()
         async with self.write_engine.begin() as conn:
             conn.info.pop("touched_trips", None)
+            conn.info.pop("locked_trips", None)  # conn.info outlives the transaction (pooled)
             try:
                 yield conn
+                if self.notify_channel and conn.info.get("touched_trips"):
+                    # Delivered by PostgreSQL when (and only if) this transaction commits.
+                    await self._notify(conn, conn.info["touched_trips"])
             finally:
                 touched = conn.info.pop("touched_trips", set())
+                conn.info.pop("locked_trips", None)
         for hook in self.commit_hooks:
             hook(touched)
 
@@ -113,10 +194,24 @@ class Database:
         from app.server.storage.migrate import upgrade
 
         async with self.write_engine.connect() as conn:
+            if not self.is_sqlite:
+                # Several servers may start at once on one database: one migrates, the others
+                # wait here and then find the schema at head.
+                lock = zlib.crc32(f"tripdeck-migrate:{self.schema or 'public'}".encode())
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+                if self.schema:
+                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             await conn.run_sync(upgrade)
             await conn.commit()
 
+    async def drop_schema(self) -> None:
+        """Drop this database's own schema and everything in it (tests' per-test schemas)."""
+        if self.schema is None:
+            raise ValueError("no schema of its own to drop")
+        async with self.write_engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:
             await self.read_engine.dispose()

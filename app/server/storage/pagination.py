@@ -7,13 +7,21 @@ import json
 import math
 from typing import Any, Sequence
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import BigInteger, Integer, Select, and_, or_
 
 from app.server.errors import validation_error
 
 
 def encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _int_range(expression: Any) -> int:
+    """Largest magnitude an integer sort key can have: int4 for Integer, int8 otherwise."""
+    column_type = getattr(expression, "type", None)
+    if isinstance(column_type, Integer) and not isinstance(column_type, BigInteger):
+        return 2**31 - 1
+    return 2**63 - 1
 
 
 def _fits(value: Any, column: Any) -> bool:
@@ -24,8 +32,8 @@ def _fits(value: Any, column: Any) -> bool:
         return isinstance(value, (str, int, float))
     if value is None or isinstance(value, bool):
         return False
-    if isinstance(value, int) and not -(2**63) <= value < 2**63:
-        return False  # SQLite and PostgreSQL integers are 64-bit
+    if isinstance(value, int) and abs(value) > _int_range(column):
+        return False  # int4 for Integer columns (PostgreSQL checks), int8 otherwise
     if isinstance(value, float) and not math.isfinite(value):
         return False
     if isinstance(value, str) and "\x00" in value:

@@ -13,6 +13,24 @@ from app.server.errors import ApiError
 from app.server.storage import tables as t
 
 
+async def lock_trip(conn: AsyncConnection, trip_id: str) -> None:
+    """Serialise the writers of one trip until this transaction ends.
+
+    SQLite runs one writer at a time already. PostgreSQL (READ COMMITTED) would let two
+    transactions both find no row with a clientRef and both insert, or both see two owners and
+    both demote one; and a message could take seq 10, commit after seq 11 and be skipped by a
+    changes feed that has moved past 11. Taking the trip row lock first makes each trip's writes
+    run in turn, in the order of their seq and revision numbers. Taken once per transaction.
+    """
+    if conn.dialect.name == "sqlite":
+        return
+    locked = conn.info.setdefault("locked_trips", set())
+    if trip_id in locked:
+        return
+    await conn.execute(select(t.trips.c.id).where(t.trips.c.id == trip_id).with_for_update(key_share=True))
+    locked.add(trip_id)
+
+
 def mark_touched(conn: AsyncConnection, trip_id: str) -> None:
     """Remember that this transaction changed something a live client of the trip should see."""
     conn.info.setdefault("touched_trips", set()).add(trip_id)

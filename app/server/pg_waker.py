@@ -1,0 +1,106 @@
+"""PostgreSQL LISTEN/NOTIFY waker for the live changes feed, across server processes.
+
+Every write transaction that touches trips runs `pg_notify(channel, '<origin>:<tripId>,...')`
+(`Database.enable_notify`); PostgreSQL delivers it when, and only if, the transaction commits.
+Each process holds one extra connection that LISTENs on the channel and wakes the hub's waiters
+of those trips, typically within a millisecond or two of the commit. A process ignores its own
+notifications: its commit hook has woken its waiters already.
+
+If the listening connection is lost, the waker reconnects with backoff and then wakes every
+waiter once (they re-read the database), so nothing that committed meanwhile is missed. A
+notification that arrives for a trip nobody here waits on costs nothing.
+
+The hub is anything with `notify(trip_ids, state=None)` and `watched()` (see `live.ChangeHub`);
+the waker has the `start(hub)` / `async close()` shape the hub expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from app.server.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+PING_EVERY = 30.0
+"""Seconds between liveness checks of an idle listening connection."""
+
+
+class Hub(Protocol):
+    def notify(self, trip_ids, state=None) -> None: ...
+
+    def watched(self) -> list[str]: ...
+
+
+class PgNotifyWaker:
+    def __init__(self, db: Database) -> None:
+        if db.is_sqlite:
+            raise ValueError("PgNotifyWaker needs PostgreSQL")
+        self.db = db
+        self.channel = db.notify_channel or db.enable_notify()
+        self.listening = asyncio.Event()
+        """Set while the LISTEN is in place (tests and benchmarks wait on it)."""
+        self.received = 0
+        """Notifications from other processes handled so far."""
+        self._task: asyncio.Task | None = None
+        self._hub: Hub | None = None
+
+    def start(self, hub: Hub) -> None:
+        if self._task is not None:
+            return
+        self._hub = hub
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="pg-notify-waker")
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        origin, _, ids = payload.partition(":")
+        if origin == self.db.notify_origin or not ids or self._hub is None:
+            return
+        self.received += 1
+        self._hub.notify(ids.split(","))
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            conn = None
+            try:
+                conn = await self.db.connect_raw()
+                lost = asyncio.get_running_loop().create_future()
+                conn.add_termination_listener(lambda _c: lost.done() or lost.set_result(None))
+                await conn.add_listener(self.channel, self._on_notify)
+                self.listening.set()
+                backoff = 0.1
+                # Whatever committed before the LISTEN took hold was not heard: every waiter
+                # reads once more.
+                if self._hub is not None and (watched := self._hub.watched()):
+                    self._hub.notify(watched)
+                while True:
+                    try:
+                        await asyncio.wait_for(asyncio.shield(lost), timeout=PING_EVERY)
+                        break  # the connection closed
+                    except asyncio.TimeoutError:
+                        await conn.fetchval("SELECT 1", timeout=10)
+                log.warning("the LISTEN connection for live changes closed; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be restarting: keep trying
+                log.warning("LISTEN for live changes failed (%s: %s); retrying", exc.__class__.__name__, exc)
+            finally:
+                self.listening.clear()
+                if conn is not None and not conn.is_closed():
+                    try:
+                        await asyncio.wait_for(conn.close(), timeout=2)
+                    except BaseException:
+                        conn.terminate()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
