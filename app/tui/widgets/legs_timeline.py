@@ -60,19 +60,18 @@ class LegRow:
         markers: list[Text] = []
         for flight in leg.flights[:2]:
             label = " ".join(
-                str(part) for part in (flight.get("flightNumber") or flight.get("airline"),
-                                       _route(flight.get("from"), flight.get("to"))) if part
+                part for part in (flight.flight_number or flight.airline, _route(flight.from_, flight.to)) if part
             )
             markers.append(Text("✈ ", style="bold #5fafff") + one_line(label or "flight"))
         if len(leg.flights) > 2:
             markers.append(Text(f"+{len(leg.flights) - 2} ✈", style="#5fafff"))
         stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
         if stays:
-            name = stays[0].get("name") or "stay"
+            name = stays[0].name or "stay"
             extra = f" +{len(stays) - 1}" if len(stays) > 1 else ""
             markers.append(Text("⌂ ", style="bold #87d787") + one_line(name) + Text(extra))
         if leg.rental_car:
-            company = leg.rental_car.get("company") or "car"
+            company = leg.rental_car.company or "car"
             markers.append(Text("⛟ ", style="bold #ffaf5f") + one_line(company))
         return markers
 
@@ -101,7 +100,7 @@ class LegRow:
         return bar
 
 
-def _route(origin: object, destination: object) -> str:
+def _route(origin: str | None, destination: str | None) -> str:
     if origin and destination:
         return f"{origin}→{destination}"
     return str(origin or destination or "")

@@ -209,8 +209,8 @@ class MapPins(Pane):
         route = []
         for leg in legs:
             stay = leg.accommodation or (leg.stays[0] if leg.stays else None)
-            if stay and isinstance(stay.get("lat"), (int, float)) and isinstance(stay.get("lng"), (int, float)):
-                route.append((float(stay["lat"]), float(stay["lng"])))
+            if stay is not None and stay.lat is not None and stay.lng is not None:
+                route.append((stay.lat, stay.lng))
         braille = self.query_one(BrailleMap)
         braille.show(pins, route, self.categories)
         braille.highlighted = pin_list.highlighted_option.id if pin_list.highlighted_option else None
