@@ -14,6 +14,9 @@ examples:
   trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
   KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
   trip demo                                   a lively demo trip in the terminal UI
+  TRIP_API_KEY=$KEY trip mcp                  the API as an MCP server for AI agents (stdio)
+  trip export --trip ID --format ics -o trip.ics   the trip's calendar (also geojson, json)
+  trip import snapshot.json --trip ID --dry-run    what a sync import would change
 """
 
 
@@ -62,6 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable; default: all four",
     )
     _add_db(create)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="run the MCP server for AI agents (stdio; --http for streamable HTTP)",
+        description="Serve the trip API to AI agents over the Model Context Protocol. Reads TRIP_API_URL "
+        "(default http://127.0.0.1:8000/api/v1) and TRIP_API_KEY; every call goes through the API with that key.",
+    )
+    mcp.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="with --http: address to listen on (default 127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8765, help="with --http: port to listen on (default 8765)")
+    mcp.add_argument("--path", default="/mcp", help="with --http: endpoint path (default /mcp)")
+
+    from app.transfer import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -106,6 +124,29 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from app.client.client import resolve_base_url
+
+    if not os.environ.get("TRIP_API_KEY"):
+        print("trip mcp: set TRIP_API_KEY (make one with `trip keys create --email ...`)", file=sys.stderr)
+        return 2
+    try:
+        url = resolve_base_url(None)
+    except ValueError as exc:
+        print(f"trip mcp: TRIP_API_URL: {exc}", file=sys.stderr)
+        return 2
+    from app.mcp import run
+
+    # stdout is the protocol's channel on stdio: everything human goes to stderr.
+    where = f"http://{args.host}:{args.port}{args.path}" if args.http else "stdio"
+    if args.http and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"trip mcp: warning: {args.host} is not loopback, and the MCP endpoint has no login of its own: "
+              "anyone who reaches it acts with this API key", file=sys.stderr)
+    print(f"Tripdeck MCP server on {where}, API {url}", file=sys.stderr)
+    run(http=args.http, host=args.host, port=args.port, path=args.path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -113,6 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(args)
     if args.command == "keys":
         return cmd_keys_create(args)
+    if args.command == "mcp":
+        return cmd_mcp(args)
+    if args.command == "export":
+        from app.transfer import cmd_export
+
+        return cmd_export(args)
+    if args.command == "import":
+        from app.transfer import cmd_import
+
+        return cmd_import(args)
     parser.print_help()
     return 0
 

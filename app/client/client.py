@@ -98,7 +98,7 @@ class BaseClient:
         base_url: str | None,
         headers: Mapping[str, str],
         transport: httpx.AsyncBaseTransport | None,
-        timeout: float | httpx.Timeout,
+        timeout: float | httpx.Timeout | None,
         max_retries: int,
         deadline: float | None,
     ) -> None:
@@ -159,7 +159,7 @@ class TripClient(BaseClient):
         *,
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         deadline: float | None = 60.0,
     ) -> None:
@@ -576,13 +576,25 @@ class TripClient(BaseClient):
         if not 0 <= wait <= CHANGES_WAIT_MAX:
             raise ValueError(f"wait must be between 0 and {CHANGES_WAIT_MAX} seconds")
         base = self._http.timeout
-        timeout = httpx.Timeout(
-            connect=base.connect, read=(base.read or DEFAULT_TIMEOUT) + wait, write=base.write, pool=base.pool
-        )
+        read = None if base.read is None else base.read + wait  # None: the caller wants no timeout
+        timeout = httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
         params = {"since": since, "wait": _number(wait) if wait else None}
         return await self._get(
             Changes, f"/trips/{segment(trip_id)}/changes", params, timeout=timeout, extra_deadline=float(wait)
         )
+
+    async def watch_changes(
+        self, trip_id: str, since: str | None = None, *, wait: float = 25
+    ) -> AsyncIterator[Changes]:
+        """Long-poll `changes` forever, yielding each answer that brings news (operations or
+        messages) and following its cursor. Without `since` it starts from now. Stop it by
+        leaving the `async for` (or cancelling the task that runs it)."""
+        cursor = since if since is not None else (await self.changes(trip_id)).cursor
+        while True:
+            news = await self.changes(trip_id, since=cursor, wait=wait)
+            cursor = news.cursor
+            if news.operations or news.messages:
+                yield news
 
 
 def _number(value: float) -> int | float:

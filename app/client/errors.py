@@ -3,8 +3,8 @@
 The hierarchy (catch a parent to handle a whole branch):
 
 * TripError                          anything the SDK raises on purpose
-  ├── TripConnectionError            the request never got an HTTP answer (DNS, refused, reset)
-  │   └── TripTimeoutError           ... because a timeout ran out (also a builtin TimeoutError)
+  ├── TripConnectionError            no HTTP answer: DNS, refused, reset (a builtin ConnectionError)
+  │   └── TripTimeoutError           ... because a timeout ran out (a builtin TimeoutError too)
   ├── UnexpectedResponseError        a 2xx whose body is not what the contract promises
   └── APIError                       the service answered with an error envelope
       ├── ValidationError            400 VALIDATION_ERROR (also raised before sending, when
@@ -61,8 +61,9 @@ class TripError(Exception):
     """Base of every exception the SDK raises on purpose."""
 
 
-class TripConnectionError(TripError):
-    """The request got no HTTP answer: the host is unreachable, the connection dropped..."""
+class TripConnectionError(TripError, ConnectionError):
+    """The request got no HTTP answer: the host is unreachable, the connection dropped...
+    (also a builtin ConnectionError)."""
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
@@ -179,7 +180,12 @@ class RateLimitedError(APIError):
 
 
 class ServerError(APIError):
-    """5xx: the service (or a proxy in front of it) failed."""
+    """5xx: the service (or a proxy in front of it) failed; `retry_after` if it said when to
+    come back (a 503 may)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 BY_CODE: dict[str, type[APIError]] = {
@@ -272,7 +278,7 @@ def error_from_response(response: httpx.Response) -> APIError:
     kwargs: dict[str, Any] = dict(
         status=status, code=code, request_id=request_id, details=details, body=body, response=response
     )
-    if cls in (RateLimitedError, IdempotencyInProgressError):
+    if cls in (RateLimitedError, IdempotencyInProgressError, ServerError):
         kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
     if cls is StaleRevisionError and isinstance(body, dict):
         kwargs["current_revision"] = _int_or_none(body.get("current_revision"))

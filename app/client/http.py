@@ -95,7 +95,7 @@ class HTTPCore:
         base_url: str,
         headers: Mapping[str, str],
         transport: httpx.AsyncBaseTransport | None,
-        timeout: float | httpx.Timeout,
+        timeout: float | httpx.Timeout | None,
         retry: RetryPolicy,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         uniform: Callable[[], float] = random.random,
@@ -138,8 +138,8 @@ class HTTPCore:
         headers: dict[str, str] = {}
         if method in MUTATING_METHODS:
             key = new_idempotency_key() if idempotency_key is None else idempotency_key
-            if not key or len(key) > IDEMPOTENCY_KEY_MAX:
-                raise ValueError(f"idempotency_key must be 1..{IDEMPOTENCY_KEY_MAX} characters")
+            if not key or len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
+                raise ValueError(f"idempotency_key must be 1..{IDEMPOTENCY_KEY_MAX} printable ASCII characters")
             headers["Idempotency-Key"] = key
         elif idempotency_key is not None:
             raise ValueError(f"{method} requests take no idempotency key")
@@ -157,10 +157,10 @@ class HTTPCore:
                     method, path, params=params, json=json, headers=headers, timeout=attempt_timeout
                 )
             except httpx.TimeoutException as exc:
-                error = TripTimeoutError(f"{method} {path}: timed out ({type(exc).__name__})", request=exc.request)
+                error = TripTimeoutError(f"{method} {path}: timed out ({type(exc).__name__})", request=_request_of(exc))
                 error.__cause__ = exc
             except httpx.TransportError as exc:
-                error = TripConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}", request=exc.request)
+                error = TripConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}", request=_request_of(exc))
                 error.__cause__ = exc
             else:
                 self._note_rate_limit(response)
@@ -184,6 +184,13 @@ class HTTPCore:
         if limit is None and remaining is None:
             return
         self.rate_limit = RateLimitStatus(_int(limit), _int(remaining))
+
+
+def _request_of(exc: httpx.RequestError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # raised outside a client's request context
+        return None
 
 
 def _int(value: str | None) -> int | None:

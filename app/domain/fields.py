@@ -47,7 +47,11 @@ def _real_zone(value: str) -> str:
     return value
 
 
-Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-07-15"]), AfterValidator(_real_date)]
+Date = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-07-15"], json_schema_extra={"format": "date"}),
+    AfterValidator(_real_date),
+]
 Time = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["19:30"])]
 LocalDateTime = Annotated[
     str,

@@ -11,7 +11,7 @@ fields take null to clear them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import Field
 
@@ -133,7 +133,8 @@ class Trip(StoredModel):
     member_count: int | None = None
 
 
-TripPage = Page[Trip]
+class TripPage(Page[Trip]):
+    """One page of Trip rows."""
 
 
 # --- legs --------------------------------------------------------------------------------
@@ -211,14 +212,15 @@ class Leg(StoredModel):
     start_date: str
     end_date: str
     timezone: str
-    accommodation: dict[str, Any] | None = None
-    stays: list[dict[str, Any]] = []
-    flights: list[dict[str, Any]] = []
-    rental_car: dict[str, Any] | None = None
+    accommodation: Accommodation | None = None
+    stays: list[Accommodation] = []
+    flights: list[Flight] = []
+    rental_car: RentalCar | None = None
     client_ref: str | None = None
 
 
-LegPage = Page[Leg]
+class LegPage(Page[Leg]):
+    """One page of Leg rows."""
 
 
 # --- action items --------------------------------------------------------------------------
@@ -249,7 +251,8 @@ class ActionItem(StoredModel):
     client_ref: str | None = None
 
 
-ActionItemPage = Page[ActionItem]
+class ActionItemPage(Page[ActionItem]):
+    """One page of ActionItem rows."""
 
 
 # --- commitments ---------------------------------------------------------------------------
@@ -295,7 +298,8 @@ class Commitment(StoredModel):
     notes: str | None = None
 
 
-CommitmentPage = Page[Commitment]
+class CommitmentPage(Page[Commitment]):
+    """One page of Commitment rows."""
 
 
 # --- map pins ------------------------------------------------------------------------------
@@ -329,7 +333,8 @@ class MapPin(StoredModel):
     client_ref: str | None = None
 
 
-MapPinPage = Page[MapPin]
+class MapPinPage(Page[MapPin]):
+    """One page of MapPin rows."""
 
 
 # --- channels and messages -----------------------------------------------------------------
@@ -344,7 +349,8 @@ class Channel(StoredModel):
     name: str
 
 
-ChannelPage = Page[Channel]
+class ChannelPage(Page[Channel]):
+    """One page of Channel rows."""
 
 
 class MessageCreate(InputModel):
@@ -361,7 +367,8 @@ class Message(StoredModel):
     parent_id: str | None = None
 
 
-MessagePage = Page[Message]
+class MessagePage(Page[Message]):
+    """One page of Message rows."""
 
 
 # --- members -------------------------------------------------------------------------------
@@ -384,4 +391,5 @@ class Member(ApiModel):
     role: Role
 
 
-MemberPage = Page[Member]
+class MemberPage(Page[Member]):
+    """One page of Member rows."""

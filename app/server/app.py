@@ -161,4 +161,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         itinerary, ops, changes,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    document_without_422(app)
     return app
+
+
+def document_without_422(app: FastAPI) -> None:
+    """FastAPI documents a 422 HTTPValidationError on every operation; this API answers 400 with
+    the error envelope instead (documented by `ErrorResponses`), so the 422s are dropped."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

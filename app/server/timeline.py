@@ -149,7 +149,7 @@ def _overlapping_legs(legs: list[Row]) -> list[dict[str, Any]]:
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if b["start_date"] >= a["end_date"]:
-                continue
+                break  # sorted by start: no later leg can overlap `a` either
             if a["start_date"] < b["end_date"]:
                 conflicts.append(
                     {

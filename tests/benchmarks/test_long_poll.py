@@ -88,6 +88,7 @@ class Watcher:
         self.got_message = asyncio.Event()
         self.polls = 0
         self.errors = 0
+        self.reconnects = 0
         self.last_error = ""
 
     async def run(self) -> None:
@@ -96,6 +97,16 @@ class Watcher:
                 response = await self.http.get(
                     f"/trips/{self.trip_id}/changes", params={"since": self.cursor, "wait": WAIT}
                 )
+            except httpx.TimeoutException as exc:  # never answered: a real failure
+                self.errors += 1
+                self.last_error = repr(exc)
+                continue
+            except httpx.TransportError:
+                # The server closed a kept-alive connection just as it was reused (uvicorn drops
+                # connections idle 5 s; a client backlogged by a burst can miss that): reconnect
+                # and resume from the cursor, as any client does. Nothing is lost.
+                self.reconnects += 1
+                continue
             except httpx.HTTPError as exc:
                 self.errors += 1
                 self.last_error = repr(exc)
@@ -203,6 +214,7 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
                 latencies.append(max(w.arrivals[message["_id"]] for w in by_trip[trip_id]) - start)
                 await asyncio.sleep(0.01)
             errors = sum(w.errors for w in watchers)
+            reconnects = sum(w.reconnects for w in watchers)
             delivery_polls = sum(w.polls for w in watchers) - polls_before_delivery - 2 * SAMPLES
     finally:
         for task in tasks:
@@ -231,6 +243,7 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
         "rt_p99": percentile(round_trips, 99),
         "mean": statistics.mean(latencies),
         "errors": errors,
+        "reconnects": reconnects,
         "last_error": next((w.last_error for w in watchers if w.last_error), ""),
     }
 
@@ -259,7 +272,7 @@ def report(r: dict[str, float]) -> str:
         f"({size}: {TRIPS} trips x {CLIENTS_PER_TRIP} clients, wait={WAIT}s; settled in {r['settled']:.1f}s; "
         f"quiet window {QUIET_WINDOW:.0f}s with {r['quiet_polls']} polls answered, cycle window {CYCLE_WINDOW:.0f}s "
         f"with {r['cycle_polls']}; {SAMPLES} messages, with {r['delivery_polls']} other polls answered meanwhile; "
-        f"{r['errors']} client errors)"
+        f"{r['errors']} client errors, {r['reconnects']} reconnects)"
     )
     return "\n".join(lines + [extra])
 

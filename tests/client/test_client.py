@@ -109,8 +109,8 @@ async def test_legs(client):
     )
     assert isinstance(leg, Leg)
     assert leg.title == "Tokyo" and leg.client_ref == "leg-tok-1"
-    assert leg.accommodation["checkIn"] == "2026-07-15T15:00"
-    assert leg.flights[0]["from"] == "LHR"
+    assert leg.accommodation.check_in == "2026-07-15T15:00" and leg.stays[0].wifi_password == "hunter2"
+    assert leg.flights[0].from_ == "LHR"
     assert (await client.get_leg(trip.id, leg.id)).id == leg.id
 
     # The same clientRef diff-merges: one row, the new field changed, the others kept.
@@ -119,7 +119,7 @@ async def test_legs(client):
 
     updated = await client.update_leg(trip.id, leg.id, destination="Kyoto")
     assert updated.destination == "Kyoto" and updated.title == "Tokyo!"
-    assert updated.accommodation["name"] == "Hotel"
+    assert updated.accommodation.name == "Hotel"
 
     page = await client.list_legs(trip.id)
     assert [x.id for x in page.items] == [leg.id] and page.next_cursor is None

@@ -97,3 +97,10 @@ def test_the_tree_is_drawn_in_the_module_docstring():
         obj = getattr(errors, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert name in errors.__doc__, name
+
+
+def test_transport_errors_are_builtin_ones_too():
+    assert issubclass(errors.TripConnectionError, ConnectionError)
+    assert issubclass(errors.TripTimeoutError, TimeoutError) and issubclass(errors.TripTimeoutError, ConnectionError)
+    error = errors.TripTimeoutError("GET /me: timed out")
+    assert str(error) == "GET /me: timed out" and error.message == "GET /me: timed out"

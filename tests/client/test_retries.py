@@ -17,6 +17,7 @@ from app.client import (
     TripClient,
     TripConnectionError,
     TripTimeoutError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from app.client.http import RetryPolicy
@@ -180,6 +181,10 @@ async def test_a_bad_idempotency_key_is_refused_before_sending(alice, flaky):
     async with sdk(alice, transport) as client:
         with pytest.raises(ValueError):
             await client.archive_trip("t", idempotency_key="k" * 256)
+        with pytest.raises(ValueError):
+            await client.archive_trip("t", idempotency_key="line\nbreak")
+        with pytest.raises(ValueError):
+            await client.archive_trip("t", idempotency_key="clé")
     assert transport.requests == []
 
 
@@ -218,3 +223,95 @@ async def test_long_poll_read_timeout_outlasts_wait(alice, flaky):
     assert request.extensions["timeout"]["read"] > 25
     with pytest.raises(ValueError):
         await client.changes("some-trip", wait=31)
+
+
+async def test_no_timeout_stays_no_timeout_for_long_polls(alice, flaky):
+    body = b'{"cursor": "c2", "revision": 3}'
+    transport = flaky(httpx.Response(200, content=body))
+    async with sdk(alice, transport, timeout=None, deadline=None) as client:
+        await client.changes("some-trip", since="c1", wait=5)
+    assert transport.requests[0].extensions["timeout"]["read"] is None
+
+
+async def test_a_503_with_retry_after_waits_that_long(alice, flaky):
+    transport = flaky(error_response(503, "INTERNAL_ERROR", {"Retry-After": "3"}))
+    async with sdk(alice, transport) as client:
+        slept = record_sleeps(client)
+        await client.me()
+    assert slept == [3.0] and len(transport.requests) == 2
+
+
+def lost_on_the_way_back(real: httpx.Response) -> httpx.Response:
+    """The server did the work; the client sees a 503 from a proxy instead of its answer."""
+    assert real.status_code in (200, 201), real.text
+    return httpx.Response(503, content=b"upstream went away")
+
+
+async def test_a_lost_response_is_replayed_not_executed_twice(alice, flaky):
+    transport = flaky(None, lost_on_the_way_back)
+    async with sdk(alice, transport) as client:
+        record_sleeps(client)
+        trip = await create(client)
+    posts = [r for r in transport.requests if r.method == "POST"]
+    assert len(posts) == 2 and transport.passed_through == 3  # GET /me, the lost POST, its retry
+    assert posts[0].headers["idempotency-key"] == posts[1].headers["idempotency-key"]
+    assert await trip_titles(alice) == ["Cotswolds"], "the retry created a second trip"
+    assert trip.title == "Cotswolds"
+
+
+async def test_a_dropped_connection_after_the_write_creates_one_message(alice, flaky):
+    async with sdk(alice, flaky()) as setup:
+        trip = await create(setup)
+        general = (await setup.list_channels(trip.id)).items[0]
+
+    def dropped(real: httpx.Response) -> httpx.Response:
+        raise httpx.ReadError("connection reset after the server answered")
+
+    transport = flaky(dropped)
+    async with sdk(alice, transport) as client:
+        record_sleeps(client)
+        message = await client.send_message(trip.id, general.id, "only once")
+        messages = [m.content async for m in client.iterate_messages(trip.id, general.id)]
+    assert messages == ["only once"] and message.content == "only once"
+
+
+async def test_reusing_a_key_for_another_request_is_a_conflict(alice, flaky):
+    transport = flaky()
+    async with sdk(alice, transport) as client:
+        record_sleeps(client)
+        await create(client, "First", idempotency_key="same-key")
+        again = await create(client, "First", idempotency_key="same-key")  # a replay: fine
+        with pytest.raises(IdempotencyConflictError) as caught:
+            await create(client, "Second", idempotency_key="same-key")
+    assert caught.value.status == 409 and caught.value.request_id
+    assert again.title == "First"
+    assert sum(1 for r in transport.requests if r.headers.get("idempotency-key") == "same-key") == 3
+    assert await trip_titles(alice) == ["First"]
+
+
+async def test_a_success_with_a_body_off_contract_is_an_unexpected_response(alice, flaky):
+    transport = flaky(httpx.Response(200, content=b"<html>captive portal</html>"), httpx.Response(200, json={"_id": 1}))
+    async with sdk(alice, transport) as client:
+        with pytest.raises(UnexpectedResponseError) as caught:
+            await client.me()
+        assert caught.value.status == 200
+        with pytest.raises(UnexpectedResponseError):
+            await client.get_trip("t")
+    assert len(transport.requests) == 2  # not retried: the same answer would come back
+
+
+async def test_a_cursor_that_does_not_move_stops_the_iterator(alice, flaky):
+    page = {"items": [], "nextCursor": "same"}
+    transport = flaky(httpx.Response(200, json=page), httpx.Response(200, json=page))
+    async with sdk(alice, transport) as client:
+        with pytest.raises(UnexpectedResponseError):
+            [leg async for leg in client.iterate_legs("t")]
+    assert len(transport.requests) == 2
+
+
+async def test_a_real_refused_connection_is_a_connection_error():
+    async with TripClient(api_key="osk_x", base_url="http://127.0.0.1:1/api/v1", max_retries=1, timeout=5) as client:
+        record_sleeps(client)
+        with pytest.raises(TripConnectionError) as caught:
+            await client.me()
+    assert "ConnectError" in str(caught.value) and caught.value.request is not None

@@ -56,7 +56,7 @@ async def test_body_just_under_the_limit_is_read(alice, trip):
     assert_error(response, 400, "VALIDATION_ERROR", {"title": "too_long"})
 
 
-@pytest.mark.parametrize("raw", [b"{", b'{"title": }', b"\xff\xfe", b"{'title': 'x'}", b'{"a":1}{"b":2}'])
+@pytest.mark.parametrize("raw", [b"{", b'{"title": }', b"\xff\xfe", b"{'title': 'x'}", b'{"a":1}{"b":2}', b"[" * 200_000])
 async def test_malformed_json_is_a_validation_error(alice, trip, raw):
     response = await alice.http.post(
         f"/trips/{trip['_id']}/legs", content=raw, headers={"content-type": "application/json"}
@@ -155,6 +155,11 @@ async def test_openapi_document_describes_every_route(alice):
             if method in ("post", "patch"):
                 assert "requestBody" in operation, (path, method)
                 assert "400" in operation["responses"]
+            assert "422" not in operation["responses"], "validation errors are 400 envelopes"
+            assert operation["security"] == [{"apiKey": []}]
+    schemas = doc["components"]["schemas"]
+    assert schemas["Leg"]["properties"]["stays"]["items"] == {"$ref": "#/components/schemas/Accommodation"}
+    assert "LegPage" in schemas and "HTTPValidationError" not in schemas
 
 
 async def test_number_past_the_parser_limit_is_a_validation_error(alice, trip):

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from tests.conftest import new_trip
 
 START = dt.date(2026, 7, 15)  # the trip runs 07-15 .. 07-22; offsets reach past both ends
+# Any text the API accepts: everything but U+0000, which no backend stores.
+TEXT = st.characters(exclude_characters="\x00")
 day = st.integers(-2, 9).map(lambda n: (START + dt.timedelta(days=n)).isoformat())
 clock = st.sampled_from([None, "08:00", "12:30", "19:00", "23:00"])
 pick = st.integers(0, 50)
@@ -22,8 +24,8 @@ step = st.one_of(
     st.tuples(st.just("edit_leg"), pick, st.integers(0, 2), st.integers(0, 2), st.booleans()),
     st.tuples(st.just("delete_leg"), pick),
     st.tuples(st.just("reorder"), st.randoms(use_true_random=False)),
-    st.tuples(st.just("edit_trip"), st.text(min_size=1, max_size=10).filter(str.strip)),
-    st.tuples(st.just("message"), st.text(min_size=1, max_size=10).filter(str.strip)),
+    st.tuples(st.just("edit_trip"), st.text(TEXT, min_size=1, max_size=10).filter(str.strip)),
+    st.tuples(st.just("message"), st.text(TEXT, min_size=1, max_size=10).filter(str.strip)),
 )
 
 

@@ -200,3 +200,21 @@ async def test_leg_of_another_trip_is_not_found_here(alice, trip, method):
     response = await alice.http.request(method, f"{legs_path(trip)}/{leg['_id']}", json=body)
     assert_error(response, 404, "NOT_FOUND")
     assert (await alice.http.get(f"{legs_path(other)}/{leg['_id']}")).json() == leg
+
+
+async def test_a_patch_that_changes_nothing_leaves_the_revision_alone(alice, trip):
+    path = f"/trips/{trip['_id']}"
+    leg = (await alice.http.post(f"{path}/legs", json={
+        "order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
+        "endDate": "2026-07-20", "timezone": "Asia/Tokyo", "clientRef": "tok"})).json()
+    revision = (await alice.http.get(path)).json()["revision"]
+    same = await alice.http.patch(f"{path}/legs/{leg['_id']}", json={"title": "Tokyo", "order": 0})
+    assert same.status_code == 200 and same.json() == leg
+    resent = await alice.http.post(f"{path}/legs", json={
+        "order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
+        "endDate": "2026-07-20", "timezone": "Asia/Tokyo", "clientRef": "tok"})
+    assert resent.status_code == 200
+    assert (await alice.http.get(path)).json()["revision"] == revision
+    changed = await alice.http.patch(f"{path}/legs/{leg['_id']}", json={"title": "Kyoto"})
+    assert changed.json()["title"] == "Kyoto"
+    assert (await alice.http.get(path)).json()["revision"] == revision + 1

@@ -38,8 +38,9 @@ async def test_one_day_trip_and_text_stored_exactly(alice):
 
 
 async def test_create_trip_validation_names_every_field(alice, bob):
-    assert_error(await alice.http.post("/trips", json={}), 400, "VALIDATION_ERROR",
-                 {"groupId": "required", "title": "required", "startDate": "required", "endDate": "required"})
+    error = assert_error(await alice.http.post("/trips", json={}), 400, "VALIDATION_ERROR",
+                         {"groupId": "required", "title": "required", "startDate": "required", "endDate": "required"})
+    assert error["message"] == "Missing required fields: groupId, title, startDate, endDate"  # as in the seed
     group = await default_group(alice)
     bad = {"groupId": group, "title": "x" * 201, "startDate": "2026-02-30", "endDate": "15/07/2026", "colour": "red"}
     assert_error(await alice.http.post("/trips", json=bad), 400, "VALIDATION_ERROR",

@@ -45,7 +45,9 @@ def content_router(
     async def create_item(request: Request, access: TripEditor, body: create_model = Body()) -> Any:  # type: ignore[valid-type]
         async with request.app.state.db.write() as conn:
             outcome = await content.upsert(conn, kind, access.trip, body)
-            await record_change(conn, access.trip_id, f"{'create' if outcome.status == 'created' else 'update'}_{kind.name}", outcome.changes)
+            if outcome.changed:
+                verb = "create" if outcome.status == "created" else "update"
+                await record_change(conn, access.trip_id, f"{verb}_{kind.name}", outcome.changes)
         return JSON(outcome.wire, status_code=201 if outcome.status == "created" else 200)
 
     @router.get(f"/{path}/{{item_id}}", response_model=item_model, summary=f"Get a {label}")
@@ -58,7 +60,8 @@ def content_router(
     async def update_item(request: Request, item_id: str, access: TripEditor, body: update_model = Body()) -> Any:  # type: ignore[valid-type]
         async with request.app.state.db.write() as conn:
             outcome = await content.update_row(conn, kind, access.trip, item_id, body)
-            await record_change(conn, access.trip_id, f"update_{kind.name}", outcome.changes)
+            if outcome.changed:
+                await record_change(conn, access.trip_id, f"update_{kind.name}", outcome.changes)
         return JSON(outcome.wire)
 
     @router.delete(f"/{path}/{{item_id}}", status_code=204, summary=f"Delete a {label}")

@@ -35,6 +35,8 @@ class Outcome:
     row: Row
     changes: list[tuple[str, str]]
     to_wire: Callable[[Mapping[str, Any]], dict[str, Any]]
+    changed: bool = True
+    """False for an update that sent only values the row already had: no write, no revision."""
 
     @property
     def wire(self) -> dict[str, Any]:
@@ -274,6 +276,7 @@ async def _apply(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], existing: Row, data: BaseModel, *, dry_run: bool = False
 ) -> Outcome:
     changes, details = merge(kind, existing, data)
+    changes = {column: value for column, value in changes.items() if existing.get(column) != value}
     row = {**existing, **changes}
     await check_row(conn, kind, trip, row, details)
     if details:
@@ -289,7 +292,10 @@ async def _apply(
         except IntegrityError:  # a concurrent write took the clientRef after the check above
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}]) from None
-    return Outcome("updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire)
+    return Outcome(
+        "updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire,
+        changed=bool(changes),
+    )
 
 
 async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str) -> Outcome:
