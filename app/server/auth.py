@@ -99,7 +99,7 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
     cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
     if cache is not None and (key := cache.get(digest)) is not None:
         return key
-    async with request.app.state.db.read() as conn:
+    async with request.app.state.db.single() as conn:
         row = (
             await conn.execute(
                 select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name)
@@ -181,7 +181,7 @@ async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: s
         raise forbidden(f"This key lacks the {scope} scope")
     if not plausible_id(trip_id):
         raise not_found("Trip")
-    async with request.app.state.db.read() as conn:
+    async with request.app.state.db.single() as conn:
         # One statement: the trip and the caller's role in it (NULL when not a member).
         found = (await conn.execute(_trip_and_role.params(trip_id=trip_id, user_id=key.user_id))).mappings().first()
     if found is None:

@@ -44,7 +44,8 @@ class RateLimiter:
         """Count one request in `bucket`; returns (count in this window, seconds until it ends)."""
         now = self.clock()
         window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
-        async with self.db.write() as conn:
+        # One statement, atomic by itself (no transaction around it on PostgreSQL).
+        async with self.db.single(write=True) as conn:
             count = (
                 await conn.execute(self._upsert.values(bucket=bucket[:120], window_start=window_start, count=1))
             ).scalar_one()

@@ -119,6 +119,7 @@ class Database:
             self.read_engine = self.write_engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
+            self._autocommit_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.notify_channel: str | None = None
         """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
         transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
@@ -172,6 +173,19 @@ class Database:
                 conn.info.pop("locked_trips", None)
         for hook in self.commit_hooks:
             hook(touched)
+
+    @asynccontextmanager
+    async def single(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """For statements that each stand alone (no transaction needed around them), touching no
+        trip: a key lookup, the trip-access check, the rate-limit upsert. On PostgreSQL they run
+        in autocommit, one round trip each instead of BEGIN, statement, COMMIT; on SQLite this is
+        `write()` or `read()`."""
+        if self.is_sqlite:
+            async with (self.write() if write else self.read()) as conn:
+                yield conn
+            return
+        async with self._autocommit_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
