@@ -13,9 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.auth import KeyCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
-from app.server.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplay
+from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
-from app.server.ratelimit import RateLimitHeaders, RateLimiter
+from app.server.ratelimit import RateLimiter
 from app.server.responses import JSON
 from app.server.live import ChangeHub, PollingWaker
 from app.server.pg_waker import PgNotifyWaker
@@ -151,11 +151,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(IdempotentReplay, on_replay)
     app.add_exception_handler(StatementError, on_database_error)
-    # Outermost last: rate-limit headers go on every answer, including the 500 that
-    # RequestContextMiddleware writes itself; idempotency sees the route's response first.
-    app.add_middleware(IdempotencyMiddleware, store_of=lambda: app.state.idempotency)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(RateLimitHeaders)
+    # One middleware pass per request (request id, body limit, rate-limit headers, the 500);
+    # it hands writes to the idempotency layer, which sees the route's response first.
+    app.add_middleware(RequestContextMiddleware, store_of=lambda: app.state.idempotency)
     for module in (
         me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
         itinerary, ops, changes,

@@ -181,12 +181,11 @@ async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: s
         raise forbidden(f"This key lacks the {scope} scope")
     if not plausible_id(trip_id):
         raise not_found("Trip")
-    async with request.app.state.db.single() as conn:
-        # One statement: the trip and the caller's role in it (NULL when not a member).
-        found = (await conn.execute(_trip_and_role.params(trip_id=trip_id, user_id=key.user_id))).mappings().first()
-    if found is None:
+    # One statement: the trip and the caller's role in it (NULL when not a member).
+    found = await request.app.state.db.fetch(_trip_and_role, {"trip_id": trip_id, "user_id": key.user_id})
+    if not found:
         raise not_found("Trip")
-    trip = dict(found)
+    trip = found[0]
     role = trip.pop("_caller_role")
     if not key.allows(scope, trip_id):
         raise forbidden(f"This key's {scope} scope is limited to another trip")

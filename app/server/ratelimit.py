@@ -13,7 +13,7 @@ import time
 from typing import Callable
 
 from fastapi import Request
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.server.errors import ApiError
@@ -22,7 +22,8 @@ from app.server.storage.database import Database
 
 WINDOW_SECONDS = 60
 STATE_KEY = "rate_limit"
-"""`scope["state"][STATE_KEY] = (limit, remaining)`; `RateLimitHeaders` turns it into headers."""
+"""`scope["state"][STATE_KEY] = (limit, remaining)`; `RequestContextMiddleware` (app/server/middleware.py)
+turns it into X-RateLimit-Limit/-Remaining headers."""
 
 
 class RateLimiter:
@@ -34,27 +35,26 @@ class RateLimiter:
         self.clock = clock
         self._last_sweep = 0.0
         dialect = postgresql if not db.is_sqlite else sqlite
-        statement = dialect.insert(t.rate_limit_windows)
+        windows = t.rate_limit_windows
+        statement = dialect.insert(windows).values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
         self._upsert = statement.on_conflict_do_update(
-            index_elements=[t.rate_limit_windows.c.bucket, t.rate_limit_windows.c.window_start],
-            set_={"count": t.rate_limit_windows.c.count + 1},
-        ).returning(t.rate_limit_windows.c.count)
+            index_elements=[windows.c.bucket, windows.c.window_start],
+            set_={"count": windows.c.count + 1},
+        ).returning(windows.c.count)
+        self._sweep = delete(windows).where(windows.c.window_start < bindparam("before"))
 
     async def hit(self, bucket: str) -> tuple[int, int]:
         """Count one request in `bucket`; returns (count in this window, seconds until it ends)."""
         now = self.clock()
         window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
-        # One statement, atomic by itself (no transaction around it on PostgreSQL).
-        async with self.db.single(write=True) as conn:
-            count = (
-                await conn.execute(self._upsert.values(bucket=bucket[:120], window_start=window_start, count=1))
-            ).scalar_one()
-            if now - self._last_sweep > WINDOW_SECONDS:
-                # Old windows are never read again; clear them about once a minute per process.
-                self._last_sweep = now
-                await conn.execute(
-                    delete(t.rate_limit_windows).where(t.rate_limit_windows.c.window_start < window_start)
-                )
+        # One statement, atomic by itself: autocommit, no transaction around it (SQLite takes
+        # the write lock for it as BEGIN IMMEDIATE would; PostgreSQL locks the row).
+        rows = await self.db.fetch(self._upsert, {"bucket": bucket[:120], "window_start": window_start}, write=True)
+        count = rows[0]["count"]
+        if now - self._last_sweep > WINDOW_SECONDS:
+            # Old windows are never read again; clear them about once a minute per process.
+            self._last_sweep = now
+            await self.db.fetch(self._sweep, {"before": window_start}, write=True)
         reset = max(1, math.ceil(window_start + WINDOW_SECONDS - now))
         return count, reset
 
@@ -69,28 +69,3 @@ class RateLimiter:
                 f"Rate limit of {self.limit} requests per minute exceeded; retry in {reset} s",
                 headers={"Retry-After": str(reset)},
             )
-
-
-class RateLimitHeaders:
-    """Pure ASGI middleware: puts X-RateLimit-Limit/-Remaining on every response whose request
-    was counted (every authenticated request and every share-token read)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-
-        async def send_with_limits(message) -> None:
-            if message["type"] == "http.response.start" and STATE_KEY in state:
-                limit, remaining = state[STATE_KEY]
-                message["headers"] = list(message.get("headers", [])) + [
-                    (b"x-ratelimit-limit", str(limit).encode()),
-                    (b"x-ratelimit-remaining", str(remaining).encode()),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_limits)

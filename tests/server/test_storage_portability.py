@@ -140,3 +140,24 @@ async def test_text_lengths_at_the_limits_store_on_every_backend(alice, trip):
     too_long = await alice.http.post(f"/trips/{trip['_id']}/legs", json={**leg("y"), "title": title + "a"})
     assert too_long.status_code == 400
     assert too_long.json()["error"]["details"] == [{"path": "title", "reason": "too_long"}]
+
+
+async def test_fetch_runs_one_statement_in_autocommit_with_sqlalchemy_types(server, alice):
+    """`Database.fetch` (the hot path of the access check and the rate limit) answers rows as
+    SQLAlchemy would (JSON decoded), [] for a statement without rows, and leaves no transaction
+    or lock behind: a write transaction and a second fetch-write follow at once."""
+    from sqlalchemy import bindparam, delete, insert
+
+    db = server.db
+    keys = await db.fetch(select(t.api_keys.c.scopes, t.api_keys.c.user_id).where(t.api_keys.c.user_id == bindparam("u")),
+                          {"u": alice.user_id})
+    assert keys and all(isinstance(row["scopes"], list) and row["user_id"] == alice.user_id for row in keys)
+    assert await db.fetch(select(t.users.c.id).where(t.users.c.id == bindparam("u")), {"u": "nobody"}) == []
+    window = t.rate_limit_windows
+    add = insert(window).values(bucket=bindparam("b"), window_start=bindparam("w"), count=1).returning(window.c.count)
+    assert await db.fetch(add, {"b": "fetch-test", "w": 1}, write=True) == [{"count": 1}]
+    drop = delete(window).where(window.c.bucket == bindparam("b"))
+    assert await asyncio.wait_for(db.fetch(drop, {"b": "fetch-test"}, write=True), 5) == []
+    async with db.write() as conn:
+        left = (await conn.execute(select(window).where(window.c.bucket == "fetch-test"))).all()
+    assert left == []

@@ -20,6 +20,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,56 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_reset(dbapi_connection, _record, state) -> None:
+    """Return a connection to the pool: roll back only when a transaction is open.
+
+    SQLAlchemy's default reset rolls back unconditionally, one more trip to aiosqlite's thread on
+    every checkin; with the driver's own transaction handling off (`isolation_level = None`),
+    `in_transaction` is SQLite's own answer, so nothing is left open."""
+    if state.asyncio_safe and not state.terminate_only and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
+    import asyncpg
+
+    return isinstance(error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError))
+
+
+class _Plan:
+    """One statement compiled once for the database's dialect: its SQL, how to build its
+    positional parameters and how to read its rows (the type processors SQLAlchemy applies)."""
+
+    __slots__ = ("sql", "compiled", "binds", "keys", "processors")
+
+    def __init__(self, statement: Executable, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.compiled = compiled
+        self.binds = [
+            (name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup or ()
+        ]
+        if any(compiled.binds[name].expanding for name, _ in self.binds):
+            raise ValueError("Database.fetch does not take expanding (IN) parameters")
+        columns = compiled._result_columns
+        self.keys = tuple(column.keyname for column in columns)
+        self.processors = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
+
+    def parameters(self, params: dict | None) -> list:
+        values = self.compiled.construct_params(params)
+        return [values[name] if convert is None else convert(values[name]) for name, convert in self.binds]
+
+    def rows(self, raw_rows) -> list[dict]:
+        keys, processors = self.keys, self.processors
+        if not any(processors):
+            return [dict(zip(keys, row)) for row in raw_rows]
+        return [
+            {key: (value if convert is None else convert(value)) for key, value, convert in zip(keys, row, processors)}
+            for row in raw_rows
+        ]
+
+
 class Database:
     """Hands out read and write transactions (`async with db.write() as conn:`)."""
 
@@ -94,11 +146,14 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = create_async_engine(
-                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
             )
-            self.read_engine = create_async_engine(self.url, echo=echo, pool_size=4, max_overflow=4)
+            self.read_engine = create_async_engine(
+                self.url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None
+            )
             for engine, begin in ((self.write_engine, "BEGIN IMMEDIATE"), (self.read_engine, "BEGIN")):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "reset", _sqlite_reset)
                 event.listen(
                     engine.sync_engine,
                     "begin",
@@ -120,6 +175,7 @@ class Database:
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
             self._autocommit_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._plans: dict[Executable, _Plan] = {}
         self.notify_channel: str | None = None
         """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
         transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
@@ -186,6 +242,39 @@ class Database:
             return
         async with self._autocommit_engine.connect() as conn:
             yield conn
+
+    async def fetch(self, statement: Executable, params: dict | None = None, *, write: bool = False) -> list[dict]:
+        """Run one statement that stands alone (a trip-access check, the rate-limit upsert) and
+        return its rows as dicts, in autocommit: the statement is its own transaction.
+
+        Hot path, so it goes to the driver directly with SQL compiled once per statement (build
+        `statement` once, its values as `bindparam`s): on SQLite one trip to aiosqlite's thread
+        instead of the seven of a SQLAlchemy transaction (BEGIN, cursor, execute, fetch, close,
+        COMMIT), and a write statement takes the write lock as BEGIN IMMEDIATE would, waiting on
+        the busy timeout; on PostgreSQL one round trip without BEGIN/COMMIT and without
+        SQLAlchemy's per-statement work. Connections come from the same pools, so on SQLite a
+        write still queues behind this process's write transactions on the one write connection.
+        """
+        plan = self._plans.get(statement)
+        if plan is None:
+            plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
+        args = plan.parameters(params)
+        proxied = await (self.write_engine if write or not self.is_sqlite else self.read_engine).raw_connection()
+        try:
+            driver = proxied.driver_connection
+            if self.is_sqlite:
+                raw_rows = await driver.execute_fetchall(plan.sql, args)
+            else:
+                raw_rows = await driver.fetch(plan.sql, *args)
+        except BaseException as error:
+            if not self.is_sqlite and _connection_lost(error):
+                # As SQLAlchemy does for its own statements: drop the broken connection.
+                await greenlet_spawn(proxied.invalidate, error)
+            else:
+                await greenlet_spawn(proxied.close)
+            raise
+        await greenlet_spawn(proxied.close)
+        return plan.rows(raw_rows)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
