@@ -116,19 +116,18 @@ def build_models_now() -> None:
     when a route is defined, and a TypeAdapter follows its model's `defer_build`: with deferral the
     adapters would be built on the first request of each route (latency on the event loop, and
     outside the place where FastAPI expects that build, hence pydantic's warning about the `alias`
-    Field). Turning deferral off for every model defined so far (and, through inheritance of
+    Field). Turning deferral off for every model of `app` defined so far (and, through inheritance of
     `model_config`, for models defined later) before the routes are imported gives the server
     exactly the eager build it had before deferral."""
-    pending: list[type[BaseModel]] = [ApiModel]
-    seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = [BaseModel]
+    deferred: set[type[BaseModel]] = set()
     while pending:
         cls = pending.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        cls.model_config["defer_build"] = False
         pending.extend(cls.__subclasses__())
-    for cls in seen:
+        if cls.__module__.startswith("app.") and cls.model_config.get("defer_build"):
+            cls.model_config["defer_build"] = False
+            deferred.add(cls)
+    for cls in deferred:
         if not cls.__pydantic_complete__:
             cls.model_rebuild()
 

@@ -17,7 +17,8 @@ OpType = Literal["add_event", "move_event", "update_event", "remove_event", "reo
 
 
 class SnakeModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Built on first use, like `ApiModel` (a server builds them up front: `build_models_now`).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Event(SnakeModel):
