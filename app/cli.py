@@ -7,8 +7,6 @@ import asyncio
 import os
 import sys
 
-from app.server.settings import default_database_url
-
 EPILOG = """\
 examples:
   trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
@@ -96,14 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--port", type=int, default=8765, help="with --http: port to listen on (default 8765)")
     mcp.add_argument("--path", default="/mcp", help="with --http: endpoint path (default /mcp)")
 
-    from app.transfer import add_commands
+    from app.transfer_args import add_commands
 
     add_commands(commands)
     return parser
 
 
 def _database_url(arg: str | None) -> str:
-    return arg or default_database_url()
+    if arg:
+        return arg
+    from app.server.settings import default_database_url  # only server commands import the server
+
+    return default_database_url()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -153,23 +155,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import app.tui  # noqa: F401  (first: it keeps httpcore from importing trio, see there)
     from app.demo_server import DemoServer
-    from app.tui import config
-    from app.tui.app import TripdeckApp
-    from app.tui.demo.story import YOU
 
     server = DemoServer(database_url=args.db, companions=not args.no_companions)
     print(f"Starting the demo server on {server.url} …", file=sys.stderr)
-    server.start()
+    server.begin()
     try:
+        # The server migrates, seeds and starts in its thread while the UI's modules load here.
+        from app.tui import config
+        from app.tui.app import TripdeckApp
+        from app.tui.demo.story import YOU
+
+        keymap = config.load().keymap
+        server.wait()
         assert server.trip is not None
         app = TripdeckApp(
             url=server.url, key=server.keys[YOU.ref], trip_id=server.trip.trip_id,
-            join_command=server.join_command(), keymap=config.load().keymap,
+            join_command=server.join_command(), keymap=keymap,
         )
         app.run()
     finally:
         server.stop()
+    return 0
 def cmd_mcp(args: argparse.Namespace) -> int:
     from app.client.client import resolve_base_url
 

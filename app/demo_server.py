@@ -72,11 +72,20 @@ class DemoServer:
         return f"trip ui --url {self.url} --key {self.keys[story.GUEST.ref]} --trip {self.trip.trip_id}"
 
     def start(self, timeout: float = 120) -> None:
+        """Start the server and wait until the demo trip is seeded."""
+        self.begin()
+        self.wait(timeout)
+
+    def begin(self) -> None:
+        """Start the server in its thread without waiting (`trip demo` meanwhile imports the UI)."""
         if self.database_url is None:
             self._directory = tempfile.TemporaryDirectory(prefix="tripdeck-demo-")
             self.database_url = f"sqlite+aiosqlite:///{Path(self._directory.name) / 'demo.db'}"
         self._thread = threading.Thread(target=self._run, name="tripdeck-demo-server", daemon=True)
         self._thread.start()
+
+    def wait(self, timeout: float = 120) -> None:
+        """Wait until the server answers and the demo trip is seeded (raises if it failed)."""
         if not self._ready.wait(timeout):
             raise RuntimeError("the demo server did not start in time")
         if self.error is not None:

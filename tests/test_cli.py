@@ -86,3 +86,31 @@ def test_serve_answers_a_key_from_keys_create(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_trip_ui_imports_no_server_and_no_unused_heavy_modules(tmp_path):
+    """`trip ui` up to the moment the app would run: none of the server stack (FastAPI,
+    SQLAlchemy, uvicorn, app.server) nor trio (httpcore's optional backend) nor httpx's own
+    command line is imported, and no model of the contract is built yet (they build on first use)."""
+    code = """
+import sys, json
+import textual.app
+
+def run(self, *args, **kwargs):
+    from app.domain.models import Leg
+    heavy = sorted(name for name in sys.modules if name.split(".")[0] in
+                   ("fastapi", "sqlalchemy", "uvicorn", "starlette", "alembic", "aiosqlite", "asyncpg", "trio", "mcp")
+                   or name.startswith("app.server") or name == "httpx._main")
+    print(json.dumps({"heavy": heavy, "leg_built": Leg.__pydantic_complete__}))
+
+textual.app.App.run = run
+from app.cli import main
+main(["ui", "--url", "http://127.0.0.1:9/api/v1", "--key", "osk_test", "--trip", "T1"])
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"heavy": [], "leg_built": False}

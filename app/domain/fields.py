@@ -1,7 +1,7 @@
 """Field types shared by every model of the contract: dates, times, zones, ids, bounded text."""
 
-from __future__ import annotations
-
+# Annotations are real objects here, not strings (no `from __future__ import annotations`):
+# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
@@ -73,9 +73,13 @@ Flag = Annotated[bool, Field(strict=True)]
 
 
 class ApiModel(BaseModel):
-    """Base of every model: camelCase on the wire, snake_case in Python."""
+    """Base of every model: camelCase on the wire, snake_case in Python.
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    Models are built on first use (`defer_build`): a client process (the TUI, the SDK, MCP) pays
+    only for the few models it parses, not for the whole contract at import. A server calls
+    `build_models_now()` before it defines its routes (see there)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
     def to_wire(self) -> dict:
         return self.model_dump(by_alias=True, exclude_unset=True)
@@ -97,12 +101,35 @@ class InputModel(ApiModel):
     """A request body: unknown fields are rejected, and so is U+0000 in any text field (nested
     models check their own fields; free-form dicts are parsed into models later)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: object) -> object:
         return reject_nul(value)
+
+
+def build_models_now() -> None:
+    """Build every model of the contract now and stop deferring, for a server process.
+
+    FastAPI wraps each request body model in its own `TypeAdapter(Annotated[Model, Field(alias=...)])`
+    when a route is defined, and a TypeAdapter follows its model's `defer_build`: with deferral the
+    adapters would be built on the first request of each route (latency on the event loop, and
+    outside the place where FastAPI expects that build, hence pydantic's warning about the `alias`
+    Field). Turning deferral off for every model of `app` defined so far (and, through inheritance of
+    `model_config`, for models defined later) before the routes are imported gives the server
+    exactly the eager build it had before deferral."""
+    pending: list[type[BaseModel]] = [BaseModel]
+    deferred: set[type[BaseModel]] = set()
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("app.") and cls.model_config.get("defer_build"):
+            cls.model_config["defer_build"] = False
+            deferred.add(cls)
+    for cls in deferred:
+        if not cls.__pydantic_complete__:
+            cls.model_rebuild()
 
 
 class StoredModel(ApiModel):

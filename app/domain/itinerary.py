@@ -1,8 +1,8 @@
 """Models of the revision-tracked itinerary (the Travelmode pages): events, diff, summary, ops,
 and the live changes feed. These keep the Travelmode snake_case names exactly."""
 
-from __future__ import annotations
-
+# Annotations are real objects here, not strings (no `from __future__ import annotations`):
+# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,8 @@ OpType = Literal["add_event", "move_event", "update_event", "remove_event", "reo
 
 
 class SnakeModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Built on first use, like `ApiModel` (a server builds them up front: `build_models_now`).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Event(SnakeModel):

@@ -8,8 +8,8 @@ validate the default, and rejects an explicit null like any other wrong type); `
 fields take null to clear them.
 """
 
-from __future__ import annotations
-
+# Annotations are real objects here, not strings (no `from __future__ import annotations`):
+# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
@@ -84,6 +84,10 @@ T = TypeVar("T")
 
 
 class Page(ApiModel, Generic[T]):
+    """A page of a list. Each concrete page (`LegPage`...) subclasses it and gives `items` its
+    type rather than parametrizing it (`Page[Leg]`): parametrizing builds the generic model at
+    import, which would undo the deferred build of the models (see `ApiModel`)."""
+
     items: list[T]
     next_cursor: str | None = None
 
@@ -133,8 +137,10 @@ class Trip(StoredModel):
     member_count: int | None = None
 
 
-class TripPage(Page[Trip]):
+class TripPage(Page):
     """One page of Trip rows."""
+
+    items: list[Trip]
 
 
 # --- legs --------------------------------------------------------------------------------
@@ -219,8 +225,10 @@ class Leg(StoredModel):
     client_ref: str | None = None
 
 
-class LegPage(Page[Leg]):
+class LegPage(Page):
     """One page of Leg rows."""
+
+    items: list[Leg]
 
 
 # --- action items --------------------------------------------------------------------------
@@ -251,8 +259,10 @@ class ActionItem(StoredModel):
     client_ref: str | None = None
 
 
-class ActionItemPage(Page[ActionItem]):
+class ActionItemPage(Page):
     """One page of ActionItem rows."""
+
+    items: list[ActionItem]
 
 
 # --- commitments ---------------------------------------------------------------------------
@@ -298,8 +308,10 @@ class Commitment(StoredModel):
     notes: str | None = None
 
 
-class CommitmentPage(Page[Commitment]):
+class CommitmentPage(Page):
     """One page of Commitment rows."""
+
+    items: list[Commitment]
 
 
 # --- map pins ------------------------------------------------------------------------------
@@ -333,8 +345,10 @@ class MapPin(StoredModel):
     client_ref: str | None = None
 
 
-class MapPinPage(Page[MapPin]):
+class MapPinPage(Page):
     """One page of MapPin rows."""
+
+    items: list[MapPin]
 
 
 # --- channels and messages -----------------------------------------------------------------
@@ -349,8 +363,10 @@ class Channel(StoredModel):
     name: str
 
 
-class ChannelPage(Page[Channel]):
+class ChannelPage(Page):
     """One page of Channel rows."""
+
+    items: list[Channel]
 
 
 class MessageCreate(InputModel):
@@ -367,8 +383,10 @@ class Message(StoredModel):
     parent_id: str | None = None
 
 
-class MessagePage(Page[Message]):
+class MessagePage(Page):
     """One page of Message rows."""
+
+    items: list[Message]
 
 
 # --- members -------------------------------------------------------------------------------
@@ -391,5 +409,7 @@ class Member(ApiModel):
     role: Role
 
 
-class MemberPage(Page[Member]):
+class MemberPage(Page):
     """One page of Member rows."""
+
+    items: list[Member]

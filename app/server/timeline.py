@@ -113,7 +113,20 @@ class _Slot:
         return f"“{self.title}” ({self.date} {span}{zone})"
 
 
+# A conflict names at most this many events in its message (its `event_ids` name them all).
+MESSAGE_NAMES = 5
+
+
+def _names(labels: list[str]) -> str:
+    shown = ", ".join(labels[:MESSAGE_NAMES])
+    more = len(labels) - MESSAGE_NAMES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def _overlapping_commitments(commitments: list[Row], legs_by_id: Mapping[str, Row]) -> list[dict[str, Any]]:
+    """One conflict per group of overlapping timed commitments: a group is a maximal set linked
+    by overlaps (A overlaps B, B overlaps C: one group even if A and C do not overlap), so N
+    commitments that all overlap are one conflict, not N(N-1)/2, found without comparing pairs."""
     slots = []
     for row in commitments:
         if row["is_all_day"] or not row["start_time"]:
@@ -123,44 +136,91 @@ def _overlapping_commitments(commitments: list[Row], legs_by_id: Mapping[str, Ro
             zone = legs_by_id[row["leg_id"]]["timezone"]
         slots.append(_Slot(row, zone))
     slots.sort(key=lambda s: (s.start, s.id))
+    parent = list(range(len(slots)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        parent[root(j)] = root(i)
+
+    # Two sweeps, in time order, linear in the number of commitments times the number of zones.
+    # A slot's class is its zone when it has a usable zone, else None. Wall-clock times compare
+    # two slots of one class or any slot with a class-None one; instants compare slots of two
+    # different zones. Earlier slots still running when a slot starts all contain that moment, so
+    # those of one class overlap each other (they are already one group): joining the new slot to
+    # the latest-ending running slot of each class it compares with joins it to all of them.
+    def classes(slot: _Slot) -> str | None:
+        return slot.zone if slot.utc else None
+
+    latest: dict[str | None, int] = {}  # class -> index of the slot ending last (wall-clock) so far
+    for j, b in enumerate(slots):
+        mine = classes(b)
+        for other, i in latest.items():
+            if (mine is None or other is None or other == mine) and slots[i].end > b.start:
+                join(i, j)
+        i = latest.get(mine)
+        if i is None or slots[i].end < b.end:
+            latest[mine] = j
+    zoned = sorted((j for j, slot in enumerate(slots) if slot.utc), key=lambda j: slots[j].utc[0])
+    latest_utc: dict[str | None, int] = {}  # zone -> index of the slot ending last (instant) so far
+    for j in zoned:
+        b = slots[j]
+        for zone, i in latest_utc.items():
+            if zone != b.zone and slots[i].utc[1] > b.utc[0]:
+                join(i, j)
+        i = latest_utc.get(b.zone)
+        if i is None or slots[i].utc[1] < b.utc[1]:
+            latest_utc[b.zone] = j
+    groups: dict[int, list[_Slot]] = {}
+    for i, slot in enumerate(slots):
+        groups.setdefault(root(i), []).append(slot)
     conflicts = []
-    # Zones are at most 26 hours apart, so only commitments within two local days can overlap.
-    window = dt.timedelta(days=2)
-    for i, a in enumerate(slots):
-        for b in slots[i + 1:]:
-            if b.start - a.start > window:
-                break
-            if a.overlaps(b):
-                conflicts.append(
-                    {
-                        "type": "overlapping_commitments",
-                        "event_ids": [a.id, b.id],
-                        "message": f"{a.label()} overlaps {b.label()}",
-                    }
-                )
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        if len(group) == 2:
+            message = f"{group[0].label()} overlaps {group[1].label()}"
+        else:
+            message = f"{len(group)} commitments overlap: {_names([s.label() for s in group])}"
+        conflicts.append({"type": "overlapping_commitments", "event_ids": [s.id for s in group], "message": message})
     return conflicts
+
+
+def _leg_label(leg: Row) -> str:
+    return f"“{leg['title']}” ({leg['start_date']} to {leg['end_date']})"
 
 
 def _overlapping_legs(legs: list[Row]) -> list[dict[str, Any]]:
     """Legs overlap when they share more than one boundary day: the day one leg ends and the
-    next begins is a handover, not a conflict."""
+    next begins is a handover, not a conflict. One conflict per maximal run of overlapping legs
+    (each leg of the run overlaps an earlier one), with all their ids: linear after the sort."""
+    # By start, then end: a one-day leg [d, d] comes before the legs starting on d, which it
+    # does not overlap, so a leg joins the run exactly when it starts before the run's latest end.
     ordered = sorted(legs, key=lambda leg: (leg["start_date"], leg["end_date"], leg["id"]))
+    runs: list[list[Row]] = []
+    latest_end = ""
+    for leg in ordered:
+        if runs and leg["start_date"] < latest_end:
+            runs[-1].append(leg)
+            latest_end = max(latest_end, leg["end_date"])
+        else:
+            runs.append([leg])
+            latest_end = leg["end_date"]
     conflicts = []
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1:]:
-            if b["start_date"] >= a["end_date"]:
-                break  # sorted by start: no later leg can overlap `a` either
-            if a["start_date"] < b["end_date"]:
-                conflicts.append(
-                    {
-                        "type": "overlapping_legs",
-                        "event_ids": [a["id"], b["id"]],
-                        "message": (
-                            f"Leg “{a['title']}” ({a['start_date']} to {a['end_date']}) overlaps leg "
-                            f"“{b['title']}” ({b['start_date']} to {b['end_date']})"
-                        ),
-                    }
-                )
+    for run in runs:
+        if len(run) < 2:
+            continue
+        if len(run) == 2:
+            message = f"Leg {_leg_label(run[0])} overlaps leg {_leg_label(run[1])}"
+        else:
+            last = max(leg["end_date"] for leg in run)
+            message = (f"{len(run)} legs overlap between {run[0]['start_date']} and {last}: "
+                       f"{_names([_leg_label(leg) for leg in run])}")
+        conflicts.append({"type": "overlapping_legs", "event_ids": [leg["id"] for leg in run], "message": message})
     return conflicts
 
 

@@ -156,13 +156,13 @@ async def test_overlapping_commitments_compare_instants_across_zones(alice, trip
     # The day before in New York, 20:30 EDT = 00:30 UTC on the 16th: overlaps both calls.
     ny = await commitment(alice, trip_id, title="NY drinks", startDate="2026-07-15", startTime="20:30",
                           endTime="21:00", timezone="America/New_York")
-    found = conflicts_of(await summary(alice, trip_id), "overlapping_commitments")
-    pairs = {frozenset(c["event_ids"]) for c in found}
-    assert pairs == {
-        frozenset({tokyo["_id"], london["_id"]}),
-        frozenset({tokyo["_id"], ny["_id"]}),
-        frozenset({london["_id"], ny["_id"]}),
-    }
+    body = await summary(alice, trip_id)
+    found = conflicts_of(body, "overlapping_commitments")
+    # The three calls overlap each other: one conflict for the group, naming all three.
+    assert [set(c["event_ids"]) for c in found] == [{tokyo["_id"], london["_id"], ny["_id"]}]
+    assert found[0]["message"].startswith("3 commitments overlap: ")
+    assert all(title in found[0]["message"] for title in ("Call Tokyo", "Call London", "NY drinks"))
+    assert "Breakfast" not in found[0]["message"] and body["conflict_count"] == 1
 
 
 async def test_commitment_without_zone_uses_its_legs_zone(alice, trip):
@@ -182,6 +182,39 @@ async def test_overlapping_legs_but_not_handover_days(alice, trip):
     found = conflicts_of(await summary(alice, trip_id), "overlapping_legs")
     assert [set(x["event_ids"]) for x in found] == [{a["_id"], c["_id"]}]
     assert "A" in found[0]["message"] and "C" in found[0]["message"]
+
+
+async def test_a_chain_of_overlapping_legs_is_one_conflict(alice, trip):
+    trip_id = trip["_id"]
+    # A overlaps B, B overlaps C, A and C do not overlap: one run of three legs; D is a handover.
+    ids = [(await post(alice, f"/trips/{trip_id}/legs", {**LEG, "title": title, "startDate": start, "endDate": end}))["_id"]
+           for title, start, end in (("A", "2026-07-15", "2026-07-17"), ("B", "2026-07-16", "2026-07-19"),
+                                     ("C", "2026-07-18", "2026-07-20"), ("D", "2026-07-20", "2026-07-22"))]
+    body = await summary(alice, trip_id)
+    found = conflicts_of(body, "overlapping_legs")
+    assert [x["event_ids"] for x in found] == [ids[:3]] and body["conflict_count"] == 1
+    assert found[0]["message"].startswith("3 legs overlap between 2026-07-15 and 2026-07-20: ")
+
+
+async def test_a_thousand_mutually_overlapping_legs_give_a_bounded_answer(alice):
+    """1,000 legs that all overlap (499,500 pairs) are one conflict naming the 1,000 legs, with a
+    message that names a few of them: the answer grows with the trip, not with its pairs."""
+    trip = await new_trip(alice)
+    trip_id = trip["_id"]
+    for first in range(0, 1000, 50):
+        items = [{**LEG, "title": f"Leg {i}", "startDate": "2026-07-15", "endDate": "2026-07-22",
+                  "clientRef": f"leg-{i}"} for i in range(first, first + 50)]
+        response = await alice.http.post(f"/trips/{trip_id}/legs:batch", json={"items": items})
+        assert response.status_code == 200, response.text
+    response = await alice.http.get(f"/trips/{trip_id}/itinerary/summary")
+    assert response.status_code == 200
+    body = response.json()
+    found = conflicts_of(body, "overlapping_legs")
+    assert len(found) == 1 and len(set(found[0]["event_ids"])) == 1000
+    assert body["conflict_count"] == len(body["conflicts"]) <= 2
+    assert found[0]["message"].endswith("and 995 more") and len(found[0]["message"]) < 1000
+    # Bounded by the trip's size: about the size of the compact event list, not 500k conflicts.
+    assert len(response.content) < 200_000
 
 
 async def test_outside_trip_and_outside_leg(alice, trip):

@@ -241,7 +241,8 @@ class TripScreen(Screen):
         self._show(event.data)
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
-        self.load_summary()
+        # After the filled panes are painted: parsing the summary must not delay the first paint.
+        self.call_after_refresh(self.load_summary)
 
     def load_summary(self) -> None:
         """Conflicts for the agenda, asked for after the panes are filled since the service may
