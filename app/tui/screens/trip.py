@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,10 @@ from textual.widgets import Footer
 
 from app.client import TripConnectionError, TripError
 from app.domain.itinerary import Changes
-from app.tui import loading
+from app.tui import editing, loading
+from app.tui.editing import KIND_OF_PANE
+from app.tui.forms import form_values
+from app.tui.text import literal
 from app.tui.data import PAGE, Paged, TripData
 from app.tui.live import Backoff, Follower, kinds_changed
 from app.tui.notices import describe
@@ -49,6 +53,12 @@ class TripScreen(Screen):
         Binding("t", "trips", "Trips", id="trip.trips"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="trip.reload"),
         Binding("j", "join", "Join command", id="trip.join"),
+        Binding("n", "new_item", "New", id="trip.new_item"),
+        Binding("e", "edit_item", "Edit", id="trip.edit_item"),
+        Binding("d", "delete_item", "Delete", id="trip.delete_item"),
+        Binding("K", "move_leg(-1)", "Move leg up", show=False, id="trip.move_leg_up"),
+        Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
+        Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
     ]
 
     active: reactive[int] = reactive(1, init=False)
@@ -206,7 +216,84 @@ class TripScreen(Screen):
             return bool(getattr(self.app, "join_command", None))
         if action in ("trips", "reload"):
             return not self.frozen  # fixed data (screenshots) has no service to go back to
+        if action in ("new_item", "edit_item", "delete_item"):
+            return self.data is not None and self.active in KIND_OF_PANE
+        if action == "move_leg":
+            return self.data is not None and self.active == 1
+        if action == "toggle_done":
+            return self.data is not None and self.active == 3
         return True
+
+    # --- editing -------------------------------------------------------------------------
+
+    def highlighted_row(self, name: str):
+        """The row under the cursor of the pane that shows `name`, or None."""
+        if self.data is None:
+            return None
+        pane = self.panes()[next(number for number, kind in KIND_OF_PANE.items() if kind == name)]
+        option = pane.query_one(RowList).highlighted_option
+        if option is None or option.disabled or option.id is None:
+            return None
+        return next((row for row in getattr(self.data, name).items if row.id == option.id), None)
+
+    def action_new_item(self) -> None:
+        self._open_form(KIND_OF_PANE[self.active], None)
+
+    def action_edit_item(self) -> None:
+        name = KIND_OF_PANE[self.active]
+        row = self.highlighted_row(name)
+        if row is None:
+            self.notify("Nothing highlighted to edit.", timeout=3)
+            return
+        self._open_form(name, row)
+
+    def _open_form(self, name: str, row) -> None:
+        from app.tui.screens.form import FormScreen
+
+        assert self.data is not None
+        kind = editing.item_kind(name, self.data)
+        values = form_values(kind.fields, row, editing.defaults(name, self.data))
+        title = f"Edit {kind.noun}: {kind.describe(row)}" if row is not None else f"New {kind.noun}"
+        save = editing.saver(None if self.frozen else self.client, self.trip_id, kind, row)
+        self.app.push_screen(FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved))
+
+    def _written(self, name: str, saved) -> None:
+        if saved is None or self.frozen:
+            return
+        self._stale |= {name, "trip"} | ({"pins"} if name == "legs" else set())
+        self.refresh_stale()
+
+    def action_delete_item(self) -> None:
+        from app.tui.screens.modals import ConfirmScreen
+
+        name = KIND_OF_PANE[self.active]
+        row = self.highlighted_row(name)
+        if row is None or self.data is None:
+            self.notify("Nothing highlighted to delete.", timeout=3)
+            return
+        kind = editing.item_kind(name, self.data)
+        question = Text.assemble(f"Delete the {kind.noun} ", literal(kind.describe(row), "bold", single_line=True), "?")
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.frozen:
+                self.delete_row(name, kind.delete, row.id)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(group="write", exit_on_error=False, description="Deleting")
+    async def delete_row(self, name: str, method: str, row_id: str) -> None:
+        await getattr(self.client, method)(self.trip_id, row_id)
+        self._written(name, True)
+
+    def action_toggle_done(self) -> None:
+        item = self.highlighted_row("action_items")
+        if item is not None and not self.frozen:
+            self.toggle_done(item.id, not item.done)
+
+    @work(group="write", exit_on_error=False, description="Ticking the item")
+    async def toggle_done(self, item_id: str, done: bool) -> None:
+        await self.client.update_action_item(self.trip_id, item_id, {"done": done})
+        self._written("action_items", True)
 
     @on(DescendantFocus)
     def _pane_focused(self, event: DescendantFocus) -> None:

@@ -1,0 +1,184 @@
+"""Keyboard-only editing against the real server in-process: create, edit and delete one of each
+kind of item, field errors from the API's details, and an edit that someone changed first."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from app.tui.screens.conflict import ItemConflictScreen
+from app.tui.screens.form import FormScreen
+from app.tui.screens.modals import ConfirmScreen
+from app.tui.screens.trip import TripScreen
+from app.tui.widgets.agenda import Agenda
+from app.tui.widgets.checklist import Checklist
+from app.tui.widgets.legs_timeline import LegsTimeline
+from app.tui.widgets.map_pins import MapPins
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+
+
+async def open_trip(pilot, app) -> TripScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+    return app.screen
+
+
+async def replace(pilot, field_id: str, text: str) -> None:
+    """Focus a form field by its wire path, clear it and type `text`."""
+    app = pilot.app
+    app.screen.query_one(f"#field-{field_id}", Input).focus()
+    await pilot.press("end", "ctrl+u", *text)
+
+
+async def form_closed(pilot) -> None:
+    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, FormScreen), what="the form to close")
+
+
+async def rows(alice, trip_id: str, path: str) -> list[dict]:
+    return (await alice.http.get(f"/trips/{trip_id}/{path}")).json()["items"]
+
+
+async def test_action_item_create_edit_tick_and_delete_by_keys(server, tui, alice):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        await pilot.press("3", "n")
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press(*"Buy [b]adapters[/b]", "enter")
+        await form_closed(pilot)
+        checklist = screen.query_one(Checklist)
+        await wait_for(pilot, lambda: [i.text for i in checklist.items] == ["Buy [b]adapters[/b]"], what="new item")
+        (item,) = await rows(alice, trip["_id"], "action-items")
+        assert item["urgency"] == "before_trip" and item["owner"] is None if "owner" in item else True
+
+        await pilot.press("e")
+        assert isinstance(app.screen, FormScreen)
+        await replace(pilot, "text", "Buy two adapters")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: [i.text for i in checklist.items] == ["Buy two adapters"], what="edited item")
+
+        await pilot.press("space")
+        await wait_for(pilot, lambda: checklist.items and checklist.items[0].done, what="ticked")
+        assert (await rows(alice, trip["_id"], "action-items"))[0]["done"] is True
+
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: checklist.items == [], what="deleted")
+        assert await rows(alice, trip["_id"], "action-items") == []
+
+
+async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        # A leg, with a stay and a flight.
+        await pilot.press("1", "n")
+        await pilot.press(*"Lisbon")
+        await replace(pilot, "destination", "Lisbon, Portugal")
+        await replace(pilot, "timezone", "Europe/Lisbon")
+        await replace(pilot, "accommodation-name", "Casa [Azul]")
+        await replace(pilot, "flights-0-flightNumber", "TP1351")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
+                       what="new leg")
+        (leg,) = await rows(alice, trip["_id"], "legs")
+        assert leg["accommodation"]["name"] == "Casa [Azul]"
+        assert leg["flights"][0]["flightNumber"] == "TP1351"
+        await pilot.press("e")
+        await replace(pilot, "accommodation-name", "")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: screen.query_one(LegsTimeline).legs[0].accommodation is None, what="stay gone")
+        assert (await rows(alice, trip["_id"], "legs"))[0]["flights"][0]["flightNumber"] == "TP1351"
+
+        # A map pin.
+        await pilot.press("2", "n")
+        await pilot.press(*"Time Out Market")
+        await replace(pilot, "lat", "38.7069")
+        await replace(pilot, "lng", "-9.1459")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: [p.name for p in screen.query_one(MapPins).pins] == ["Time Out Market"], what="pin")
+        assert (await rows(alice, trip["_id"], "map-pins"))[0]["lat"] == 38.7069
+
+        # A commitment linked to the leg, picked from the list.
+        await pilot.press("4", "n")
+        await pilot.press(*"Fado night")
+        await replace(pilot, "startTime", "21:00")
+        app.screen.query_one("#field-legId").value = leg["_id"]  # what enter, down, enter picks
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: [c.title for c in screen.query_one(Agenda).commitments] == ["Fado night"],
+                       what="commitment")
+        (commitment,) = await rows(alice, trip["_id"], "commitments")
+        assert commitment["legId"] == leg["_id"] and commitment["startTime"] == "21:00"
+
+        # Delete each, confirming.
+        for pane, path in [("4", "commitments"), ("2", "map-pins"), ("1", "legs")]:
+            await pilot.press(pane, "d", "y")
+            await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="confirm closed")
+            for _ in range(100):
+                if not await rows(alice, trip["_id"], path):
+                    break
+                await pilot.pause(0.05)
+            assert await rows(alice, trip["_id"], path) == []
+
+
+async def test_a_bad_field_is_marked_and_the_form_keeps_the_input(server, tui, alice):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("1", "n", *"Porto")
+        await replace(pilot, "startDate", "2026-02-30")
+        await replace(pilot, "timezone", "Mars/Olympus")
+        await pilot.press("enter")
+        form = app.screen
+        await wait_for(pilot, lambda: form.errors, what="validation errors")
+        assert isinstance(app.screen, FormScreen)
+        assert set(form.errors) == {"startDate", "timezone", "destination"}
+        assert form.query_one("#field-startDate").has_class("-invalid")
+        assert not form.query_one("#field-title").has_class("-invalid")
+        assert form.query_one("#field-title", Input).value == "Porto"
+        assert form.query_one("#field-startDate", Input).value == "2026-02-30"
+        assert await rows(alice, trip["_id"], "legs") == []
+        await replace(pilot, "startDate", "2026-07-16")
+        await replace(pilot, "timezone", "Europe/Lisbon")
+        await replace(pilot, "destination", "Porto")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        assert [leg["title"] for leg in await rows(alice, trip["_id"], "legs")] == ["Porto"]
+
+
+async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
+                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("2", "e")
+        await replace(pilot, "name", "Belém tower")
+        await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob's Belem", "notes": "x"})
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemConflictScreen), what="the conflict dialog")
+        assert ("Name", "Belem", "Bob's Belem") in app.screen.changes
+        await pilot.press("d")  # drop mine: Bob's stays
+        await form_closed(pilot)
+        stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
+        assert stored["name"] == "Bob's Belem"
+
+        await pilot.press("e")
+        await replace(pilot, "name", "Belém tower")
+        await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob again"})
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemConflictScreen), what="the conflict dialog")
+        await pilot.press("o")  # overwrite: mine wins, on every field of the form
+        await form_closed(pilot)
+        stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
+        assert stored["name"] == "Belém tower"
