@@ -88,3 +88,14 @@ def saver(client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | No
 
 def specs_of(name: str, data: TripData) -> list[FieldSpec]:
     return item_kind(name, data).fields
+
+
+def moved(order: list[str], item_id: str, step: int) -> list[str]:
+    """`order` with `item_id` moved `step` places (clamped at both ends)."""
+    if item_id not in order:
+        return list(order)
+    index = order.index(item_id)
+    target = max(0, min(len(order) - 1, index + step))
+    result = [i for i in order if i != item_id]
+    result.insert(target, item_id)
+    return result

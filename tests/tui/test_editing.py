@@ -182,3 +182,64 @@ async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, 
         await form_closed(pilot)
         stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
         assert stored["name"] == "Belém tower"
+
+
+async def make_legs(alice, trip_id: str, titles: list[str]) -> list[str]:
+    ids = []
+    for order, title in enumerate(titles):
+        leg = (await alice.http.post(f"/trips/{trip_id}/legs", json={
+            "order": order, "title": title, "destination": title, "startDate": "2026-07-15",
+            "endDate": "2026-07-16", "timezone": "Europe/London"})).json()
+        ids.append(leg["_id"])
+    return ids
+
+
+async def leg_titles(alice, trip_id: str) -> list[str]:
+    return [leg["title"] for leg in await rows(alice, trip_id, "legs")]
+
+
+async def test_move_legs_with_shift_k_and_shift_j(server, tui, alice):
+    trip = await new_trip(alice)
+    await make_legs(alice, trip["_id"], ["A", "B", "C"])
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        await pilot.press("1", "down", "K")  # B up
+        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["B", "A", "C"],
+                       what="B first")
+        assert await leg_titles(alice, trip["_id"]) == ["B", "A", "C"]
+        await pilot.press("J", "J")  # B to the end, straight after each other: no stale revision
+        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["A", "C", "B"],
+                       what="B last")
+        await pilot.pause(0.3)
+        assert await leg_titles(alice, trip["_id"]) == ["A", "C", "B"]
+
+
+async def test_a_reorder_on_a_stale_revision_shows_what_changed_then_reapplies_or_drops(server, tui, alice, bob):
+    from app.tui.screens.conflict import StaleRevisionScreen
+
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    ids = await make_legs(alice, trip["_id"], ["A", "B", "C"])
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        screen.workers.cancel_group(screen, "changes")  # the live feed has not delivered Bob's change yet
+        await bob.http.post(f"/trips/{trip['_id']}/ops", json={
+            "base_revision": trip["revision"] + 3, "type": "reorder", "payload": {"leg_ids": [ids[2], ids[0], ids[1]]}})
+        assert await leg_titles(alice, trip["_id"]) == ["C", "A", "B"]
+        await pilot.press("1", "down", "down", "K")  # C up, on the list as it was: A C B
+        await wait_for(pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog")
+        assert [op.operation_type for op in app.screen.diff.operations] == ["reorder"]
+        await pilot.press("d")  # drop mine: Bob's order stays
+        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A", "B"],
+                       what="Bob's order shown")
+        assert await leg_titles(alice, trip["_id"]) == ["C", "A", "B"]
+
+        await bob.http.delete(f"/trips/{trip['_id']}/legs/{ids[1]}")  # B gone, and the screen does not know
+        await pilot.press("end", "K")  # B up (B is last on screen)
+        await wait_for(pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A"],
+                       what="the fresh list")
+        assert await leg_titles(alice, trip["_id"]) == ["C", "A"]

@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from app.client import TripConnectionError, TripError
+from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
 from app.tui import editing, loading
 from app.tui.editing import KIND_OF_PANE
@@ -28,6 +28,7 @@ from app.tui.text import literal
 from app.tui.data import PAGE, Paged, TripData
 from app.tui.live import Backoff, Follower, kinds_changed
 from app.tui.notices import describe
+from app.tui.screens.conflict import StaleRevisionScreen
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
@@ -103,6 +104,7 @@ class TripScreen(Screen):
         self._summary_stale = False
         self._layout: tuple | None = None
         self.follower: Follower | None = None
+        self._move_lock = asyncio.Lock()
 
     # --- layout --------------------------------------------------------------------------
 
@@ -284,6 +286,68 @@ class TripScreen(Screen):
     async def delete_row(self, name: str, method: str, row_id: str) -> None:
         await getattr(self.client, method)(self.trip_id, row_id)
         self._written(name, True)
+
+    def action_move_leg(self, step: int) -> None:
+        leg = self.highlighted_row("legs")
+        if leg is None or self.frozen or self.data is None:
+            return
+        if not self.data.legs.complete:
+            self.notify("Scroll to the last leg first: a reorder names every leg.", timeout=4)
+            return
+        self.move_leg(leg.id, step)
+
+    @work(group="reorder", exit_on_error=False, description="Moving the leg")
+    async def move_leg(self, leg_id: str, step: int) -> None:
+        """One `reorder` op checked against the revision the list on screen came from. Moves run
+        one after another (a quick K K must not race itself). When someone changed the trip
+        first, show their operations and let the user decide."""
+        async with self._move_lock:
+            if self.data is None:
+                return
+            base_revision = self.data.trip.revision
+            order = [leg.id for leg in self.data.legs.items]
+            new_order = editing.moved(order, leg_id, step)
+            if new_order == order:
+                return
+            try:
+                result = await self.client.apply_op(self.trip_id, base_revision=base_revision, type="reorder",
+                                                    payload={"leg_ids": new_order})
+            except StaleRevisionError:
+                try:
+                    diff = await self.client.get_itinerary_diff(self.trip_id, base_revision)
+                except TripError:
+                    diff = None
+                title = next((leg.title for leg in self.data.legs.items if leg.id == leg_id), leg_id)
+                what = f"move {title} {'up' if step < 0 else 'down'}"
+
+                def decided(reapply: bool | None) -> None:
+                    if reapply:
+                        self.reapply_move(leg_id, step)
+                    else:
+                        self._written("legs", True)  # show their version
+
+                self.app.push_screen(StaleRevisionScreen(what, diff), decided)
+                return
+            by_id = {leg.id: leg for leg in self.data.legs.items}
+            self.data.legs.items = [by_id[i] for i in new_order if i in by_id]
+            self.data.trip = self.data.trip.model_copy(update={"revision": result.new_revision})
+            self._show_legs()
+            self.query_one(LegsTimeline).query_one(RowList).highlighted = new_order.index(leg_id)
+        self._written("legs", True)
+
+    @work(group="reorder", exit_on_error=False, description="Moving the leg again")
+    async def reapply_move(self, leg_id: str, step: int) -> None:
+        """The same move on the trip as it is now: the fresh revision and every leg's order."""
+        trip = await self.client.get_trip(self.trip_id)
+        legs = [leg async for leg in self.client.iterate_legs(self.trip_id, page_size=200)]
+        if self.data is not None:
+            self.data.trip = trip
+            self.data.legs = Paged(legs, None)
+            self._show_legs()
+        if leg_id not in {leg.id for leg in legs}:
+            self.notify("That leg was deleted meanwhile; nothing to move.", timeout=4)
+            return
+        self.move_leg(leg_id, step)
 
     def action_toggle_done(self) -> None:
         item = self.highlighted_row("action_items")
