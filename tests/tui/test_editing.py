@@ -29,6 +29,14 @@ async def replace(pilot, field_id: str, text: str) -> None:
     await pilot.press("end", "ctrl+u", *text)
 
 
+async def form_opened(pilot, *keys: str) -> FormScreen:
+    """Press `keys` (the last one opens a form) and wait until its first field has the keyboard."""
+    await pilot.press(*keys)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.focused is not None
+                   and pilot.app.focused.screen is pilot.app.screen, what="the form")
+    return pilot.app.screen
+
+
 async def form_closed(pilot) -> None:
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, FormScreen), what="the form to close")
 
@@ -42,8 +50,7 @@ async def test_action_item_create_edit_tick_and_delete_by_keys(server, tui, alic
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_trip(pilot, app)
-        await pilot.press("3", "n")
-        assert isinstance(app.screen, FormScreen)
+        await form_opened(pilot, "3", "n")
         await pilot.press(*"Buy [b]adapters[/b]", "enter")
         await form_closed(pilot)
         checklist = screen.query_one(Checklist)
@@ -51,8 +58,7 @@ async def test_action_item_create_edit_tick_and_delete_by_keys(server, tui, alic
         (item,) = await rows(alice, trip["_id"], "action-items")
         assert item["urgency"] == "before_trip" and item["owner"] is None if "owner" in item else True
 
-        await pilot.press("e")
-        assert isinstance(app.screen, FormScreen)
+        await form_opened(pilot, "e")
         await replace(pilot, "text", "Buy two adapters")
         await pilot.press("enter")
         await form_closed(pilot)
@@ -75,7 +81,7 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_trip(pilot, app)
         # A leg, with a stay and a flight.
-        await pilot.press("1", "n")
+        await form_opened(pilot, "1", "n")
         await pilot.press(*"Lisbon")
         await replace(pilot, "destination", "Lisbon, Portugal")
         await replace(pilot, "timezone", "Europe/Lisbon")
@@ -88,7 +94,7 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         (leg,) = await rows(alice, trip["_id"], "legs")
         assert leg["accommodation"]["name"] == "Casa [Azul]"
         assert leg["flights"][0]["flightNumber"] == "TP1351"
-        await pilot.press("e")
+        await form_opened(pilot, "e")
         await replace(pilot, "accommodation-name", "")
         await pilot.press("enter")
         await form_closed(pilot)
@@ -96,7 +102,7 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         assert (await rows(alice, trip["_id"], "legs"))[0]["flights"][0]["flightNumber"] == "TP1351"
 
         # A map pin.
-        await pilot.press("2", "n")
+        await form_opened(pilot, "2", "n")
         await pilot.press(*"Time Out Market")
         await replace(pilot, "lat", "38.7069")
         await replace(pilot, "lng", "-9.1459")
@@ -106,7 +112,7 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         assert (await rows(alice, trip["_id"], "map-pins"))[0]["lat"] == 38.7069
 
         # A commitment linked to the leg, picked from the list.
-        await pilot.press("4", "n")
+        await form_opened(pilot, "4", "n")
         await pilot.press(*"Fado night")
         await replace(pilot, "startTime", "21:00")
         app.screen.query_one("#field-legId").value = leg["_id"]  # what enter, down, enter picks
@@ -133,7 +139,8 @@ async def test_a_bad_field_is_marked_and_the_form_keeps_the_input(server, tui, a
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
         await open_trip(pilot, app)
-        await pilot.press("1", "n", *"Porto")
+        await form_opened(pilot, "1", "n")
+        await pilot.press(*"Porto")
         await replace(pilot, "startDate", "2026-02-30")
         await replace(pilot, "timezone", "Mars/Olympus")
         await pilot.press("enter")
@@ -162,7 +169,7 @@ async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, 
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
         await open_trip(pilot, app)
-        await pilot.press("2", "e")
+        await form_opened(pilot, "2", "e")
         await replace(pilot, "name", "Belém tower")
         await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob's Belem", "notes": "x"})
         await pilot.press("enter")
@@ -173,7 +180,7 @@ async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, 
         stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
         assert stored["name"] == "Bob's Belem"
 
-        await pilot.press("e")
+        await form_opened(pilot, "e")
         await replace(pilot, "name", "Belém tower")
         await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob again"})
         await pilot.press("enter")
