@@ -35,7 +35,7 @@ from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.map_pins import MapPins
 from app.tui.widgets.pane import Pane, RowList
-from app.tui.widgets.status import OfflineBanner, PaneTabs, TripHeader
+from app.tui.widgets.status import OfflineBanner, OutboxBar, PaneTabs, TripHeader
 
 WIDE = 160
 MEDIUM = 120
@@ -60,6 +60,8 @@ class TripScreen(Screen):
         Binding("K", "move_leg(-1)", "Move leg up", show=False, id="trip.move_leg_up"),
         Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
         Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
+        Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
+        Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
     ]
 
     active: reactive[int] = reactive(1, init=False)
@@ -105,6 +107,7 @@ class TripScreen(Screen):
         self._layout: tuple | None = None
         self.follower: Follower | None = None
         self._move_lock = asyncio.Lock()
+        self._send_lock = asyncio.Lock()
 
     # --- layout --------------------------------------------------------------------------
 
@@ -129,6 +132,7 @@ class TripScreen(Screen):
             yield ChannelChat(clock=clock, classes=classes(5))
             yield Checklist(classes=classes(3))
             yield Agenda(classes=classes(4))
+        yield OutboxBar(id="outbox-bar")
         yield Footer()
 
     def panes(self) -> dict[int, Pane]:
@@ -136,6 +140,7 @@ class TripScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(OfflineBanner).display = False
+        self._show_outbox()
         self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
         self._apply_layout(self.size.width)
         self._show_header()
@@ -222,6 +227,8 @@ class TripScreen(Screen):
             return self.data is not None and self.active in KIND_OF_PANE
         if action == "move_leg":
             return self.data is not None and self.active == 1
+        if action in ("retry_outbox", "discard_outbox"):
+            return any(item.error for item in self.outbox_items())
         if action == "toggle_done":
             return self.data is not None and self.active == 3
         return True
@@ -392,6 +399,8 @@ class TripScreen(Screen):
         self._show(event.data)
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
+        if self.outbox_items():
+            self.flush_outbox()
         self.load_summary()
 
     def load_summary(self) -> None:
@@ -539,17 +548,66 @@ class TripScreen(Screen):
     def _message_sent(self, event: ChannelChat.MessageSent) -> None:
         if self.frozen:
             return
-        self.send(event.channel_id, event.content, event.parent_id)
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox.add(self.trip_id, event.channel_id, event.content, event.parent_id)
+        self._show_outbox()
+        self.flush_outbox()
 
-    @work(group="send", exit_on_error=False, description="Sending the message")
-    async def send(self, channel_id: str, content: str, parent_id: str | None) -> None:
-        chat = self.query_one(ChannelChat)
-        try:
-            message = await self.client.send_message(self.trip_id, channel_id, content, parent_id=parent_id)
-        except TripError:
-            chat.send_failed(content)  # nothing typed is lost; the notice says why
-            raise
-        chat.receive([message])
+    def outbox_items(self) -> list:
+        outbox = getattr(self.app, "outbox", None)
+        return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen else []
+
+    def _show_outbox(self) -> None:
+        self.query_one(OutboxBar).show(self.outbox_items())
+
+    @work(group="send", exit_on_error=False, description="Sending messages")
+    async def flush_outbox(self) -> None:
+        """Send what waits, oldest first, one at a time (a lock keeps two flushes from sending the
+        same message). Unreachable: stop and wait for the connection. Refused: mark it failed,
+        keep it for retry or discard, and carry on with the next."""
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        async with self._send_lock:
+            for item in list(outbox.of_trip(self.trip_id)):
+                if item.error:
+                    continue
+                try:
+                    message = await self.client.send_message(self.trip_id, item.channel_id, item.content,
+                                                              parent_id=item.parent_id,
+                                                              idempotency_key=item.idempotency_key)
+                except TripConnectionError:
+                    break
+                except TripError as error:
+                    outbox.fail(item.id, describe(error))
+                    self._show_outbox()
+                    continue
+                outbox.remove(item.id)
+                self._show_outbox()
+                self.query_one(ChannelChat).receive([message])
+
+    def action_retry_outbox(self) -> None:
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        for item in self.outbox_items():
+            if item.error:
+                outbox.fail(item.id, None)
+        self._show_outbox()
+        self.flush_outbox()
+
+    def action_discard_outbox(self) -> None:
+        from app.tui.screens.modals import ConfirmScreen
+
+        failed = [item for item in self.outbox_items() if item.error]
+        if not failed:
+            return
+        item = failed[0]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.outbox.remove(item.id)  # type: ignore[attr-defined]
+                self._show_outbox()
+
+        self.app.push_screen(ConfirmScreen(Text.assemble("Discard the unsent message ",
+                                                         literal(item.content, "bold", single_line=True), "?")),
+                             answered)
 
     # --- live ------------------------------------------------------------------------------
 
