@@ -74,7 +74,7 @@ class FormScreen(ModalScreen[Any]):
     def _widget(self, spec: FieldSpec) -> Widget:
         value = self.initial.get(spec.path)
         if spec.kind == "flag":
-            return Checkbox("", bool(value), id=spec.widget_id, compact=True)
+            return Checkbox("yes", bool(value), id=spec.widget_id, compact=True)
         if spec.kind == "choice":
             options = [(Text(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
             known = {choice for _, choice in options}

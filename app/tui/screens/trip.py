@@ -60,6 +60,7 @@ class TripScreen(Screen):
         Binding("K", "move_leg(-1)", "Move leg up", show=False, id="trip.move_leg_up"),
         Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
         Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
+        Binding("m", "members", "Members", id="trip.members"),
         Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
         Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
     ]
@@ -227,6 +228,8 @@ class TripScreen(Screen):
             return self.data is not None and self.active in KIND_OF_PANE
         if action == "move_leg":
             return self.data is not None and self.active == 1
+        if action == "members":
+            return self.data is not None and not self.frozen
         if action in ("retry_outbox", "discard_outbox"):
             return any(item.error for item in self.outbox_items())
         if action == "toggle_done":
@@ -355,6 +358,18 @@ class TripScreen(Screen):
             self.notify("That leg was deleted meanwhile; nothing to move.", timeout=4)
             return
         self.move_leg(leg_id, step)
+
+    def action_members(self) -> None:
+        from app.tui.screens.members import MembersScreen
+
+        if self.data is not None:
+            self.app.push_screen(MembersScreen(self.trip_id, self.data.me.id, list(self.data.members)),
+                                 self._members_closed)
+
+    def _members_closed(self, members) -> None:
+        if members is not None and self.data is not None:
+            self.data.members = list(members)
+            self._show_checklist()
 
     def action_toggle_done(self) -> None:
         item = self.highlighted_row("action_items")
