@@ -59,6 +59,7 @@ class TripdeckApp(App):
         cursor_blink: bool = True,
         reconnect_after: float = 1.0,
         outbox_path: Path | None = None,
+        export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -75,6 +76,8 @@ class TripdeckApp(App):
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
+        self.export_dir = export_dir or Path.cwd()
+        """Where palette exports (.ics, GeoJSON) are written."""
         self.outbox = Outbox(outbox_path)
         """Messages typed while offline, on disk until the service has them."""
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""

@@ -65,3 +65,28 @@ async def test_a_viewer_is_not_offered_member_controls(server, tui, alice, bob):
         await pilot.press("a")
         await pilot.pause(0.2)
         assert app.screen is screen  # no form
+
+
+async def test_export_calendar_and_pins_from_the_command_palette(server, tui, alice, tmp_path):
+    import json
+
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
+        "title": "Dinner", "startDate": "2026-07-16", "category": "dinner", "startTime": "19:00",
+        "endTime": "21:00", "timezone": "Europe/London"})
+    await alice.http.post(f"/trips/{trip['_id']}/map-pins", json={"name": "Pub", "lat": 51.5, "lng": -0.1})
+    app, _ = tui(alice.key, trip_id=trip["_id"], export_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("ctrl+p", *"Export calendar")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        ics = tmp_path / f"trip-{trip['_id']}.ics"
+        await wait_for(pilot, ics.exists, what="the .ics file")
+        await pilot.press("ctrl+g")
+        geojson = tmp_path / f"trip-{trip['_id']}.geojson"
+        await wait_for(pilot, geojson.exists, what="the GeoJSON file")
+    text = ics.read_text()
+    assert "SUMMARY:Dinner" in text and "TZID=Europe/London" in text
+    features = json.loads(geojson.read_text())["features"]
+    assert [feature["properties"]["name"] for feature in features] == ["Pub"]

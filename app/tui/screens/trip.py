@@ -61,6 +61,8 @@ class TripScreen(Screen):
         Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
         Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
         Binding("m", "members", "Members", id="trip.members"),
+        Binding("ctrl+e", "export('ics')", "Export calendar (.ics)", show=False, id="trip.export_ics"),
+        Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
         Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
         Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
     ]
@@ -228,7 +230,7 @@ class TripScreen(Screen):
             return self.data is not None and self.active in KIND_OF_PANE
         if action == "move_leg":
             return self.data is not None and self.active == 1
-        if action == "members":
+        if action in ("members", "export"):
             return self.data is not None and not self.frozen
         if action in ("retry_outbox", "discard_outbox"):
             return any(item.error for item in self.outbox_items())
@@ -370,6 +372,28 @@ class TripScreen(Screen):
         if members is not None and self.data is not None:
             self.data.members = list(members)
             self._show_checklist()
+
+    def action_export(self, format: str) -> None:
+        self.export(format)
+
+    @work(group="export", exclusive=True, exit_on_error=False, description="Exporting")
+    async def export(self, format: str) -> None:
+        """The whole trip through the export endpoint, written as an .ics calendar (legs and
+        commitments, with their time zones) or GeoJSON (map pins) in the export directory."""
+        import json
+
+        from app.formats.geojson import to_geojson
+        from app.formats.ics import to_ics
+
+        exported = await self.client.export_trip(self.trip_id)
+        if format == "ics":
+            body, suffix = to_ics(exported), "ics"
+        else:
+            body, suffix = json.dumps(to_geojson(exported), ensure_ascii=False, indent=2), "geojson"
+        directory = self.app.export_dir  # type: ignore[attr-defined]
+        path = directory / f"trip-{self.trip_id}.{suffix}"
+        await asyncio.to_thread(path.write_text, body, encoding="utf-8")
+        self.notify(f"Wrote {path}", timeout=6, markup=False)
 
     def action_toggle_done(self) -> None:
         item = self.highlighted_row("action_items")
