@@ -250,3 +250,23 @@ async def test_a_reorder_on_a_stale_revision_shows_what_changed_then_reapplies_o
         await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A"],
                        what="the fresh list")
         assert await leg_titles(alice, trip["_id"]) == ["C", "A"]
+
+
+async def test_edit_the_trip_title_and_dates(server, tui, alice):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        await form_opened(pilot, "E")
+        await replace(pilot, "endDate", "2026-07-01")  # before the start: the API refuses
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.errors or app.screen.query_one("#form-error").display,
+                       what="the refusal")
+        assert isinstance(app.screen, FormScreen)
+        await replace(pilot, "endDate", "2026-07-30")
+        await replace(pilot, "title", "Cotswolds, longer")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        assert screen.data.trip.title == "Cotswolds, longer"
+    stored = (await alice.http.get(f"/trips/{trip['_id']}")).json()
+    assert (stored["title"], stored["endDate"]) == ("Cotswolds, longer", "2026-07-30")

@@ -61,6 +61,7 @@ class TripScreen(Screen):
         Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
         Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
         Binding("m", "members", "Members", id="trip.members"),
+        Binding("E", "edit_trip", "Edit trip", show=False, id="trip.edit_trip"),
         Binding("ctrl+e", "export('ics')", "Export calendar (.ics)", show=False, id="trip.export_ics"),
         Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
         Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
@@ -230,7 +231,7 @@ class TripScreen(Screen):
             return self.data is not None and self.active in KIND_OF_PANE
         if action == "move_leg":
             return self.data is not None and self.active == 1
-        if action in ("members", "export"):
+        if action in ("members", "export", "edit_trip"):
             return self.data is not None and not self.frozen
         if action in ("retry_outbox", "discard_outbox"):
             return any(item.error for item in self.outbox_items())
@@ -372,6 +373,37 @@ class TripScreen(Screen):
         if members is not None and self.data is not None:
             self.data.members = list(members)
             self._show_checklist()
+
+    def action_edit_trip(self) -> None:
+        """Title and dates of the trip, with the same conflict check as the items' forms."""
+        from app.tui.forms import FieldSpec, changed_fields, request_body, wire
+        from app.tui.screens.form import ChangedOnServer, FormScreen
+
+        if self.data is None:
+            return
+        specs = [FieldSpec("title", "Title", required=True),
+                 FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
+                 FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True)]
+        loaded = self.data.trip.model_copy()
+        ignore = {"revision", "memberCount"}  # a trip's revision moves with every item change
+
+        def comparable(trip) -> dict:
+            return {key: value for key, value in wire(trip).items() if key not in ignore}
+
+        async def save(values: dict, overwrite: bool):
+            fresh = await self.client.get_trip(self.trip_id)
+            if comparable(fresh) != comparable(loaded) and not overwrite:
+                raise ChangedOnServer(changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh)
+            body = request_body(specs, values, fresh)
+            return await self.client.update_trip(self.trip_id, body) if body else fresh
+
+        def saved(trip) -> None:
+            if trip is not None and self.data is not None:
+                self.data.trip = trip
+                self._show_header()
+                self._show_legs()
+
+        self.app.push_screen(FormScreen("Edit trip", specs, form_values(specs, loaded), save), saved)
 
     def action_export(self, format: str) -> None:
         self.export(format)
