@@ -270,3 +270,21 @@ async def test_edit_the_trip_title_and_dates(server, tui, alice):
         assert screen.data.trip.title == "Cotswolds, longer"
     stored = (await alice.http.get(f"/trips/{trip['_id']}")).json()
     assert (stored["title"], stored["endDate"]) == ("Cotswolds, longer", "2026-07-30")
+
+
+async def test_new_channel_from_the_chat_pane(server, tui, alice):
+    from app.tui.widgets.channel_chat import ChannelChat
+
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        await pilot.press("5", "escape")  # leave the input: single keys are commands again
+        await form_opened(pilot, "C")
+        await pilot.press("enter")  # empty: refused, the field is marked
+        await wait_for(pilot, lambda: app.screen.errors, what="the refusal")
+        await pilot.press(*"[b]planning[/b]", "enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: any(c.name == "[b]planning[/b]" for c in screen.data.channels), what="channel")
+    channels = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"]
+    assert "[b]planning[/b]" in [channel["name"] for channel in channels]

@@ -61,6 +61,7 @@ class TripScreen(Screen):
         Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
         Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
         Binding("m", "members", "Members", id="trip.members"),
+        Binding("C", "new_channel", "New channel", show=False, id="trip.new_channel"),
         Binding("E", "edit_trip", "Edit trip", show=False, id="trip.edit_trip"),
         Binding("ctrl+e", "export('ics')", "Export calendar (.ics)", show=False, id="trip.export_ics"),
         Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
@@ -231,6 +232,8 @@ class TripScreen(Screen):
             return self.data is not None and self.active in KIND_OF_PANE
         if action == "move_leg":
             return self.data is not None and self.active == 1
+        if action == "new_channel":
+            return self.data is not None and not self.frozen and self.active == CHAT
         if action in ("members", "export", "edit_trip"):
             return self.data is not None and not self.frozen
         if action in ("retry_outbox", "discard_outbox"):
@@ -404,6 +407,21 @@ class TripScreen(Screen):
                 self._show_legs()
 
         self.app.push_screen(FormScreen("Edit trip", specs, form_values(specs, loaded), save), saved)
+
+    def action_new_channel(self) -> None:
+        from app.tui.forms import FieldSpec
+        from app.tui.screens.form import FormScreen
+
+        specs = [FieldSpec("name", "Name", required=True)]
+
+        async def save(values: dict, overwrite: bool):
+            return await self.client.create_channel(self.trip_id, values.get("name") or "")
+
+        def saved(channel) -> None:
+            if channel is not None:
+                self.refresh_channels([])
+
+        self.app.push_screen(FormScreen("New channel", specs, {"name": ""}, save), saved)
 
     def action_export(self, format: str) -> None:
         self.export(format)
