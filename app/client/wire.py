@@ -12,20 +12,9 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
 from app.client.errors import UnexpectedResponseError, ValidationError
+from app.domain.fields import VALIDATION_REASONS
 
 M = TypeVar("M", bound=BaseModel)
-
-# pydantic error types -> the contract's `reason` vocabulary (API-CONTRACT.md section 3).
-REASONS = {
-    "missing": "required",
-    "extra_forbidden": "unknown_field",
-    "string_too_long": "too_long",
-    "too_long": "too_long",
-    "greater_than": "out_of_range",
-    "greater_than_equal": "out_of_range",
-    "less_than": "out_of_range",
-    "less_than_equal": "out_of_range",
-}
 
 
 class _NotGiven:
@@ -70,7 +59,7 @@ def local_validation_error(exc: pydantic.ValidationError, model: type[BaseModel]
     details = []
     for error in exc.errors():
         path = ".".join(wire_name(part) for part in error.get("loc", ())) or "body"
-        details.append({"path": path, "reason": REASONS.get(error.get("type", ""), "invalid")})
+        details.append({"path": path, "reason": VALIDATION_REASONS.get(error.get("type", ""), "invalid")})
     names = ", ".join(f"{d['path']} ({d['reason']})" for d in details)
     return ValidationError(
         f"Invalid {model.__name__} (checked before sending): {names}",

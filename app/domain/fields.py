@@ -72,6 +72,20 @@ Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 
 
+# pydantic error types -> the contract's validation `reason` vocabulary (API-CONTRACT.md section 3);
+# any other type is "invalid". Shared by the server's error details and the SDK's own checks.
+VALIDATION_REASONS = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+}
+
+
 class ApiModel(BaseModel):
     """Base of every model: camelCase on the wire, snake_case in Python.
 

@@ -7,17 +7,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError as PydanticValidationError
 
-REASONS = {
-    "missing": "required",
-    "extra_forbidden": "unknown_field",
-    "string_too_long": "too_long",
-    "too_long": "too_long",
-    "greater_than": "out_of_range",
-    "greater_than_equal": "out_of_range",
-    "less_than": "out_of_range",
-    "less_than_equal": "out_of_range",
-    "too_short": "invalid",
-}
+from app.domain.fields import VALIDATION_REASONS
 
 
 class ApiError(Exception):
@@ -95,7 +85,7 @@ def details_from_pydantic(
         path = ".".join(parts)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
-        reason = REASONS.get(error.get("type", ""), "invalid")
+        reason = VALIDATION_REASONS.get(error.get("type", ""), "invalid")
         if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
             reason = "required"
         seen.setdefault(path, reason)
