@@ -156,10 +156,17 @@ class PollingWaker:
                     hub.notify([trip_id], state)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
+
+
+async def stop_task(task: asyncio.Task | None) -> None:
+    """Cancel a waker's background task and wait for it; whatever it raised on the way out is
+    of no interest any more."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass

@@ -20,6 +20,7 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from app.server.live import stop_task
 from app.server.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -97,10 +98,5 @@ class PgNotifyWaker:
             backoff = min(backoff * 2, 5.0)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
