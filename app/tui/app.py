@@ -20,6 +20,7 @@ from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
 from app.tui.notices import describe
+from app.tui.outbox import Outbox
 from app.tui.screens.trip import TripScreen
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ class TripdeckApp(App):
         keymap: dict[str, str] | None = None,
         cursor_blink: bool = True,
         reconnect_after: float = 1.0,
+        outbox_path: Path | None = None,
+        export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -73,6 +76,10 @@ class TripdeckApp(App):
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
+        self.export_dir = export_dir or Path.cwd()
+        """Where palette exports (.ics, GeoJSON) are written."""
+        self.outbox = Outbox(outbox_path)
+        """Messages typed while offline, on disk until the service has them."""
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
 
     def make_client(self, url: str, key: str) -> TripClient:

@@ -32,13 +32,14 @@ class SwitchableTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def tui(server):
+def tui(server, tmp_path):
     """Makes a TripdeckApp for a key: `app, transport = tui(key, trip_id=...)`."""
 
     def make(key: str, **options) -> tuple[TripdeckApp, SwitchableTransport]:
         transport = SwitchableTransport(server.app)
         client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
         options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
+        options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
         app = TripdeckApp(client=client, url=BASE, cursor_blink=False, reconnect_after=0.2, **options)
         return app, transport
 
@@ -56,7 +57,7 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0
 
 
 @pytest.fixture
-def server_factory(settings):
+def server_factory(settings, tmp_path):
     """For tests that run their own event loop (hypothesis): `async with server_factory() as
     (server, alice, tui)` starts the real server in-process in that loop."""
     import contextlib
@@ -78,6 +79,7 @@ def server_factory(settings):
                     transport = SwitchableTransport(server.app)
                     client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
                     options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
+                    options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
                     return TripdeckApp(client=client, url=BASE, cursor_blink=False, **options), transport
 
                 yield server, Actor(user_id, key, http, "alice@example.com"), make

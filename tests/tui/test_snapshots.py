@@ -25,3 +25,34 @@ def test_trip_screen_at_120x36_shows_the_chosen_pane_beside_the_chat(snap_compar
 
 def test_help_screen(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(80, 24), press=["question_mark"])
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [["1", "e"], ["2", "n"], ["3", "e"], ["4", "e"]],
+    ids=["leg-edit", "pin-new", "action-item-edit", "commitment-edit"],
+)
+def test_each_item_form_at_80x24(snap_compare, keys):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=keys)
+
+
+def test_a_form_with_validation_errors(snap_compare):
+    async def reject(pilot):
+        await pilot.press("1", "e")
+        # The details as the API words them (tests/tui/test_editing.py gets them from the server).
+        pilot.app.screen.show_errors([{"path": "startDate", "reason": "invalid"},
+                                      {"path": "timezone", "reason": "invalid"}], "Invalid leg")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=reject)
+
+
+def test_the_conflict_dialog(snap_compare):
+    async def conflict(pilot):
+        from app.tui.screens.conflict import ItemConflictScreen
+
+        pilot.app.push_screen(ItemConflictScreen("Edit map pin: Belém", [("Name", "Belem", "Bob's [b]Belem[/b]"),
+                                                                          ("Notes", "—", "closed Mondays")]))
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=conflict)

@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,19 +19,23 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from app.client import TripConnectionError, TripError
+from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
-from app.tui import loading
+from app.tui import editing, loading
+from app.tui.editing import KIND_OF_PANE
+from app.tui.forms import form_values
+from app.tui.text import literal
 from app.tui.data import PAGE, Paged, TripData
 from app.tui.live import Backoff, Follower, kinds_changed
 from app.tui.notices import describe
+from app.tui.screens.conflict import StaleRevisionScreen
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.map_pins import MapPins
 from app.tui.widgets.pane import Pane, RowList
-from app.tui.widgets.status import OfflineBanner, PaneTabs, TripHeader
+from app.tui.widgets.status import OfflineBanner, OutboxBar, PaneTabs, TripHeader
 
 WIDE = 160
 MEDIUM = 120
@@ -49,6 +54,19 @@ class TripScreen(Screen):
         Binding("t", "trips", "Trips", id="trip.trips"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="trip.reload"),
         Binding("j", "join", "Join command", id="trip.join"),
+        Binding("n", "new_item", "New", id="trip.new_item"),
+        Binding("e", "edit_item", "Edit", id="trip.edit_item"),
+        Binding("d", "delete_item", "Delete", id="trip.delete_item"),
+        Binding("K", "move_leg(-1)", "Move leg up", show=False, id="trip.move_leg_up"),
+        Binding("J", "move_leg(1)", "Move leg down", show=False, id="trip.move_leg_down"),
+        Binding("space", "toggle_done", "Done", show=False, id="trip.toggle_done"),
+        Binding("m", "members", "Members", id="trip.members"),
+        Binding("C", "new_channel", "New channel", show=False, id="trip.new_channel"),
+        Binding("E", "edit_trip", "Edit trip", show=False, id="trip.edit_trip"),
+        Binding("ctrl+e", "export('ics')", "Export calendar (.ics)", show=False, id="trip.export_ics"),
+        Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
+        Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
+        Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
     ]
 
     active: reactive[int] = reactive(1, init=False)
@@ -93,6 +111,8 @@ class TripScreen(Screen):
         self._summary_stale = False
         self._layout: tuple | None = None
         self.follower: Follower | None = None
+        self._move_lock = asyncio.Lock()
+        self._send_lock = asyncio.Lock()
 
     # --- layout --------------------------------------------------------------------------
 
@@ -117,6 +137,7 @@ class TripScreen(Screen):
             yield ChannelChat(clock=clock, classes=classes(5))
             yield Checklist(classes=classes(3))
             yield Agenda(classes=classes(4))
+        yield OutboxBar(id="outbox-bar")
         yield Footer()
 
     def panes(self) -> dict[int, Pane]:
@@ -124,6 +145,7 @@ class TripScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(OfflineBanner).display = False
+        self._show_outbox()
         self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
         self._apply_layout(self.size.width)
         self._show_header()
@@ -206,7 +228,232 @@ class TripScreen(Screen):
             return bool(getattr(self.app, "join_command", None))
         if action in ("trips", "reload"):
             return not self.frozen  # fixed data (screenshots) has no service to go back to
+        if action in ("new_item", "edit_item", "delete_item"):
+            return self.data is not None and self.active in KIND_OF_PANE
+        if action == "move_leg":
+            return self.data is not None and self.active == 1
+        if action == "new_channel":
+            return self.data is not None and not self.frozen and self.active == CHAT
+        if action in ("members", "export", "edit_trip"):
+            return self.data is not None and not self.frozen
+        if action in ("retry_outbox", "discard_outbox"):
+            return any(item.error for item in self.outbox_items())
+        if action == "toggle_done":
+            return self.data is not None and self.active == 3
         return True
+
+    # --- editing -------------------------------------------------------------------------
+
+    def highlighted_row(self, name: str):
+        """The row under the cursor of the pane that shows `name`, or None."""
+        if self.data is None:
+            return None
+        pane = self.panes()[next(number for number, kind in KIND_OF_PANE.items() if kind == name)]
+        option = pane.query_one(RowList).highlighted_option
+        if option is None or option.disabled or option.id is None:
+            return None
+        return next((row for row in getattr(self.data, name).items if row.id == option.id), None)
+
+    def action_new_item(self) -> None:
+        self._open_form(KIND_OF_PANE[self.active], None)
+
+    def action_edit_item(self) -> None:
+        name = KIND_OF_PANE[self.active]
+        row = self.highlighted_row(name)
+        if row is None:
+            self.notify("Nothing highlighted to edit.", timeout=3)
+            return
+        self._open_form(name, row)
+
+    def _open_form(self, name: str, row) -> None:
+        from app.tui.screens.form import FormScreen
+
+        assert self.data is not None
+        kind = editing.item_kind(name, self.data)
+        values = form_values(kind.fields, row, editing.defaults(name, self.data))
+        title = f"Edit {kind.noun}: {kind.describe(row)}" if row is not None else f"New {kind.noun}"
+        save = editing.saver(None if self.frozen else self.client, self.trip_id, kind, row)
+        self.app.push_screen(FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved))
+
+    def _written(self, name: str, saved) -> None:
+        if saved is None or self.frozen:
+            return
+        self._stale |= {name, "trip"} | ({"pins"} if name == "legs" else set())
+        self.refresh_stale()
+
+    def action_delete_item(self) -> None:
+        from app.tui.screens.modals import ConfirmScreen
+
+        name = KIND_OF_PANE[self.active]
+        row = self.highlighted_row(name)
+        if row is None or self.data is None:
+            self.notify("Nothing highlighted to delete.", timeout=3)
+            return
+        kind = editing.item_kind(name, self.data)
+        question = Text.assemble(f"Delete the {kind.noun} ", literal(kind.describe(row), "bold", single_line=True), "?")
+
+        def answered(yes: bool | None) -> None:
+            if yes and not self.frozen:
+                self.delete_row(name, kind.delete, row.id)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(group="write", exit_on_error=False, description="Deleting")
+    async def delete_row(self, name: str, method: str, row_id: str) -> None:
+        await getattr(self.client, method)(self.trip_id, row_id)
+        self._written(name, True)
+
+    def action_move_leg(self, step: int) -> None:
+        leg = self.highlighted_row("legs")
+        if leg is None or self.frozen or self.data is None:
+            return
+        if not self.data.legs.complete:
+            self.notify("Scroll to the last leg first: a reorder names every leg.", timeout=4)
+            return
+        self.move_leg(leg.id, step)
+
+    @work(group="reorder", exit_on_error=False, description="Moving the leg")
+    async def move_leg(self, leg_id: str, step: int) -> None:
+        """One `reorder` op checked against the revision the list on screen came from. Moves run
+        one after another (a quick K K must not race itself). When someone changed the trip
+        first, show their operations and let the user decide."""
+        async with self._move_lock:
+            if self.data is None:
+                return
+            base_revision = self.data.trip.revision
+            order = [leg.id for leg in self.data.legs.items]
+            new_order = editing.moved(order, leg_id, step)
+            if new_order == order:
+                return
+            try:
+                result = await self.client.apply_op(self.trip_id, base_revision=base_revision, type="reorder",
+                                                    payload={"leg_ids": new_order})
+            except StaleRevisionError:
+                try:
+                    diff = await self.client.get_itinerary_diff(self.trip_id, base_revision)
+                except TripError:
+                    diff = None
+                title = next((leg.title for leg in self.data.legs.items if leg.id == leg_id), leg_id)
+                what = f"move {title} {'up' if step < 0 else 'down'}"
+
+                def decided(reapply: bool | None) -> None:
+                    if reapply:
+                        self.reapply_move(leg_id, step)
+                    else:
+                        self._written("legs", True)  # show their version
+
+                self.app.push_screen(StaleRevisionScreen(what, diff), decided)
+                return
+            by_id = {leg.id: leg for leg in self.data.legs.items}
+            self.data.legs.items = [by_id[i] for i in new_order if i in by_id]
+            self.data.trip = self.data.trip.model_copy(update={"revision": result.new_revision})
+            self._show_legs()
+            self.query_one(LegsTimeline).query_one(RowList).highlighted = new_order.index(leg_id)
+        self._written("legs", True)
+
+    @work(group="reorder", exit_on_error=False, description="Moving the leg again")
+    async def reapply_move(self, leg_id: str, step: int) -> None:
+        """The same move on the trip as it is now: the fresh revision and every leg's order."""
+        trip = await self.client.get_trip(self.trip_id)
+        legs = [leg async for leg in self.client.iterate_legs(self.trip_id, page_size=200)]
+        if self.data is not None:
+            self.data.trip = trip
+            self.data.legs = Paged(legs, None)
+            self._show_legs()
+        if leg_id not in {leg.id for leg in legs}:
+            self.notify("That leg was deleted meanwhile; nothing to move.", timeout=4)
+            return
+        self.move_leg(leg_id, step)
+
+    def action_members(self) -> None:
+        from app.tui.screens.members import MembersScreen
+
+        if self.data is not None:
+            self.app.push_screen(MembersScreen(self.trip_id, self.data.me.id, list(self.data.members)),
+                                 self._members_closed)
+
+    def _members_closed(self, members) -> None:
+        if members is not None and self.data is not None:
+            self.data.members = list(members)
+            self._show_checklist()
+
+    def action_edit_trip(self) -> None:
+        """Title and dates of the trip, with the same conflict check as the items' forms."""
+        from app.tui.forms import FieldSpec, changed_fields, request_body, wire
+        from app.tui.screens.form import ChangedOnServer, FormScreen
+
+        if self.data is None:
+            return
+        specs = [FieldSpec("title", "Title", required=True),
+                 FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
+                 FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True)]
+        loaded = self.data.trip.model_copy()
+        ignore = {"revision", "memberCount"}  # a trip's revision moves with every item change
+
+        def comparable(trip) -> dict:
+            return {key: value for key, value in wire(trip).items() if key not in ignore}
+
+        async def save(values: dict, overwrite: bool):
+            fresh = await self.client.get_trip(self.trip_id)
+            if comparable(fresh) != comparable(loaded) and not overwrite:
+                raise ChangedOnServer(changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh)
+            body = request_body(specs, values, fresh)
+            return await self.client.update_trip(self.trip_id, body) if body else fresh
+
+        def saved(trip) -> None:
+            if trip is not None and self.data is not None:
+                self.data.trip = trip
+                self._show_header()
+                self._show_legs()
+
+        self.app.push_screen(FormScreen("Edit trip", specs, form_values(specs, loaded), save), saved)
+
+    def action_new_channel(self) -> None:
+        from app.tui.forms import FieldSpec
+        from app.tui.screens.form import FormScreen
+
+        specs = [FieldSpec("name", "Name", required=True)]
+
+        async def save(values: dict, overwrite: bool):
+            return await self.client.create_channel(self.trip_id, values.get("name") or "")
+
+        def saved(channel) -> None:
+            if channel is not None:
+                self.refresh_channels([])
+
+        self.app.push_screen(FormScreen("New channel", specs, {"name": ""}, save), saved)
+
+    def action_export(self, format: str) -> None:
+        self.export(format)
+
+    @work(group="export", exclusive=True, exit_on_error=False, description="Exporting")
+    async def export(self, format: str) -> None:
+        """The whole trip through the export endpoint, written as an .ics calendar (legs and
+        commitments, with their time zones) or GeoJSON (map pins) in the export directory."""
+        import json
+
+        from app.formats.geojson import to_geojson
+        from app.formats.ics import to_ics
+
+        exported = await self.client.export_trip(self.trip_id)
+        if format == "ics":
+            body, suffix = to_ics(exported), "ics"
+        else:
+            body, suffix = json.dumps(to_geojson(exported), ensure_ascii=False, indent=2), "geojson"
+        directory = self.app.export_dir  # type: ignore[attr-defined]
+        path = directory / f"trip-{self.trip_id}.{suffix}"
+        await asyncio.to_thread(path.write_text, body, encoding="utf-8")
+        self.notify(f"Wrote {path}", timeout=6, markup=False)
+
+    def action_toggle_done(self) -> None:
+        item = self.highlighted_row("action_items")
+        if item is not None and not self.frozen:
+            self.toggle_done(item.id, not item.done)
+
+    @work(group="write", exit_on_error=False, description="Ticking the item")
+    async def toggle_done(self, item_id: str, done: bool) -> None:
+        await self.client.update_action_item(self.trip_id, item_id, {"done": done})
+        self._written("action_items", True)
 
     @on(DescendantFocus)
     def _pane_focused(self, event: DescendantFocus) -> None:
@@ -241,6 +488,8 @@ class TripScreen(Screen):
         self._show(event.data)
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
+        if self.outbox_items():
+            self.flush_outbox()
         # After the filled panes are painted: parsing the summary must not delay the first paint.
         self.call_after_refresh(self.load_summary)
 
@@ -389,17 +638,66 @@ class TripScreen(Screen):
     def _message_sent(self, event: ChannelChat.MessageSent) -> None:
         if self.frozen:
             return
-        self.send(event.channel_id, event.content, event.parent_id)
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox.add(self.trip_id, event.channel_id, event.content, event.parent_id)
+        self._show_outbox()
+        self.flush_outbox()
 
-    @work(group="send", exit_on_error=False, description="Sending the message")
-    async def send(self, channel_id: str, content: str, parent_id: str | None) -> None:
-        chat = self.query_one(ChannelChat)
-        try:
-            message = await self.client.send_message(self.trip_id, channel_id, content, parent_id=parent_id)
-        except TripError:
-            chat.send_failed(content)  # nothing typed is lost; the notice says why
-            raise
-        chat.receive([message])
+    def outbox_items(self) -> list:
+        outbox = getattr(self.app, "outbox", None)
+        return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen else []
+
+    def _show_outbox(self) -> None:
+        self.query_one(OutboxBar).show(self.outbox_items())
+
+    @work(group="send", exit_on_error=False, description="Sending messages")
+    async def flush_outbox(self) -> None:
+        """Send what waits, oldest first, one at a time (a lock keeps two flushes from sending the
+        same message). Unreachable: stop and wait for the connection. Refused: mark it failed,
+        keep it for retry or discard, and carry on with the next."""
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        async with self._send_lock:
+            for item in list(outbox.of_trip(self.trip_id)):
+                if item.error:
+                    continue
+                try:
+                    message = await self.client.send_message(self.trip_id, item.channel_id, item.content,
+                                                              parent_id=item.parent_id,
+                                                              idempotency_key=item.idempotency_key)
+                except TripConnectionError:
+                    break
+                except TripError as error:
+                    outbox.fail(item.id, describe(error))
+                    self._show_outbox()
+                    continue
+                outbox.remove(item.id)
+                self._show_outbox()
+                self.query_one(ChannelChat).receive([message])
+
+    def action_retry_outbox(self) -> None:
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        for item in self.outbox_items():
+            if item.error:
+                outbox.fail(item.id, None)
+        self._show_outbox()
+        self.flush_outbox()
+
+    def action_discard_outbox(self) -> None:
+        from app.tui.screens.modals import ConfirmScreen
+
+        failed = [item for item in self.outbox_items() if item.error]
+        if not failed:
+            return
+        item = failed[0]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.outbox.remove(item.id)  # type: ignore[attr-defined]
+                self._show_outbox()
+
+        self.app.push_screen(ConfirmScreen(Text.assemble("Discard the unsent message ",
+                                                         literal(item.content, "bold", single_line=True), "?")),
+                             answered)
 
     # --- live ------------------------------------------------------------------------------
 

@@ -82,3 +82,28 @@ class OfflineBanner(Static):
 
     def hide(self) -> None:
         self.display = False
+
+
+class OutboxBar(Static):
+    """Messages waiting in the offline outbox: pending ones, and failed ones with their error."""
+
+    def show(self, items: list) -> None:
+        self.display = bool(items)
+        text = Text()
+        for index, item in enumerate(items[-4:]):
+            if index:
+                text.append("\n")
+            if item.error:
+                text.append(" ✗ NOT SENT ", style=f"bold #ffffff on {palette.ALERT}")
+                text.append(" ")
+                text.append_text(one_line(item.content, width=30))
+                text.append(" · ")
+                text.append_text(one_line(item.error, palette.ALERT, width=50))
+                text.append(" · R retry · X discard", style=palette.MUTED)
+            else:
+                text.append(" ⏳ pending ", style="bold #000000 on #ffd75f")
+                text.append(" ")
+                text.append_text(one_line(item.content, width=60))
+        if len(items) > 4:
+            text.append(f"\n … and {len(items) - 4} more", style=palette.MUTED)
+        self.update(text)

@@ -1,0 +1,179 @@
+"""The one item form: any list of `FieldSpec`s as labelled inputs, choices and flags. It stays
+open until the write succeeds: the API's validation details mark the wrong fields and keep what
+was typed; an edit that someone else changed first asks before overwriting."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from app.client import TripError, ValidationError
+from app.tui import palette
+from app.tui.forms import FieldSpec
+from app.tui.notices import describe
+from app.tui.text import literal
+
+REASONS = {
+    "required": "required",
+    "invalid": "not valid here",
+    "too_long": "too long",
+    "too_short": "too short",
+    "out_of_range": "out of range",
+    "unknown_field": "not a field of this item",
+}
+
+
+class ChangedOnServer(Exception):
+    """Raised by a form's save: the row changed on the server since the form opened."""
+
+    def __init__(self, changes: list[tuple[str, str, str]], fresh: Any) -> None:
+        super().__init__("changed on the server")
+        self.changes = changes
+        self.fresh = fresh
+
+
+Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
+"""save(values, overwrite) -> the written row; raises ValidationError or ChangedOnServer."""
+
+
+class FormScreen(ModalScreen[Any]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form.save"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+
+    def __init__(self, title: str, specs: list[FieldSpec], values: dict[str, Any], save: Save) -> None:
+        super().__init__()
+        self.form_title = title
+        self.specs = specs
+        self.initial = values
+        self.save = save
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog form-dialog"):
+            yield Label(literal(self.form_title, single_line=True), id="form-title")
+            with VerticalScroll(id="form-body"):
+                for spec in self.specs:
+                    with Horizontal(classes="form-row"):
+                        yield Label(spec.label + (" *" if spec.required else ""), classes="form-label")
+                        yield self._widget(spec)
+                    yield Static("", id=f"{spec.widget_id}-error", classes="form-error")
+            yield Static("", id="form-error")
+            yield Static(Text("Enter or ctrl+s saves · Esc cancels · Tab next field · * required",
+                              style=palette.MUTED))
+
+    def _widget(self, spec: FieldSpec) -> Widget:
+        value = self.initial.get(spec.path)
+        if spec.kind == "flag":
+            return Checkbox("yes", bool(value), id=spec.widget_id, compact=True)
+        if spec.kind == "choice":
+            options = [(Text(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
+            known = {choice for _, choice in options}
+            if value is not None and value not in known:
+                options.append((Text(f"{value} (unknown)"), value))  # never drop what the row holds
+            return Select(options, value=value if value is not None else Select.NULL,
+                          allow_blank=not spec.required, prompt="—", id=spec.widget_id, compact=True)
+        return Input(str(value or ""), placeholder=spec.placeholder, id=spec.widget_id, compact=True)
+
+    def on_mount(self) -> None:
+        for error in self.query(".form-error"):
+            error.display = False
+        self.query_one("#form-error").display = False
+        self.query_one(f"#{self.specs[0].widget_id}").focus()
+
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for spec in self.specs:
+            widget = self.query_one(f"#{spec.widget_id}")
+            if isinstance(widget, Select):
+                values[spec.path] = None if widget.is_blank() else widget.value
+            else:
+                values[spec.path] = widget.value  # type: ignore[attr-defined]
+        return values
+
+    # --- errors ------------------------------------------------------------------------------
+
+    def show_errors(self, details: list[dict[str, str]], message: str | None = None) -> None:
+        """Mark each field a detail names; what names no field shows under the form."""
+        self.errors = {}
+        unplaced: list[str] = []
+        for detail in details:
+            path = str(detail.get("path", ""))
+            reason = str(detail.get("reason", "invalid"))
+            spec = self._spec_for(path)
+            if spec is None:
+                unplaced.append(f"{path}: {REASONS.get(reason, reason)}")
+            else:
+                self.errors.setdefault(spec.path, REASONS.get(reason, reason))
+        for spec in self.specs:
+            widget = self.query_one(f"#{spec.widget_id}")
+            error = self.query_one(f"#{spec.widget_id}-error", Static)
+            problem = self.errors.get(spec.path)
+            widget.set_class(problem is not None, "-invalid")
+            error.display = problem is not None
+            error.update(Text(f"↑ {problem}", style=palette.ALERT) if problem else "")
+        general = self.query_one("#form-error", Static)
+        lines = unplaced or ([message] if message and not self.errors else [])
+        general.display = bool(lines)
+        general.update(literal("\n".join(lines), palette.ALERT))
+        if self.errors:
+            first = next(spec for spec in self.specs if spec.path in self.errors)
+            self.query_one(f"#{first.widget_id}").focus()
+
+    def _spec_for(self, path: str) -> FieldSpec | None:
+        path = path.removeprefix("body.")
+        for spec in self.specs:
+            if spec.path == path:
+                return spec
+        for spec in self.specs:  # "accommodation" or "flights.0" name a group: its first field
+            if spec.path.startswith(path + "."):
+                return spec
+        for spec in self.specs:  # "flights.0.departureTime.hour": the field it is part of
+            if path.startswith(spec.path + "."):
+                return spec
+        return None
+
+    # --- saving ------------------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self, overwrite: bool = False) -> None:
+        self._save(self.values(), overwrite)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="form-save", exit_on_error=False, description="Saving")
+    async def _save(self, values: dict[str, Any], overwrite: bool) -> None:
+        try:
+            result = await self.save(values, overwrite)
+        except ValidationError as error:
+            self.show_errors(list(error.details or []), error.message)
+            return
+        except ChangedOnServer as changed:
+            from app.tui.screens.conflict import ItemConflictScreen
+
+            def decided(overwrite_theirs: bool | None) -> None:
+                if overwrite_theirs:
+                    self._save(values, True)
+                else:
+                    self.dismiss(None)
+                    self.app.notify("Dropped your change; the pane shows their version.", timeout=4)
+
+            self.app.push_screen(ItemConflictScreen(self.form_title, changed.changes), decided)
+            return
+        except TripError as error:
+            self.show_errors([], describe(error))
+            return
+        self.dismiss(result)

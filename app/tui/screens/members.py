@@ -1,0 +1,147 @@
+"""The members screen: who is on the trip with which role; owners and planners add members by
+email and change roles, and create, show or revoke the read-only share link. Keys a role may not
+use are not offered (hidden from the footer, the help and the palette, and refused)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from app.domain.models import Member, Role
+from app.tui import palette
+from app.tui.forms import FieldSpec
+from app.tui.screens.form import FormScreen
+from app.tui.text import literal, one_line
+
+ROLES = lambda: [(role.value, role.value) for role in Role]  # noqa: E731
+
+
+class MemberList(OptionList):
+    """One row per member: name, email, role."""
+
+
+class MembersScreen(ModalScreen["list[Member] | None"]):
+    BINDINGS: ClassVar = [
+        Binding("a", "add", "Add member", id="members.add"),
+        Binding("r", "change_role", "Change role", id="members.change_role"),
+        Binding("s", "share", "Share link", id="members.share"),
+        Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
+        Binding("escape,m", "close", "Close", id="members.close"),
+    ]
+
+    def __init__(self, trip_id: str, me_id: str, members: list[Member]) -> None:
+        super().__init__()
+        self.trip_id = trip_id
+        self.me_id = me_id
+        self.members = members
+        self.share_url: str | None = None
+
+    @property
+    def my_role(self) -> Role | None:
+        return next((member.role for member in self.members if member.user_id == self.me_id), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "change_role", "share", "revoke_share"):
+            role = self.my_role
+            return role is not None and role.may_manage_members
+        return True
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog", id="members-dialog"):
+            yield Label("Members")
+            yield MemberList(id="member-list")
+            yield Static("", id="share-link")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#share-link").display = False
+        self.query_one(MemberList).focus()
+        self.refresh_bindings()
+
+    def _show(self) -> None:
+        rows = []
+        for member in self.members:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            text.append(f"{member.role.value:<8} ", style=f"bold {palette.series(list(Role).index(member.role))}")
+            text.append_text(one_line(member.name, "bold", width=30))
+            if member.email:
+                text.append("  ")
+                text.append_text(one_line(member.email, palette.MUTED, width=36))
+            if member.user_id == self.me_id:
+                text.append("  (you)", style=palette.MUTED)
+            rows.append(Option(text, id=member.user_id))
+        member_list = self.query_one(MemberList)
+        highlighted = member_list.highlighted
+        member_list.set_options(rows)
+        if rows:
+            member_list.highlighted = min(highlighted or 0, len(rows) - 1)
+
+    @property
+    def client(self) -> Any:
+        return self.app.client  # type: ignore[attr-defined]
+
+    async def _reload(self) -> None:
+        self.members = (await self.client.list_members(self.trip_id, limit=200)).items
+        self._show()
+        self.refresh_bindings()
+
+    def action_add(self) -> None:
+        specs = [FieldSpec("email", "Email", required=True),
+                 FieldSpec("role", "Role", kind="choice", choices=ROLES, required=True)]
+
+        async def save(values: dict[str, Any], overwrite: bool) -> Any:
+            return await self.client.add_member(self.trip_id, values.get("email") or "", values.get("role") or "")
+
+        self.app.push_screen(FormScreen("Add a member", specs, {"email": "", "role": "editor"}, save),
+                             self._saved)
+
+    def action_change_role(self) -> None:
+        option = self.query_one(MemberList).highlighted_option
+        member = next((m for m in self.members if option is not None and m.user_id == option.id), None)
+        if member is None:
+            return
+        specs = [FieldSpec("role", "Role", kind="choice", choices=ROLES, required=True)]
+
+        async def save(values: dict[str, Any], overwrite: bool) -> Any:
+            return await self.client.update_member(self.trip_id, member.user_id, values.get("role") or "")
+
+        self.app.push_screen(FormScreen(f"Role of {member.name}", specs, {"role": member.role.value}, save),
+                             self._saved)
+
+    def _saved(self, result: Any) -> None:
+        if result is not None:
+            self.reload()
+
+    @work(group="members", exclusive=True, exit_on_error=False, description="Loading the members")
+    async def reload(self) -> None:
+        await self._reload()
+
+    @work(group="share", exclusive=True, exit_on_error=False, description="Creating the share link")
+    async def action_share(self) -> None:
+        token = await self.client.create_share_token(self.trip_id)
+        self.share_url = token.url
+        link = self.query_one("#share-link", Static)
+        link.update(Text.assemble(("Read-only link (replaces any earlier one): ", palette.MUTED),
+                                  literal(token.url, "bold #ffd75f")))
+        link.display = True
+        self.app.copy_to_clipboard(token.url)
+
+    @work(group="share", exclusive=True, exit_on_error=False, description="Revoking the share link")
+    async def action_revoke_share(self) -> None:
+        await self.client.revoke_share_token(self.trip_id)
+        self.share_url = None
+        link = self.query_one("#share-link", Static)
+        link.update(Text("Share link revoked: it no longer opens the trip.", style=palette.MUTED))
+        link.display = True
+
+    def action_close(self) -> None:
+        self.dismiss(self.members)

@@ -1,0 +1,92 @@
+"""The members screen against the real server: an owner adds a member by email and changes the
+role, creates and revokes the share link; a viewer is not offered those keys."""
+
+from __future__ import annotations
+
+from app.tui.screens.form import FormScreen
+from app.tui.screens.members import MembersScreen
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+from tests.tui.test_editing import form_closed, form_opened, open_trip, replace
+
+
+async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        screen = app.screen
+        await form_opened(pilot, "a")
+        await replace(pilot, "email", "nobody@example.com")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query_one("#form-error").display
+                       or app.screen.errors, what="the refusal")  # no such user: the form stays open
+        assert isinstance(app.screen, FormScreen)
+        await replace(pilot, "email", bob.email)
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: any(m.email == bob.email for m in screen.members), what="Bob listed")
+        bob_row = next(m for m in screen.members if m.email == bob.email)
+        assert bob_row.role == "editor"
+        await pilot.press("end")
+        await form_opened(pilot, "r")
+        app.screen.query_one("#field-role").value = "viewer"  # what the list's keys pick
+        await pilot.press("ctrl+s")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: any(m.email == bob.email and m.role == "viewer" for m in screen.members),
+                       what="Bob a viewer")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.share_url, what="share link")
+        url = screen.share_url
+        anonymous = server.client(None)
+        try:
+            assert (await anonymous.get(url)).status_code == 200  # the link opens the trip, no key
+            await pilot.press("S")
+            await wait_for(pilot, lambda: screen.share_url is None and "revoked" in str(
+                screen.query_one("#share-link").render()), what="revoked")
+            assert (await anonymous.get(url)).status_code == 404
+        finally:
+            await anonymous.aclose()
+
+
+async def test_a_viewer_is_not_offered_member_controls(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        screen = app.screen
+        assert [m.role for m in screen.members] == ["owner", "viewer"] or len(screen.members) == 2
+        assert not screen.check_action("add", ()) and not screen.check_action("share", ())
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        assert app.screen is screen  # no form
+
+
+async def test_export_calendar_and_pins_from_the_command_palette(server, tui, alice, tmp_path):
+    import json
+
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
+        "title": "Dinner", "startDate": "2026-07-16", "category": "dinner", "startTime": "19:00",
+        "endTime": "21:00", "timezone": "Europe/London"})
+    await alice.http.post(f"/trips/{trip['_id']}/map-pins", json={"name": "Pub", "lat": 51.5, "lng": -0.1})
+    app, _ = tui(alice.key, trip_id=trip["_id"], export_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("ctrl+p", *"Export calendar")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        ics = tmp_path / f"trip-{trip['_id']}.ics"
+        await wait_for(pilot, ics.exists, what="the .ics file")
+        await pilot.press("ctrl+g")
+        geojson = tmp_path / f"trip-{trip['_id']}.geojson"
+        await wait_for(pilot, geojson.exists, what="the GeoJSON file")
+    text = ics.read_text()
+    assert "SUMMARY:Dinner" in text and "TZID=Europe/London" in text
+    features = json.loads(geojson.read_text())["features"]
+    assert [feature["properties"]["name"] for feature in features] == ["Pub"]
