@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--url", default=None, help="the API root, e.g. http://127.0.0.1:8000/api/v1")
     ui.add_argument("--key", default=None, help="your API key (osk_...)")
     ui.add_argument("--trip", default=None, metavar="ID", help="open this trip directly")
+    ui.add_argument("--share", default=None, metavar="TOKEN",
+                    help="open a trip read-only through its share link (the token or the whole URL; no key needed)")
 
     demo = commands.add_parser(
         "demo",
@@ -150,6 +152,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from app.tui.app import TripdeckApp
 
     settings = config.resolve(args.url, args.key)
+    if args.share:
+        from app.client import SharedTripClient
+
+        try:
+            shared = SharedTripClient(args.share, base_url=args.url or (settings.url if "://" not in args.share else None))
+        except ValueError as error:
+            print(f"trip ui: {error}", file=sys.stderr)
+            return 2
+        TripdeckApp(url=shared.base_url, shared=shared, keymap=settings.keymap).run()
+        return 0
     TripdeckApp(url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap).run()
     return 0
 

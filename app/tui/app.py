@@ -13,12 +13,13 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from app.client import TripClient
+from app.client import SharedTripClient, TripClient
 from app.tui import config as config_file
 from app.tui import loading
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
+from app.tui.live import SHARED_INTERVAL
 from app.tui.notices import describe
 from app.tui.outbox import Outbox
 from app.tui.screens.trip import TripScreen
@@ -60,6 +61,8 @@ class TripdeckApp(App):
         reconnect_after: float = 1.0,
         outbox_path: Path | None = None,
         export_dir: Path | None = None,
+        shared: SharedTripClient | None = None,
+        shared_interval: float = SHARED_INTERVAL,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -78,6 +81,10 @@ class TripdeckApp(App):
         self.reconnect_after = reconnect_after
         self.export_dir = export_dir or Path.cwd()
         """Where palette exports (.ics, GeoJSON) are written."""
+        self.shared = shared
+        """Set: a read-only view of one trip through its share link, no key, nothing written."""
+        self.shared_interval = shared_interval
+        """Seconds between two looks at a shared trip (it has no changes feed to wait on)."""
         self.outbox = Outbox(outbox_path)
         """Messages typed while offline, on disk until the service has them."""
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
@@ -105,6 +112,8 @@ class TripdeckApp(App):
             self.set_keymap(self._keymap)
         if self.initial is not None:
             self.push_screen(TripScreen(self.initial.trip.id, initial=self.initial))
+        elif self.shared is not None:
+            self.push_screen(TripScreen(""))  # the trip's id comes with its first answer
         elif self.client is None and not (self.service_url and self.service_key):
             from app.tui.screens.first_run import FirstRunScreen
 
@@ -177,8 +186,9 @@ class TripdeckApp(App):
     async def on_unmount(self) -> None:
         if self._preload is not None:
             self._preload.cancel()
-        if self.client is not None:
-            try:
-                await self.client.aclose()
-            except Exception:  # quitting must not fail because the connection already broke
-                pass
+        for client in (self.client, self.shared):
+            if client is not None:
+                try:
+                    await client.aclose()
+                except Exception:  # quitting must not fail because the connection already broke
+                    pass

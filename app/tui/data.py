@@ -34,7 +34,8 @@ class Paged(Generic[T]):
 @dataclass
 class TripData:
     trip: Trip
-    me: Me
+    me: Me | None
+    """None in a shared, read-only view: a share link has no viewer."""
     members: list[Member] = field(default_factory=list)
     legs: Paged[Leg] = field(default_factory=Paged)
     pins: Paged[MapPin] = field(default_factory=Paged)

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from app.client import TripClient, TripError
+from app.client import SharedTripClient, TripClient, TripError
 from app.domain.itinerary import Changes
 
 WAIT = 25
@@ -106,6 +106,48 @@ class Follower:
                 elapsed = time.monotonic() - started
                 if elapsed < self.min_interval:
                     await self.sleep(self.min_interval - elapsed)
+
+
+SHARED_INTERVAL = 20.0
+"""Seconds between two looks at a shared trip: a share link has no changes feed, so a read-only
+view asks for the trip (a small answer) three times a minute and reloads when its revision moved."""
+
+
+@dataclass
+class SharedWatcher:
+    """Follows a trip seen through a share link until cancelled, with the same callbacks'
+    meaning as `Follower`: `on_changed(revision)` when the trip's revision moved."""
+
+    shared: SharedTripClient
+    revision: int
+    on_changed: Callable[[int], Awaitable[None] | None]
+    on_offline: Callable[[int, float, TripError], Awaitable[None] | None]
+    on_online: Callable[[], Awaitable[None] | None]
+    interval: float = SHARED_INTERVAL
+    backoff: Backoff = field(default_factory=Backoff)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    requests: int = 0
+
+    async def run(self) -> None:
+        delay = self.interval
+        while True:
+            await self.sleep(delay)
+            delay = self.interval
+            try:
+                self.requests += 1
+                trip = await self.shared.get_trip()
+            except TripError as error:
+                delay = max(self.backoff.next_delay(), float(getattr(error, "retry_after", None) or 0))
+                if getattr(error, "status", None) != 429:
+                    await _call(self.on_offline, self.backoff.failures, delay, error)
+                continue
+            if self.backoff.failures:
+                self.backoff.reset()
+                self.revision = trip.revision
+                await _call(self.on_online)  # which reloads everything
+            elif trip.revision != self.revision:
+                self.revision = trip.revision
+                await _call(self.on_changed, trip.revision)
 
 
 async def _call(callback: Callable, *args) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.client import NotFoundError, TripClient
+from app.client import NotFoundError, SharedTripClient, TripClient
 from app.domain.itinerary import ItinerarySummary
-from app.domain.models import Message
+from app.domain.models import ActionItem, Commitment, Leg, MapPin, Member, Message, Trip
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
 
 KINDS = ("legs", "pins", "action_items", "commitments")
@@ -82,3 +82,23 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     if chosen is not None and messages is not None:
         data.messages[chosen] = messages
     return data, cursor
+
+
+async def load_shared(shared: SharedTripClient) -> TripData:
+    """A trip as its share link shows it: the whole safe projection in one request (the service
+    allows no paging there), as the same `TripData` the panes show. No viewer, no channels, no
+    messages: a share link carries none of them."""
+    export = await shared.export_trip()
+
+    def convert(model: type, rows: list) -> list:
+        return [model.model_validate(row.model_dump(by_alias=True, exclude_none=True)) for row in rows]
+
+    return TripData(
+        trip=Trip.model_validate(export.trip.model_dump(by_alias=True, exclude_none=True)),
+        me=None,
+        members=convert(Member, export.members),
+        legs=Paged(sorted(convert(Leg, export.legs), key=lambda leg: (leg.order, leg.start_date))),
+        pins=Paged(convert(MapPin, export.map_pins)),
+        action_items=Paged(convert(ActionItem, export.action_items)),
+        commitments=Paged(sorted(export.commitments, key=lambda c: (c.start_date, c.start_time or ""))),
+    )

@@ -26,7 +26,7 @@ from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
 from app.tui.text import literal
 from app.tui.data import PAGE, Paged, TripData
-from app.tui.live import Backoff, Follower, kinds_changed
+from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
 from app.tui.screens.conflict import StaleRevisionScreen
 from app.tui.widgets.agenda import Agenda
@@ -111,6 +111,7 @@ class TripScreen(Screen):
         self._summary_stale = False
         self._layout: tuple | None = None
         self.follower: Follower | None = None
+        self.watcher: SharedWatcher | None = None
         self._move_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
 
@@ -196,7 +197,8 @@ class TripScreen(Screen):
     def _show_header(self) -> None:
         data = self.data
         self.query_one(TripHeader).show(
-            data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width
+            data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width,
+            read_only=self.read_only,
         )
 
     def watch_active(self, active: int) -> None:
@@ -223,10 +225,22 @@ class TripScreen(Screen):
     def action_join(self) -> None:
         self.app.action_join()  # type: ignore[attr-defined]
 
+    WRITES = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "new_channel", "members",
+                        "edit_trip", "export", "retry_outbox", "discard_outbox"})
+
+    @property
+    def read_only(self) -> bool:
+        """Seen through a share link: nothing can be written, so no write is offered."""
+        return getattr(self.app, "shared", None) is not None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.WRITES and self.read_only:
+            return False
         if action == "join":
             return bool(getattr(self.app, "join_command", None))
-        if action in ("trips", "reload"):
+        if action == "trips":
+            return not self.frozen and not self.read_only  # a share link opens one trip only
+        if action == "reload":
             return not self.frozen  # fixed data (screenshots) has no service to go back to
         if action in ("new_item", "edit_item", "delete_item"):
             return self.data is not None and self.active in KIND_OF_PANE
@@ -471,6 +485,9 @@ class TripScreen(Screen):
 
     @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
     async def load(self) -> None:
+        if self.read_only:
+            self.post_message(self.Loaded(await loading.load_shared(self.app.shared), None))  # type: ignore[attr-defined]
+            return
         chat = self.query_one(ChannelChat)
         preload = self.app.take_preload(self.trip_id) if self.follower is None else None  # type: ignore[attr-defined]
         if preload is not None:
@@ -486,6 +503,11 @@ class TripScreen(Screen):
             event.data.summary = self.data.summary  # keep the conflicts shown until fresh ones come
         self.data = event.data
         self._show(event.data)
+        if self.read_only:
+            self.trip_id = event.data.trip.id
+            if self.watcher is None:
+                self.watch_shared(event.data.trip.revision)
+            return  # a share link offers no summary, and nothing waits to be sent
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
         if self.outbox_items():
@@ -524,7 +546,10 @@ class TripScreen(Screen):
         self._show_checklist()
         self._show_agenda()
         chat = self.query_one(ChannelChat)
-        chat.show_channels(data.channels, data.me)
+        if data.me is None:
+            chat.show_not_shared()
+        else:
+            chat.show_channels(data.channels, data.me)
         for channel_id, page in data.messages.items():
             chat.show_history(channel_id, page)
         self._show_tabs()
@@ -645,7 +670,7 @@ class TripScreen(Screen):
 
     def outbox_items(self) -> list:
         outbox = getattr(self.app, "outbox", None)
-        return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen else []
+        return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen and not self.read_only else []
 
     def _show_outbox(self) -> None:
         self.query_one(OutboxBar).show(self.outbox_items())
@@ -714,6 +739,20 @@ class TripScreen(Screen):
             backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
         )
         await self.follower.run()
+
+    @work(exclusive=True, group="changes", exit_on_error=False, description="Following the shared trip")
+    async def watch_shared(self, revision: int) -> None:
+        self.watcher = SharedWatcher(
+            self.app.shared,  # type: ignore[attr-defined]
+            revision,
+            on_changed=lambda revision: self.load(),
+            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
+                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
+            on_online=lambda: self.post_message(self.CameBack()),
+            interval=self.app.shared_interval,  # type: ignore[attr-defined]
+            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
+        )
+        await self.watcher.run()
 
     @on(ChangesArrived)
     def _changes(self, event: ChangesArrived) -> None:

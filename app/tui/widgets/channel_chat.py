@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -222,8 +223,9 @@ class ChannelChat(Pane):
                 yield ReplyBar(id="reply-bar")
                 yield ChatInput(id="chat-input", placeholder="Message… (Enter sends, Esc leaves)", max_length=4000)
 
-    def focus_target(self) -> ChatInput:
-        return self.query_one(ChatInput)
+    def focus_target(self) -> Widget:
+        chat_input = self.query_one(ChatInput)
+        return chat_input if not chat_input.disabled else self.query_one(MessageList)
 
     # --- data in -------------------------------------------------------------------------
 
@@ -240,6 +242,16 @@ class ChannelChat(Pane):
             self.active = self.order[0]
         self._render_channels()
         self._render_messages()
+
+    def show_not_shared(self) -> None:
+        """A read-only view through a share link: the chat is not part of what a link shows."""
+        self.query_one(ChannelList).set_rows([], keep=False)
+        self.query_one(MessageList).set_options([Option(
+            Text("  The group chat is not part of a share link: members read it with their own key.",
+                 style=palette.MUTED), id="not-shared", disabled=True)])
+        chat_input = self.query_one(ChatInput)
+        chat_input.disabled = True
+        chat_input.placeholder = "Read-only: a share link cannot write"
 
     def show_history(self, channel_id: str, page: Paged[Message]) -> None:
         """The newest page of a channel (oldest first), replacing nothing already received."""

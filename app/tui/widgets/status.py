@@ -14,7 +14,7 @@ from app.tui.text import one_line
 class TripHeader(Static):
     """Title, dates, status and revision of the trip, who you are, and whether we are live."""
 
-    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int) -> None:
+    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False) -> None:
         left = Text(no_wrap=True, overflow="ellipsis")
         left.append(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         left.append(" ")
@@ -32,6 +32,9 @@ class TripHeader(Static):
         right = Text(no_wrap=True)
         if me is not None:
             right.append_text(one_line(me.name, "#5fafff", width=20))
+            right.append("  ")
+        if read_only:
+            right.append("shared link · read-only", style=f"bold {palette.MUTED}")
             right.append("  ")
         right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         room = width - right.cell_len
