@@ -90,3 +90,59 @@ async def test_export_calendar_and_pins_from_the_command_palette(server, tui, al
     assert "SUMMARY:Dinner" in text and "TZID=Europe/London" in text
     features = json.loads(geojson.read_text())["features"]
     assert [feature["properties"]["name"] for feature in features] == ["Pub"]
+
+
+async def test_an_owner_removes_a_member_and_a_viewer_may_only_leave(server, tui, alice, bob, make_actor):
+    trip = await new_trip(alice)
+    carol = await make_actor("carol@example.com", "Carol")
+    for actor, role in ((bob, "viewer"), (carol, "editor")):
+        response = await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": actor.email, "role": role})
+        assert response.status_code == 201, response.text
+
+    # Bob, a viewer: `d` is offered on his own row only (leave), not on Alice's or Carol's.
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        screen = app.screen
+        member_list = screen.query_one("#member-list")
+        for index, member in enumerate(screen.members):
+            member_list.highlighted = index
+            await pilot.pause()
+            assert bool(screen.check_action("remove", ())) is (member.user_id == bob.user_id), member.name
+        member_list.highlighted = next(i for i, m in enumerate(screen.members) if m.user_id == alice.user_id)
+        await pilot.press("d")
+        await pilot.pause(0.2)
+        assert app.screen is screen  # nothing asked, nothing removed
+
+    # Alice, the owner, removes Carol by keys: d, then y.
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        screen = app.screen
+        screen.query_one("#member-list").highlighted = next(
+            i for i, m in enumerate(screen.members) if m.user_id == carol.user_id)
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.screen is not screen, what="the question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: all(m.user_id != carol.user_id for m in screen.members), what="Carol gone")
+    listed = (await alice.http.get(f"/trips/{trip['_id']}/members")).json()["items"]
+    assert {m["userId"] for m in listed} == {alice.user_id, bob.user_id}
+
+    # Bob leaves: the trip is gone from his view and he is back at the trips list.
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        screen = app.screen
+        screen.query_one("#member-list").highlighted = next(
+            i for i, m in enumerate(screen.members) if m.user_id == bob.user_id)
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "TripPickerScreen", what="the trips list")
+    assert (await bob.http.get(f"/trips/{trip['_id']}")).status_code in (403, 404)

@@ -1,13 +1,14 @@
 """The members screen: who is on the trip with which role; owners and planners add members by
 email and change roles, and create, show or revoke the read-only share link. Keys a role may not
-use are not offered (hidden from the footer, the help and the palette, and refused)."""
+use are not offered (hidden from the footer, the help and the palette, and refused). Anyone may
+leave; owners and planners remove others (an owner only by an owner, never the last one)."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -32,6 +33,7 @@ class MembersScreen(ModalScreen["list[Member] | None"]):
     BINDINGS: ClassVar = [
         Binding("a", "add", "Add member", id="members.add"),
         Binding("r", "change_role", "Change role", id="members.change_role"),
+        Binding("d", "remove", "Remove", id="members.remove"),
         Binding("s", "share", "Share link", id="members.share"),
         Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
         Binding("escape,m", "close", "Close", id="members.close"),
@@ -48,11 +50,26 @@ class MembersScreen(ModalScreen["list[Member] | None"]):
     def my_role(self) -> Role | None:
         return next((member.role for member in self.members if member.user_id == self.me_id), None)
 
+    def highlighted_member(self) -> Member | None:
+        option = self.query_one(MemberList).highlighted_option
+        return next((m for m in self.members if option is not None and m.user_id == option.id), None)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = self.my_role
         if action in ("add", "change_role", "share", "revoke_share"):
-            role = self.my_role
             return role is not None and role.may_manage_members
+        if action == "remove":
+            member = self.highlighted_member() if self.is_mounted else None
+            if member is None or role is None:
+                return False
+            if member.user_id == self.me_id:
+                return True  # leaving the trip
+            return role.may_manage_members and (member.role is not Role.OWNER or role is Role.OWNER)
         return True
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()  # whether `d` is offered depends on the row
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog", id="members-dialog"):
@@ -105,8 +122,7 @@ class MembersScreen(ModalScreen["list[Member] | None"]):
                              self._saved)
 
     def action_change_role(self) -> None:
-        option = self.query_one(MemberList).highlighted_option
-        member = next((m for m in self.members if option is not None and m.user_id == option.id), None)
+        member = self.highlighted_member()
         if member is None:
             return
         specs = [FieldSpec("role", "Role", kind="choice", choices=ROLES, required=True)]
@@ -116,6 +132,32 @@ class MembersScreen(ModalScreen["list[Member] | None"]):
 
         self.app.push_screen(FormScreen(f"Role of {member.name}", specs, {"role": member.role.value}, save),
                              self._saved)
+
+    def action_remove(self) -> None:
+        from app.tui.screens.modals import ConfirmScreen
+
+        member = self.highlighted_member()
+        if member is None:
+            return
+        leaving = member.user_id == self.me_id
+        question = (Text("Leave this trip? You will no longer see it.") if leaving else
+                    Text.assemble("Remove ", literal(member.name, "bold", single_line=True), " from the trip?"))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.remove_member(member.user_id, leaving)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(group="members", exclusive=True, exit_on_error=False, description="Removing the member")
+    async def remove_member(self, user_id: str, leaving: bool) -> None:
+        await self.client.remove_member(self.trip_id, user_id)
+        if leaving:
+            self.notify("You left the trip.", timeout=4)
+            self.dismiss(None)
+            self.app.action_open_trips()  # type: ignore[attr-defined]
+            return
+        await self._reload()
 
     def _saved(self, result: Any) -> None:
         if result is not None:
