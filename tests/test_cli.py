@@ -114,3 +114,9 @@ main(["ui", "--url", "http://127.0.0.1:9/api/v1", "--key", "osk_test", "--trip",
 
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {"heavy": [], "leg_built": False}
+
+
+@pytest.mark.parametrize("share", ["http://127.0.0.1:1/api/v1/trips/abc", "to/ken"])
+def test_trip_ui_refuses_a_share_link_that_is_not_one(share):
+    result = trip("ui", "--share", share)
+    assert result.returncode == 2 and "not a share" in result.stderr and "Traceback" not in result.stderr
