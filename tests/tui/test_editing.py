@@ -3,7 +3,8 @@ kind of item, field errors from the API's details, and an edit that someone chan
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
+from textual.widgets._select import SelectOverlay
 
 from app.tui.screens.conflict import ItemConflictScreen
 from app.tui.screens.form import FormScreen
@@ -27,6 +28,28 @@ async def replace(pilot, field_id: str, text: str) -> None:
     app = pilot.app
     app.screen.query_one(f"#field-{field_id}", Input).focus()
     await pilot.press("end", "ctrl+u", *text)
+
+
+async def pick(pilot, field_id: str, value: str) -> None:
+    """Choose `value` in a form's choice list by keys alone: tab to it, enter opens the list,
+    down walks it, enter takes the highlighted choice."""
+    app = pilot.app
+    select = app.screen.query_one(f"#field-{field_id}", Select)
+    for _ in range(40):
+        if app.focused is select:
+            break
+        await pilot.press("tab")
+    assert app.focused is select, f"tab never reached {field_id}"
+    await pilot.press("enter")
+    overlay = select.query_one(SelectOverlay)
+    await wait_for(pilot, lambda: app.focused is overlay, what="the open list")
+    for _ in range(overlay.option_count + 1):
+        option = overlay.highlighted_option
+        if option is not None and overlay.highlighted is not None and select._options[overlay.highlighted][1] == value:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: select.value == value, what=f"{field_id} = {value}")
 
 
 async def form_opened(pilot, *keys: str) -> FormScreen:
@@ -115,8 +138,8 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         await form_opened(pilot, "4", "n")
         await pilot.press(*"Fado night")
         await replace(pilot, "startTime", "21:00")
-        app.screen.query_one("#field-legId").value = leg["_id"]  # what enter, down, enter picks
-        await pilot.press("enter")
+        await pick(pilot, "legId", leg["_id"])
+        await pilot.press("ctrl+s")  # on a choice list, enter opens the list: ctrl+s saves from anywhere
         await form_closed(pilot)
         await wait_for(pilot, lambda: [c.title for c in screen.query_one(Agenda).commitments] == ["Fado night"],
                        what="commitment")

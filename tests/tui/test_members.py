@@ -7,7 +7,7 @@ from app.tui.screens.form import FormScreen
 from app.tui.screens.members import MembersScreen
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
-from tests.tui.test_editing import form_closed, form_opened, open_trip, replace
+from tests.tui.test_editing import form_closed, form_opened, open_trip, pick, replace
 
 
 async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alice, bob):
@@ -32,7 +32,7 @@ async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alic
         assert bob_row.role == "editor"
         await pilot.press("end")
         await form_opened(pilot, "r")
-        app.screen.query_one("#field-role").value = "viewer"  # what the list's keys pick
+        await pick(pilot, "role", "viewer")
         await pilot.press("ctrl+s")
         await form_closed(pilot)
         await wait_for(pilot, lambda: any(m.email == bob.email and m.role == "viewer" for m in screen.members),
