@@ -146,3 +146,23 @@ async def test_an_owner_removes_a_member_and_a_viewer_may_only_leave(server, tui
         await pilot.press("d", "y")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "TripPickerScreen", what="the trips list")
     assert (await bob.http.get(f"/trips/{trip['_id']}")).status_code in (403, 404)
+
+
+async def test_a_viewer_is_not_offered_the_keys_that_change_the_plan(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
+    await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Passports", "urgency": "now"})
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        footer_keys = {binding.action for _, binding, enabled, _ in app.active_bindings.values() if enabled}
+        assert not footer_keys & {"new_item", "edit_item", "delete_item"}
+        await pilot.press("3", "escape")
+        for action in ("new_item", "edit_item", "delete_item", "toggle_done", "edit_trip", "move_leg"):
+            assert screen.check_action(action, ()) is False, action
+        await pilot.press("n", "space", "E")
+        await pilot.pause(0.2)
+        assert app.screen is screen
+        assert not (await alice.http.get(f"/trips/{trip['_id']}/action-items")).json()["items"][0]["done"]
+        # The chat is still theirs.
+        assert screen.check_action("members", ()) is True

@@ -233,8 +233,21 @@ class TripScreen(Screen):
         """Seen through a share link: nothing can be written, so no write is offered."""
         return getattr(self.app, "shared", None) is not None
 
+    EDITS = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip"})
+
+    @property
+    def may_edit(self) -> bool:
+        """A viewer reads and chats only: the keys that change the plan are not offered."""
+        data = self.data
+        if data is None or data.me is None:
+            return not self.read_only
+        role = next((member.role for member in data.members if member.user_id == data.me.id), None)
+        return role is None or role.may_edit
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.WRITES and self.read_only:
+            return False
+        if action in self.EDITS and not self.may_edit:
             return False
         if action == "join":
             return bool(getattr(self.app, "join_command", None))
@@ -390,6 +403,7 @@ class TripScreen(Screen):
         if members is not None and self.data is not None:
             self.data.members = list(members)
             self._show_checklist()
+            self.refresh_bindings()
 
     def action_edit_trip(self) -> None:
         """Title and dates of the trip, with the same conflict check as the items' forms."""
@@ -503,6 +517,7 @@ class TripScreen(Screen):
             event.data.summary = self.data.summary  # keep the conflicts shown until fresh ones come
         self.data = event.data
         self._show(event.data)
+        self.refresh_bindings()  # which keys are offered depends on the role and the data
         if self.read_only:
             self.trip_id = event.data.trip.id
             if self.watcher is None:
