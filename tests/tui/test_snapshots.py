@@ -29,8 +29,8 @@ def test_help_screen(snap_compare):
 
 @pytest.mark.parametrize(
     "keys",
-    [["1", "e"], ["2", "n"], ["3", "e"], ["4", "e"]],
-    ids=["leg-edit", "pin-new", "action-item-edit", "commitment-edit"],
+    [["1", "e"], ["2", "n"], ["3", "e"], ["4", "e"], ["E"], ["5", "escape", "C"]],
+    ids=["leg-edit", "pin-new", "action-item-edit", "commitment-edit", "trip-edit", "channel-new"],
 )
 def test_each_item_form_at_80x24(snap_compare, keys):
     assert snap_compare(demo_app(), terminal_size=(80, 24), press=keys)

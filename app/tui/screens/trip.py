@@ -260,8 +260,10 @@ class TripScreen(Screen):
         if action == "move_leg":
             return self.data is not None and self.active == 1
         if action == "new_channel":
-            return self.data is not None and not self.frozen and self.active == CHAT
-        if action in ("members", "export", "edit_trip"):
+            return self.data is not None and self.active == CHAT
+        if action == "edit_trip":
+            return self.data is not None
+        if action in ("members", "export"):
             return self.data is not None and not self.frozen
         if action in ("retry_outbox", "discard_outbox"):
             return any(item.error for item in self.outbox_items())
@@ -422,6 +424,8 @@ class TripScreen(Screen):
             return {key: value for key, value in wire(trip).items() if key not in ignore}
 
         async def save(values: dict, overwrite: bool):
+            if self.frozen:
+                raise RuntimeError("no trip service to save to (fixed demo data)")
             fresh = await self.client.get_trip(self.trip_id)
             if comparable(fresh) != comparable(loaded) and not overwrite:
                 raise ChangedOnServer(changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh)
@@ -443,6 +447,8 @@ class TripScreen(Screen):
         specs = [FieldSpec("name", "Name", required=True)]
 
         async def save(values: dict, overwrite: bool):
+            if self.frozen:
+                raise RuntimeError("no trip service to save to (fixed demo data)")
             return await self.client.create_channel(self.trip_id, values.get("name") or "")
 
         def saved(channel) -> None:
