@@ -58,7 +58,7 @@ async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alic
         await pilot.press("5")
         chat_input = screen.query_one("#chat-input")
         assert chat_input.disabled
-        assert "not part of a share link" in str(screen.query_one("#message-list").options[0].prompt)
+        assert "chat is not shared" in str(screen.query_one("#message-list").options[0].prompt)
 
         # A member's change arrives without a key press.
         pin = {"name": "Miradouro", "lat": 38.71, "lng": -9.13, "category": "view"}

@@ -245,9 +245,9 @@ class ChannelChat(Pane):
 
     def show_not_shared(self) -> None:
         """A read-only view through a share link: the chat is not part of what a link shows."""
-        self.query_one(ChannelList).set_rows([], keep=False)
+        self.query_one(ChannelList).display = False  # no channels to list: the note gets the width
         self.query_one(MessageList).set_options([Option(
-            Text("  The group chat is not part of a share link: members read it with their own key.",
+            Text("  The group chat is not shared: members read it with their own key.",
                  style=palette.MUTED), id="not-shared", disabled=True)])
         chat_input = self.query_one(ChatInput)
         chat_input.disabled = True

@@ -15,6 +15,14 @@ class TripHeader(Static):
     """Title, dates, status and revision of the trip, who you are, and whether we are live."""
 
     def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False) -> None:
+        right = Text(no_wrap=True)
+        if me is not None:
+            right.append_text(one_line(me.name, "#5fafff", width=20))
+            right.append("  ")
+        if read_only:
+            right.append("shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}")
+            right.append("  ")
+        right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         left = Text(no_wrap=True, overflow="ellipsis")
         left.append(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         left.append(" ")
@@ -24,19 +32,11 @@ class TripHeader(Static):
             start, end = parse_date(trip.start_date), parse_date(trip.end_date)
             dates = f"  {date_range(start, end)}"
             extra = f"  rev {trip.revision}" if width >= 120 else ""
-            room = width - 14 - len(dates) - len(trip.status) - 2 - len(extra) - 30
+            room = width - 14 - len(dates) - len(trip.status) - 2 - len(extra) - right.cell_len
             left.append_text(one_line(trip.title, "bold", width=max(room, 12)))
             left.append(dates)
             left.append(f"  {trip.status}", style="#87d787" if trip.status == "active" else palette.MUTED)
             left.append(extra, style=palette.MUTED)
-        right = Text(no_wrap=True)
-        if me is not None:
-            right.append_text(one_line(me.name, "#5fafff", width=20))
-            right.append("  ")
-        if read_only:
-            right.append("shared link · read-only", style=f"bold {palette.MUTED}")
-            right.append("  ")
-        right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         room = width - right.cell_len
         left.truncate(max(room, 0), overflow="ellipsis", pad=True)
         self.update(left + right)
