@@ -26,6 +26,8 @@ from sqlalchemy.util import greenlet_spawn
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+RELEASE_TIMEOUT = 5.0
+"""Seconds a failed or cancelled statement may take to hand its connection back."""
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 PG_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg", "postgresql+asyncpg")
 
@@ -267,11 +269,17 @@ class Database:
             else:
                 raw_rows = await driver.fetch(plan.sql, *args)
         except BaseException as error:
-            if not self.is_sqlite and _connection_lost(error):
-                # As SQLAlchemy does for its own statements: drop the broken connection.
-                await greenlet_spawn(proxied.invalidate, error)
-            else:
-                await greenlet_spawn(proxied.close)
+            # Bounded: a request cancelled while the engine is being disposed (shutdown) would
+            # otherwise wait forever on a driver whose worker thread has already stopped.
+            try:
+                async with asyncio.timeout(RELEASE_TIMEOUT):
+                    if not self.is_sqlite and _connection_lost(error):
+                        # As SQLAlchemy does for its own statements: drop the broken connection.
+                        await greenlet_spawn(proxied.invalidate, error)
+                    else:
+                        await greenlet_spawn(proxied.close)
+            except TimeoutError:
+                log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
             raise
         await greenlet_spawn(proxied.close)
         return plan.rows(raw_rows)
