@@ -149,8 +149,10 @@ class Outbox:
         self._write()
         return item
 
-    def add_write(self, trip_id: str, kind: str, action: str, row_id: str | None, *, body: dict[str, Any] | None = None,
-                  base: dict[str, Any] | None = None, label: str = "", idempotency_key: str | None = None) -> PendingWrite:
+    def add_write(
+        self, trip_id: str, kind: str, action: str, row_id: str | None, *, body: dict[str, Any] | None = None,
+        base: dict[str, Any] | None = None, label: str = "", idempotency_key: str | None = None,
+    ) -> PendingWrite:
         """Queue a write. `idempotency_key`: the one an attempt that may have reached the
         service already used, so that sending it again cannot write twice."""
         if action not in ACTIONS:

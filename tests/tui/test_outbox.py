@@ -231,3 +231,22 @@ def test_old_message_only_lines_still_load_and_newer_lines_are_kept(tmp_path):
     assert again.items[0].idempotency_key == "outbox-old"
     assert again.items[1].body == {"title": "B"} and again.items[1].base == {"title": "A"}
     assert newer in path.read_text(encoding="utf-8").splitlines()
+
+
+async def test_an_offline_trip_edit_is_queued_then_sent(server, tui, alice):
+    trip = await new_trip(alice)
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        transport.offline = True
+        await form_opened(pilot, "E")
+        await replace(pilot, "title", "Cotswolds, longer")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        (item,) = app.outbox.items
+        assert (item.kind, item.action, item.body) == ("trip", "update", {"title": "Cotswolds, longer"})
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+        await wait_for(pilot, lambda: screen.data.trip.title == "Cotswolds, longer", what="the new title shown")
+    assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Cotswolds, longer"

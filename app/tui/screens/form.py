@@ -188,7 +188,7 @@ class FormScreen(ModalScreen[Any]):
             self.show_errors([], describe(error))
             return
         if isinstance(result, Queued):
-            self.app.notify(f"\"{clean(result.label, single_line=True)}\" is saved on this computer, not yet on the service: it is sent "
-                            "as soon as the service can be reached (see the outbox bar).", title="Queued",
-                            timeout=6, markup=False)
+            self.app.notify(f"\"{clean(result.label, single_line=True)}\" is saved on this computer, not yet on "
+                            "the service: it is sent as soon as the service can be reached (see the outbox bar).",
+                            title="Queued", timeout=6, markup=False)
         self.dismiss(result)

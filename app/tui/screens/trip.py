@@ -325,10 +325,11 @@ class TripScreen(Screen):
     def _queue_write(self, name: str, action: str, row_id: str | None, *, label: str, key: str,
                      body: dict | None = None, base: dict | None = None) -> None:
         """Keep a write the service could not take (or that must wait its turn) in the outbox."""
-        self.app.outbox.add_write(self.trip_id, name, action, row_id, body=body, base=base,  # type: ignore[attr-defined]
-                                  label=label, idempotency_key=key)
-        self.notify(f"\"{clean(label, single_line=True)}\" is saved on this computer, not yet on the service: it is sent as soon as "
-                    "the service can be reached (see the outbox bar).", title="Queued", timeout=6, markup=False)
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox.add_write(self.trip_id, name, action, row_id, body=body, base=base, label=label, idempotency_key=key)
+        self.notify(f"\"{clean(label, single_line=True)}\" is saved on this computer, not yet on the service: "
+                    "it is sent as soon as the service can be reached (see the outbox bar).", title="Queued",
+                    timeout=6, markup=False)
         self._queued()
 
     def _queued(self) -> None:
@@ -428,8 +429,9 @@ class TripScreen(Screen):
         def queue(body: dict, base, key: str) -> Queued:
             editing.check("trip", "update", body)
             label = f"edit trip {base.title}"
-            self.app.outbox.add_write(self.trip_id, "trip", "update", self.trip_id, body=body,  # type: ignore[attr-defined]
-                                      base=comparable(base), label=label, idempotency_key=key)
+            outbox = self.app.outbox  # type: ignore[attr-defined]
+            outbox.add_write(self.trip_id, "trip", "update", self.trip_id, body=body, base=comparable(base),
+                             label=label, idempotency_key=key)
             return Queued(label)
 
         async def save(values: dict, overwrite: bool):
