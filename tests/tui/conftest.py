@@ -17,18 +17,24 @@ from tests.conftest import BASE
 
 
 class SwitchableTransport(httpx.AsyncBaseTransport):
-    """The in-process server, until `offline` is set: then every request fails to connect."""
+    """The in-process server, until `offline` is set: then every request fails to connect. With
+    `answers_lost` set, requests reach the server but their answers do not come back."""
 
     def __init__(self, app) -> None:
         self.inner = httpx.ASGITransport(app=app)
         self.offline = False
+        self.answers_lost = False
         self.requests: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(f"{request.method} {request.url.path}")
         if self.offline:
             raise httpx.ConnectError("the network is down (test)", request=request)
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        if self.answers_lost:
+            await response.aread()
+            raise httpx.ReadError("the connection dropped before the answer (test)", request=request)
+        return response
 
 
 @pytest.fixture

@@ -1,14 +1,20 @@
-"""The offline outbox: messages typed while the service is unreachable wait on disk, survive a
-restart of the TUI and arrive exactly once, in order; a refused one stays visible to retry."""
+"""The offline outbox: messages and item writes made while the service is unreachable wait on
+disk, survive a restart of the TUI and arrive exactly once, in order; a refused one (or an edit
+of a row someone changed since) stays visible to retry or discard."""
 
 from __future__ import annotations
 
+import json
 import stat
 
-from app.tui.outbox import Outbox
+from app.tui.outbox import Outbox, Pending, PendingWrite
+from app.tui.screens.trip import TripScreen
+from app.tui.widgets.checklist import Checklist
+from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.status import OutboxBar
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
+from tests.tui.test_editing import form_closed, form_opened, open_trip, replace, rows
 from tests.tui.test_trip_screen import messages_shown
 
 
@@ -75,3 +81,172 @@ async def test_a_refused_message_stays_with_its_error_and_can_be_discarded(serve
         await pilot.press("X", "y")
         await wait_for(pilot, lambda: not app.outbox.items, what="discarded")
     assert Outbox(path).items == []
+
+
+# --- writes (creates, edits, deletes) in the same outbox ---------------------------------------
+
+
+async def leg_of(alice, trip_id: str, title: str) -> dict:
+    return (await alice.http.post(f"/trips/{trip_id}/legs", json={
+        "order": 1, "title": title, "destination": title, "startDate": "2026-07-15", "endDate": "2026-07-16",
+        "timezone": "Europe/Lisbon"})).json()
+
+
+async def operations_since(alice, trip_id: str, revision: int) -> list[str]:
+    diff = (await alice.http.get(f"/trips/{trip_id}/itinerary/diff?since_revision={revision}")).json()
+    return [op["operation_type"] for op in diff["operations"]]
+
+
+async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_restart(server, tui, alice, tmp_path):
+    trip = await new_trip(alice)
+    channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
+    leg = await leg_of(alice, trip["_id"], "Lisbon")
+    revision = (await alice.http.get(f"/trips/{trip['_id']}")).json()["revision"]
+    path = tmp_path / "outbox.jsonl"
+    app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("5", *"one", "enter", *"two", "enter", "escape")
+        await form_opened(pilot, "1", "e")
+        await replace(pilot, "title", "Lisbon [b]old town[/b]")
+        await pilot.press("enter")
+        await form_closed(pilot)  # queued: the form closes, nothing is lost
+        await pilot.press("5", *"three", "enter")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 4, what="four pending")
+        bar = str(screen.query_one(OutboxBar).render())
+        assert "edit leg Lisbon" in bar and "pending" in bar
+    kept = Outbox(path).items
+    assert [item.label for item in kept] == ["one", "two", "edit leg Lisbon", "three"]
+    edit = kept[2]
+    assert isinstance(edit, PendingWrite) and edit.body == {"title": "Lisbon [b]old town[/b]"}
+    assert edit.base["title"] == "Lisbon" and edit.idempotency_key
+    assert await server_messages(alice, trip["_id"], channel) == []
+
+    # Restarted while still offline: the four are shown as pending, then the service comes back.
+    app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
+    transport.offline = True
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="the trip screen")
+        assert "edit leg Lisbon" in str(app.screen.query_one(OutboxBar).render())
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+        await wait_for(pilot, lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs]
+                       == ["Lisbon [b]old town[/b]"], what="the edited leg shown")
+    assert await server_messages(alice, trip["_id"], channel) == ["one", "two", "three"]
+    stored = (await alice.http.get(f"/trips/{trip['_id']}/legs/{leg['_id']}")).json()
+    assert stored["title"] == "Lisbon [b]old town[/b]"
+    assert await operations_since(alice, trip["_id"], revision) == ["update_leg"]  # applied once
+    assert Outbox(path).items == []
+
+
+async def test_an_offline_create_whose_first_attempt_arrived_is_not_made_twice(server, tui, alice):
+    trip = await new_trip(alice)
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        await form_opened(pilot, "3", "n")
+        await pilot.press(*"Buy adapters")
+        transport.answers_lost = True  # the create reaches the server; its answer does not come back
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: app.outbox.items, what="queued")
+        (item,) = app.outbox.items
+        assert (item.kind, item.action, item.label) == ("action_items", "create", "new action item Buy adapters")
+        assert len(await rows(alice, trip["_id"], "action-items")) == 1  # it did arrive
+        transport.answers_lost = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+        await wait_for(pilot, lambda: [i.text for i in screen.query_one(Checklist).items] == ["Buy adapters"],
+                       what="the item shown")
+    assert transport.requests.count(f"POST /api/v1/trips/{trip['_id']}/action-items") >= 2
+    assert [i["text"] for i in await rows(alice, trip["_id"], "action-items")] == ["Buy adapters"]
+
+
+async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_applied(server, tui, alice, tmp_path):
+    trip = await new_trip(alice)
+    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
+                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        transport.offline = True
+        await form_opened(pilot, "2", "e")
+        await replace(pilot, "name", "Belém tower")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        # Another client changes the same pin while this one is offline.
+        await alice.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"notes": "closed Mondays"})
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.outbox.items and app.outbox.items[0].error, what="the refusal")
+        assert "changed on the server since" in app.outbox.items[0].error
+        assert "NOT SENT" in str(screen.query_one(OutboxBar).render())
+        await pilot.press("R")  # retried: the row is still not what the edit started from
+        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.outbox.items and app.outbox.items[0].error, what="refused again")
+        await pilot.press("X")
+        assert "edit map pin Belem" in app.screen.question.plain
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.outbox.items, what="discarded")
+    stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
+    assert (stored["name"], stored["notes"]) == ("Belem", "closed Mondays")
+
+
+async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_counts_as_done(server, tui, alice):
+    trip = await new_trip(alice)
+    items = [(await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": text, "urgency": "now"})).json()
+             for text in ("Pack", "Book taxi")]
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")  # tick the first
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        await pilot.press("down", "d", "y")  # delete the second
+        await wait_for(pilot, lambda: len(app.outbox.items) == 2, what="the delete queued")
+        assert [item.label for item in app.outbox.items] == ["tick Pack", "delete action item Book taxi"]
+        await alice.http.delete(f"/trips/{trip['_id']}/action-items/{items[1]['_id']}")  # gone meanwhile
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]
+
+
+def test_old_message_only_lines_still_load_and_newer_lines_are_kept(tmp_path):
+    path = tmp_path / "outbox.jsonl"
+    old = {"id": "a1", "trip_id": "t1", "channel_id": "c1", "content": "written by the first outbox",
+           "idempotency_key": "outbox-old", "parent_id": None, "error": None}
+    newer = json.dumps({"v": 99, "type": "teleport", "id": "z"})
+    path.write_text(json.dumps(old) + "\n" + newer + "\n" + '{"torn', encoding="utf-8")
+    outbox = Outbox(path)
+    (message,) = outbox.items
+    assert isinstance(message, Pending)
+    assert (message.content, message.idempotency_key, message.label) == ("written by the first outbox", "outbox-old",
+                                                                          "written by the first outbox")
+    outbox.add_write("t1", "legs", "update", "leg1", body={"title": "B"}, base={"title": "A"}, label="edit leg A")
+    again = Outbox(path)
+    assert [type(item).__name__ for item in again.items] == ["Pending", "PendingWrite"]
+    assert again.items[0].idempotency_key == "outbox-old"
+    assert again.items[1].body == {"title": "B"} and again.items[1].base == {"title": "A"}
+    assert newer in path.read_text(encoding="utf-8").splitlines()
+
+
+async def test_an_offline_trip_edit_is_queued_then_sent(server, tui, alice):
+    trip = await new_trip(alice)
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_trip(pilot, app)
+        transport.offline = True
+        await form_opened(pilot, "E")
+        await replace(pilot, "title", "Cotswolds, longer")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        (item,) = app.outbox.items
+        assert (item.kind, item.action, item.body) == ("trip", "update", {"title": "Cotswolds, longer"})
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+        await wait_for(pilot, lambda: screen.data.trip.title == "Cotswolds, longer", what="the new title shown")
+    assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Cotswolds, longer"

@@ -1,9 +1,11 @@
 """The one item form: any list of `FieldSpec`s as labelled inputs, choices and flags. It stays
-open until the write succeeds: the API's validation details mark the wrong fields and keep what
-was typed; an edit that someone else changed first asks before overwriting."""
+open until the write succeeds or is queued in the offline outbox: the API's validation details
+mark the wrong fields and keep what was typed; an edit that someone else changed first asks
+before overwriting."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from rich.text import Text
@@ -19,7 +21,7 @@ from app.client import TripError, ValidationError
 from app.tui import palette
 from app.tui.forms import FieldSpec
 from app.tui.notices import describe
-from app.tui.text import literal
+from app.tui.text import clean, literal
 
 REASONS = {
     "required": "required",
@@ -40,8 +42,17 @@ class ChangedOnServer(Exception):
         self.fresh = fresh
 
 
+@dataclass(frozen=True)
+class Queued:
+    """What a save returns when the service could not be reached: the write waits on disk in the
+    offline outbox and is sent when the service is back."""
+
+    label: str
+    """What was queued ("edit leg Lisbon"): user text, shown literally."""
+
+
 Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
-"""save(values, overwrite) -> the written row; raises ValidationError or ChangedOnServer."""
+"""save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
 
 
 class FormScreen(ModalScreen[Any]):
@@ -176,4 +187,8 @@ class FormScreen(ModalScreen[Any]):
         except TripError as error:
             self.show_errors([], describe(error))
             return
+        if isinstance(result, Queued):
+            self.app.notify(f"\"{clean(result.label, single_line=True)}\" is saved on this computer, not yet on "
+                            "the service: it is sent as soon as the service can be reached (see the outbox bar).",
+                            title="Queued", timeout=6, markup=False)
         self.dismiss(result)

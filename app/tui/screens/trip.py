@@ -24,10 +24,11 @@ from app.domain.itinerary import Changes
 from app.tui import editing, loading
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
-from app.tui.text import literal
+from app.tui.text import clean, literal
 from app.tui.data import PAGE, Paged, TripData
 from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
+from app.tui.outbox import Pending, PendingWrite, new_key
 from app.tui.screens.conflict import StaleRevisionScreen
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
@@ -301,11 +302,17 @@ class TripScreen(Screen):
         kind = editing.item_kind(name, self.data)
         values = form_values(kind.fields, row, editing.defaults(name, self.data))
         title = f"Edit {kind.noun}: {kind.describe(row)}" if row is not None else f"New {kind.noun}"
-        save = editing.saver(None if self.frozen else self.client, self.trip_id, kind, row)
+        save = editing.saver(None if self.frozen else self.client, self.trip_id, kind, row,
+                             outbox=None if self.frozen else self.app.outbox)  # type: ignore[attr-defined]
         self.app.push_screen(FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved))
 
     def _written(self, name: str, saved) -> None:
+        from app.tui.screens.form import Queued
+
         if saved is None or self.frozen:
+            return
+        if isinstance(saved, Queued):
+            self._queued()
             return
         self._stale |= {name, "trip"} | ({"pins"} if name == "legs" else set())
         self.refresh_stale()
@@ -323,14 +330,41 @@ class TripScreen(Screen):
 
         def answered(yes: bool | None) -> None:
             if yes and not self.frozen:
-                self.delete_row(name, kind.delete, row.id)
+                self.delete_row(name, kind.delete, row.id, f"delete {kind.noun} {kind.describe(row)}")
 
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(group="write", exit_on_error=False, description="Deleting")
-    async def delete_row(self, name: str, method: str, row_id: str) -> None:
-        await getattr(self.client, method)(self.trip_id, row_id)
-        self._written(name, True)
+    async def delete_row(self, name: str, method: str, row_id: str, label: str = "delete") -> None:
+        key = new_key()  # kept if the delete has to wait in the outbox: a resend cannot delete twice
+        if not self._outbox_waiting():
+            try:
+                await getattr(self.client, method)(self.trip_id, row_id, idempotency_key=key)
+            except TripConnectionError:
+                pass
+            else:
+                self._written(name, True)
+                return
+        self._queue_write(name, "delete", row_id, label=label, key=key)
+
+    def _outbox_waiting(self) -> bool:
+        """Earlier writes or messages of this trip wait in the outbox: a new write goes behind them."""
+        return self.app.outbox.waiting(self.trip_id)  # type: ignore[attr-defined]
+
+    def _queue_write(self, name: str, action: str, row_id: str | None, *, label: str, key: str,
+                     body: dict | None = None, base: dict | None = None) -> None:
+        """Keep a write the service could not take (or that must wait its turn) in the outbox."""
+        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox.add_write(self.trip_id, name, action, row_id, body=body, base=base, label=label, idempotency_key=key)
+        self.notify(f"\"{clean(label, single_line=True)}\" is saved on this computer, not yet on the service: "
+                    "it is sent as soon as the service can be reached (see the outbox bar).", title="Queued",
+                    timeout=6, markup=False)
+        self._queued()
+
+    def _queued(self) -> None:
+        self._show_outbox()
+        if self.online:
+            self.flush_outbox()  # it may wait only for its turn behind others: send them all now
 
     def action_move_leg(self, step: int) -> None:
         leg = self.highlighted_row("legs")
@@ -409,8 +443,8 @@ class TripScreen(Screen):
 
     def action_edit_trip(self) -> None:
         """Title and dates of the trip, with the same conflict check as the items' forms."""
-        from app.tui.forms import FieldSpec, changed_fields, request_body, wire
-        from app.tui.screens.form import ChangedOnServer, FormScreen
+        from app.tui.forms import FieldSpec, changed_fields, request_body
+        from app.tui.screens.form import ChangedOnServer, FormScreen, Queued
 
         if self.data is None:
             return
@@ -418,22 +452,46 @@ class TripScreen(Screen):
                  FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
                  FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True)]
         loaded = self.data.trip.model_copy()
-        ignore = {"revision", "memberCount"}  # a trip's revision moves with every item change
 
         def comparable(trip) -> dict:
-            return {key: value for key, value in wire(trip).items() if key not in ignore}
+            return editing.comparable("trip", trip)  # without the revision: it moves with every item change
+
+        def queue(body: dict, base, key: str) -> Queued:
+            editing.check("trip", "update", body)
+            label = f"edit trip {base.title}"
+            outbox = self.app.outbox  # type: ignore[attr-defined]
+            outbox.add_write(self.trip_id, "trip", "update", self.trip_id, body=body, base=comparable(base),
+                             label=label, idempotency_key=key)
+            return Queued(label)
 
         async def save(values: dict, overwrite: bool):
             if self.frozen:
                 raise RuntimeError("no trip service to save to (fixed demo data)")
-            fresh = await self.client.get_trip(self.trip_id)
+            key = new_key()  # one per save: kept if the edit has to wait in the outbox
+            if self._outbox_waiting():
+                body = request_body(specs, values, loaded)
+                return queue(body, loaded, key) if body else loaded
+            try:
+                fresh = await self.client.get_trip(self.trip_id)
+            except TripConnectionError:
+                body = request_body(specs, values, loaded)
+                if not body:
+                    raise
+                return queue(body, loaded, key)
             if comparable(fresh) != comparable(loaded) and not overwrite:
                 raise ChangedOnServer(changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh)
             body = request_body(specs, values, fresh)
-            return await self.client.update_trip(self.trip_id, body) if body else fresh
+            if not body:
+                return fresh
+            try:
+                return await self.client.update_trip(self.trip_id, body, idempotency_key=key)
+            except TripConnectionError:
+                return queue(body, fresh, key)  # it may have arrived: the key makes a resend harmless
 
         def saved(trip) -> None:
-            if trip is not None and self.data is not None:
+            if isinstance(trip, Queued):
+                self._queued()
+            elif trip is not None and self.data is not None:
                 self.data.trip = trip
                 self._show_header()
                 self._show_legs()
@@ -482,12 +540,23 @@ class TripScreen(Screen):
     def action_toggle_done(self) -> None:
         item = self.highlighted_row("action_items")
         if item is not None and not self.frozen:
-            self.toggle_done(item.id, not item.done)
+            self.toggle_done(item, not item.done)
 
     @work(group="write", exit_on_error=False, description="Ticking the item")
-    async def toggle_done(self, item_id: str, done: bool) -> None:
-        await self.client.update_action_item(self.trip_id, item_id, {"done": done})
-        self._written("action_items", True)
+    async def toggle_done(self, item, done: bool) -> None:
+        key = new_key()  # kept if the tick has to wait in the outbox
+        body = {"done": done}
+        if not self._outbox_waiting():
+            try:
+                await self.client.update_action_item(self.trip_id, item.id, body, idempotency_key=key)
+            except TripConnectionError:
+                pass
+            else:
+                self._written("action_items", True)
+                return
+        self._queue_write("action_items", "update", item.id, body=body, key=key,
+                          base=editing.comparable("action_items", item),
+                          label=f"{'tick' if done else 'untick'} {item.text}")
 
     @on(DescendantFocus)
     def _pane_focused(self, event: DescendantFocus) -> None:
@@ -698,27 +767,39 @@ class TripScreen(Screen):
 
     @work(group="send", exit_on_error=False, description="Sending messages")
     async def flush_outbox(self) -> None:
-        """Send what waits, oldest first, one at a time (a lock keeps two flushes from sending the
-        same message). Unreachable: stop and wait for the connection. Refused: mark it failed,
-        keep it for retry or discard, and carry on with the next."""
+        """Send what waits, messages and writes in one queue, oldest first, one at a time (a lock
+        keeps two flushes from sending the same item). Unreachable: stop and wait for the
+        connection. Refused, or an edit of a row someone changed since: mark it failed, keep it
+        for retry or discard, and carry on with the next. Then refresh the panes written to."""
         outbox = self.app.outbox  # type: ignore[attr-defined]
+        written: set[str] = set()
         async with self._send_lock:
             for item in list(outbox.of_trip(self.trip_id)):
-                if item.error:
-                    continue
+                if item.error or item not in outbox.items:
+                    continue  # failed (waits for R or X), or discarded while this flush ran
                 try:
-                    message = await self.client.send_message(self.trip_id, item.channel_id, item.content,
-                                                              parent_id=item.parent_id,
-                                                              idempotency_key=item.idempotency_key)
+                    if isinstance(item, PendingWrite):
+                        row = await editing.send_queued(self.client, item)
+                    else:
+                        message = await self.client.send_message(self.trip_id, item.channel_id, item.content,
+                                                                  parent_id=item.parent_id,
+                                                                  idempotency_key=item.idempotency_key)
                 except TripConnectionError:
                     break
-                except TripError as error:
-                    outbox.fail(item.id, describe(error))
+                except (TripError, editing.ChangedSince) as error:
+                    outbox.fail(item.id, describe(error) if isinstance(error, TripError) else str(error))
                     self._show_outbox()
                     continue
+                if isinstance(item, PendingWrite):
+                    if row is not None and item.action == "update":
+                        outbox.rebase(item, row)
+                    written.add(item.kind)
                 outbox.remove(item.id)
                 self._show_outbox()
-                self.query_one(ChannelChat).receive([message])
+                if isinstance(item, Pending):
+                    self.query_one(ChannelChat).receive([message])
+        for name in written:
+            self._written(name, True)
 
     def action_retry_outbox(self) -> None:
         outbox = self.app.outbox  # type: ignore[attr-defined]
@@ -741,8 +822,9 @@ class TripScreen(Screen):
                 self.app.outbox.remove(item.id)  # type: ignore[attr-defined]
                 self._show_outbox()
 
-        self.app.push_screen(ConfirmScreen(Text.assemble("Discard the unsent message ",
-                                                         literal(item.content, "bold", single_line=True), "?")),
+        what = "message" if isinstance(item, Pending) else "change"
+        self.app.push_screen(ConfirmScreen(Text.assemble(f"Discard the unsent {what} ",
+                                                         literal(item.label, "bold", single_line=True), "?")),
                              answered)
 
     # --- live ------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ class OfflineBanner(Static):
 
 
 class OutboxBar(Static):
-    """Messages waiting in the offline outbox: pending ones, and failed ones with their error."""
+    """What waits in the offline outbox (messages by their text, writes by what they are: "edit
+    leg Lisbon"): pending ones, and failed ones with their error. All of it user text, literal."""
 
     def show(self, items: list) -> None:
         self.display = bool(items)
@@ -99,14 +100,14 @@ class OutboxBar(Static):
             if item.error:
                 text.append(" ✗ NOT SENT ", style=f"bold #ffffff on {palette.ALERT}")
                 text.append(" ")
-                text.append_text(one_line(item.content, width=30))
+                text.append_text(one_line(item.label, width=30))
                 text.append(" · ")
                 text.append_text(one_line(item.error, palette.ALERT, width=50))
                 text.append(" · R retry · X discard", style=palette.MUTED)
             else:
                 text.append(" ⏳ pending ", style="bold #000000 on #ffd75f")
                 text.append(" ")
-                text.append_text(one_line(item.content, width=60))
+                text.append_text(one_line(item.label, width=60))
         if len(items) > 4:
             text.append(f"\n … and {len(items) - 4} more", style=palette.MUTED)
         self.update(text)
