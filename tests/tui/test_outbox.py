@@ -11,7 +11,7 @@ from app.tui.outbox import Outbox, Pending, PendingWrite
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.legs_timeline import LegsTimeline
-from app.tui.widgets.status import OutboxBar
+from app.tui.widgets.status import OfflineBanner, OutboxBar
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
 from tests.tui.test_editing import form_closed, form_opened, open_trip, replace, rows
@@ -123,17 +123,20 @@ async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_res
     assert edit.base["title"] == "Lisbon" and edit.idempotency_key
     assert await server_messages(alice, trip["_id"], channel) == []
 
-    # Restarted while still offline: the four are shown as pending, then the service comes back.
+    # Restarted while still offline: the four are shown as pending and the offline banner says
+    # so; then the service comes back and the TUI reconnects on its own, with no key pressed.
     app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     transport.offline = True
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="the trip screen")
         assert "edit leg Lisbon" in str(app.screen.query_one(OutboxBar).render())
+        banner = app.screen.query_one(OfflineBanner)
+        await wait_for(pilot, lambda: banner.display, what="the offline banner")
         transport.offline = False
-        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
         await wait_for(pilot, lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs]
                        == ["Lisbon [b]old town[/b]"], what="the edited leg shown")
+        await wait_for(pilot, lambda: not banner.display, what="the banner gone")
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two", "three"]
     stored = (await alice.http.get(f"/trips/{trip['_id']}/legs/{leg['_id']}")).json()
     assert stored["title"] == "Lisbon [b]old town[/b]"

@@ -90,7 +90,8 @@ class TripScreen(Screen):
 
     @dataclass
     class CameBack(Message):
-        pass
+        reload: bool = True
+        """False when what came back is the load itself: its answer is on its way already."""
 
     @dataclass
     class ListRefreshed(Message):
@@ -574,17 +575,32 @@ class TripScreen(Screen):
 
     @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
     async def load(self) -> None:
-        if self.read_only:
-            self.post_message(self.Loaded(await loading.load_shared(self.app.shared), None))  # type: ignore[attr-defined]
+        """Reads the trip; while the service cannot be reached (a TUI started before it, or a
+        reload that met a lost connection) shows the offline banner and tries again with backoff,
+        on its own, until it answers."""
+        backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
+        while True:
+            try:
+                data, cursor = await self._read_trip()
+            except TripConnectionError:
+                delay = backoff.next_delay()
+                self.post_message(self.WentOffline(backoff.failures, delay))
+                await asyncio.sleep(delay)
+                continue
+            if backoff.failures:
+                self.post_message(self.CameBack(reload=False))
+            self.post_message(self.Loaded(data, cursor))
             return
+
+    async def _read_trip(self) -> tuple[TripData, str | None]:
+        if self.read_only:
+            return await loading.load_shared(self.app.shared), None  # type: ignore[attr-defined]
         chat = self.query_one(ChannelChat)
         preload = self.app.take_preload(self.trip_id) if self.follower is None else None  # type: ignore[attr-defined]
         if preload is not None:
-            data, cursor = await preload
-        else:
-            data, cursor = await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
-                                                   with_cursor=self.follower is None)
-        self.post_message(self.Loaded(data, cursor))
+            return await preload
+        return await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
+                                       with_cursor=self.follower is None)
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -922,4 +938,5 @@ class TripScreen(Screen):
         self.query_one(OfflineBanner).hide()
         self._show_header()
         self.notify("Back online.", timeout=3)
-        self.load()
+        if event.reload:
+            self.load()
