@@ -75,7 +75,7 @@ class TripdeckApp(App):
         self.config_path = config_path
         self.initial = initial
         self._keymap = keymap or {}
-        self._preload: asyncio.Task | None = None
+        self._preload: asyncio.Future | None = None
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
@@ -100,12 +100,21 @@ class TripdeckApp(App):
                 self.client = self.make_client(self.service_url, self.service_key or "")
             self._preload = asyncio.create_task(loading.load_trip(self.client, self.trip_id, with_cursor=True))
 
-    def take_preload(self, trip_id: str) -> "asyncio.Task | None":
+    def take_preload(self, trip_id: str) -> "asyncio.Future | None":
         task, self._preload = self._preload, None
         if task is not None and trip_id != self.trip_id:
             task.cancel()
             return None
         return task
+
+    def take_answered_preload(self, trip_id: str) -> "tuple[TripData, str | None] | None":
+        """The preloaded first screenful of `trip_id` if it has already arrived, else None (and
+        the preload, if any, stays for `take_preload`)."""
+        task = self._preload
+        if task is None or trip_id != self.trip_id or not task.done() or task.cancelled() or task.exception():
+            return None
+        self._preload = None
+        return task.result()
 
     def on_mount(self) -> None:
         if self._keymap:

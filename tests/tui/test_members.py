@@ -3,6 +3,8 @@ role, creates and revokes the share link; a viewer is not offered those keys."""
 
 from __future__ import annotations
 
+from textual.widgets._footer import FooterKey
+
 from app.tui.screens.form import FormScreen
 from app.tui.screens.members import MembersScreen
 from tests.conftest import new_trip
@@ -166,3 +168,29 @@ async def test_a_viewer_is_not_offered_the_keys_that_change_the_plan(server, tui
         assert not (await alice.http.get(f"/trips/{trip['_id']}/action-items")).json()["items"][0]["done"]
         # The chat is still theirs.
         assert screen.check_action("members", ()) is True
+
+
+async def test_a_viewer_is_not_offered_edits_on_the_trip_screen_and_the_footer_says_so(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
+    await alice.http.post(f"/trips/{trip['_id']}/legs", json={
+        "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-17"})
+
+    def footer_keys(app) -> set[str]:
+        return {key.description for key in app.screen.query(FooterKey)}
+
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await wait_for(pilot, lambda: {"New", "Edit", "Delete"} <= footer_keys(app), what="the owner's edit keys")
+
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        await pilot.pause()
+        assert {"Trips", "Members"} <= footer_keys(app)
+        assert not {"New", "Edit", "Delete"} & footer_keys(app)
+        await pilot.press("1", "e")
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.screen is screen  # no form opened

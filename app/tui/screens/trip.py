@@ -17,7 +17,6 @@ from textual.events import DescendantFocus, Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
@@ -36,7 +35,7 @@ from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.map_pins import MapPins
 from app.tui.widgets.pane import Pane, RowList
-from app.tui.widgets.status import OfflineBanner, OutboxBar, PaneTabs, TripHeader
+from app.tui.widgets.status import CoalescingFooter, OfflineBanner, OutboxBar, PaneTabs, TripHeader
 
 WIDE = 160
 MEDIUM = 120
@@ -141,7 +140,7 @@ class TripScreen(Screen):
             yield Checklist(classes=classes(3))
             yield Agenda(classes=classes(4))
         yield OutboxBar(id="outbox-bar")
-        yield Footer()
+        yield CoalescingFooter()
 
     def panes(self) -> dict[int, Pane]:
         return {pane.number: pane for pane in self.query(Pane)}
@@ -155,7 +154,11 @@ class TripScreen(Screen):
         if self.data is not None:
             self._show(self.data)
         if not self.frozen:
-            self.load()
+            answered = self.app.take_answered_preload(self.trip_id)  # type: ignore[attr-defined]
+            if answered is not None:
+                self._loaded(self.Loaded(*answered))  # filled before the first paint: one paint, not two
+            else:
+                self.load()
         self.call_after_refresh(self.panes()[self.active].focus_pane)
 
     @on(Resize)

@@ -1,9 +1,10 @@
-"""The trip screen's frame: the trip header, the pane tabs and the offline banner."""
+"""The trip screen's frame: the trip header, the pane tabs, the offline banner and the footer."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from app.domain.models import Me, Trip
 from app.tui import palette
@@ -111,3 +112,36 @@ class OutboxBar(Static):
         if len(items) > 4:
             text.append(f"\n … and {len(items) - 4} more", style=palette.MUTED)
         self.update(text)
+
+
+class CoalescingFooter(Footer):
+    """Textual's footer, rebuilt at most once per refresh and only when the keys it shows changed.
+
+    Textual's own footer rebuilds all its keys after every bindings update; opening a trip
+    sends several (focus moves, the data arrives, the role is known), and each rebuild restyles
+    every key: about a third of the CPU time between the trip screen's mount and its first
+    populated paint, for a footer that ends up showing the same keys."""
+
+    _rebuild_pending = False
+    _shown: tuple | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus or self._rebuild_pending:
+            return
+        if self.is_attached and screen is self.screen:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild_if_changed)
+
+    async def _rebuild_if_changed(self) -> None:
+        self._rebuild_pending = False
+        if not self.is_attached:
+            return
+        shown = tuple(
+            (key, binding.key, binding.action, binding.description, binding.group, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == self.app.COMMAND_PALETTE_BINDING
+        )
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
