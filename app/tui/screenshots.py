@@ -1,5 +1,5 @@
-"""Writes `screenshots/*.svg`: the trip screen at 160x48 and each pane at 80x24, from the fixed
-demo data. Run `python -m app.tui.screenshots [DIR]`."""
+"""Writes `screenshots/*.svg`: the trip screen at 160x48, each pane at 80x24, the item forms and
+the members screen, from the fixed demo data. Run `python -m app.tui.screenshots [DIR]`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ SHOTS = [
     ("trip-screen-120x36", (120, 36), ["4"]),
     ("leg-form-80x24", (80, 24), ["1", "e"]),
     ("commitment-form-80x24", (80, 24), ["4", "e"]),
+    ("pin-form-80x24", (80, 24), ["2", "n"]),
+    ("checklist-item-form-80x24", (80, 24), ["3", "e"]),
+    ("trip-form-80x24", (80, 24), ["E"]),
+    ("members-80x24", (80, 24), ["m"]),
 ]
 
 

@@ -36,6 +36,15 @@ def test_each_item_form_at_80x24(snap_compare, keys):
     assert snap_compare(demo_app(), terminal_size=(80, 24), press=keys)
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [["m"], ["m", "a"], ["m", "down", "r"]],
+    ids=["members", "member-add", "member-role"],
+)
+def test_the_members_screen_and_its_forms(snap_compare, keys):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=keys)
+
+
 def test_a_form_with_validation_errors(snap_compare):
     async def reject(pilot):
         await pilot.press("1", "e")
