@@ -15,7 +15,7 @@ reused by the retries of that call; see `app.client.http` for the retry rules an
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,7 +29,6 @@ from app.domain import (
     ActionItemCreate,
     ActionItemPage,
     ActionItemUpdate,
-    BatchResult,
     Changes,
     Channel,
     ChannelCreate,
@@ -60,14 +59,16 @@ from app.domain import (
     OpRequest,
     OpResult,
     Page,
-    ShareToken,
-    SyncResult,
     Trip,
     TripCreate,
-    TripExport,
     TripPage,
     TripUpdate,
 )
+
+if TYPE_CHECKING:
+    # Imported where used: the batch, sync, export and share models load on first use, not when
+    # a client starts (see app/domain/__init__.py).
+    from app.domain.bulk import BatchResult, ShareToken, SyncResult, TripExport
 
 __version__ = "0.1.0"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/api/v1"
@@ -252,6 +253,8 @@ class TripClient(BaseClient):
 
     async def export_trip(self, trip_id: str) -> TripExport:
         """The whole trip (legs, pins, checklist, commitments, members) in one consistent read."""
+        from app.domain.bulk import TripExport
+
         return await self._get(TripExport, f"/trips/{segment(trip_id)}/export")
 
     async def sync_trip(
@@ -272,6 +275,8 @@ class TripClient(BaseClient):
         ):
             if items is not None:
                 body[name] = [item_body(model, item) for item in items]
+        from app.domain.bulk import SyncResult
+
         return await self._send(
             "POST", SyncResult, f"/trips/{segment(trip_id)}/sync", json=body,
             params={"dryRun": "true"} if dry_run else None, idempotency_key=idempotency_key,
@@ -316,6 +321,8 @@ class TripClient(BaseClient):
         self, trip_id: str, items: Sequence[LegCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
     ) -> BatchResult:
         """Up to 50 legs; each succeeds or fails alone (see `BatchResult.results`)."""
+        from app.domain.bulk import BatchResult
+
         return await self._send(
             "POST", BatchResult, f"/trips/{segment(trip_id)}/legs:batch",
             json={"items": [item_body(LegCreate, item) for item in items]}, idempotency_key=idempotency_key,
@@ -362,6 +369,8 @@ class TripClient(BaseClient):
     async def batch_upsert_action_items(
         self, trip_id: str, items: Sequence[ActionItemCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
     ) -> BatchResult:
+        from app.domain.bulk import BatchResult
+
         return await self._send(
             "POST", BatchResult, f"/trips/{segment(trip_id)}/action-items:batch",
             json={"items": [item_body(ActionItemCreate, item) for item in items]}, idempotency_key=idempotency_key,
@@ -447,6 +456,8 @@ class TripClient(BaseClient):
     async def batch_upsert_map_pins(
         self, trip_id: str, items: Sequence[MapPinCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
     ) -> BatchResult:
+        from app.domain.bulk import BatchResult
+
         return await self._send(
             "POST", BatchResult, f"/trips/{segment(trip_id)}/map-pins:batch",
             json={"items": [item_body(MapPinCreate, item) for item in items]}, idempotency_key=idempotency_key,
@@ -528,6 +539,8 @@ class TripClient(BaseClient):
     async def create_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> ShareToken:
         """A new read-only share token (it replaces the trip's previous one). Read it with
         `SharedTripClient(token)`."""
+        from app.domain.bulk import ShareToken
+
         return await self._send(
             "POST", ShareToken, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key
         )

@@ -11,6 +11,7 @@ confirmation numbers, member emails or phones, no messages). A revoked token rai
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,7 +19,9 @@ import httpx
 from app.client.client import BaseClient
 from app.client.http import DEFAULT_TIMEOUT
 from app.client.wire import segment
-from app.domain import SharedExport, SharedTrip
+
+if TYPE_CHECKING:  # imported where used: they load on first use (see app/domain/__init__.py)
+    from app.domain.bulk import SharedExport, SharedTrip
 
 
 class SharedTripClient(BaseClient):
@@ -43,10 +46,14 @@ class SharedTripClient(BaseClient):
 
     async def get_trip(self) -> SharedTrip:
         """The trip's title, dates, status and revision."""
+        from app.domain.bulk import SharedTrip
+
         return await self._get(SharedTrip, f"/shared/trips/{segment(self.token)}")
 
     async def export_trip(self) -> SharedExport:
         """The safe projection of the whole trip, the shape of `TripClient.export_trip`."""
+        from app.domain.bulk import SharedExport
+
         return await self._get(SharedExport, f"/shared/trips/{segment(self.token)}/export")
 
 

@@ -133,6 +133,9 @@ def build_models_now() -> None:
     Field). Turning deferral off for every model of `app` defined so far (and, through inheritance of
     `model_config`, for models defined later) before the routes are imported gives the server
     exactly the eager build it had before deferral."""
+    # Every module of the contract first: `app.domain` loads them lazily (see there).
+    from app.domain import bulk, itinerary, models  # noqa: F401
+
     pending: list[type[BaseModel]] = [BaseModel]
     deferred: set[type[BaseModel]] = set()
     while pending:
