@@ -193,8 +193,12 @@ def already_applied(body: dict[str, Any], row: dict[str, Any]) -> bool:
 async def send_queued(client: TripClient, item: PendingWrite) -> dict[str, Any] | None:
     """Send one queued write with its own idempotency key. Returns the row as it is now (wire JSON,
     for the edits of it queued after this one), None after a delete. Raises `ChangedSince` for an
-    edit of a row that changed on the server since the edit was made (it is not sent), and what
-    the SDK raises otherwise."""
+    edit of fields that someone changed on the server since the edit was made (it is not sent),
+    and what the SDK raises otherwise.
+
+    Changes of other fields do not stop it: the PATCH carries only the fields this edit changed,
+    so theirs stay as they are (someone renamed the item while you ticked it offline: both
+    count)."""
     key = item.idempotency_key
     if item.kind == "trip":
         get = lambda: client.get_trip(item.trip_id)  # noqa: E731
@@ -218,8 +222,9 @@ async def send_queued(client: TripClient, item: PendingWrite) -> dict[str, Any] 
     if item.base is not None and now != item.base:
         if already_applied(item.body, now):
             return now  # an earlier attempt arrived (its answer did not), or someone made the same change
-        changed = sorted(key for key in set(now) | set(item.base) if now.get(key) != item.base.get(key))
-        raise ChangedSince(f"changed on the server since ({', '.join(changed)}): re-open it and edit again")
+        clashing = sorted(key for key in item.body if now.get(key) != item.base.get(key))
+        if clashing:
+            raise ChangedSince(f"changed on the server since ({', '.join(clashing)}): re-open it and edit again")
     if not item.body:
         return now
     return comparable(item.kind, await update())

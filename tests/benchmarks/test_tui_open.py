@@ -13,6 +13,7 @@ and checks the targets; the default smoke size (a tenth) only checks that it all
 from __future__ import annotations
 
 import asyncio
+import compileall
 import datetime as dt
 import json
 import os
@@ -103,6 +104,11 @@ def measure(*args: str) -> dict:
 
 @pytest.mark.slow
 def test_tui_open_times(tmp_path):
+    # Each probe is a fresh process. An installed package has its bytecode compiled (pip does it
+    # at install, Python caches it at first import), as Textual's is for the bare app; a checkout
+    # run with PYTHONDONTWRITEBYTECODE set would compile every module of `app` from source in
+    # every probe instead, and measure the compiler.
+    compileall.compile_dir(ROOT / "app", quiet=1)
     server = DemoServer(database_url=f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", companions=False)
     server.start()
     try:

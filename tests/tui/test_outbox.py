@@ -179,8 +179,8 @@ async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_appli
         await replace(pilot, "name", "Belém tower")
         await pilot.press("enter")
         await form_closed(pilot)
-        # Another client changes the same pin while this one is offline.
-        await alice.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"notes": "closed Mondays"})
+        # Another client renames the same pin while this one is offline.
+        await alice.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Torre de Belém"})
         transport.offline = False
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.outbox.items and app.outbox.items[0].error, what="the refusal")
@@ -194,7 +194,35 @@ async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_appli
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.outbox.items, what="discarded")
     stored = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
-    assert (stored["name"], stored["notes"]) == ("Belem", "closed Mondays")
+    assert stored["name"] == "Torre de Belém"  # theirs: the queued rename was not sent over it
+
+
+async def test_an_offline_edit_and_another_members_change_of_other_fields_both_count(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    item = (await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})).json()
+    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
+                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 24)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")  # tick "Pack" offline
+        await form_opened(pilot, "2", "e")
+        await replace(pilot, "name", "Belém tower")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: len(app.outbox.items) == 2, what="both queued")
+        # Meanwhile Bob edits other fields of the same two rows.
+        await bob.http.patch(f"/trips/{trip['_id']}/action-items/{item['_id']}", json={"text": "Pack the tent"})
+        await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"notes": "closed Mondays"})
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+    stored_item = (await alice.http.get(f"/trips/{trip['_id']}/action-items/{item['_id']}")).json()
+    assert (stored_item["text"], stored_item["done"]) == ("Pack the tent", True)
+    stored_pin = (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).json()
+    assert (stored_pin["name"], stored_pin["notes"]) == ("Belém tower", "closed Mondays")
 
 
 async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_counts_as_done(server, tui, alice):
