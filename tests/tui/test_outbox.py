@@ -10,6 +10,7 @@ import stat
 from app.tui.outbox import Outbox, Pending, PendingWrite
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.checklist import Checklist
+from app.tui.widgets.pane import RowList
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.status import OfflineBanner, OutboxBar
 from tests.conftest import new_trip
@@ -281,3 +282,64 @@ async def test_an_offline_trip_edit_is_queued_then_sent(server, tui, alice):
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
         await wait_for(pilot, lambda: screen.data.trip.title == "Cotswolds, longer", what="the new title shown")
     assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Cotswolds, longer"
+
+
+def row_texts(pane) -> list[str]:
+    from rich.console import Console
+
+    console = Console(width=120, color_system=None)
+    row_list = pane.query_one(RowList)
+    texts = []
+    for option in row_list.options:
+        with console.capture() as capture:
+            console.print(option.prompt)
+        texts.append(" ".join(capture.get().split()))
+    return texts
+
+
+async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, tui, alice):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        checklist = screen.query_one(Checklist)
+        transport.offline = True
+        await pilot.press("3", "space")  # tick "Pack" offline
+        await wait_for(pilot, lambda: any("☑ Pack" in t and "changed · not sent yet" in t for t in row_texts(checklist)),
+                       what="the tick shown, marked")
+        await form_opened(pilot, "n")
+        await replace(pilot, "text", "Buy [b]sunscreen[/b]")
+        await pilot.press("enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: any("Buy [b]sunscreen[/b]" in t and "new · not sent yet" in t
+                                          for t in row_texts(checklist)), what="the new item listed, marked")
+        # A row the service does not know yet cannot be ticked, edited or deleted.
+        new_row = next(i for i, t in enumerate(row_texts(checklist)) if "sunscreen" in t)
+        checklist.query_one(RowList).highlighted = new_row
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert app.screen is screen
+        assert any("Not sent yet" in str(n.message) for n in app._notifications)
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
+        await wait_for(pilot, lambda: not any("not sent yet" in t for t in row_texts(checklist)), what="marks gone")
+        assert any("Buy [b]sunscreen[/b]" in t for t in row_texts(checklist))
+    stored = await rows(alice, trip["_id"], "action-items")
+    assert sorted((i["text"], bool(i.get("done"))) for i in stored) == [("Buy [b]sunscreen[/b]", False), ("Pack", True)]
+
+
+async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never_saw(server, tui, alice):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        transport.offline = True  # between two polls of the feed: it keeps showing "live"
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        transport.offline = False  # back before the feed asked again: no "came back" to react to
+        await wait_for(pilot, lambda: not app.outbox.items, what="the outbox sent without a key press")
+        assert screen.online
+    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]

@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pydantic import ValidationError as PydanticValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,10 +18,11 @@ from textual.events import DescendantFocus, Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
-from app.tui import editing, loading
+from app.tui import editing, loading, pending
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
 from app.tui.text import clean, literal
@@ -107,6 +109,8 @@ class TripScreen(Screen):
         self.primary = 1
         """The last non-chat pane chosen: the one shown beside the chat at medium width."""
         self._stale: set[str] = set()
+        self._shown_writes: set[tuple[str, str, bool]] = set()
+        """The waiting writes the panes show (id, kind, not failed): re-shown when this changes."""
         self._loading_more: set[str] = set()
         self._summary_running = False
         self._summary_stale = False
@@ -115,6 +119,9 @@ class TripScreen(Screen):
         self.watcher: SharedWatcher | None = None
         self._move_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
+        self._flush_backoff = Backoff()
+        self._flush_retry: Timer | None = None
+        """The next attempt to send the outbox after the service could not be reached."""
 
     # --- layout --------------------------------------------------------------------------
 
@@ -146,6 +153,7 @@ class TripScreen(Screen):
         return {pane.number: pane for pane in self.query(Pane)}
 
     def on_mount(self) -> None:
+        self._flush_backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
         self.query_one(OfflineBanner).display = False
         self._show_outbox()
         self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
@@ -286,7 +294,16 @@ class TripScreen(Screen):
         option = pane.query_one(RowList).highlighted_option
         if option is None or option.disabled or option.id is None:
             return None
-        return next((row for row in getattr(self.data, name).items if row.id == option.id), None)
+        rows, _ = self._overlaid(name)
+        return next((row for row in rows if row.id == option.id), None)
+
+    def _not_sent_yet(self, row) -> bool:
+        """A row created offline cannot be changed before the service has it (it has no id there)."""
+        if pending.is_new(row):
+            self.notify("Not sent yet: it can be changed once the service has it (or discard it with X).",
+                        timeout=4)
+            return True
+        return False
 
     def action_new_item(self) -> None:
         self._open_form(KIND_OF_PANE[self.active], None)
@@ -297,7 +314,8 @@ class TripScreen(Screen):
         if row is None:
             self.notify("Nothing highlighted to edit.", timeout=3)
             return
-        self._open_form(name, row)
+        if not self._not_sent_yet(row):
+            self._open_form(name, row)
 
     def _open_form(self, name: str, row) -> None:
         from app.tui.screens.form import FormScreen
@@ -328,6 +346,8 @@ class TripScreen(Screen):
         row = self.highlighted_row(name)
         if row is None or self.data is None:
             self.notify("Nothing highlighted to delete.", timeout=3)
+            return
+        if self._not_sent_yet(row):
             return
         kind = editing.item_kind(name, self.data)
         question = Text.assemble(f"Delete the {kind.noun} ", literal(kind.describe(row), "bold", single_line=True), "?")
@@ -372,7 +392,7 @@ class TripScreen(Screen):
 
     def action_move_leg(self, step: int) -> None:
         leg = self.highlighted_row("legs")
-        if leg is None or self.frozen or self.data is None:
+        if leg is None or self.frozen or self.data is None or self._not_sent_yet(leg):
             return
         if not self.data.legs.complete:
             self.notify("Scroll to the last leg first: a reorder names every leg.", timeout=4)
@@ -543,7 +563,7 @@ class TripScreen(Screen):
 
     def action_toggle_done(self) -> None:
         item = self.highlighted_row("action_items")
-        if item is not None and not self.frozen:
+        if item is not None and not self.frozen and not self._not_sent_yet(item):
             self.toggle_done(item, not item.done)
 
     @work(group="write", exit_on_error=False, description="Ticking the item")
@@ -663,34 +683,50 @@ class TripScreen(Screen):
             chat.show_history(channel_id, page)
         self._show_tabs()
 
+    def _overlaid(self, name: str) -> tuple[list, dict[str, str]]:
+        """The rows of `name` as they will be once the outbox has sent what waits, and a note per
+        row a waiting write touches (see app/tui/pending.py)."""
+        assert self.data is not None
+        writes = [item for item in self.outbox_items() if isinstance(item, PendingWrite)]
+        return pending.overlay(name, getattr(self.data, name).items, writes)
+
+    def _show_rows(self, pane: Pane, name: str) -> list:
+        rows, notes = self._overlaid(name)
+        pane.query_one(RowList).pending = notes
+        return rows
+
     def _show_legs(self) -> None:
         data = self.data
         if data is None:
             return
-        self.query_one(LegsTimeline).show(data.trip, data.legs.items, more=not data.legs.complete,
-                                          today=self.app.clock.today())  # type: ignore[attr-defined]
+        timeline = self.query_one(LegsTimeline)
+        timeline.show(data.trip, self._show_rows(timeline, "legs"), more=not data.legs.complete,
+                      today=self.app.clock.today())  # type: ignore[attr-defined]
 
     def _show_pins(self) -> None:
         data = self.data
         if data is None:
             return
         bounds = data.summary.trip_bounds if data.summary else None
-        self.query_one(MapPins).show(data.pins.items, data.legs.items, bounds, more=not data.pins.complete)
+        pins = self.query_one(MapPins)
+        pins.show(self._show_rows(pins, "pins"), data.legs.items, bounds, more=not data.pins.complete)
 
     def _show_checklist(self) -> None:
         data = self.data
         if data is None:
             return
         owners = {member.user_id: member.name for member in data.members}
-        self.query_one(Checklist).show(data.action_items.items, owners, more=not data.action_items.complete)
+        checklist = self.query_one(Checklist)
+        checklist.show(self._show_rows(checklist, "action_items"), owners, more=not data.action_items.complete)
 
     def _show_agenda(self) -> None:
         data = self.data
         if data is None:
             return
         clock = self.app.clock  # type: ignore[attr-defined]
-        self.query_one(Agenda).show(
-            data.commitments.items,
+        agenda = self.query_one(Agenda)
+        agenda.show(
+            self._show_rows(agenda, "commitments"),
             conflicts=data.summary.conflicts if data.summary else [],
             leg_names={leg.id: leg.title for leg in data.legs.items},
             leg_zones={leg.id: leg.timezone for leg in data.legs.items},
@@ -782,7 +818,14 @@ class TripScreen(Screen):
         return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen and not self.read_only else []
 
     def _show_outbox(self) -> None:
-        self.query_one(OutboxBar).show(self.outbox_items())
+        items = self.outbox_items()
+        self.query_one(OutboxBar).show(items)
+        waiting = {(item.id, item.kind, item.error is None) for item in items if isinstance(item, PendingWrite)}
+        kinds = {kind for _, kind, _ in waiting ^ self._shown_writes}
+        self._shown_writes = waiting
+        if self.data is not None and kinds:
+            for kind in kinds & set(self._SHOW):
+                getattr(self, self._SHOW[kind])()
 
     @work(group="send", exit_on_error=False, description="Sending messages")
     async def flush_outbox(self) -> None:
@@ -792,6 +835,9 @@ class TripScreen(Screen):
         for retry or discard, and carry on with the next. Then refresh the panes written to."""
         outbox = self.app.outbox  # type: ignore[attr-defined]
         written: set[str] = set()
+        if self._flush_retry is not None:
+            self._flush_retry.stop()
+            self._flush_retry = None
         async with self._send_lock:
             for item in list(outbox.of_trip(self.trip_id)):
                 if item.error or item not in outbox.items:
@@ -804,6 +850,10 @@ class TripScreen(Screen):
                                                                   parent_id=item.parent_id,
                                                                   idempotency_key=item.idempotency_key)
                 except TripConnectionError:
+                    # Try again later on its own: the live feed may never notice an outage that
+                    # happened between two of its polls, so nothing else would trigger a send.
+                    delay = self._flush_backoff.next_delay()
+                    self._flush_retry = self.set_timer(delay, self.flush_outbox, name="outbox retry")
                     break
                 except (TripError, editing.ChangedSince) as error:
                     outbox.fail(item.id, describe(error) if isinstance(error, TripError) else str(error))
@@ -812,13 +862,35 @@ class TripScreen(Screen):
                 if isinstance(item, PendingWrite):
                     if row is not None and item.action == "update":
                         outbox.rebase(item, row)
+                    self._apply_sent(item, row)
                     written.add(item.kind)
+                self._flush_backoff.reset()
                 outbox.remove(item.id)
                 self._show_outbox()
                 if isinstance(item, Pending):
                     self.query_one(ChannelChat).receive([message])
         for name in written:
             self._written(name, True)
+
+    def _apply_sent(self, item: PendingWrite, row: dict | None) -> None:
+        """Put the service's answer to a sent write into the shown data at once: the row must not
+        vanish (or jump back) between leaving the outbox and the refresh that follows."""
+        model = pending.ROW_MODELS.get(item.kind)
+        if self.data is None or model is None:
+            return
+        rows = getattr(self.data, item.kind).items
+        if item.action == "delete":
+            rows[:] = [existing for existing in rows if existing.id != item.row_id]
+            return
+        try:
+            fresh = model.model_validate(row)
+        except (PydanticValidationError, TypeError):
+            return  # the refresh after the flush shows it
+        index = next((i for i, existing in enumerate(rows) if existing.id == fresh.id), None)
+        if index is None:
+            rows.append(fresh)
+        else:
+            rows[index] = fresh
 
     def action_retry_outbox(self) -> None:
         outbox = self.app.outbox  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Iterable
 
+from rich.console import Group
+from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -26,10 +28,14 @@ class RowList(OptionList):
         row_list: "RowList"
 
     more_available: bool = False
+    pending: dict[str, str] = {}
+    """Row id -> note, for rows with a write waiting in the outbox: shown under the row."""
 
     def set_rows(self, rows: Iterable[Option | None], *, keep: bool = True) -> None:
         """Replace the rows; the highlighted row stays on the same id when it still exists."""
         previous = self.highlighted_option.id if keep and self.highlighted_option else None
+        if self.pending:
+            rows = [self._marked(row) for row in rows]
         self.set_options(rows)
         if previous is not None:
             try:
@@ -38,6 +44,13 @@ class RowList(OptionList):
             except OptionDoesNotExist:
                 pass
         self.highlighted = self._first_enabled()
+
+    def _marked(self, row: Option | None) -> Option | None:
+        note = self.pending.get(row.id) if row is not None and row.id is not None else None
+        if note is None:
+            return row
+        marker = Text(f"   ⧗ {note}", style="italic #ffaf5f", no_wrap=True, overflow="ellipsis")
+        return Option(Group(row.prompt, marker), id=row.id, disabled=row.disabled)
 
     def _first_enabled(self) -> int | None:
         for index, option in enumerate(self.options):

@@ -1,0 +1,72 @@
+"""Queued writes, seen where they were made: each pane shows its rows as they will be once the
+outbox has sent what waits (an offline tick is ticked, a new pin is listed, an edit shows its new
+values), and marks every such row as not sent yet. Failed writes are not applied: the outbox bar
+shows them with their error, and the row shows what the service holds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import pydantic
+from pydantic import BaseModel
+
+from app.domain.models import ActionItem, Commitment, Leg, MapPin
+from app.tui.forms import wire
+from app.tui.outbox import PendingWrite
+
+NEW_ID = "pending:"
+"""The id of a row that exists only in the outbox so far (a create not sent yet)."""
+
+ROW_MODELS: dict[str, type[BaseModel]] = {
+    "legs": Leg,
+    "pins": MapPin,
+    "action_items": ActionItem,
+    "commitments": Commitment,
+}
+
+NOTES = {
+    "create": "new · not sent yet",
+    "update": "changed · not sent yet",
+    "delete": "deleted · not sent yet",
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def is_new(row: Any) -> bool:
+    """A row created offline: the service does not know its id yet, so it cannot be edited."""
+    return str(getattr(row, "id", "")).startswith(NEW_ID)
+
+
+def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[M], dict[str, str]]:
+    """`rows` with the waiting writes of `kind` applied in order, and a note per row id they touch.
+
+    A write that does not fit (a create whose body the model refuses, an update of a row not on
+    this page) changes nothing here; it is still listed in the outbox bar."""
+    model = ROW_MODELS.get(kind)
+    waiting = [write for write in writes if write.kind == kind and write.error is None]
+    if model is None or not waiting:
+        return rows, {}
+    shown: list[Any] = list(rows)
+    notes: dict[str, str] = {}
+    for write in waiting:
+        if write.action == "create":
+            try:
+                row = model.model_validate({**write.body, "_id": NEW_ID + write.id, "tripId": write.trip_id,
+                                            "_creationTime": int(time.time() * 1000)})
+            except pydantic.ValidationError:
+                continue
+            shown.append(row)
+            notes[row.id] = NOTES["create"]
+            continue
+        index = next((i for i, row in enumerate(shown) if row.id == write.row_id), None)
+        if index is None:
+            continue
+        if write.action == "update":
+            try:
+                shown[index] = model.model_validate({**wire(shown[index]), **write.body})
+            except pydantic.ValidationError:
+                continue
+        notes[shown[index].id] = NOTES.get(write.action, "not sent yet")
+    return shown, notes
