@@ -336,10 +336,12 @@ async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_trip(pilot, app)
-        transport.offline = True  # between two polls of the feed: it keeps showing "live"
+        transport.offline = True  # between two polls of the feed, which never sees the outage
         await pilot.press("3", "space")
         await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
-        transport.offline = False  # back before the feed asked again: no "came back" to react to
+        banner = screen.query_one(OfflineBanner)
+        await wait_for(pilot, lambda: banner.display and not screen.online, what="offline said, by the failed send")
+        transport.offline = False
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox sent without a key press")
-        assert screen.online
+        await wait_for(pilot, lambda: screen.online and not banner.display, what="online again")
     assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]

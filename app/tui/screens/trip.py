@@ -854,6 +854,7 @@ class TripScreen(Screen):
                     # happened between two of its polls, so nothing else would trigger a send.
                     delay = self._flush_backoff.next_delay()
                     self._flush_retry = self.set_timer(delay, self.flush_outbox, name="outbox retry")
+                    self.post_message(self.WentOffline(self._flush_backoff.failures, delay))
                     break
                 except (TripError, editing.ChangedSince) as error:
                     outbox.fail(item.id, describe(error) if isinstance(error, TripError) else str(error))
@@ -864,6 +865,8 @@ class TripScreen(Screen):
                         outbox.rebase(item, row)
                     self._apply_sent(item, row)
                     written.add(item.kind)
+                if self._flush_backoff.failures and not self.online:
+                    self.post_message(self.CameBack())  # the service answers again: re-read what may have moved
                 self._flush_backoff.reset()
                 outbox.remove(item.id)
                 self._show_outbox()
