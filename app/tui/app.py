@@ -75,7 +75,7 @@ class TripdeckApp(App):
         self.config_path = config_path
         self.initial = initial
         self._keymap = keymap or {}
-        self._preload: asyncio.Future | None = None
+        self._preload: asyncio.Task | None = None
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
@@ -100,7 +100,7 @@ class TripdeckApp(App):
                 self.client = self.make_client(self.service_url, self.service_key or "")
             self._preload = asyncio.create_task(loading.load_trip(self.client, self.trip_id, with_cursor=True))
 
-    def take_preload(self, trip_id: str) -> "asyncio.Future | None":
+    def take_preload(self, trip_id: str) -> "asyncio.Task | None":
         task, self._preload = self._preload, None
         if task is not None and trip_id != self.trip_id:
             task.cancel()

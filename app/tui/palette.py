@@ -9,6 +9,8 @@ TODAY = "#ffd700"
 ALERT = "#ff5f5f"
 MENTION = "#ffaf00"
 MENTION_BACKGROUND = "#3a3a00"
+PENDING = "#ffd75f"
+"""Writes waiting in the outbox: the outbox bar and the marks under their rows."""
 
 URGENCY = {"now": "#ff5f5f", "before_trip": "#ffd75f", "nice_to_have": "#87d787"}
 URGENCY_LABEL = {"now": "Now", "before_trip": "Before the trip", "nice_to_have": "Nice to have"}

@@ -60,7 +60,7 @@ def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[
             shown.append(row)
             notes[row.id] = NOTES["create"]
             continue
-        index = next((i for i, row in enumerate(shown) if row.id == write.row_id), None)
+        index = _index_of(shown, write.row_id)
         if index is None:
             continue
         if write.action == "update":
@@ -70,3 +70,28 @@ def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[
                 continue
         notes[shown[index].id] = NOTES.get(write.action, "not sent yet")
     return shown, notes
+
+
+def settle(rows: list[Any], write: PendingWrite, answer: dict[str, Any] | None) -> None:
+    """Put the service's answer to a sent `write` into `rows` (in place), so that the row neither
+    vanishes nor jumps back between leaving the outbox and the refresh that follows. An answer
+    that does not fit changes nothing: that refresh shows the row."""
+    model = ROW_MODELS.get(write.kind)
+    if model is None:
+        return
+    if write.action == "delete":
+        rows[:] = [row for row in rows if row.id != write.row_id]
+        return
+    try:
+        fresh = model.model_validate(answer)
+    except pydantic.ValidationError:
+        return
+    index = _index_of(rows, fresh.id)
+    if index is None:
+        rows.append(fresh)
+    else:
+        rows[index] = fresh
+
+
+def _index_of(rows: list[Any], row_id: str | None) -> int | None:
+    return next((i for i, row in enumerate(rows) if row.id == row_id), None)

@@ -297,10 +297,16 @@ def row_texts(pane) -> list[str]:
     return texts
 
 
-async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, tui, alice):
+async def trip_with_pack(alice, tui):
+    """A trip whose checklist holds one open item, "Pack", and a TUI for it (not started)."""
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})
     app, transport = tui(alice.key, trip_id=trip["_id"])
+    return trip, app, transport
+
+
+async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, tui, alice):
+    trip, app, transport = await trip_with_pack(alice, tui)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_trip(pilot, app)
         checklist = screen.query_one(Checklist)
@@ -331,9 +337,7 @@ async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, t
 
 
 async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never_saw(server, tui, alice):
-    trip = await new_trip(alice)
-    await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})
-    app, transport = tui(alice.key, trip_id=trip["_id"])
+    trip, app, transport = await trip_with_pack(alice, tui)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_trip(pilot, app)
         transport.offline = True  # between two polls of the feed, which never sees the outage

@@ -8,7 +8,6 @@ import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pydantic import ValidationError as PydanticValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -153,7 +152,7 @@ class TripScreen(Screen):
         return {pane.number: pane for pane in self.query(Pane)}
 
     def on_mount(self) -> None:
-        self._flush_backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
+        self._flush_backoff.initial = self.app.reconnect_after  # type: ignore[attr-defined]
         self.query_one(OfflineBanner).display = False
         self._show_outbox()
         self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
@@ -863,7 +862,8 @@ class TripScreen(Screen):
                 if isinstance(item, PendingWrite):
                     if row is not None and item.action == "update":
                         outbox.rebase(item, row)
-                    self._apply_sent(item, row)
+                    if self.data is not None and item.kind in pending.ROW_MODELS:
+                        pending.settle(getattr(self.data, item.kind).items, item, row)
                     written.add(item.kind)
                 if self._flush_backoff.failures and not self.online:
                     self.post_message(self.CameBack())  # the service answers again: re-read what may have moved
@@ -874,26 +874,6 @@ class TripScreen(Screen):
                     self.query_one(ChannelChat).receive([message])
         for name in written:
             self._written(name, True)
-
-    def _apply_sent(self, item: PendingWrite, row: dict | None) -> None:
-        """Put the service's answer to a sent write into the shown data at once: the row must not
-        vanish (or jump back) between leaving the outbox and the refresh that follows."""
-        model = pending.ROW_MODELS.get(item.kind)
-        if self.data is None or model is None:
-            return
-        rows = getattr(self.data, item.kind).items
-        if item.action == "delete":
-            rows[:] = [existing for existing in rows if existing.id != item.row_id]
-            return
-        try:
-            fresh = model.model_validate(row)
-        except (PydanticValidationError, TypeError):
-            return  # the refresh after the flush shows it
-        index = next((i for i, existing in enumerate(rows) if existing.id == fresh.id), None)
-        if index is None:
-            rows.append(fresh)
-        else:
-            rows[index] = fresh
 
     def action_retry_outbox(self) -> None:
         outbox = self.app.outbox  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from app.tui import palette
+
 NEAR_END = 8
 """Rows before the end of a list at which the next page is requested."""
 
@@ -49,7 +51,7 @@ class RowList(OptionList):
         note = self.pending.get(row.id) if row is not None and row.id is not None else None
         if note is None:
             return row
-        marker = Text(f"   ⧗ {note}", style="italic #ffaf5f", no_wrap=True, overflow="ellipsis")
+        marker = Text(f"   ⧗ {note}", style=f"italic {palette.PENDING}", no_wrap=True, overflow="ellipsis")
         return Option(Group(row.prompt, marker), id=row.id, disabled=row.disabled)
 
     def _first_enabled(self) -> int | None:

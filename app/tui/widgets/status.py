@@ -106,7 +106,7 @@ class OutboxBar(Static):
                 text.append_text(one_line(item.error, palette.ALERT, width=50))
                 text.append(" · R retry · X discard", style=palette.MUTED)
             else:
-                text.append(" ⏳ pending ", style="bold #000000 on #ffd75f")
+                text.append(" ⏳ pending ", style=f"bold #000000 on {palette.PENDING}")
                 text.append(" ")
                 text.append_text(one_line(item.label, width=60))
         if len(items) > 4:
