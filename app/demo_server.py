@@ -69,7 +69,8 @@ class DemoServer:
 
     def join_command(self) -> str:
         assert self.trip is not None
-        return f"trip ui --url {self.url} --key {self.keys[story.GUEST.ref]} --trip {self.trip.trip_id}"
+        # `--trip=ID`: an id made before ids stopped starting with "-" still reads as a value.
+        return f"trip ui --url {self.url} --key {self.keys[story.GUEST.ref]} --trip={self.trip.trip_id}"
 
     def start(self, timeout: float = 120) -> None:
         """Start the server and wait until the demo trip is seeded."""

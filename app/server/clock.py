@@ -7,8 +7,14 @@ import time
 
 
 def new_id() -> str:
-    """An opaque, URL-safe id with 128 random bits."""
-    return secrets.token_urlsafe(16)
+    """An opaque, URL-safe id with 128 random bits that never starts with "-".
+
+    One id in 64 would otherwise, and a command line then reads it as an option: `trip export
+    --trip -VrH6...` fails with "expected one argument", as would the join command `trip demo`
+    prints. Drawing again keeps every id uniform over the ids allowed."""
+    while (value := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return value
 
 
 def now_ms() -> int:

@@ -26,3 +26,11 @@ async def test_me_and_trip_roundtrip(alice):
     assert len(legs["items"]) == 1
     t2 = (await alice.http.get(f"/trips/{trip['_id']}")).json()
     assert t2["revision"] == 3
+
+
+def test_ids_never_start_with_a_dash_so_a_command_line_reads_them_as_values():
+    from app.server.clock import new_id
+
+    ids = [new_id() for _ in range(20_000)]  # about 300 would start with "-" if drawn freely
+    assert not any(value.startswith("-") for value in ids)
+    assert len(set(ids)) == len(ids) and all(len(value) == 22 for value in ids)
