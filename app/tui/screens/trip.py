@@ -834,6 +834,7 @@ class TripScreen(Screen):
         for retry or discard, and carry on with the next. Then refresh the panes written to."""
         outbox = self.app.outbox  # type: ignore[attr-defined]
         written: set[str] = set()
+        came_back = False
         if self._flush_retry is not None:
             self._flush_retry.stop()
             self._flush_retry = None
@@ -865,13 +866,16 @@ class TripScreen(Screen):
                     if self.data is not None and item.kind in pending.ROW_MODELS:
                         pending.settle(getattr(self.data, item.kind).items, item, row)
                     written.add(item.kind)
-                if self._flush_backoff.failures and not self.online:
-                    self.post_message(self.CameBack())  # the service answers again: re-read what may have moved
+                came_back = came_back or (self._flush_backoff.failures > 0 and not self.online)
                 self._flush_backoff.reset()
                 outbox.remove(item.id)
                 self._show_outbox()
                 if isinstance(item, Pending):
                     self.query_one(ChannelChat).receive([message])
+        if came_back:
+            # The service answers again: re-read what may have moved, after what waited is sent
+            # (a read started before would bring back a list without the rows just created).
+            self.post_message(self.CameBack())
         for name in written:
             self._written(name, True)
 
