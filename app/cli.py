@@ -148,6 +148,9 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from app.tui import startup
+
+    startup.hold_collector()  # until the first screen is up: see app/tui/startup.py
     from app.tui import config
     from app.tui.app import TripdeckApp
 
@@ -167,7 +170,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import app.tui  # noqa: F401  (first: it keeps httpcore from importing trio, see there)
+    # app.tui first: it keeps httpcore from importing trio (see there).
+    from app.tui import startup
+
+    startup.hold_collector()  # until the first screen is up: see app/tui/startup.py
     from app.demo_server import DemoServer
 
     server = DemoServer(database_url=args.db, companions=not args.no_companions)

@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from app.client import SharedTripClient, TripClient
 from app.tui import config as config_file
-from app.tui import loading
+from app.tui import loading, startup
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
@@ -79,6 +79,7 @@ class TripdeckApp(App):
         self.cursor_blink = cursor_blink
         """False in tests and screenshots, so that every frame is the same."""
         self.reconnect_after = reconnect_after
+        """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
         self.export_dir = export_dir or Path.cwd()
         """Where palette exports (.ics, GeoJSON) are written."""
         self.shared = shared
@@ -87,7 +88,6 @@ class TripdeckApp(App):
         """Seconds between two looks at a shared trip (it has no changes feed to wait on)."""
         self.outbox = Outbox(outbox_path)
         """Messages typed while offline, on disk until the service has them."""
-        """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
@@ -117,6 +117,8 @@ class TripdeckApp(App):
         return task.result()
 
     def on_mount(self) -> None:
+        if startup.collector_held():
+            self.set_timer(startup.HOLD_SECONDS, startup.release_collector)
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.initial is not None:
@@ -193,6 +195,7 @@ class TripdeckApp(App):
                         severity="error", timeout=8, markup=False)
 
     async def on_unmount(self) -> None:
+        startup.release_collector()  # quitting within the hold: the caller may go on
         if self._preload is not None:
             self._preload.cancel()
         for client in (self.client, self.shared):

@@ -62,6 +62,9 @@ def imports(spawned: float) -> dict:
 
 
 def trip(spawned: float, url: str, key: str, trip_id: str) -> dict:
+    from app.tui import startup
+
+    startup.hold_collector()  # as `trip ui` does (app/cli.py), before the TUI's imports
     from app.tui.app import TripdeckApp
     from app.tui.screens.trip import TripScreen
     from app.tui.widgets.channel_chat import ChannelChat
