@@ -1,12 +1,17 @@
-"""What makes opening a trip fast: the collector paused during start-up and resumed after it."""
+"""What makes opening a trip fast: the collector paused during start-up and resumed after it,
+lists that keep their drawn rows."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 from app.tui import startup
+from app.tui.widgets.pane import KeptRowsOptionList
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
 
@@ -47,3 +52,44 @@ async def test_the_app_resumes_the_collector_after_its_hold(collector, monkeypat
         assert not gc.isenabled()
         await wait_for(pilot, gc.isenabled, what="the collector back on")
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
+
+
+class Drawn:
+    """Counts the rows a list draws (its render cache missing), by row id."""
+
+    def __init__(self, base: type[OptionList]) -> None:
+        counter = self
+
+        class Counted(base):  # type: ignore[misc, valid-type]
+            def _get_option_render(self, option, style):
+                padding = self.get_component_styles("option-list--option").padding
+                if self._option_render_cache.get((option, style, padding)) is None:
+                    counter.ids.append(option.id)
+                return super()._get_option_render(option, style)
+
+        self.widget_class = Counted
+        self.ids: list[str | None] = []
+
+
+@pytest.mark.parametrize("base, redraws_old_rows", [(OptionList, True), (KeptRowsOptionList, False)])
+async def test_adding_rows_draws_only_the_new_ones(base, redraws_old_rows):
+    drawn = Drawn(base)
+
+    class Lists(App):
+        def compose(self) -> ComposeResult:
+            yield drawn.widget_class(*(Option(f"row {n}", id=f"old{n}") for n in range(5)))
+
+    app = Lists()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        assert set(drawn.ids) == {f"old{n}" for n in range(5)}
+        drawn.ids.clear()
+        app.query_one(base).add_options([Option(f"new {n}", id=f"new{n}") for n in range(5)])  # a Resize follows
+        await pilot.pause()
+        await pilot.pause()
+        assert {f"new{n}" for n in range(5)} <= set(drawn.ids)
+        assert any(row.startswith("old") for row in drawn.ids) is redraws_old_rows
+        drawn.ids.clear()
+        await pilot.resize_terminal(30, 20)  # a new width: every row is drawn again
+        await pilot.pause()
+        assert {f"old{n}" for n in range(5)} <= set(drawn.ids)

@@ -25,7 +25,7 @@ from app.tui.clock import Clock
 from app.tui.data import Paged
 from app.tui.formatting import long_date
 from app.tui.text import literal, one_line
-from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.pane import KeptRowsOptionList, Pane, RowList
 from app.tui.widgets.rows import HangingRow
 
 NEAR_START = 2
@@ -69,7 +69,7 @@ class ChannelList(RowList):
     """Channel names with their unread (and @mention) counts."""
 
 
-class MessageList(OptionList):
+class MessageList(KeptRowsOptionList):
     """The active channel's messages; moving to the top asks for older history."""
 
     BINDINGS = [
