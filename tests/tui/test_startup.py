@@ -1,5 +1,5 @@
 """What makes opening a trip fast: the collector paused during start-up and resumed after it,
-lists that keep their drawn rows."""
+panes that wait undrawn for the first answer, lists that keep their drawn rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from app.tui import startup
-from app.tui.widgets.pane import KeptRowsOptionList
+from app.tui.widgets.pane import KeptRowsOptionList, RowList
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
 
@@ -52,6 +52,22 @@ async def test_the_app_resumes_the_collector_after_its_hold(collector, monkeypat
         assert not gc.isenabled()
         await wait_for(pilot, gc.isenabled, what="the collector back on")
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
+
+
+async def test_panes_wait_undrawn_for_the_first_answer_then_show_focused(tui, alice):
+    trip = await new_trip(alice)
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    transport.offline = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query("#waiting"), what="the trip screen")
+        panes = app.screen.query_one("#panes")
+        assert panes.has_class("-waiting") and not panes.visible
+        assert "Loading the trip" in str(app.screen.query_one("#waiting").render())
+        transport.offline = False
+        await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
+        await pilot.pause()
+        assert panes.visible and not app.screen.query("#waiting")
+        assert isinstance(app.focused, RowList) and app.focused.id == "leg-list"
 
 
 class Drawn:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Static
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
@@ -139,7 +140,11 @@ class TripScreen(Screen):
         yield TripHeader(id="trip-header")
         yield OfflineBanner(id="offline-banner")
         yield PaneTabs(id="pane-tabs")
-        with Container(id="panes"):
+        # Until the first answer: panes laid out but not drawn (drawing them empty cost a few
+        # frames, and empty panes read as an empty trip), and a line that says what is going on.
+        if self.data is None:
+            yield Static("Loading the trip…", id="waiting")
+        with Container(id="panes", classes="-waiting" if self.data is None else ""):
             yield LegsTimeline(classes=classes(1))
             yield MapPins(classes=classes(2))
             yield ChannelChat(clock=clock, classes=classes(5))
@@ -630,6 +635,7 @@ class TripScreen(Screen):
             event.data.summary = self.data.summary  # keep the conflicts shown until fresh ones come
         self.data = event.data
         self._show(event.data)
+        self._reveal_panes()
         self.refresh_bindings()  # which keys are offered depends on the role and the data
         if self.read_only:
             self.trip_id = event.data.trip.id
@@ -642,6 +648,14 @@ class TripScreen(Screen):
             self.flush_outbox()
         # After the filled panes are painted: parsing the summary must not delay the first paint.
         self.call_after_refresh(self.load_summary)
+
+    def _reveal_panes(self) -> None:
+        """Shows the panes on the first answer, and gives the chosen one the keyboard."""
+        panes = self.query_one("#panes")
+        if panes.has_class("-waiting"):
+            panes.remove_class("-waiting")
+            self.query_one("#waiting").remove()
+            self.call_after_refresh(self.panes()[self.active].focus_pane)
 
     def load_summary(self) -> None:
         """Conflicts for the agenda, asked for after the panes are filled since the service may
