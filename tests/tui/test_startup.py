@@ -48,8 +48,8 @@ async def test_the_app_resumes_the_collector_after_its_hold(collector, monkeypat
     trip = await new_trip(alice)
     startup.hold_collector()
     app, _ = tui(alice.key, trip_id=trip["_id"])
+    assert not gc.isenabled()
     async with app.run_test(size=(80, 24)) as pilot:
-        assert not gc.isenabled()
         await wait_for(pilot, gc.isenabled, what="the collector back on")
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
 
@@ -61,12 +61,14 @@ async def test_panes_wait_undrawn_for_the_first_answer_then_show_focused(tui, al
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.screen.query("#waiting"), what="the trip screen")
         panes = app.screen.query_one("#panes")
-        assert panes.has_class("-waiting") and not panes.visible
+        assert not panes.visible
+        assert "╭" not in app.export_screenshot()  # no pane border drawn
         assert "Loading the trip" in str(app.screen.query_one("#waiting").render())
         transport.offline = False
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
         await pilot.pause()
         assert panes.visible and not app.screen.query("#waiting")
+        assert "╭" in app.export_screenshot()
         assert isinstance(app.focused, RowList) and app.focused.id == "leg-list"
 
 

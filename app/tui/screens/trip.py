@@ -144,7 +144,10 @@ class TripScreen(Screen):
         # frames, and empty panes read as an empty trip), and a line that says what is going on.
         if self.data is None:
             yield Static("Loading the trip…", id="waiting")
-        with Container(id="panes", classes="-waiting" if self.data is None else ""):
+        panes = Container(id="panes")
+        if self.data is None:
+            panes.styles.visibility = "hidden"  # inline, not a class: no restyling of all panes
+        with panes:
             yield LegsTimeline(classes=classes(1))
             yield MapPins(classes=classes(2))
             yield ChannelChat(clock=clock, classes=classes(5))
@@ -652,8 +655,8 @@ class TripScreen(Screen):
     def _reveal_panes(self) -> None:
         """Shows the panes on the first answer, and gives the chosen one the keyboard."""
         panes = self.query_one("#panes")
-        if panes.has_class("-waiting"):
-            panes.remove_class("-waiting")
+        if panes.styles.visibility == "hidden":
+            panes.styles.visibility = "visible"
             self.query_one("#waiting").remove()
             self.call_after_refresh(self.panes()[self.active].focus_pane)
 
