@@ -96,10 +96,19 @@ def probe(*args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(*args: str) -> dict:
-    runs = [probe(*args) for _ in range(RUNS)]
+def summary(runs: list[dict]) -> dict:
     return {"ready": statistics.median(r["ready"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs),
             "rss_mb": max(r["rss_mb"] for r in runs), "rows": runs[-1].get("rows")}
+
+
+def measure(cases: dict[str, tuple[str, ...]]) -> dict[str, dict]:
+    """RUNS fresh processes per case, the cases taking turns (bare, small, huge, bare, ...), so
+    that a machine that slows down or speeds up meanwhile weighs on each case alike."""
+    runs: dict[str, list[dict]] = {name: [] for name in cases}
+    for _ in range(RUNS):
+        for name, args in cases.items():
+            runs[name].append(probe(*args))
+    return {name: summary(found) for name, found in runs.items()}
 
 
 @pytest.mark.slow
@@ -115,18 +124,17 @@ def test_tui_open_times(tmp_path):
         assert server.trip is not None
         key = server.keys[YOU.ref]
         huge_id = asyncio.run(huge_trip(server.url, server.database_url, key))
-        imported = measure("80x24", "imports")
+        imported = measure({"imports": ("80x24", "imports")})["imports"]
         results = {}
         for size in ("80x24", "160x48"):
-            results[size] = (
-                measure(size, "bare"),
-                measure(size, "trip", server.url, key, server.trip.trip_id),
-                measure(size, "trip", server.url, key, huge_id),
-            )
+            found = measure({"bare": (size, "bare"), "small": (size, "trip", server.url, key, server.trip.trip_id),
+                             "huge": (size, "trip", server.url, key, huge_id)})
+            results[size] = (found["bare"], found["small"], found["huge"])
     finally:
         server.stop()
 
-    print(f"\nTUI open benchmark ({SIZE}: huge = {HUGE}; median of {RUNS} fresh processes per row)")
+    print(f"\nTUI open benchmark ({SIZE}: huge = {HUGE}; median of {RUNS} fresh processes per row, "
+          "the three rows of a size taking turns)")
     # CPU: the process's own CPU seconds at that moment, and their ratio (same baseline): a check
     # on the wall-clock ratio when other processes load the machine.
     print(f"{'case':<50}{'ready (s)':>10}{'ratio':>8}{'CPU (s)':>9}{'ratio':>8}{'peak RSS (MB)':>15}")
