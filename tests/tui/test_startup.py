@@ -1,17 +1,19 @@
 """What makes opening a trip fast: the collector paused during start-up and resumed after it,
-panes that wait undrawn for the first answer, lists that keep their drawn rows."""
+panes that wait undrawn for the first answer, lists that keep their drawn rows, one-line
+widgets that repaint only for new text."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from app.tui import startup
-from app.tui.widgets.pane import KeptRowsOptionList, RowList
+from app.tui.widgets.pane import KeptRowsOptionList, OneLine, RowList
 from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
 
@@ -111,3 +113,29 @@ async def test_adding_rows_draws_only_the_new_ones(base, redraws_old_rows):
         await pilot.resize_terminal(30, 20)  # a new width: every row is drawn again
         await pilot.pause()
         assert {f"old{n}" for n in range(5)} <= set(drawn.ids)
+
+
+async def test_a_one_line_repaints_only_for_new_text_and_never_lays_out():
+    refreshes: list[bool] = []
+
+    class Counted(OneLine):
+        def refresh(self, *args, layout: bool = False, **kwargs):
+            refreshes.append(layout)
+            return super().refresh(*args, layout=layout, **kwargs)
+
+    class Lines(App):
+        def compose(self) -> ComposeResult:
+            yield Counted()
+
+    app = Lines()
+    async with app.run_test(size=(40, 5)) as pilot:
+        line = app.query_one(Counted)
+        refreshes.clear()
+        line.update(Text("tabs", style="bold"))
+        line.update(Text("tabs", style="bold"))  # the same again: nothing to do
+        assert refreshes == [False]
+        line.update(Text("tabs", style="italic"))  # same words, another look: shown
+        line.update("tabs")
+        assert refreshes == [False, False, False]
+        await pilot.pause()
+        assert "tabs" in str(line.render())

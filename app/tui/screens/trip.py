@@ -658,7 +658,7 @@ class TripScreen(Screen):
         if panes.styles.visibility == "hidden":
             panes.styles.visibility = "visible"
             self.query_one("#waiting").remove()
-            self.call_after_refresh(self.panes()[self.active].focus_pane)
+            self.panes()[self.active].focus_pane()  # now, so that the filled panes paint once
 
     def load_summary(self) -> None:
         """Conflicts for the agenda, asked for after the panes are filled since the service may

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from app.domain.itinerary import Bounds
@@ -21,7 +21,7 @@ from app.domain.models import Leg, MapPin
 from app.tui import palette
 from app.tui.text import one_line
 from app.tui.widgets.braille import BrailleCanvas
-from app.tui.widgets.pane import Pane, RowList
+from app.tui.widgets.pane import OneLine, Pane, RowList
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class PinList(RowList):
     """The pins by name, with their category."""
 
 
-class PinDetail(Static):
+class PinDetail(OneLine):
     """The highlighted pin: name, category, coordinates and notes, on one line."""
 
     def show(self, pin: MapPin | None, colour: str) -> None:

@@ -12,13 +12,29 @@ from textual.containers import Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from app.tui import palette
 
 NEAR_END = 8
 """Rows before the end of a list at which the next page is requested."""
+
+
+class OneLine(Static):
+    """A one-row line of text (its CSS fixes the height): no text it shows can change its size, so
+    an update repaints it without laying the screen out again (Static's default), and an update
+    with what it already shows does nothing. Opening a trip re-shows the pane tabs and the pin
+    line with the same text as messages arrive, each a layout of the whole screen."""
+
+    _shown: tuple | None = None
+
+    def update(self, content="", *, layout: bool = False) -> None:
+        key = (content.plain, content.spans, str(content.style)) if isinstance(content, Text) else (content,)
+        if key == self._shown:
+            return
+        self._shown = key
+        super().update(content, layout=layout)
 
 
 class KeptRowsOptionList(OptionList):

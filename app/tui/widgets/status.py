@@ -10,9 +10,10 @@ from app.domain.models import Me, Trip
 from app.tui import palette
 from app.tui.formatting import date_range, parse_date
 from app.tui.text import one_line
+from app.tui.widgets.pane import OneLine
 
 
-class TripHeader(Static):
+class TripHeader(OneLine):
     """Title, dates, status and revision of the trip, who you are, and whether we are live."""
 
     def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False) -> None:
@@ -43,7 +44,7 @@ class TripHeader(Static):
         self.update(left + right)
 
 
-class PaneTabs(Static):
+class PaneTabs(OneLine):
     """'1 Legs  2 Map  3 Checklist  4 Agenda  5 Chat' with the visible panes highlighted."""
 
     NAMES = ((1, "Legs"), (2, "Map"), (3, "Checklist"), (4, "Agenda"), (5, "Chat"))
