@@ -40,7 +40,7 @@ HUGE = {
     "full": {"legs": 1000, "pins": 2000, "commitments": 1000, "messages": 50_000},
     "smoke": {"legs": 100, "pins": 200, "commitments": 100, "messages": 5_000},
 }[SIZE]
-RUNS = 5 if SIZE == "full" else 2
+RUNS = 7 if SIZE == "full" else 2
 
 
 async def huge_trip(url: str, database_url: str, key: str) -> str:
