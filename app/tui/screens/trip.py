@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual.events import DescendantFocus, Resize
+from textual.events import DescendantFocus, Resize, ScreenResume
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -115,6 +115,7 @@ class TripScreen(Screen):
         self._summary_running = False
         self._summary_stale = False
         self._layout: tuple | None = None
+        self._resumed = False
         self.follower: Follower | None = None
         self.watcher: SharedWatcher | None = None
         self._move_lock = asyncio.Lock()
@@ -175,6 +176,14 @@ class TripScreen(Screen):
             else:
                 self.load()
         self.call_after_refresh(self.panes()[self.active].focus_pane)
+
+    def _on_screen_resume(self, event: ScreenResume) -> None:
+        # Runs before Screen's own handler, which restyles every node when a screen is pushed:
+        # right after they were styled as they mounted (~130 stylesheet applications, a third of
+        # opening a trip's). Later resumes (back from a dialog or the picker) restyle as before.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     @on(Resize)
     def _resized(self, event: Resize) -> None:
