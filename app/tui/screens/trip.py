@@ -155,7 +155,7 @@ class TripScreen(Screen):
             yield Checklist(classes=classes(3))
             yield Agenda(classes=classes(4))
         yield OutboxBar(id="outbox-bar")
-        yield CoalescingFooter()
+        yield CoalescingFooter(compact=True)
 
     def panes(self) -> dict[int, Pane]:
         return {pane.number: pane for pane in self.query(Pane)}
