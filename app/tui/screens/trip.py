@@ -143,10 +143,9 @@ class TripScreen(Screen):
         yield PaneTabs(id="pane-tabs")
         # Until the first answer: panes laid out but not drawn (drawing them empty cost a few
         # frames, and empty panes read as an empty trip), and a line that says what is going on.
-        if self.data is None:
-            yield Static("Loading the trip…", id="waiting")
         panes = Container(id="panes")
         if self.data is None:
+            yield Static("Loading the trip…", id="waiting")
             panes.styles.visibility = "hidden"  # inline, not a class: no restyling of all panes
         with panes:
             yield LegsTimeline(classes=classes(1))

@@ -1,5 +1,6 @@
 """What the five panes of the trip screen have in common: a number key, a title, a focus target,
-and a list that asks for the next page as the cursor nears its end."""
+and a list that asks for the next page as the cursor nears its end; with the two cheap-to-redraw
+widgets the panes and the screen's frame build on (`KeptRowsOptionList`, `OneLine`)."""
 
 from __future__ import annotations
 
