@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -195,6 +195,20 @@ async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: s
     if edit and not role.may_edit:
         raise forbidden(f"A {role.value} may not change this trip")
     return TripAccess(key=key, trip=trip, role=role)
+
+
+_key_scopes = select(t.api_keys.c.scopes).where(t.api_keys.c.id == bindparam("key_id"))
+
+
+async def recheck_trip_access(request: Request, access: TripAccess, scope: str, *, edit: bool = False) -> TripAccess:
+    """`load_trip_access` once more, for a request held a while before it answers (a long poll):
+    the key is read again from the database, past the cache (it may have been revoked since),
+    then the trip and the caller's role in it. Raises as a fresh request would: 401, 404, 403."""
+    found = await request.app.state.db.fetch(_key_scopes, {"key_id": access.key.key_id})
+    if not found:
+        raise unauthorized()
+    key = replace(access.key, scopes=tuple(parse_scope(s) for s in found[0]["scopes"]))
+    return await load_trip_access(request, key, access.trip_id, scope, edit=edit)
 
 
 def trip_access(scope: Scope, *, edit: bool = False):

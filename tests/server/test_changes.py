@@ -7,8 +7,11 @@ import time
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import update
 
 from app.server.app import create_app
+from app.server.auth import hash_key
+from app.server.storage import tables as t
 from app.server.storage.database import Database
 from tests.conftest import BASE, new_trip
 
@@ -240,3 +243,57 @@ async def test_many_waiters_of_one_trip_all_get_the_message(server, alice, trip,
     bodies = [body for body, _ in await asyncio.gather(*polls)]
     assert all([m["_id"] for m in b["messages"]] == [sent["_id"]] for b in bodies)
     assert server.app.state.change_hub.waiting == 0
+
+
+async def poll_answer(actor, trip_id, cursor, wait=10) -> httpx.Response:
+    return await actor.http.get(f"/trips/{trip_id}/changes", params={"since": cursor, "wait": wait})
+
+
+async def test_a_member_removed_while_held_does_not_get_what_comes_after(server, alice, bob, trip):
+    """Access is checked again when a held poll answers: a message posted after the removal is
+    not handed to the removed member's poll, which answers 403 as a fresh request would."""
+    trip_id = trip["_id"]
+    added = await alice.http.post(f"/trips/{trip_id}/members", json={"email": bob.email, "role": "editor"})
+    assert added.status_code == 201, added.text
+    channel = await general(alice, trip_id)
+    cursor = await cursor_of(bob, trip_id)
+    poll = asyncio.create_task(poll_answer(bob, trip_id, cursor))
+    await waiting(server.app.state.change_hub)
+    removed = await alice.http.delete(f"/trips/{trip_id}/members/{bob.user_id}")
+    assert removed.status_code == 204, removed.text
+    sent = await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "after bob left"})
+    assert sent.status_code == 201, sent.text
+    answer = await asyncio.wait_for(poll, 5)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "FORBIDDEN"
+    assert "not a member" in answer.json()["error"]["message"]
+    assert "after bob left" not in answer.text
+    assert server.app.state.change_hub.waiting == 0
+
+
+async def test_a_member_removed_while_held_is_refused_at_the_end_of_the_wait(server, alice, bob, trip):
+    """Nothing new came, but the answer still says what a fresh request would: 403."""
+    trip_id = trip["_id"]
+    await alice.http.post(f"/trips/{trip_id}/members", json={"email": bob.email, "role": "viewer"})
+    cursor = await cursor_of(bob, trip_id)
+    poll = asyncio.create_task(poll_answer(bob, trip_id, cursor, wait=1))
+    await waiting(server.app.state.change_hub)
+    assert (await alice.http.delete(f"/trips/{trip_id}/members/{bob.user_id}")).status_code == 204
+    answer = await asyncio.wait_for(poll, 5)
+    assert answer.status_code == 403, answer.text
+
+
+async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, make_actor, trip):
+    """Scopes are read again at wake-up too (here narrowed in the database, as an operator could)."""
+    trip_id = trip["_id"]
+    reader = await make_actor(alice.email)  # a second key of alice's
+    cursor = await cursor_of(reader, trip_id)
+    poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
+    await waiting(server.app.state.change_hub)
+    async with server.db.write() as conn:
+        narrowed = update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(reader.key))
+        await conn.execute(narrowed.values(scopes=["messages:read"]))
+    assert (await alice.http.patch(f"/trips/{trip_id}", json={"title": "Renamed"})).status_code == 200
+    answer = await asyncio.wait_for(poll, 5)
+    assert answer.status_code == 403, answer.text
+    assert "trips:read" in answer.json()["error"]["message"]

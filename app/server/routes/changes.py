@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 
 from app.domain.itinerary import Changes
 from app.server import timeline
-from app.server.auth import TripReader
-from app.server.errors import ErrorResponses, validation_error
+from app.server.auth import TripAccess, TripReader, recheck_trip_access
+from app.server.errors import ErrorResponses, not_found, validation_error
 from app.server.responses import JSON
 from app.server.storage import converters
 from app.server.storage import itinerary as store
@@ -83,32 +83,46 @@ async def get_changes(
                 )
                 remaining = deadline - loop.time()
                 if answer["operations"] or answer["messages"] or remaining <= 0:
-                    return JSON(answer)
+                    return await _answer(request, access, answer, held=client_gone is not None)
                 if client_gone is None:
                     client_gone = asyncio.ensure_future(_client_gone(request.receive))
                 while True:
                     done, _ = await asyncio.wait(
                         {signal, client_gone}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
                     )
-                    if client_gone in done or not done:
-                        return JSON(answer)  # timed out (or nobody is listening any more)
+                    if client_gone in done:
+                        return JSON(answer)  # nobody is listening any more
+                    if not done:  # timed out
+                        return await _answer(request, access, answer, held=True)
                     state = signal.result()
                     if state is None or state[0] > revision or (with_messages and state[1] > seq):
                         break  # news, or a local write: read again
                     signal = watch.signal()
                     remaining = deadline - loop.time()
                     if remaining <= 0:
-                        return JSON(answer)
+                        return await _answer(request, access, answer, held=True)
         finally:
             if client_gone is not None:
                 client_gone.cancel()
+
+
+async def _answer(request: Request, access: TripAccess, answer: dict[str, Any], *, held: bool) -> JSON:
+    """The answer, to a caller who may still have it: a request that was held may have outlived
+    its access (member removed, key revoked), so it is checked again, after the read, as a new
+    request would be (401, 404 or 403 instead of what came after the removal)."""
+    if held:
+        await recheck_trip_access(request, access, "trips:read")
+    return JSON(answer)
 
 
 async def _read(db, trip_id: str, revision: int, seq: int, with_messages: bool) -> dict[str, Any]:
     """What came after (revision, seq). One cheap query when nothing did (the common case for a
     poll that is about to wait)."""
     async with db.read() as conn:
-        current, newest = (await store.latest(conn, [trip_id]))[trip_id]
+        state = (await store.latest(conn, [trip_id])).get(trip_id)
+        if state is None:  # deleted while a poll was held
+            raise not_found("Trip")
+        current, newest = state
         if revision > current:
             raise validation_error(
                 [{"path": "since", "reason": "invalid"}], f"The cursor is ahead of the trip (revision {current})"
