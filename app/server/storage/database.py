@@ -146,7 +146,10 @@ class Database:
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                # Owner-only at rest (0600 file, 0700 new directories): see storage/files.py.
+                from app.server.storage.files import create_private_database_file
+
+                create_private_database_file(database)
             self.write_engine = create_async_engine(
                 self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
             )
