@@ -58,11 +58,13 @@ SERVE = ["-m", "app.cli", "serve"]
 
 
 def start_servers(
-    db_url: str, count: int, *, args: list[str] | None = None, timeout: float = 30, command: list[str] = SERVE
+    db_url: str, count: int, *, args: list[str] | None = None, timeout: float = 30, command: list[str] = SERVE,
+    env: dict[str, str] | None = None,
 ) -> list[ServeProcess]:
     """Start `count` servers (`trip serve`, or `command` taking --db and --port) on one database
-    at the same moment (they race to migrate it) and return once every one answers HTTP."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    at the same moment (they race to migrate it) and return once every one answers HTTP. `env`
+    adds to the environment (a fault-injection switch, say)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     env.pop("TRIP_DATABASE_URL", None)
     servers = []
     for _ in range(count):

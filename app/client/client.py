@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel
 
-from app.client.errors import TripError, UnexpectedResponseError
+from app.client.errors import SecretNotReplayedError, TripError, UnexpectedResponseError
 from app.client.http import DEFAULT_TIMEOUT, HTTPCore, RateLimitStatus, RetryPolicy
 from app.client.wire import NOT_GIVEN, build_body, given, item_body, parse, segment
 from app.domain import (
@@ -538,12 +538,20 @@ class TripClient(BaseClient):
 
     async def create_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> ShareToken:
         """A new read-only share token (it replaces the trip's previous one). Read it with
-        `SharedTripClient(token)`."""
+        `SharedTripClient(token)`.
+
+        The service never replays a token: when the answer to the first try was lost and the
+        retry is told so (SecretNotReplayedError), a key the SDK chose is dropped and one new
+        token is made, which replaces the lost one; a key you chose raises the error."""
         from app.domain.bulk import ShareToken
 
-        return await self._send(
-            "POST", ShareToken, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key
-        )
+        path = f"/trips/{segment(trip_id)}/share-token"
+        try:
+            return await self._send("POST", ShareToken, path, idempotency_key=idempotency_key)
+        except SecretNotReplayedError:
+            if idempotency_key is not None:
+                raise
+            return await self._send("POST", ShareToken, path)
 
     async def revoke_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> None:
         await self._send("DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key)

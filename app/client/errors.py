@@ -16,6 +16,8 @@ The hierarchy (catch a parent to handle a whole branch):
       │   ├── IdempotencyConflictError    409 IDEMPOTENCY_CONFLICT (same key, different request)
       │   ├── IdempotencyInProgressError  409 IDEMPOTENCY_IN_PROGRESS (retried automatically)
       │   ├── StaleRevisionError          409 STALE_REVISION (current_revision, base_revision)
+      │   ├── SecretNotReplayedError      409 SECRET_NOT_REPLAYED (a replay of a call whose answer
+      │   │                                   held a secret, shown once: make a new one)
       │   └── OperationRejectedError      409 OPERATION_REJECTED (the op breaks the timeline)
       ├── PayloadTooLargeError       413 PAYLOAD_TOO_LARGE
       ├── RateLimitedError           429 RATE_LIMITED (retry_after, retried automatically)
@@ -48,6 +50,7 @@ __all__ = [
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
     "StaleRevisionError",
+    "SecretNotReplayedError",
     "OperationRejectedError",
     "PayloadTooLargeError",
     "RateLimitedError",
@@ -163,6 +166,11 @@ class StaleRevisionError(ConflictError):
         self.base_revision = base_revision
 
 
+class SecretNotReplayedError(ConflictError):
+    """409 SECRET_NOT_REPLAYED: this Idempotency-Key's call already made a secret (a share
+    token) that the service shows only once and does not keep; call again with a new key."""
+
+
 class OperationRejectedError(ConflictError):
     """409 OPERATION_REJECTED: the op fails against the current timeline; `message` says why."""
 
@@ -198,6 +206,7 @@ BY_CODE: dict[str, type[APIError]] = {
     "IDEMPOTENCY_IN_PROGRESS": IdempotencyInProgressError,
     "STALE_REVISION": StaleRevisionError,
     "OPERATION_REJECTED": OperationRejectedError,
+    "SECRET_NOT_REPLAYED": SecretNotReplayedError,
     "PAYLOAD_TOO_LARGE": PayloadTooLargeError,
     "RATE_LIMITED": RateLimitedError,
     "INTERNAL_ERROR": ServerError,

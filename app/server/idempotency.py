@@ -1,23 +1,26 @@
 """Idempotency-Key: a POST, PATCH or DELETE sent twice with one key runs once; the retry gets the
 first answer again, marked `Idempotent-Replayed: true`.
 
-How: once the caller is authenticated (and counted by the rate limiter), `IdempotencyStore.begin`
-(called from `auth.authenticate`, the one place that knows the API key id and runs after the rate
-limit; a middleware in front of routing would have to look the key up a second time) claims the
-key with an INSERT into `idempotency_records` in its own short transaction. The primary key
-(api key id, Idempotency-Key) makes that claim atomic across server processes, so of several
-simultaneous duplicates exactly one proceeds. The others poll (read-only) for up to
-`wait_seconds` until the first is done and replay its answer, or get 409 IDEMPOTENCY_IN_PROGRESS.
-`IdempotencyMiddleware` stores the finished response on the claim before the client sees it;
-401, 429 and 5xx answers (and requests that crash or are cancelled) delete the claim instead, so
-a retry executes afresh.
+One transaction per claimed request. Once the caller is authenticated (and counted by the rate
+limiter), `IdempotencyStore.begin` (called from `auth.authenticate`, the one place that knows the
+API key id) opens a `SharedTransaction` and inserts the claim into `idempotency_records` in it.
+Every statement of the route then joins that transaction (app.server.storage.database), and
+`IdempotencyMiddleware` writes the finished answer into the claim and commits: the claim, the
+write and the recorded answer commit together. A server killed at any moment before that commit
+leaves nothing (the database rolls the transaction back), so the retry runs the write once; a
+kill after it leaves the answer, which the retry replays. 401, 429 and 5xx answers (and requests
+that crash or are cancelled) roll back instead: their writes are undone and a retry runs afresh.
 
-A server that dies mid-request (SIGKILL, power loss) leaves its claim `in_progress`. While
-running, a claim's `response_body` names its owner (host, pid, process start time and a nonce):
-a claim whose owner process is gone (same host) or that is older than `stale_after` seconds
-(any host) is taken over by the next retry. The one window this cannot close is a crash after
-the request's own write transaction committed but before its response was stored: the retry
-then executes again, which `clientRef` upserts make harmless for legs, pins and action items.
+Duplicates sent at the same time: the claim's primary key (api key id, Idempotency-Key) makes
+the claim atomic across processes. Within a process a duplicate waits for the running request
+(up to `wait_seconds`) and replays its answer; on PostgreSQL a transaction-scoped advisory lock
+on the key tells a duplicate in another process that the first is still running without
+blocking on it; on SQLite the first holds the write lock and a duplicate from another process
+waits for it. A duplicate whose first is still running after `wait_seconds` gets 409
+IDEMPOTENCY_IN_PROGRESS.
+
+An answer that carries a secret (a share token) is not recorded as sent: the route names what a
+replay answers instead (`replay_with`), so no secret rests in this table.
 """
 
 from __future__ import annotations
@@ -25,27 +28,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import secrets
-import socket
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from app.server import faults
 from app.server.clock import now_ms
-from app.server.errors import ApiError, validation_error
+from app.server.errors import ApiError, dumps, validation_error
 from app.server.storage import tables as t
-from app.server.storage.database import Database
+from app.server.storage.database import Database, RequestTransaction, SharedTransaction, request_transaction
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 TTL_MS = 24 * 60 * 60 * 1000
 METHODS = frozenset({"POST", "PATCH", "DELETE"})
 STATE_KEY = "idempotency_claim"
+REPLAY_KEY = "idempotency_replay_with"
 NOT_CACHED = frozenset({401, 429})
 
 records = t.idempotency_records
@@ -70,7 +73,16 @@ class IdempotentReplay(Exception):
 class Claim:
     api_key_id: str
     key: str
-    owner: str
+    shared: SharedTransaction
+    running: asyncio.Event
+    """Set once the claim's transaction has ended: duplicates in this process wait on it."""
+
+
+def replay_with(request: Request, error: ApiError) -> None:
+    """Record `error` for replays of this request instead of its answer (which holds a secret)."""
+    state = request.scope.setdefault("state", {})
+    if STATE_KEY in state:
+        state[REPLAY_KEY] = (error.status, dumps(error.body(state.get("request_id"))))
 
 
 def parse_key(raw: str) -> str:
@@ -109,156 +121,129 @@ def fingerprint(scope: dict) -> str:
     return digest.hexdigest()
 
 
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of a process (Linux), which tells a reused pid from the original."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-HOST = socket.gethostname()
-
-
-def owner_token() -> str:
-    pid = os.getpid()
-    return f"{HOST}|{pid}|{_process_start(pid) or ''}|{secrets.token_hex(8)}"
-
-
-def owner_is_gone(owner: str) -> bool:
-    """True when the claim's owner was a process on this host that no longer runs."""
-    try:
-        host, pid_text, started, _nonce = owner.split("|")
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != HOST:
-        return False
-    if started and os.path.isdir("/proc/self"):
-        return _process_start(pid) != started
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+_BUSY = object()
+"""`_claim`'s answer when another transaction holds the key right now."""
 
 
 class IdempotencyStore:
-    def __init__(self, db: Database, *, wait_seconds: float = 5.0, stale_after: float = 60.0) -> None:
+    def __init__(self, db: Database, *, wait_seconds: float = 5.0) -> None:
         self.db = db
         self.wait_seconds = wait_seconds
-        self.stale_after_ms = int(stale_after * 1000)
         self._last_sweep = 0
+        self._running: dict[tuple[str, str], asyncio.Event] = {}
         dialect = sqlite if db.is_sqlite else postgresql
         self._insert = dialect.insert(records).on_conflict_do_nothing(
             index_elements=[records.c.api_key_id, records.c.key]
         )
 
     async def begin(self, request: Request, api_key_id: str) -> None:
-        """Claim the request's Idempotency-Key, or raise: a replay, a conflict or in-progress."""
+        """Claim the request's Idempotency-Key in a transaction the whole request then joins, or
+        raise: a replay, a conflict or in-progress."""
         scope = request.scope
         if scope["method"] not in METHODS:
             return
         raw = request.headers.get(HEADER)
         if raw is None:
             return
+        slot = request_transaction.get()
+        if slot is None:
+            raise RuntimeError("IdempotencyMiddleware must run in front of a claimed request")
         key = parse_key(raw)
         request_print = fingerprint(scope)
+        ident = (api_key_id, key)
         deadline = time.monotonic() + self.wait_seconds
         delay = 0.02
         while True:
-            claim = await self._try_claim(api_key_id, key, request_print)
-            if claim is not None:
-                scope.setdefault("state", {})[STATE_KEY] = claim
+            running = self._running.get(ident)
+            if running is not None:  # a duplicate in this process: wait for it, then look
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        await running.wait()
+                except TimeoutError:
+                    raise in_progress() from None
+                continue
+            running = self._running[ident] = asyncio.Event()
+            try:
+                shared = await self.db.begin_shared()
+                try:
+                    outcome = await self._claim(shared.conn, api_key_id, key, request_print)
+                except BaseException:
+                    await shared.rollback()
+                    raise
+            except BaseException:
+                self._done(ident, running)
+                raise
+            if outcome is None:
+                scope.setdefault("state", {})[STATE_KEY] = Claim(api_key_id, key, shared, running)
+                slot.shared = shared
                 return
-            if time.monotonic() >= deadline:
-                raise in_progress()
-            # Someone else holds the key: watch it with cheap reads until it settles.
-            while True:
-                row = await self._read(api_key_id, key)
-                if row is None or self._expired(row) or self._stale(row):
-                    break  # gone, expired or abandoned: try to claim it ourselves
-                if row["fingerprint"] != request_print:
-                    raise conflict()
-                if row["state"] == "done":
-                    raise IdempotentReplay(row["status_code"], (row["response_body"] or "").encode())
+            await shared.rollback()
+            self._done(ident, running)
+            if outcome is _BUSY:  # running in another process (PostgreSQL): poll without blocking
                 if time.monotonic() >= deadline:
                     raise in_progress()
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, 0.25)
+                continue
+            if outcome["fingerprint"] != request_print:
+                raise conflict()
+            raise IdempotentReplay(outcome["status_code"], (outcome["response_body"] or "").encode())
 
-    def _expired(self, row) -> bool:
-        return row["expires_at"] <= now_ms()
+    def _done(self, ident: tuple[str, str], running: asyncio.Event) -> None:
+        if self._running.get(ident) is running:
+            del self._running[ident]
+        running.set()
 
-    def _stale(self, row) -> bool:
-        if row["state"] != "in_progress":
-            return False
-        return now_ms() - row["created_at"] > self.stale_after_ms or owner_is_gone(row["response_body"] or "")
-
-    async def _read(self, api_key_id: str, key: str):
-        async with self.db.read() as conn:
-            return (
-                await conn.execute(select(records).where(records.c.api_key_id == api_key_id, records.c.key == key))
-            ).mappings().first()
-
-    async def _try_claim(self, api_key_id: str, key: str, request_print: str) -> Claim | None:
-        """Insert the claim; take over an expired or abandoned one. None when another holds it."""
+    async def _claim(self, conn: AsyncConnection, api_key_id: str, key: str, request_print: str):
+        """Insert the claim in `conn`'s transaction; take over an expired record. Answers None
+        when claimed, `_BUSY` when another transaction holds the key, else the finished record."""
+        if not self.db.is_sqlite:
+            digest = hashlib.sha256(f"{api_key_id}\0{key}".encode()).digest()
+            lock = int.from_bytes(digest[:8], "big", signed=True)
+            if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": lock})).scalar():
+                return _BUSY
         now = now_ms()
-        owner = owner_token()
         values = dict(
             api_key_id=api_key_id, key=key, fingerprint=request_print, state="in_progress", status_code=None,
-            response_body=owner, created_at=now, expires_at=now + TTL_MS,
+            response_body=None, created_at=now, expires_at=now + TTL_MS,
         )
-        async with self.db.write() as conn:
-            if now - self._last_sweep > 60_000:
-                self._last_sweep = now
-                await conn.execute(delete(records).where(records.c.expires_at <= now))
-            inserted = await conn.execute(self._insert.values(**values))
-            if inserted.rowcount == 1:
-                return Claim(api_key_id, key, owner)
-            row = (
-                await conn.execute(select(records).where(records.c.api_key_id == api_key_id, records.c.key == key))
-            ).mappings().first()
-            if row is None:
-                return None  # deleted between the two statements (PostgreSQL): the next round retries
-            if self._expired(row) or self._stale(row):
-                taken = await conn.execute(
-                    update(records)
-                    .where(
-                        records.c.api_key_id == api_key_id,
-                        records.c.key == key,
-                        records.c.created_at == row["created_at"],
-                        records.c.state == row["state"],
-                    )
-                    .values(**values)
-                )
-                if taken.rowcount == 1:
-                    return Claim(api_key_id, key, owner)
-        return None
-
-    def _mine(self, claim: Claim):
-        return (
-            records.c.api_key_id == claim.api_key_id,
-            records.c.key == claim.key,
-            records.c.state == "in_progress",
-            records.c.response_body == claim.owner,
-        )
+        if now - self._last_sweep > 60_000:
+            self._last_sweep = now
+            await conn.execute(delete(records).where(records.c.expires_at <= now))
+        inserted = await conn.execute(self._insert.values(**values))
+        if inserted.rowcount == 1:
+            return None
+        mine = (records.c.api_key_id == api_key_id, records.c.key == key)
+        row = (await conn.execute(select(records).where(*mine))).mappings().first()
+        if row is None:
+            return _BUSY  # deleted between the two statements (PostgreSQL): the next round retries
+        # A record left `in_progress` was written by a version of Tripdeck that committed claims
+        # on their own; its request is long gone. Expired and abandoned records are taken over.
+        if row["expires_at"] <= now or row["state"] != "done":
+            await conn.execute(update(records).where(*mine).values(**values))
+            return None
+        return row
 
     async def finish(self, claim: Claim, status: int, body: bytes) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
+        """Record the answer in the claim's transaction and commit it with the request's writes."""
+        try:
+            await claim.shared.conn.execute(
                 update(records)
-                .where(*self._mine(claim))
+                .where(records.c.api_key_id == claim.api_key_id, records.c.key == claim.key)
                 .values(state="done", status_code=status, response_body=body.decode("utf-8"),
                         expires_at=now_ms() + TTL_MS)
             )
+            await claim.shared.commit()
+        finally:
+            await claim.shared.rollback()  # a no-op once committed
+            self._done((claim.api_key_id, claim.key), claim.running)
 
     async def release(self, claim: Claim) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(delete(records).where(*self._mine(claim)))
+        """Roll back the claim and everything the request wrote (an answer not to be cached)."""
+        try:
+            await claim.shared.rollback()
+        finally:
+            self._done((claim.api_key_id, claim.key), claim.running)
 
 
 def conflict() -> ApiError:
@@ -279,8 +264,9 @@ def in_progress() -> ApiError:
 
 
 class IdempotencyMiddleware:
-    """Pure ASGI middleware: stores the response of a request that claimed an Idempotency-Key
-    (before the client sees it), or releases the claim when the answer must not be cached."""
+    """Pure ASGI middleware: gives each write request its `RequestTransaction` slot; for a request
+    that claimed an Idempotency-Key, records the answer and commits it with the request's writes
+    before the client sees it, or rolls everything back when the answer must not be cached."""
 
     def __init__(self, app, store_of) -> None:
         self.app = app
@@ -294,17 +280,20 @@ class IdempotencyMiddleware:
         start: dict | None = None
         chunks: list[bytes] = []
         settled = False
+        slot = RequestTransaction()
 
         async def settle(status: int | None, body: bytes) -> None:
             nonlocal settled
             claim = state.get(STATE_KEY)
             settled = True
+            slot.shared = None  # whatever runs after this (a leftover task) uses its own transactions
             if claim is None:
                 return
             store = self.store_of()
             if status is None or status in NOT_CACHED or status >= 500:
                 await store.release(claim)
             else:
+                status, body = state.get(REPLAY_KEY, (status, body))
                 await store.finish(claim, status, body)
 
         async def send_after_storing(message) -> None:
@@ -320,14 +309,18 @@ class IdempotencyMiddleware:
                 if message.get("more_body"):
                     return
                 body = b"".join(chunks)
+                faults.crash_point(faults.ANSWER_READY)
                 await settle(start["status"], body)
+                faults.crash_point(faults.ANSWER_RECORDED)
                 await send(start)
                 await send({"type": "http.response.body", "body": body})
                 return
             await send(message)
 
+        token = request_transaction.set(slot)
         try:
             await self.app(scope, receive, send_after_storing)
         finally:
+            request_transaction.reset(token)
             if not settled and STATE_KEY in state:
                 await asyncio.shield(settle(None, b""))

@@ -315,3 +315,25 @@ async def test_a_real_refused_connection_is_a_connection_error():
         with pytest.raises(TripConnectionError) as caught:
             await client.me()
     assert "ConnectError" in str(caught.value) and caught.value.request is not None
+
+
+async def test_a_share_token_whose_answer_was_lost_is_made_anew_not_replayed(server, alice, flaky):
+    """The service keeps no token to replay: the SDK's retry hears SECRET_NOT_REPLAYED and makes
+    one new token with a new key; the token it returns works, the lost one does not."""
+    async with sdk(alice, flaky()) as setup:
+        trip = await create(setup)
+
+    def dropped(real: httpx.Response) -> httpx.Response:
+        dropped.lost = real.json()["token"]
+        raise httpx.ReadError("connection reset after the server answered")
+
+    transport = flaky(dropped)
+    async with sdk(alice, transport) as client:
+        record_sleeps(client)
+        share = await client.create_share_token(trip.id)
+    keys = [r.headers["idempotency-key"] for r in transport.requests]
+    assert len(keys) == 3 and keys[0] == keys[1] != keys[2]
+    assert share.token != dropped.lost
+    async with server.client() as anonymous:
+        assert (await anonymous.get(f"/shared/trips/{share.token}")).status_code == 200
+        assert (await anonymous.get(f"/shared/trips/{dropped.lost}")).status_code == 404

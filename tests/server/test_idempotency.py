@@ -156,22 +156,35 @@ async def test_holds_across_two_server_instances_on_one_database(server, alice, 
     assert await leg_count(alice, trip) == 1
 
 
-async def test_duplicate_waits_then_gets_in_progress(server, alice, trip):
-    """While the first holds the key longer than the wait, the duplicate gets 409 + Retry-After."""
-    store: IdempotencyStore = server.app.state.idempotency
-    store.wait_seconds = 0.3
-    path = f"/trips/{trip['_id']}/legs"
-    async with server.db.read() as conn:
-        key_id = (await conn.execute(select(t.api_keys.c.id).where(t.api_keys.c.user_id == alice.user_id))).scalar()
-    # Claim the key as a running request of this (live) process does.
-    scope = {"method": "POST", "path": "/api/v1" + path, "query_string": b"",
-             "state": {"raw_body": json.dumps(LEG).encode()}}
-    assert await store._try_claim(key_id, "slow", fingerprint(scope)) is not None
-    response = await alice.http.post(path, json=LEG, headers={"Idempotency-Key": "slow"})
+async def test_duplicate_waits_then_gets_in_progress(server, alice):
+    """While the first still runs after the wait, the duplicate gets 409 + Retry-After; once the
+    first has answered, the duplicate replays it. A route added for the test runs until told."""
+    from app.server.auth import CurrentKey
+
+    server.app.state.idempotency.wait_seconds = 0.3
+    # On SQLite the rate limiter's counter shares the one write connection, which the running
+    # request holds: without it the duplicate reaches the claim while the first runs.
+    server.app.state.rate_limiter = None
+    release, calls = asyncio.Event(), []
+
+    async def slow(key: CurrentKey) -> dict:
+        calls.append(key.key_id)
+        await release.wait()
+        return {"calls": len(calls)}
+
+    server.app.add_api_route("/api/v1/test-slow", slow, methods=["POST"])
+    first = asyncio.create_task(alice.http.post("/test-slow", json={}, headers={"Idempotency-Key": "slow"}))
+    while not calls:
+        await asyncio.sleep(0.01)
+    response = await alice.http.post("/test-slow", json={}, headers={"Idempotency-Key": "slow"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
     assert response.headers["Retry-After"] == "1"
-    assert await leg_count(alice, trip) == 0
+    release.set()
+    assert (await first).json() == {"calls": 1}
+    replay = await alice.http.post("/test-slow", json={}, headers={"Idempotency-Key": "slow"})
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == {"calls": 1}
+    assert len(calls) == 1
 
 
 async def test_abandoned_claim_of_a_dead_process_is_taken_over(server, alice, trip):

@@ -41,6 +41,38 @@ async def test_only_a_hash_is_stored(server, alice, trip):
     assert stored and token not in stored
 
 
+async def test_no_token_or_key_rests_in_the_database(server, alice, trip):
+    """The SDK sends every create with an Idempotency-Key: its replay record must not keep the
+    token (nor the URL that holds it), and a replay after a revoke must not hand back the dead
+    token. On SQLite the database file and its WAL are searched byte for byte."""
+    path = f"/trips/{trip['_id']}/share-token"
+    first = await alice.http.post(path, headers={"Idempotency-Key": "share-1"})
+    assert first.status_code == 201, first.text
+    token = first.json()["token"]
+    replay = await alice.http.post(path, headers={"Idempotency-Key": "share-1"})
+    assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["error"]["code"] == "SECRET_NOT_REPLAYED" and token not in replay.text
+    assert (await alice.http.delete(path)).status_code == 204
+    after_revoke = await alice.http.post(path, headers={"Idempotency-Key": "share-1"})
+    assert after_revoke.status_code == 409 and token not in after_revoke.text
+    async with server.db.read() as conn:
+        records = (await conn.execute(select(t.idempotency_records.c.response_body))).scalars().all()
+    assert records and not any(token in (body or "") for body in records)
+    if server.db.is_sqlite:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(server.db.url).database
+        for suffix in ("", "-wal"):
+            try:
+                with open(database + suffix, "rb") as file:
+                    stored = file.read()
+            except FileNotFoundError:
+                continue
+            assert token.encode() not in stored, f"share token found in {database + suffix}"
+            assert alice.key.encode() not in stored, f"API key found in {database + suffix}"
+            assert token.split("_", 1)[1].encode() not in stored
+
+
 async def test_new_token_replaces_the_old_and_revoke_is_immediate(server, alice, trip):
     old = (await share(alice, trip))["token"]
     new = (await share(alice, trip))["token"]

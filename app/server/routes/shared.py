@@ -11,7 +11,8 @@ from starlette.responses import Response
 from app.domain import bulk as b
 from app.server import share
 from app.server.auth import TripEditor
-from app.server.errors import ErrorResponses, not_found
+from app.server.errors import ApiError, ErrorResponses, not_found
+from app.server.idempotency import replay_with
 from app.server.responses import JSON
 from app.server.routes.sync import trip_snapshot
 from app.server.storage import tables as t
@@ -34,9 +35,20 @@ async def create_share_token(request: Request, access: TripEditor) -> Any:
         await conn.execute(
             update(t.trips).where(t.trips.c.id == access.trip_id).values(share_token_hash=hash_token(token))
         )
+    # The token is shown once and stored only as its hash: a replay cannot show it again.
+    replay_with(request, secret_not_replayed())
     base = request.app.state.settings.public_url or str(request.base_url)
     url = f"{base.rstrip('/')}/api/v1/shared/trips/{token}"
     return JSON({"token": token, "url": url}, status_code=201)
+
+
+def secret_not_replayed() -> ApiError:
+    return ApiError(
+        409,
+        "SECRET_NOT_REPLAYED",
+        "This request already made a share token, which is shown only once and not kept; "
+        "create a new one with a new Idempotency-Key (it replaces the lost one)",
+    )
 
 
 @router.delete("/trips/{trip_id}/share-token", status_code=204, summary="Revoke the share token")

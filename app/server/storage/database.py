@@ -3,6 +3,10 @@
 On SQLite every write transaction begins IMMEDIATE on a single pooled connection, so writers of
 one process queue in the pool instead of failing with "database is locked"; writers of other
 processes wait on the busy timeout. Reads run on their own pool and never block on writers (WAL).
+
+A request that claimed an Idempotency-Key runs in one `SharedTransaction`: the claim, every
+`write()`, `read()`, `fetch()` and `single()` of the request, and the recorded answer commit
+together, so a crash at any moment leaves either all of them or none (see app.server.idempotency).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import secrets
 import zlib
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
@@ -127,6 +132,58 @@ class _Plan:
         ]
 
 
+class SharedTransaction:
+    """One write transaction that a whole request's statements join (see `request_transaction`).
+
+    Made by `Database.begin_shared`; ended by exactly one `commit()` or `rollback()`. Each
+    `write()` inside it is a savepoint, so a write that fails rolls back alone, as its own
+    transaction would have."""
+
+    def __init__(self, db: "Database", conn: AsyncConnection) -> None:
+        self.db = db
+        self.conn = conn
+        self.open = True
+
+    async def commit(self) -> None:
+        """Commit (NOTIFYing other processes of the trips it touched), then run the commit hooks."""
+        self.open = False
+        conn = self.conn
+        try:
+            touched = conn.info.pop("touched_trips", set())
+            conn.info.pop("locked_trips", None)
+            if self.db.notify_channel and touched:
+                await self.db._notify(conn, touched)
+            await conn.commit()
+        finally:
+            await conn.close()
+        for hook in self.db.commit_hooks:
+            hook(touched)
+
+    async def rollback(self) -> None:
+        if not self.open:
+            return
+        self.open = False
+        self.conn.info.pop("touched_trips", None)
+        self.conn.info.pop("locked_trips", None)
+        try:
+            await self.conn.rollback()
+        finally:
+            await self.conn.close()
+
+
+class RequestTransaction:
+    """The slot a request's middleware sets before the route runs; `shared` is filled in when
+    the request claims an Idempotency-Key and emptied when its answer is recorded."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self) -> None:
+        self.shared: SharedTransaction | None = None
+
+
+request_transaction: ContextVar[RequestTransaction | None] = ContextVar("tripdeck_request_transaction", default=None)
+
+
 class Database:
     """Hands out read and write transactions (`async with db.write() as conn:`)."""
 
@@ -217,9 +274,41 @@ class Database:
             payload = f"{self.notify_origin}:{','.join(ids[start:start + 100])}"
             await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": self.notify_channel, "payload": payload})
 
+    def _shared(self) -> SharedTransaction | None:
+        slot = request_transaction.get()
+        if slot is None:
+            return None
+        shared = slot.shared
+        return shared if shared is not None and shared.open and shared.db is self else None
+
+    async def begin_shared(self) -> SharedTransaction:
+        """Open a write transaction for a whole request (the caller puts it in the request's
+        `RequestTransaction` slot, commits or rolls it back)."""
+        conn = await self.write_engine.connect()
+        try:
+            conn.info.pop("touched_trips", None)
+            conn.info.pop("locked_trips", None)
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        return SharedTransaction(self, conn)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; after it commits, `commit_hooks` hear which trips it touched."""
+        """A write transaction; after it commits, `commit_hooks` hear which trips it touched.
+        Inside a request's shared transaction: a savepoint of it."""
+        shared = self._shared()
+        if shared is not None:
+            # A row lock taken in a savepoint that rolls back is released with it: forget it too.
+            locked_before = set(shared.conn.info.get("locked_trips", ()))
+            try:
+                async with shared.conn.begin_nested():
+                    yield shared.conn
+            except BaseException:
+                shared.conn.info["locked_trips"] = locked_before
+                raise
+            return
         touched: set[str] = set()
         async with self.write_engine.begin() as conn:
             conn.info.pop("touched_trips", None)
@@ -241,6 +330,10 @@ class Database:
         trip: a key lookup, the trip-access check, the rate-limit upsert. On PostgreSQL they run
         in autocommit, one round trip each instead of BEGIN, statement, COMMIT; on SQLite this is
         `write()` or `read()`."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared.conn
+            return
         if self.is_sqlite:
             async with (self.write() if write else self.read()) as conn:
                 yield conn
@@ -260,6 +353,10 @@ class Database:
         SQLAlchemy's per-statement work. Connections come from the same pools, so on SQLite a
         write still queues behind this process's write transactions on the one write connection.
         """
+        shared = self._shared()
+        if shared is not None:
+            result = await shared.conn.execute(statement, params or {})
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
         plan = self._plans.get(statement)
         if plan is None:
             plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
@@ -289,6 +386,12 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction (inside a request's shared transaction: that one, which sees the
+        request's own writes)."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared.conn
+            return
         async with self.read_engine.connect() as conn:
             async with conn.begin():
                 yield conn
@@ -297,6 +400,10 @@ class Database:
     async def snapshot(self) -> AsyncIterator[AsyncConnection]:
         """A read transaction in which every statement sees the same moment (for exports).
         SQLite's WAL reads are that already; PostgreSQL needs REPEATABLE READ for it."""
+        shared = self._shared()
+        if shared is not None:
+            yield shared.conn
+            return
         async with self.read_engine.connect() as conn:
             if not self.is_sqlite:
                 await conn.execution_options(isolation_level="REPEATABLE READ")
