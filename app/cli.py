@@ -155,6 +155,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from app.tui.app import TripdeckApp
 
     settings = config.resolve(args.url, args.key)
+    if settings.url and not args.share and (problem := config.url_problem(settings.url)):
+        where = ("--url" if args.url else "TRIP_API_URL" if os.environ.get("TRIP_API_URL")
+                 else f"the config file {config.config_path()}")
+        print(f"trip ui: {problem} (from {where})", file=sys.stderr)
+        return 2
     if args.share:
         from app.client import SharedTripClient
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from app.client import TripClient, TripError
+from app.client import TripClient, TripConnectionError, TripError
 from app.domain import SyncResult, Trip
 from app.formats import to_geojson, to_ics
 from app.formats.snapshot import (
@@ -38,9 +39,36 @@ def printable(value: Any) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
-def fail(command: str, exc: BaseException) -> int:
+REFUSED = 1
+"""Exit status when the service refused, or could not be reached."""
+USAGE = 2
+"""Exit status for the user's own input: a file that cannot be read or is not a snapshot, a bad
+URL, no key, an output file that cannot be written."""
+
+
+def fail(command: str, exc: BaseException | str, status: int = REFUSED) -> int:
+    """One line on stderr, never a traceback: what went wrong, in words."""
+    if isinstance(exc, TripConnectionError):
+        exc = f"cannot reach the trip service ({exc})"
     print(f"trip {command}: {printable(exc)}", file=sys.stderr)
-    return 1
+    return status
+
+
+class UsageError(ValueError):
+    """The command line or the environment does not name a usable service and key."""
+
+
+def open_client(args: argparse.Namespace) -> TripClient:
+    """The SDK client for --url/--key (or TRIP_API_URL/TRIP_API_KEY), or UsageError saying what
+    is missing or malformed."""
+    if not (args.key or os.environ.get("TRIP_API_KEY")):
+        raise UsageError("no API key: pass --key or set TRIP_API_KEY (make one with `trip keys create --email ...`)")
+    url = args.url or os.environ.get("TRIP_API_URL")
+    try:
+        return TripClient(args.key, base_url=url)
+    except ValueError:
+        raise UsageError(f"{url!r} is not a service URL: it must start with http:// or https://, "
+                         "such as http://127.0.0.1:8000/api/v1 (--url or TRIP_API_URL)") from None
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -48,8 +76,10 @@ def fail(command: str, exc: BaseException) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        export = asyncio.run(_fetch_export(args))
-    except (TripError, ValueError) as exc:
+        export = asyncio.run(_fetch_export(open_client(args), args.trip))
+    except UsageError as exc:
+        return fail("export", exc, USAGE)
+    except TripError as exc:
         return fail("export", exc)
     if args.format == "ics":
         text = to_ics(export)
@@ -61,7 +91,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             write_atomically(Path(args.output), text)
         except OSError as exc:
-            return fail("export", exc)
+            return fail("export", f"cannot write {args.output}: {exc.strerror or exc}", USAGE)
         print(f"Wrote {args.format} of {export.trip.title!r} to {printable(args.output)}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(text.encode())
@@ -69,9 +99,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _fetch_export(args: argparse.Namespace):
-    async with TripClient(args.key, base_url=args.url) as client:
-        return await client.export_trip(args.trip)
+async def _fetch_export(client: TripClient, trip_id: str):
+    async with client:
+        return await client.export_trip(trip_id)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -115,12 +145,36 @@ class Progress:
 def load_snapshot(path: str) -> Snapshot:
     try:
         with open(path, "rb") as file:
-            data = json.load(file)
+            raw = file.read()
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    try:
+        data = parse_json(raw)
+    except UnicodeError as exc:
+        raise SnapshotError(f"{path} is not UTF-8 text: {exc.reason}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path} is nested too deeply to be a snapshot") from None
+    except ValueError as exc:
         raise SnapshotError(f"{path} is not valid JSON: {exc}") from None
     return parse_snapshot(data)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8 text whose numbers are finite (no NaN, no 1e400) and whose strings can
+    be sent back out as UTF-8 (no lone surrogate such as "\\ud800")."""
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"the number {text[:40]} is too large")
+        return number
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    data = json.loads(raw.decode("utf-8"), parse_float=finite, parse_constant=constant)
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate: UnicodeEncodeError
+    return data
 
 
 def item_label(snapshot: Snapshot, category: str, index: int) -> str:
@@ -172,24 +226,25 @@ def confirm(question: str, ask: Callable[[str], str] = input) -> bool:
 def cmd_import(args: argparse.Namespace, *, ask: Callable[[str], str] = input) -> int:
     try:
         snapshot = load_snapshot(args.file)
-    except SnapshotError as exc:
-        print(f"trip import: {printable(exc)}", file=sys.stderr)
-        return 2
+        client = open_client(args)
+    except (SnapshotError, UsageError) as exc:
+        return fail("import", exc, USAGE)
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
         print("trip import: not a terminal, so nobody can confirm: pass --yes to apply, or --dry-run",
               file=sys.stderr)
-        return 2
+        return USAGE
     try:
-        return asyncio.run(_import(args, snapshot, ask))
-    except (TripError, ValueError) as exc:
-        print(file=sys.stderr)
+        return asyncio.run(_import(args, client, snapshot, ask))
+    except TripError as exc:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end a progress bar's line
         return fail("import", exc)
     except KeyboardInterrupt:
         print("\ntrip import: interrupted; chunks already applied stay applied", file=sys.stderr)
         return 130
 
 
-async def _import(args: argparse.Namespace, snapshot: Snapshot, ask: Callable[[str], str]) -> int:
+async def _import(args: argparse.Namespace, client: TripClient, snapshot: Snapshot, ask: Callable[[str], str]) -> int:
     out = sys.stdout
     for name in snapshot.skipped:
         print(f"trip import: skipping {name!r}: the sync endpoint takes legs, actionItems and mapPins", file=sys.stderr)
@@ -198,7 +253,7 @@ async def _import(args: argparse.Namespace, snapshot: Snapshot, ask: Callable[[s
         print(f"trip import: {category} repeats clientRef {shown}: later copies update earlier ones", file=sys.stderr)
 
     chunks = plan_chunks(snapshot)
-    async with TripClient(args.key, base_url=args.url) as client:
+    async with client:
         trip: Trip = await client.get_trip(args.trip)
 
         async def send(items: Mapping[str, list[Any]], dry_run: bool) -> SyncResult:

@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def trip(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def trip(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
+    env = dict(env or {**os.environ, "PYTHONPATH": str(ROOT)})
     env.pop("TRIP_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60, **kwargs)
@@ -120,3 +120,22 @@ main(["ui", "--url", "http://127.0.0.1:9/api/v1", "--key", "osk_test", "--trip",
 def test_trip_ui_refuses_a_share_link_that_is_not_one(share):
     result = trip("ui", "--share", share)
     assert result.returncode == 2 and "not a share" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["flag", "environment", "config file"])
+def test_trip_ui_with_a_url_that_is_not_one_says_so_in_one_line_and_exits_2(tmp_path, where):
+    config = tmp_path / "config.json"
+    config.write_text('{"url": "localhost:8000", "key": "osk_x"}' if where == "config file" else "{}")
+    env = {"TRIP_CONFIG_FILE": str(config)}
+    args = ["ui", "--key", "osk_x"]
+    if where == "flag":
+        args += ["--url", "localhost:8000"]
+    elif where == "environment":
+        env["TRIP_API_URL"] = "localhost:8000"
+    result = trip(*args, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trip ui: ") and "http://" in lines[0], result.stderr
+    assert "localhost:8000" in lines[0]
+    assert {"flag": "--url", "environment": "TRIP_API_URL", "config file": str(config)}[where] in lines[0]
+    assert result.returncode == 2

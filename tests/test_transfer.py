@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import uuid
 import httpx
 import icalendar
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from app import transfer
 from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
@@ -156,3 +159,117 @@ def test_import_refuses_files_it_cannot_read(account, tmp_path):
     assert result.returncode == 2 and "not valid JSON" in result.stderr
     result = trip_cli(url, key, "import", str(tmp_path / "absent.json"), "--trip", trip_id, "--dry-run")
     assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+# --- hostile files, bad URLs, bad keys: one line on stderr, never a traceback -------------------
+
+HOSTILE_FILES = {
+    "a number as a leg": '{"legs": [1]}',
+    "a list as a leg": '{"legs": [[]], "actionItems": [null, "x"]}',
+    "a list, not an object": "[1, 2]",
+    "100,000 nested brackets": "[" * 100_000 + "]" * 100_000,
+    "a number too big for a float": '{"legs": [{"title": 1e400}]}',
+    "NaN": '{"legs": [{"title": NaN}]}',
+    "a lone surrogate": '{"legs": [{"title": "\\ud800"}]}',
+    "not UTF-8": b'{"legs": [{"title": "\xff"}]}',
+    "a directory": None,
+}
+
+
+def one_error_line(result: subprocess.CompletedProcess, command: str) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"trip {command}: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_FILES))
+def test_import_refuses_a_hostile_file_in_one_line_with_exit_2(account, tmp_path, name):
+    url, key, http = account
+    content = HOSTILE_FILES[name]
+    path = tmp_path / "hostile.json"
+    if content is None:
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = trip_cli(url, key, "import", str(path), "--trip", random_trip(account), "--dry-run")
+    one_error_line(result, "import")
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_bad_url_wrong_key_and_no_service_each_get_one_line_and_a_nonzero_exit(account, tmp_path, command):
+    url, key, http = account
+    trip_id = new_trip(http)
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps({"legs": [{"title": "Quito", "startDate": "2026-12-01", "endDate": "2026-12-02"}]}))
+    args = [str(path), "--trip", trip_id, "--dry-run"] if command == "import" else ["--trip", trip_id, "--format", "ics"]
+
+    bad_url = trip_cli("localhost:8000", key, command, *args)
+    assert "http://" in one_error_line(bad_url, command) and bad_url.returncode == 2
+    no_key = subprocess.run([sys.executable, "-m", "app.cli", command, *args], cwd=ROOT, capture_output=True,
+                            text=True, env=child_env(TRIP_API_URL=url), timeout=60)
+    assert "TRIP_API_KEY" in one_error_line(no_key, command) and no_key.returncode == 2
+    wrong_key = trip_cli(url, "osk_wrong", command, *args)
+    assert "UNAUTHORIZED" in one_error_line(wrong_key, command) and wrong_key.returncode == 1
+    missing = trip_cli(url, key, command, *args[:-4 if command == "export" else -3], "--trip", "nosuchtrip",
+                       *(["--format", "ics"] if command == "export" else ["--dry-run"]))
+    assert "NOT_FOUND" in one_error_line(missing, command) and missing.returncode == 1
+    unreachable = trip_cli("http://127.0.0.1:9/api/v1", key, command, *args)
+    assert "cannot reach" in one_error_line(unreachable, command) and unreachable.returncode == 1
+
+
+def test_export_to_a_file_it_cannot_write_says_so_with_exit_2(account, tmp_path):
+    url, key, http = account
+    trip_id = new_trip(http)
+    result = trip_cli(url, key, "export", "--trip", trip_id, "--format", "ics", "-o", str(tmp_path / "no" / "x.ics"))
+    assert "cannot write" in one_error_line(result, "export") and result.returncode == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+item_fields = st.dictionaries(
+    st.sampled_from(["title", "name", "text", "clientRef", "startDate", "endDate", "lat", "lng", "_id", "order"])
+    | st.text(max_size=8),
+    json_values, max_size=5,
+)
+snapshots = st.one_of(
+    json_values,
+    st.fixed_dictionaries({}, optional={
+        "legs": st.lists(item_fields | json_values, max_size=3) | json_values,
+        "actionItems": st.lists(item_fields | json_values, max_size=3),
+        "mapPins": st.lists(item_fields, max_size=3),
+        "trip": json_values,
+    }),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=snapshots)
+def test_import_of_random_json_never_raises_and_exits_0_1_or_2(account, tmp_path, data):
+    url, key, http = account
+    path = tmp_path / "random.json"
+    path.write_text(json.dumps(data))
+    args = argparse.Namespace(file=str(path), trip=random_trip(account), dry_run=True, yes=False, url=url, key=key)
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = transfer.cmd_import(args)
+    assert code in (0, 1, 2)
+    assert "Traceback" not in err.getvalue()
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1
+
+
+_trips: dict[str, str] = {}
+
+
+def random_trip(account) -> str:
+    """One trip for every example (a dry run writes nothing)."""
+    if "id" not in _trips:
+        _trips["id"] = new_trip(account[2], "Random")
+    return _trips["id"]

@@ -51,12 +51,21 @@ def parse_snapshot(data: Any) -> Snapshot:
             continue
         if not isinstance(data[name], list):
             raise SnapshotError(f"{name} must be a list")
-        # A non-object item goes as it is: the service reports it as that item's error.
+        for index, item in enumerate(data[name]):
+            if not isinstance(item, dict):
+                raise SnapshotError(f"{name}[{index}] must be a JSON object, not {_json_type(item)}")
         items[name] = [_without_stored_fields(item) for item in data[name]]
     skipped = [name for name in EXPORT_ONLY if data.get(name)]
     if not items:
         raise SnapshotError("nothing to import: the file has no legs, actionItems or mapPins")
     return Snapshot(items, skipped)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), type(value).__name__)
 
 
 def _without_stored_fields(item: Any) -> Any:

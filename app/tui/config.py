@@ -63,6 +63,18 @@ def save(config: Config, path: Path | None = None) -> Path:
     return path
 
 
+def url_problem(url: str) -> str | None:
+    """What is wrong with `url` as the service's address, in words, or None when it is one."""
+    from app.client.client import resolve_base_url
+
+    try:
+        resolve_base_url(url)
+    except ValueError:
+        return (f"{url!r} is not a service URL: it must start with http:// or https://, "
+                "such as http://127.0.0.1:8000/api/v1")
+    return None
+
+
 def resolve(url: str | None, key: str | None, path: Path | None = None) -> Config:
     """Flags win over the environment, which wins over the config file."""
     saved = load(path)

@@ -49,6 +49,27 @@ async def test_first_run_checks_the_key_and_saves_it_for_the_owner_only(server, 
     assert (config.load(path).url, config.load(path).key) == (BASE, alice.key)
 
 
+async def test_first_run_says_what_is_wrong_with_a_url_without_http(server, alice, tmp_path):
+    transport = SwitchableTransport(server.app)
+
+    def factory(url: str, key: str) -> TripClient:
+        return TripClient(api_key=key, base_url=url, transport=transport, max_retries=0)
+
+    app = TripdeckApp(client_factory=factory, config_path=tmp_path / "config.json", cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen), what="first run")
+        app.screen.query_one("#setup-url").value = "localhost:8000"
+        app.screen.query_one("#setup-key").value = alice.key
+        await pilot.press("enter")
+        error = lambda: str(app.screen.query_one("#setup-error").render())  # noqa: E731
+        await wait_for(pilot, lambda: "http://" in error(), what="what is wrong with the URL")
+        assert "not a service URL" in error() and "Checking" not in error()
+        assert app.screen.query_one("#setup-url").has_focus
+        app.screen.query_one("#setup-url").value = BASE
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="the picker")
+
+
 async def test_picker_creates_opens_and_archives(server, tui, alice):
     await new_trip(alice, title="Old trip")
     app, _ = tui(alice.key)

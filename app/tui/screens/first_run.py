@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from app.client import TripError
-from app.tui import palette
+from app.tui import config, palette
+from app.tui.notices import describe
 from app.tui.text import one_line
 
 
@@ -50,18 +51,26 @@ class FirstRunScreen(Screen["Connection"]):
         if not url or not key:
             self.query_one("#setup-key" if url else "#setup-url", Input).focus()
             return
+        if problem := config.url_problem(url):
+            self.query_one("#setup-error", Static).update(Text(f"That is not it: {problem}.", style=palette.ALERT))
+            self.query_one("#setup-url", Input).focus()
+            return
         self.check(url, key)
 
     @work(exclusive=True, group="setup", exit_on_error=False, description="Checking the key")
     async def check(self, url: str, key: str) -> None:
         error_line = self.query_one("#setup-error", Static)
         error_line.update(Text("Checking…", style=palette.MUTED))
-        client = self.app.make_client(url, key)  # type: ignore[attr-defined]
+        try:
+            client = self.app.make_client(url, key)  # type: ignore[attr-defined]
+        except (TripError, ValueError) as error:
+            error_line.update(Text(f"That did not work: {error}", style=palette.ALERT))
+            return
         try:
             me = await client.me()
         except TripError as error:
             await client.aclose()
-            error_line.update(Text(f"That did not work: {error}", style=palette.ALERT))
+            error_line.update(Text(f"That did not work: {describe(error)}", style=palette.ALERT))
             return
         await client.aclose()
         error_line.update(Text.assemble("Hello, ", one_line(me.name), "!", style="#87d787"))
