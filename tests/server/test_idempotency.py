@@ -230,3 +230,26 @@ async def test_crash_after_commit_before_the_answer_was_stored(server, alice, tr
     assert [i["_id"] for i in retry.json()["mapPins"]["items"]] == [i["_id"] for i in first.json()["mapPins"]["items"]]
     export = (await alice.http.get(f"/trips/{trip['_id']}/export")).json()
     assert len(export["mapPins"]) == 5 and len(export["legs"]) == 1
+
+
+async def test_a_task_started_by_a_claimed_request_keeps_its_own_transactions(server, alice, trip):
+    """A background task copies the request's context; it must not join the request's shared
+    transaction (one connection used by two tasks at once), and its write stands on its own."""
+    from app.server.auth import CurrentKey
+
+    tasks: list[asyncio.Task] = []
+
+    async def spawns(key: CurrentKey) -> dict:
+        async def background() -> None:
+            async with server.db.write() as conn:
+                await conn.execute(update(t.trips).where(t.trips.c.id == trip["_id"]).values(title="Background"))
+
+        tasks.append(asyncio.get_running_loop().create_task(background()))
+        await asyncio.sleep(0.05)  # the task runs while the request still holds its transaction
+        raise RuntimeError("the request fails; its own writes roll back, the task's do not")
+
+    server.app.add_api_route("/api/v1/test-spawns", spawns, methods=["POST"])
+    failed = await alice.http.post("/test-spawns", json={}, headers={"Idempotency-Key": "spawn"})
+    assert failed.status_code == 500
+    await asyncio.wait_for(tasks[0], 10)
+    assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Background"

@@ -143,6 +143,9 @@ class SharedTransaction:
         self.db = db
         self.conn = conn
         self.open = True
+        self.task = asyncio.current_task()
+        """Only the request's own task joins: a task it started (which copies its context) must
+        not use the connection at the same moment."""
 
     async def commit(self) -> None:
         """Commit (NOTIFYing other processes of the trips it touched), then run the commit hooks."""
@@ -279,7 +282,9 @@ class Database:
         if slot is None:
             return None
         shared = slot.shared
-        return shared if shared is not None and shared.open and shared.db is self else None
+        if shared is None or not shared.open or shared.db is not self or shared.task is not asyncio.current_task():
+            return None
+        return shared
 
     async def begin_shared(self) -> SharedTransaction:
         """Open a write transaction for a whole request (the caller puts it in the request's
