@@ -23,6 +23,7 @@ from typing import AsyncIterator, Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
@@ -90,6 +91,13 @@ def _sqlite_reset(dbapi_connection, _record, state) -> None:
     `in_transaction` is SQLite's own answer, so nothing is left open."""
     if state.asyncio_safe and not state.terminate_only and dbapi_connection.driver_connection.in_transaction:
         dbapi_connection.rollback()
+
+
+def _drop_closed(dbapi_connection, _record, _proxy) -> None:
+    """Pool checkout (PostgreSQL): a connection that closed while idle is replaced, free of
+    charge (asyncpg's own flag, no round trip); the pool retries with a new connection."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the database closed this idle connection")
 
 
 def _connection_lost(error: BaseException) -> bool:
@@ -226,13 +234,15 @@ class Database:
                 )
         else:
             connect_args = {"server_settings": {"search_path": self.schema}} if self.schema else {}
-            # No pool_pre_ping: it costs a round trip on every checkout (three per request).
-            # A connection the server dropped fails one statement; SQLAlchemy then invalidates
-            # the pool, so after a database restart one request per process errors, not all.
+            # No pool_pre_ping: it costs a round trip on every checkout. A connection that the
+            # server closed while it sat in the pool (a restart, a failover, pg_terminate_backend)
+            # is known to asyncpg already, which read the server's goodbye and the closed socket:
+            # `_drop_closed` hands out a fresh one instead, so no request fails for it.
             self.write_engine = create_async_engine(
                 engine_url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=3600,
                 connect_args=connect_args,
             )
+            event.listen(self.write_engine.sync_engine, "checkout", _drop_closed)
             # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
             # `read()` (an export, a page with its count). Read-only REPEATABLE READ never fails
             # with serialisation errors, and asyncpg sends the level with BEGIN: no extra trip.
