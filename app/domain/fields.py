@@ -7,7 +7,7 @@ import zoneinfo
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +18,9 @@ NOTES_MAX = 10_000
 MESSAGE_MAX = 4_000
 CLIENT_REF_MAX = 200
 ID_MAX = 100
+ORDER_MAX = 1_000_000
+"""A leg's `order` is a whole number 0..ORDER_MAX (a reorder numbers the legs 0, 1, 2, ...; a
+trip has at most 1,000 legs to reorder)."""
 
 
 def _real_date(value: str) -> str:
@@ -38,7 +41,17 @@ def _real_local_datetime(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """The zone names of the IANA database, as the tzdata package lists them (the same on every
+    machine), without `Factory` (tzdata's placeholder for "no zone set"). Not
+    `zoneinfo.available_timezones()`, which adds whatever the system's zoneinfo directory holds:
+    `localtime`, `posixrules`, ..."""
+    try:
+        from importlib.resources import files
+
+        names = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    except (ImportError, OSError):  # no tzdata package: the system's database, less its extras
+        names = zoneinfo.available_timezones() - {"localtime", "posixrules"}
+    return frozenset(names) - {"Factory"}
 
 
 def _real_zone(value: str) -> str:
@@ -69,6 +82,22 @@ Id = Annotated[str, Field(min_length=1, max_length=ID_MAX)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
 Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    # 7.0 is 7 (a client may keep orders as floats); 7.5, true and "7" stay as they are and fail.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+LegOrder = Annotated[
+    int,
+    Field(ge=0, le=ORDER_MAX, strict=True, examples=[0],
+          description=f"The leg's place in the trip (legs are listed by order): a whole number "
+                      f"0..{ORDER_MAX}. A reorder op numbers the legs 0, 1, 2, ..."),
+    BeforeValidator(_whole_float_as_int),  # after Field: the schema then says minimum/maximum
+]
 Flag = Annotated[bool, Field(strict=True)]
 
 

@@ -23,10 +23,10 @@ from app.domain.fields import (
     Id,
     InputModel,
     Latitude,
+    LegOrder,
     LocalDateTime,
     Longitude,
     MESSAGE_MAX,
-    Number,
     Name,
     Notes,
     ShortText,
@@ -183,7 +183,7 @@ class RentalCar(InputModel):
 
 
 class LegCreate(InputModel):
-    order: Number
+    order: LegOrder
     title: Title
     destination: Name
     start_date: Date
@@ -197,7 +197,7 @@ class LegCreate(InputModel):
 
 
 class LegUpdate(InputModel):
-    order: Number = None
+    order: LegOrder = None
     title: Title = None
     destination: Name = None
     start_date: Date = None

@@ -130,8 +130,49 @@ async def test_leg_validation_names_every_field(alice, trip):
     assert (await alice.http.get(legs_path(trip))).json()["items"] == []
 
 
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "../etc", "/UTC", "../../etc/passwd",
+                                  "posix/Europe/London", "right/UTC", "zone.tab", "Europe/", "europe/london"])
+async def test_timezone_is_a_zone_name_of_the_iana_database(alice, trip, zone):
+    # Names that zoneinfo can open on some machines (the system's own files, links, paths) but
+    # that are not zones of the IANA database.
+    assert_error(await alice.http.post(legs_path(trip), json=leg_body(timezone=zone)), 400, "VALIDATION_ERROR",
+                 {"timezone": "invalid"})
+    assert_error(await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
+        "title": "Dinner", "startDate": "2026-07-16", "category": "dinner", "timezone": zone}),
+        400, "VALIDATION_ERROR", {"timezone": "invalid"})
+
+
+async def test_iana_zone_names_and_links_are_accepted(alice, trip):
+    for zone in ("Europe/London", "UTC", "Etc/GMT-14", "America/Argentina/Buenos_Aires", "US/Pacific", "GB"):
+        await created(alice.http, legs_path(trip), leg_body(timezone=zone, title=zone))
+
+
+@pytest.mark.parametrize("order", [2**64, 1.5, -1, 1_000_001, 1e300, "3", None])
+async def test_order_is_a_whole_number_in_its_documented_range(alice, trip, order):
+    reason = "out_of_range" if order in (2**64, -1, 1_000_001, 1e300) else "invalid"
+    assert_error(await alice.http.post(legs_path(trip), json=leg_body(order=order)), 400, "VALIDATION_ERROR",
+                 {"order": reason})
+    leg = await created(alice.http, legs_path(trip), leg_body(order=5))
+    assert_error(await alice.http.patch(f"{legs_path(trip)}/{leg['_id']}", json={"order": order}), 400,
+                 "VALIDATION_ERROR", {"order": reason})
+
+
+async def test_order_range_is_in_the_openapi_schema_and_both_ends_are_accepted(alice, trip):
+    schemas = (await alice.http.get("/openapi.json")).json()["components"]["schemas"]
+    for name in ("LegCreate", "LegUpdate"):
+        order = schemas[name]["properties"]["order"]
+        assert (order["type"], order["minimum"], order["maximum"]) == ("integer", 0, 1_000_000), order
+    first = await created(alice.http, legs_path(trip), leg_body(order=0, title="first"))
+    last = await created(alice.http, legs_path(trip), leg_body(order=1_000_000, title="last"))
+    # A whole number sent as a float (a client that keeps orders as floats) is that number.
+    moved = await alice.http.patch(f"{legs_path(trip)}/{first['_id']}", json={"order": 7.0})
+    assert moved.status_code == 200 and moved.json()["order"] == 7
+    assert [leg["title"] for leg in (await alice.http.get(legs_path(trip))).json()["items"]] == ["first", "last"]
+    assert last["order"] == 1_000_000
+
+
 async def test_legs_listed_by_order_and_paged(alice, trip):
-    orders = [3, 1.5, 0, 2, -1, 10, 7]
+    orders = [3, 15, 0, 2, 1, 10, 7]
     for i, order in enumerate(orders):
         await created(alice.http, legs_path(trip), leg_body(order=order, title=f"L{i}"))
     items, pages = await walk(alice.http, legs_path(trip), limit=3)
