@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
@@ -11,12 +13,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from app.domain.models import Role, Scope
-from app.server.clock import plausible_id
+from app.server.clock import now_ms, plausible_id
 from app.server.errors import ApiError, forbidden, not_found, unauthorized
 from app.server.storage import tables as t
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "osk_"
 ALL_SCOPES = [s.value for s in Scope]
@@ -65,17 +69,28 @@ class ApiKey:
 
 
 class KeyCache:
-    """Known keys, by hash, for a few seconds: most requests then authenticate without a query.
+    """Known keys, by hash: most requests then authenticate without a query.
+
+    The cache trusts itself only while it hears about changed keys: the changes feed's waker
+    (live.PollingWaker on SQLite, pg_waker.PgNotifyWaker on PostgreSQL) calls `listening(True)`
+    once it hears them, `forget()` when a key was deleted or changed in any process, and
+    `listening(False)` when it can no longer tell (the poll fails, the LISTEN connection is lost).
+    Each call empties the cache; until `listening(True)`, nothing is cached and every request
+    reads its key. A lookup that read the database before an invalidation does not store what it
+    read (`generation`). So a revoked key stops working everywhere within the waker's delay.
 
     Only found keys are kept (an unknown key is looked up every time), the cache holds at most
-    `size` keys, and an entry lives `ttl` seconds, so a key deleted from the database, or a
-    renamed user, is seen by every process within that time.
+    `size` keys, and an entry lives `ttl` seconds at most (a renamed user shows within that time).
     """
 
     def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
         self._keys: dict[str, tuple[float, ApiKey]] = {}
+        self.heard = False
+        """Are changed keys heard right now? Nothing is cached while they are not."""
+        self.generation = 0
+        """Counts invalidations: `put` stores a key only if none came since its lookup began."""
 
     def get(self, digest: str) -> ApiKey | None:
         found = self._keys.get(digest)
@@ -86,20 +101,77 @@ class KeyCache:
             return None
         return found[1]
 
-    def put(self, digest: str, key: ApiKey) -> None:
+    def put(self, digest: str, key: ApiKey, generation: int) -> None:
+        """Keep `key`, read from the database when `self.generation` was `generation`."""
+        if not self.heard or generation != self.generation:
+            return
         if len(self._keys) >= self.size:
             self._keys.clear()
         self._keys[digest] = (time.monotonic() + self.ttl, key)
 
-    def clear(self) -> None:
+    def forget(self) -> None:
+        """A key was deleted or changed somewhere: forget them all (that is rare)."""
+        self.generation += 1
         self._keys.clear()
+
+    def listening(self, heard: bool) -> None:
+        self.forget()
+        self.heard = heard
+
+
+_touch_key = (
+    update(t.api_keys)
+    .where(t.api_keys.c.id == bindparam("key_id"))
+    .where(or_(t.api_keys.c.last_used_at.is_(None), t.api_keys.c.last_used_at < bindparam("at")))
+    .values(last_used_at=bindparam("at"))
+)
+
+
+class KeyUse:
+    """Records when each key was last used (`api_keys.last_used_at`, shown by `trip keys list`)
+    without a write per request: at most one write per key every `every` seconds in this process,
+    in a background task that the request does not wait for. A write that fails is tried again at
+    the key's next use; `close()` waits for the writes under way (at shutdown)."""
+
+    def __init__(self, db, every: float = 60.0, size: int = 10_000) -> None:
+        self.db = db
+        self.every = every
+        self.size = size
+        self._next: dict[str, float] = {}
+        """Key id -> the monotonic time from which its next use is written."""
+        self._writing: set[asyncio.Task] = set()
+
+    def saw(self, key_id: str) -> None:
+        now = time.monotonic()
+        if self._next.get(key_id, 0.0) > now:
+            return
+        if len(self._next) >= self.size:
+            self._next = {k: due for k, due in self._next.items() if due > now}
+        self._next[key_id] = now + self.every
+        task = asyncio.get_running_loop().create_task(self._write(key_id, now_ms()))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _write(self, key_id: str, at: int) -> None:
+        try:
+            await self.db.fetch(_touch_key, {"key_id": key_id, "at": at}, write=True)
+        except Exception as exc:  # not worth failing anything for: the next use tries again
+            log.warning("could not record the use of key %s (%s: %s)", key_id, exc.__class__.__name__, exc)
+            self._next.pop(key_id, None)
+
+    async def close(self) -> None:
+        while self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
 
 async def lookup_key(request: Request, digest: str) -> ApiKey:
-    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    state = request.app.state
+    cache: KeyCache | None = getattr(state, "key_cache", None)
     if cache is not None and (key := cache.get(digest)) is not None:
+        _saw(state, key)
         return key
-    async with request.app.state.db.single() as conn:
+    generation = cache.generation if cache is not None else 0
+    async with state.db.single() as conn:
         row = (
             await conn.execute(
                 select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name)
@@ -116,8 +188,15 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
         scopes=tuple(parse_scope(s) for s in row[2]),
     )
     if cache is not None:
-        cache.put(digest, key)
+        cache.put(digest, key, generation)
+    _saw(state, key)
     return key
+
+
+def _saw(state, key: ApiKey) -> None:
+    usage: KeyUse | None = getattr(state, "key_use", None)
+    if usage is not None:
+        usage.saw(key.key_id)
 
 
 # Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the

@@ -6,6 +6,9 @@
   runs one cheap query every half second for all trips that have waiters (their revision and
   newest message), however many clients wait. Another waker (PostgreSQL LISTEN/NOTIFY, say) can
   replace it: anything with `start(hub)` and `async close()`.
+- The same waker tells the server's key cache (`auth.KeyCache`) when a key was deleted or
+  changed in any process, so a revoked key stops working everywhere within its delay; it is
+  started with the app for that, not at the first long poll.
 
 A signal is a future shared by every waiter of the trip; `notify` resolves it (with the trip's
 new `(revision, message seq)` when known) and the next waiter gets a fresh one.
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Awaitable, Callable, Hashable, Iterable, Iterator, Protocol
 
 from app.server.storage import itinerary as store
+from app.server.storage.accounts import key_changes
 from app.server.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,15 @@ class Waker(Protocol):
     def start(self, hub: "ChangeHub") -> None: ...
 
     async def close(self) -> None: ...
+
+
+class KeyListener(Protocol):
+    """What a waker tells about keys (`auth.KeyCache`): whether changed keys are heard right now,
+    and that one was deleted or changed."""
+
+    def listening(self, heard: bool) -> None: ...
+
+    def forget(self) -> None: ...
 
 
 class Watch:
@@ -74,9 +87,7 @@ class ChangeHub:
     def watch(self, trip_id: str) -> Iterator[Watch]:
         """Count a waiting request for `trip_id` for as long as the block runs (a request that is
         cancelled or whose client went away leaves through `finally`, so nothing leaks)."""
-        if not self._started and self.waker is not None:
-            self._started = True
-            self.waker.start(self)
+        self.start()
         self._watchers[trip_id] = self._watchers.get(trip_id, 0) + 1
         try:
             yield Watch(self, trip_id)
@@ -88,6 +99,12 @@ class ChangeHub:
                 del self._watchers[trip_id]
                 self._signals.pop(trip_id, None)
                 self.seen.pop(trip_id, None)
+
+    def start(self) -> None:
+        """Start the waker (once; the first waiting request does it if the app did not)."""
+        if not self._started and self.waker is not None:
+            self._started = True
+            self.waker.start(self)
 
     def watched(self) -> list[str]:
         return list(self._watchers)
@@ -126,11 +143,16 @@ class ChangeHub:
 
 class PollingWaker:
     """Notices writes of other processes: every `interval` seconds, one query for the state of
-    all watched trips; a trip whose state differs from the last poll is notified."""
+    all watched trips; a trip whose state differs from the last poll is notified. With `keys`,
+    the same read also takes the count of key changes (`api_key_changes`, kept by triggers) and
+    tells `keys` when it moved."""
 
-    def __init__(self, db: Database, interval: float = 0.5) -> None:
+    def __init__(self, db: Database, interval: float = 0.5, keys: KeyListener | None = None) -> None:
         self.db = db
         self.interval = interval
+        self.keys = keys
+        self._key_changes: int | None = None
+        """The count of key changes at the last poll (None: not known, keys are not heard)."""
         self._task: asyncio.Task | None = None
 
     def start(self, hub: ChangeHub) -> None:
@@ -140,14 +162,17 @@ class PollingWaker:
         while True:
             await asyncio.sleep(self.interval)
             trip_ids = hub.watched()
-            if not trip_ids:
+            if not trip_ids and self.keys is None:
                 continue
             try:
                 async with self.db.read() as conn:
-                    states = await store.latest(conn, trip_ids)
+                    changed_keys = await key_changes(conn) if self.keys is not None else None
+                    states = await store.latest(conn, trip_ids) if trip_ids else {}
             except Exception:  # a failed poll must not end the feed; the next one retries
                 log.exception("polling for trip changes failed")
+                self._hear_keys(None)
                 continue
+            self._hear_keys(changed_keys)
             for trip_id, state in states.items():
                 if trip_id in hub._watchers and hub.seen.get(trip_id) != state:
                     # A trip seen for the first time is notified too: a waiter that read the
@@ -155,9 +180,22 @@ class PollingWaker:
                     hub.seen[trip_id] = state
                     hub.notify([trip_id], state)
 
+    def _hear_keys(self, count: int | None) -> None:
+        keys, before = self.keys, self._key_changes
+        if keys is None or count == before:
+            return
+        self._key_changes = count
+        if count is None:
+            keys.listening(False)  # cannot tell any more: the cache stops trusting itself
+        elif before is None:
+            keys.listening(True)
+        else:
+            keys.forget()
+
     async def close(self) -> None:
         await stop_task(self._task)
         self._task = None
+        self._hear_keys(None)
 
 
 async def stop_task(task: asyncio.Task | None) -> None:

@@ -10,6 +10,11 @@ If the listening connection is lost, the waker reconnects with backoff and then 
 waiter once (they re-read the database), so nothing that committed meanwhile is missed. A
 notification that arrives for a trip nobody here waits on costs nothing.
 
+The same connection LISTENs on `tripdeck_keys`, where triggers on api_keys announce a key
+deleted or changed (payload: the schema; migration 0002), and tells the key cache (`keys`) to
+forget its keys. The cache trusts itself only while the LISTEN is in place: it is told when the
+connection is lost and when it is back.
+
 The hub is anything with `notify(trip_ids, state=None)` and `watched()` (see `live.ChangeHub`);
 the waker has the `start(hub)` / `async close()` shape the hub expects.
 """
@@ -20,13 +25,15 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from app.server.live import stop_task
+from app.server.live import KeyListener, stop_task
 from app.server.storage.database import Database
 
 log = logging.getLogger(__name__)
 
 PING_EVERY = 30.0
 """Seconds between liveness checks of an idle listening connection."""
+KEYS_CHANNEL = "tripdeck_keys"
+"""Where the api_keys triggers NOTIFY (one channel for every schema; the payload names it)."""
 
 
 class Hub(Protocol):
@@ -36,10 +43,13 @@ class Hub(Protocol):
 
 
 class PgNotifyWaker:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: KeyListener | None = None) -> None:
         if db.is_sqlite:
             raise ValueError("PgNotifyWaker needs PostgreSQL")
         self.db = db
+        self.keys = keys
+        self._schema: str | None = None
+        """The schema of our tables, as the listening connection resolves it."""
         self.channel = db.notify_channel or db.enable_notify()
         self.listening = asyncio.Event()
         """Set while the LISTEN is in place (tests and benchmarks wait on it)."""
@@ -61,6 +71,10 @@ class PgNotifyWaker:
         self.received += 1
         self._hub.notify(ids.split(","))
 
+    def _on_key_change(self, _conn: Any, _pid: int, _channel: str, schema: str) -> None:
+        if self.keys is not None and schema == self._schema:
+            self.keys.forget()
+
     async def _run(self) -> None:
         backoff = 0.1
         while True:
@@ -70,6 +84,11 @@ class PgNotifyWaker:
                 lost = asyncio.get_running_loop().create_future()
                 conn.add_termination_listener(lambda _c: lost.done() or lost.set_result(None))
                 await conn.add_listener(self.channel, self._on_notify)
+                if self.keys is not None:
+                    self._schema = await conn.fetchval("SELECT current_schema()")
+                    await conn.add_listener(KEYS_CHANNEL, self._on_key_change)
+                    # From here on a key change is heard; one made before is in the database.
+                    self.keys.listening(True)
                 self.listening.set()
                 backoff = 0.1
                 # Whatever committed before the LISTEN took hold was not heard: every waiter
@@ -89,6 +108,8 @@ class PgNotifyWaker:
                 log.warning("LISTEN for live changes failed (%s: %s); retrying", exc.__class__.__name__, exc)
             finally:
                 self.listening.clear()
+                if self.keys is not None:
+                    self.keys.listening(False)
                 if conn is not None and not conn.is_closed():
                     try:
                         await asyncio.wait_for(conn.close(), timeout=2)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from app.server.app import create_app
 from app.server.auth import hash_key
 from app.server.storage import tables as t
+from app.server.storage.accounts import revoke_key
 from app.server.storage.database import Database
 from tests.conftest import BASE, new_trip
 
@@ -297,3 +298,17 @@ async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, ma
     answer = await asyncio.wait_for(poll, 5)
     assert answer.status_code == 403, answer.text
     assert "trips:read" in answer.json()["error"]["message"]
+
+
+async def test_a_key_revoked_while_held_is_refused(server, alice, make_actor, trip):
+    trip_id = trip["_id"]
+    reader = await make_actor(alice.email)  # a second key of alice's
+    cursor = await cursor_of(reader, trip_id)
+    poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
+    await waiting(server.app.state.change_hub)
+    async with server.db.write() as conn:
+        assert await revoke_key(conn, reader.key) is not None
+    assert (await alice.http.patch(f"/trips/{trip_id}", json={"title": "Renamed"})).status_code == 200
+    answer = await asyncio.wait_for(poll, 5)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "UNAUTHORIZED"

@@ -67,6 +67,17 @@ api_keys = Table(
     Column("name", String(200)),
     Column("scopes", JSON, nullable=False),
     Column("created_at", Ms, nullable=False),
+    Column("last_used_at", Ms),  # written at most once a minute per key and process (auth.KeyUse)
+)
+
+# One row: how many times a key was deleted or had its hash, scopes or user changed. Triggers on
+# api_keys count them (migration 0002), and NOTIFY on PostgreSQL, so that every server process
+# forgets its cached keys at once (live.PollingWaker polls this count on SQLite).
+api_key_changes = Table(
+    "api_key_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count", BigInteger, nullable=False),
 )
 
 trips = Table(
