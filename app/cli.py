@@ -11,6 +11,7 @@ EPILOG = """\
 examples:
   trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
   KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
+  trip keys list --email you@example.com      your keys (never the keys themselves); trip keys revoke ID
   trip demo                                   a lively demo trip in the terminal UI
   trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...   the terminal UI on your service
   TRIP_API_KEY=$KEY trip mcp                  the API as an MCP server for AI agents (stdio)
@@ -64,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable; default: all four",
     )
     _add_db(create)
+    listing = key_commands.add_parser(
+        "list",
+        help="a user's keys: id, name, scopes, created, last used (never the key)",
+        description="List a user's API keys: id, name, scopes, when created and when last used (UTC; "
+        "a server records a use at most once a minute). The keys themselves are never shown.",
+    )
+    listing.add_argument("--email", required=True, help="the user's email")
+    _add_db(listing)
+    revoke = key_commands.add_parser(
+        "revoke",
+        help="delete a key: every server refuses it within a second",
+        description="Revoke an API key, given the key itself (osk_...) or its id from `trip keys list`. "
+        "Every server process on this database refuses it within a second.",
+    )
+    revoke.add_argument("key", metavar="KEY_OR_ID", help="the key (osk_...) or its id")
+    _add_db(revoke)
 
     ui = commands.add_parser(
         "ui",
@@ -144,6 +161,58 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         print(f"trip keys create: {exc}", file=sys.stderr)
         return 2
     print(key)
+    return 0
+
+
+def _on_database(args: argparse.Namespace, work):
+    """Run `work(conn)` in one write transaction on the --db database, migrated first."""
+    from app.server.storage.database import Database
+
+    async def run():
+        db = Database(_database_url(args.db))
+        try:
+            await db.migrate()
+            async with db.write() as conn:
+                return await work(conn)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _utc(ms: int | None) -> str:
+    from datetime import datetime, timezone
+
+    if ms is None:
+        return "never"
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from app.server.storage.accounts import list_keys
+
+    keys = _on_database(args, lambda conn: list_keys(conn, args.email))
+    if keys is None:
+        print(f"trip keys list: no user with the email {args.email}", file=sys.stderr)
+        return 1
+    rows = [("ID", "NAME", "SCOPES", "CREATED", "LAST USED")] + [
+        (key["id"], key["name"] or "-", ",".join(key["scopes"]), _utc(key["created_at"]), _utc(key["last_used_at"]))
+        for key in keys
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from app.server.storage.accounts import revoke_key
+
+    revoked = _on_database(args, lambda conn: revoke_key(conn, args.key))
+    if revoked is None:
+        print("trip keys revoke: no such key (give the key itself or its id from `trip keys list`)", file=sys.stderr)
+        return 1
+    print(f"revoked key {revoked['id']} of {revoked['email']}")
     return 0
 
 
@@ -230,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return cmd_serve(args)
     if args.command == "keys":
-        return cmd_keys_create(args)
+        return {"create": cmd_keys_create, "list": cmd_keys_list, "revoke": cmd_keys_revoke}[args.keys_command](args)
     if args.command == "ui":
         return cmd_ui(args)
     if args.command == "demo":

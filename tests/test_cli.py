@@ -139,3 +139,103 @@ def test_trip_ui_with_a_url_that_is_not_one_says_so_in_one_line_and_exits_2(tmp_
     assert "localhost:8000" in lines[0]
     assert {"flag": "--url", "environment": "TRIP_API_URL", "config file": str(config)}[where] in lines[0]
     assert result.returncode == 2
+
+
+async def stored_keys(db_url: str) -> dict[str, str]:
+    """Key hash -> key id, read from the database."""
+    from sqlalchemy import select
+
+    from app.server.storage import tables as t
+    from app.server.storage.database import Database
+
+    database = Database(db_url)
+    try:
+        async with database.read() as conn:
+            return {h: i for h, i in (await conn.execute(select(t.api_keys.c.key_hash, t.api_keys.c.id))).all()}
+    finally:
+        await database.dispose()
+
+
+async def test_keys_list_shows_each_key_but_never_the_key(tmp_path, drop_schemas):
+    from sqlalchemy import update
+
+    from app.server.auth import hash_key
+    from app.server.storage import tables as t
+    from app.server.storage.database import Database
+    from tests.conftest import database_url
+
+    db = database_url(tmp_path)
+    drop_schemas.append(db)
+    first = trip("keys", "create", "--email", "a@b.c", "--db", db).stdout.strip()
+    second = trip("keys", "create", "--email", "a@b.c", "--scope", "trips:read", "--scope", "messages:read",
+                  "--db", db).stdout.strip()
+    other = trip("keys", "create", "--email", "o@b.c", "--db", db).stdout.strip()
+    ids = await stored_keys(db)
+    database = Database(db)
+    try:
+        async with database.write() as conn:  # as a server records a use: 2026-07-15 09:30:05 UTC
+            await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(first))
+                               .values(last_used_at=1784107805000))
+    finally:
+        await database.dispose()
+
+    listed = trip("keys", "list", "--email", "a@b.c", "--db", db)
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "SCOPES", "CREATED", "LAST", "USED"]
+    assert [row.split()[0] for row in rows] == [ids[hash_key(first)], ids[hash_key(second)]]
+    assert "trips:read,trips:write,messages:read,messages:write" in rows[0] and rows[0].endswith("2026-07-15 09:30:05Z")
+    assert "trips:read,messages:read" in rows[1] and rows[1].endswith("never")
+    created = rows[1].split()[3:5]
+    assert len(created[0]) == 10 and created[1].endswith("Z")
+    assert ids[hash_key(other)] not in listed.stdout
+    for secret in (first, second, hash_key(first), hash_key(second), "osk_"):
+        assert secret not in listed.stdout and secret not in listed.stderr
+
+    unknown = trip("keys", "list", "--email", "nobody@b.c", "--db", db)
+    assert unknown.returncode == 1 and unknown.stdout == "" and "no user" in unknown.stderr
+
+
+async def test_keys_revoke_takes_the_key_or_its_id(tmp_path, drop_schemas):
+    from app.server.auth import hash_key
+    from tests.conftest import database_url
+
+    db = database_url(tmp_path)
+    drop_schemas.append(db)
+    keys = [trip("keys", "create", "--email", "a@b.c", "--db", db).stdout.strip() for _ in range(3)]
+    ids = await stored_keys(db)
+    by_key = trip("keys", "revoke", keys[0], "--db", db)
+    assert by_key.returncode == 0, by_key.stderr
+    assert ids[hash_key(keys[0])] in by_key.stdout and keys[0] not in by_key.stdout
+    by_id = trip("keys", "revoke", ids[hash_key(keys[1])], "--db", db)
+    assert by_id.returncode == 0, by_id.stderr
+    assert set((await stored_keys(db)).values()) == {ids[hash_key(keys[2])]}
+    listed = trip("keys", "list", "--email", "a@b.c", "--db", db).stdout
+    assert ids[hash_key(keys[0])] not in listed and ids[hash_key(keys[2])] in listed
+    for gone in (keys[0], ids[hash_key(keys[1])], "osk_not-a-key-at-all-00000000000000000000"):
+        again = trip("keys", "revoke", gone, "--db", db)
+        assert again.returncode == 1 and again.stdout == "" and "no such key" in again.stderr
+    assert len(await stored_keys(db)) == 1
+
+
+@pytest.mark.slow
+def test_a_key_revoked_with_the_command_is_refused_by_a_running_server(tmp_path):
+    from tests.processes import start_servers, stop_servers
+
+    db = str(tmp_path / "revoke.db")
+    key = trip("keys", "create", "--email", "a@b.c", "--db", db).stdout.strip()
+    [server] = start_servers(db, 1)
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        for _ in range(10):  # used for a while: the server has the key in its cache
+            assert httpx.get(f"{server.url}/me", headers=headers).status_code == 200
+            time.sleep(0.1)
+        revoked = trip("keys", "revoke", key, "--db", db)
+        assert revoked.returncode == 0, revoked.stderr
+        done = time.perf_counter()
+        while (status := httpx.get(f"{server.url}/me", headers=headers).status_code) == 200:
+            assert time.perf_counter() - done < 1.0, "the revoked key still works after a second"
+            time.sleep(0.01)
+        assert status == 401
+    finally:
+        stop_servers([server])
