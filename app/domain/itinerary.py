@@ -5,9 +5,9 @@ and the live changes feed. These keep the Travelmode snake_case names exactly.""
 # pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.domain.fields import Date, Id, Time
+from app.domain.fields import Date, Id, Time, few_unknown_fields
 from app.domain.models import Message
 
 EventType = Literal[
@@ -19,6 +19,9 @@ OpType = Literal["add_event", "move_event", "update_event", "remove_event", "reo
 class SnakeModel(BaseModel):
     # Built on first use, like `ApiModel` (a server builds them up front: `build_models_now`).
     model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    # For the request models below that forbid unknown fields: many of them are one error.
+    _few_unknown_fields = model_validator(mode="before")(few_unknown_fields)
 
 
 class Event(SnakeModel):

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError as PydanticValidationError
 
-from app.domain.fields import VALIDATION_REASONS
+from app.domain.fields import MAX_DETAILS, VALIDATION_REASONS
 
 
 class ApiError(Exception):
@@ -50,9 +50,28 @@ def not_found(what: str = "Resource") -> ApiError:
     return ApiError(404, "NOT_FOUND", f"{what} not found")
 
 
+# A validation error names at most MAX_DETAILS fields (in `details` and in its message) and counts
+# the rest in its message: a body of 70,000 unknown fields is answered in a few KB, not 3 MB.
+MAX_PATH = 200
+"""Longer paths (an unknown field's name is the client's text) are cut to this many characters."""
+
+
+class Details(list):
+    """Validation details capped at MAX_DETAILS; `omitted` counts the failing fields left out."""
+
+    omitted: int = 0
+
+
 def validation_error(details: list[dict[str, str]], message: str | None = None) -> ApiError:
+    omitted = getattr(details, "omitted", 0) + max(0, len(details) - MAX_DETAILS)
+    details = [
+        detail if len(detail["path"]) <= MAX_PATH else {**detail, "path": detail["path"][:MAX_PATH - 1] + "…"}
+        for detail in details[:MAX_DETAILS]
+    ]
     if message is None:
         message = describe(details)
+    if omitted:
+        message += f"; and {omitted} more fields fail (details name the first {MAX_DETAILS})"
     return ApiError(400, "VALIDATION_ERROR", message, details)
 
 
@@ -74,8 +93,11 @@ def describe(details: Iterable[dict[str, str]]) -> str:
 def details_from_pydantic(
     errors: Iterable[dict[str, Any]], *, prefix: str = "", skip_first: tuple[str, ...] = ("body",)
 ) -> list[dict[str, str]]:
-    """Turn pydantic's error list into the contract's `[{"path", "reason"}]`, one per field."""
+    """Turn pydantic's error list into the contract's `[{"path", "reason"}]`, one per field: the
+    first MAX_DETAILS fields, with the number of the others in `omitted` (see `Details`)."""
     seen: dict[str, str] = {}
+    others: set[str] = set()
+    unnamed = 0
     for error in errors:
         loc = list(error.get("loc", ()))
         if loc and loc[0] in skip_first:
@@ -85,11 +107,27 @@ def details_from_pydantic(
         path = ".".join(parts)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
+        if error.get("type") == "too_many_unknown_fields":
+            # One error for a model given too many unknown fields (app.domain.fields): the first
+            # few by name, the others counted.
+            named = [f"{path}.{key}" if path else str(key) for key in error["ctx"]["fields"]]
+            for name in named:
+                if len(seen) < MAX_DETAILS:
+                    seen.setdefault(name, "unknown_field")
+                elif name not in seen:
+                    others.add(name)
+            unnamed += error["ctx"]["count"] - len(named)
+            continue
+        if len(seen) >= MAX_DETAILS and path not in seen:
+            others.add(path)  # only counted: no detail is built for it
+            continue
         reason = VALIDATION_REASONS.get(error.get("type", ""), "invalid")
         if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
             reason = "required"
         seen.setdefault(path, reason)
-    return [{"path": path, "reason": reason} for path, reason in seen.items()]
+    details = Details({"path": path, "reason": reason} for path, reason in seen.items())
+    details.omitted = len(others) + unnamed
+    return details
 
 
 def from_pydantic(exc: PydanticValidationError, prefix: str = "") -> ApiError:

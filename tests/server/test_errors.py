@@ -3,9 +3,13 @@ without a trace, and X-Request-Id on every response, mirrored in `error.requestI
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
+from app.domain.models import MapPinCreate
 from app.server.app import create_app
 from app.server.middleware import MAX_BODY
 from tests.conftest import BASE
@@ -182,3 +186,26 @@ async def test_nul_characters_are_refused_everywhere_alike(alice, trip):
     cursor = "WzAsIlx1MDAwMCJd"  # [0, "\u0000"]
     assert_error(await alice.http.get(f"/trips/{tid}/legs", params={"cursor": cursor}), 400, "VALIDATION_ERROR",
                  {"cursor": "invalid"})
+
+
+async def test_validation_details_are_capped_with_a_count(alice, trip):
+    """A 768 KB body of unknown fields: the first 50 details, and the count of the rest in the
+    message, instead of ~70,000 details (a 3 MB answer)."""
+    fields = {f"f{i}": 0 for i in range(70_000)}
+    raw = json.dumps({"name": "Pin", "lat": 1, "lng": 2, **fields}).encode()
+    assert len(raw) > 768 * 1024
+    response = await alice.http.post(f"/trips/{trip['_id']}/map-pins", content=raw)
+    error = assert_error(response, 400, "VALIDATION_ERROR", {f"f{i}": "unknown_field" for i in range(50)})
+    assert "69950 more" in error["message"], error["message"]
+    assert len(response.content) < 4096
+    # What keeps it cheap: the model reports them as one error, not one per field.
+    with pytest.raises(PydanticValidationError) as caught:
+        MapPinCreate.model_validate_json(raw)
+    assert [e["type"] for e in caught.value.errors()] == ["too_many_unknown_fields"]
+    # Under the cap, every field is still named.
+    few = {"name": "", "lat": 91, "lng": "x", **{f"f{i}": 0 for i in range(47)}}
+    error = assert_error(await alice.http.post(f"/trips/{trip['_id']}/map-pins", json=few), 400, "VALIDATION_ERROR",
+                         {"name": "required", "lat": "out_of_range", "lng": "invalid",
+                          **{f"f{i}": "unknown_field" for i in range(47)}})
+    assert "more" not in error["message"]
+
