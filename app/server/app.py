@@ -11,10 +11,11 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.server.auth import KeyCache, KeyUse
+from app.server.auth import KeyCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
+from app.server.request_body import RequestBodyMiddleware, unreadable_body
 from app.server.ratelimit import RateLimiter
 from app.server.responses import JSON
 from app.server.live import ChangeHub, PollingWaker
@@ -45,6 +46,8 @@ async def on_api_error(request: Request, exc: ApiError) -> JSON:
 
 
 async def on_validation_error(request: Request, exc: RequestValidationError) -> JSON:
+    if problem := unreadable_body(request):  # not UTF-8 JSON: see app/server/request_body.py
+        return error_response(request, validation_error([{"path": "body", "reason": "invalid"}], problem))
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(
@@ -122,10 +125,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI):
         if settings.migrate:
             await db.migrate()
-        hub.start()  # its waker also tells the key cache about revoked keys
         yield
         await hub.close()
-        await app.state.key_use.close()
         await db.dispose()
 
     app = FastAPI(
@@ -142,12 +143,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
     app.state.idempotency = IdempotencyStore(db)
-    app.state.key_cache = keys = KeyCache()
-    app.state.key_use = KeyUse(db)
+    app.state.key_cache = KeyCache()
     # Long polls of the changes feed wake on local commits at once and on other processes'
-    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite. The key
-    # cache hears of deleted and changed keys the same way.
-    hub = ChangeHub(PollingWaker(db, keys=keys) if db.is_sqlite else PgNotifyWaker(db, keys=keys))
+    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite.
+    hub = ChangeHub(PollingWaker(db) if db.is_sqlite else PgNotifyWaker(db))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
@@ -155,6 +154,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(IdempotentReplay, on_replay)
     app.add_exception_handler(StatementError, on_database_error)
+    # Inside the one below (the last added runs first): a body that is not UTF-8 JSON is answered
+    # after the route's authentication, not before it (app/server/request_body.py).
+    app.add_middleware(RequestBodyMiddleware)
     # One middleware pass per request (request id, body limit, rate-limit headers, the 500);
     # it hands writes to the idempotency layer, which sees the route's response first.
     app.add_middleware(RequestContextMiddleware, store_of=lambda: app.state.idempotency)

@@ -188,6 +188,23 @@ async def test_nul_characters_are_refused_everywhere_alike(alice, trip):
                  {"cursor": "invalid"})
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+async def test_a_body_that_is_not_utf8_is_refused(alice, trip, encoding):
+    # Python's json.loads(bytes) would guess these encodings and read the body; the API speaks UTF-8.
+    path = f"/trips/{trip['_id']}/map-pins"
+    raw = json.dumps({"name": "Pin", "lat": 1, "lng": 2}).encode(encoding)
+    error = assert_error(await alice.http.post(path, content=raw), 400, "VALIDATION_ERROR", {"body": "invalid"})
+    assert "UTF-8" in error["message"]
+    assert (await alice.http.get(path)).json()["items"] == []
+    assert (await alice.http.post(path, content=json.dumps({"name": "Pin", "lat": 1, "lng": 2}).encode())).status_code == 201
+
+
+async def test_utf8_text_beyond_ascii_is_read(alice, trip):
+    response = await alice.http.post(f"/trips/{trip['_id']}/map-pins",
+                                     content='{"name": "Café 東京 🍣", "lat": 1, "lng": 2}'.encode())
+    assert response.status_code == 201 and response.json()["name"] == "Café 東京 🍣"
+
+
 async def test_validation_details_are_capped_with_a_count(alice, trip):
     """A 768 KB body of unknown fields: the first 50 details, and the count of the rest in the
     message, instead of ~70,000 details (a 3 MB answer)."""
@@ -209,3 +226,20 @@ async def test_validation_details_are_capped_with_a_count(alice, trip):
                           **{f"f{i}": "unknown_field" for i in range(47)}})
     assert "more" not in error["message"]
 
+
+@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", '{"name": "x"}'.encode("utf-16"), b"9" * 5000, b""],
+                         ids=["truncated", "bom-only", "utf-16", "long-number", "empty"])
+@pytest.mark.parametrize("authorization", [None, "Bearer osk_not-a-key-of-ours-0123456789abcdefghij", "Basic eDp5"])
+async def test_authentication_comes_before_the_body(server, trip, raw, authorization):
+    headers = {"content-type": "application/json"} | ({"Authorization": authorization} if authorization else {})
+    async with server.client() as anonymous:
+        for method, path in (("POST", f"/trips/{trip['_id']}/map-pins"), ("PATCH", f"/trips/{trip['_id']}"),
+                             ("POST", "/trips")):
+            response = await anonymous.request(method, path, content=raw, headers=headers)
+            assert_error(response, 401, "UNAUTHORIZED")
+
+
+async def test_malformed_body_with_a_valid_key_counts_against_its_rate_limit(alice, trip):
+    response = await alice.http.post(f"/trips/{trip['_id']}/map-pins", content=b"{")
+    assert_error(response, 400, "VALIDATION_ERROR", {"body": "invalid"})
+    assert "X-RateLimit-Remaining" in response.headers
