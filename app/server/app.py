@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.server.auth import KeyCache
+from app.server.auth import KeyCache, KeyUse
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
@@ -125,8 +125,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI):
         if settings.migrate:
             await db.migrate()
+        hub.start()  # its waker also tells the key cache about revoked keys
         yield
         await hub.close()
+        await app.state.key_use.close()
         await db.dispose()
 
     app = FastAPI(
@@ -143,10 +145,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = db
     app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
     app.state.idempotency = IdempotencyStore(db)
-    app.state.key_cache = KeyCache()
+    app.state.key_cache = keys = KeyCache()
+    app.state.key_use = KeyUse(db)
     # Long polls of the changes feed wake on local commits at once and on other processes'
-    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite.
-    hub = ChangeHub(PollingWaker(db) if db.is_sqlite else PgNotifyWaker(db))
+    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite. The key
+    # cache hears of deleted and changed keys the same way.
+    hub = ChangeHub(PollingWaker(db, keys=keys) if db.is_sqlite else PgNotifyWaker(db, keys=keys))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub
     app.add_exception_handler(ApiError, on_api_error)
