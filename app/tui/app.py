@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from app.client import SharedTripClient, TripClient
+from app.domain.models import Me
 from app.tui import config as config_file
 from app.tui import loading, startup
 from app.tui.clock import Clock
@@ -21,7 +22,7 @@ from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
 from app.tui.live import SHARED_INTERVAL
 from app.tui.notices import describe
-from app.tui.outbox import Outbox
+from app.tui.outbox import Outbox, Owner, key_fingerprint
 from app.tui.screens.trip import TripScreen
 
 if TYPE_CHECKING:
@@ -87,10 +88,19 @@ class TripdeckApp(App):
         self.shared_interval = shared_interval
         """Seconds between two looks at a shared trip (it has no changes feed to wait on)."""
         self.outbox = Outbox(outbox_path)
-        """Messages typed while offline, on disk until the service has them."""
+        """Messages and writes made while offline, on disk until the service has them: only this
+        user's on this service are shown and sent (see `know_user`)."""
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
+
+    def know_user(self, me: Me | None = None) -> None:
+        """Whose outbox items to show and send: by the key until the service has said who it is
+        (`me`), then by the user (the items made with any of that user's keys)."""
+        if self.client is None or self.shared is not None:
+            return
+        key_id = key_fingerprint(self.service_key) if self.service_key else ""
+        self.outbox.sign_in(Owner(self.client.base_url, me.id if me else "", key_id))
 
     def on_load(self) -> None:
         """With a trip to open, start fetching it before the screens exist: the requests run
@@ -132,6 +142,7 @@ class TripdeckApp(App):
         else:
             if self.client is None:
                 self.client = self.make_client(self.service_url, self.service_key or "")
+            self.know_user()
             self._start()
 
     def _connected(self, connection: "Connection | None") -> None:
@@ -143,6 +154,7 @@ class TripdeckApp(App):
         config_file.save(saved, self.config_path)
         self.service_url, self.service_key = connection.url, connection.key
         self.client = self.make_client(connection.url, connection.key)
+        self.know_user()
         self.notify("Saved the URL and key to your config file (readable by you only).", timeout=4)
         self._start()
 

@@ -3,19 +3,34 @@ made while the service cannot be reached wait here, on disk (JSON lines, readabl
 only, in the user's data dir), in one ordered queue, and are sent in order, each with the
 idempotency key it got when it was made, so a retry never writes twice.
 
-Line format, one item a line: version 2 is `{"v": 2, "type": "message" | "write", ...}`; a line
-without "v" is version 1, a chat message as the first outbox wrote it. Lines of a later version
-are kept as they are (written back untouched), never dropped."""
+Whose: every item records the service (its API root) and the user it was written as. An
+`Outbox` signed in as (service, user) shows and sends only that user's items on that service;
+every other line (another member sharing this machine account, another service, an item of an
+older version that recorded neither) stays in the file as it is, untouched, for its owner.
+
+Several processes (two `trip ui` of one machine account) share the file: every change is a
+read-modify-write of the whole file under an exclusive lock (`outbox.jsonl.lock`), written to a
+temporary file, fsync'd and renamed over it, so nobody's item is lost and nothing is half
+written; a sender holds a second lock (`outbox.jsonl.send.lock`) and takes each item fresh from
+the file, so no item is sent by two processes.
+
+Line format, one item a line: version 2 is `{"v": 2, "type": "message" | "write", "service",
+"user_id", ...}`; a line without "v" is version 1, a chat message as the first outbox wrote it.
+Lines of a later version are kept as they are (written back untouched), never dropped."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import json
 import os
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, AsyncIterator, ClassVar, Iterator, NamedTuple
 
+import filelock
 from platformdirs import user_data_dir
 
 OUTBOX_ENV = "TRIP_OUTBOX_FILE"
@@ -26,6 +41,35 @@ def outbox_path() -> Path:
     if override := os.environ.get(OUTBOX_ENV):
         return Path(override)
     return Path(user_data_dir("tripdeck")) / "outbox.jsonl"
+
+
+LOCK_TIMEOUT = 30.0
+"""Seconds to wait for another process's change of the file (each holds the lock for a few
+milliseconds) before giving up with `filelock.Timeout`."""
+
+
+class Owner(NamedTuple):
+    """Whose items an outbox shows and sends: a user of one service, known by the user id the
+    service gave for the key, or (before it has answered: offline since start-up) by the key."""
+
+    service: str
+    """The API root, as the SDK normalises it (`TripClient.base_url`)."""
+    user_id: str = ""
+    key_id: str = ""
+    """`key_fingerprint(key)`: one key is always one user's, so an item written with this key is
+    this user's even before the service has said who that is."""
+
+    def owns(self, item: "Item") -> bool:
+        if item.service != self.service:
+            return False
+        if self.user_id and item.user_id:
+            return item.user_id == self.user_id  # any key of the same user
+        return bool(self.key_id) and item.key_id == self.key_id
+
+
+def key_fingerprint(key: str) -> str:
+    """Names an API key without holding it: the outbox file never contains a key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
 def new_key() -> str:
@@ -44,6 +88,11 @@ class Pending:
     parent_id: str | None = None
     error: str | None = None
     """Why the service refused it; None while it only waits for the connection."""
+    service: str = ""
+    user_id: str = ""
+    key_id: str = ""
+    """Whose it is: sent only by a session of this user on this service (see `Owner.owns`;
+    all empty: an item of an older version, nobody's to send)."""
 
     type: ClassVar[str] = "message"
 
@@ -74,6 +123,9 @@ class PendingWrite:
     """What it is, for the outbox bar: "edit leg Lisbon" (user text: display literally)."""
     idempotency_key: str = ""
     error: str | None = None
+    service: str = ""
+    user_id: str = ""
+    key_id: str = ""
 
     type: ClassVar[str] = "write"
 
@@ -101,36 +153,82 @@ def _parse(data: dict[str, Any]) -> Item | None:
 
 
 class Outbox:
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or outbox_path()
-        self.kept: list[str] = []
-        """Lines of a later format version: not ours to read, but not ours to drop either."""
-        self.items: list[Item] = self._read()
+    """The outbox file, seen as `owner`: `items` are that user's, in order; the rest is kept."""
 
-    def _read(self) -> list[Item]:
+    def __init__(self, path: Path | None = None, owner: Owner | None = None) -> None:
+        self.path = path or outbox_path()
+        self.owner = owner
+        self.items: list[Item] = []
+        """The owner's items, oldest first (none before `sign_in`)."""
+        self.kept: list[str] = []
+        """Every other line, as it is: other users' or services' items, items of an older version
+        that recorded no owner, lines of a later format version. Not ours to send or to drop."""
+        self._seen: tuple[int, int, int] | None = None
+        self.refresh()
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def sign_in(self, owner: Owner) -> None:
+        """From now on show and send `owner`'s items."""
+        if owner != self.owner:
+            self.owner = owner
+            self._seen = None
+            self.refresh()
+
+    def refresh(self) -> list[Item]:
+        """The owner's items as the file holds them now (another process may have changed it);
+        read again only when the file changed (each write is a new file: its inode differs)."""
+        try:
+            status = os.stat(self.path)
+            stamp: tuple[int, int, int] | None = (status.st_ino, status.st_mtime_ns, status.st_size)
+        except OSError:
+            stamp = None
+        if stamp is None or stamp != self._seen:
+            self._seen = stamp
+            self.items, self.kept = self._read()
+        return self.items
+
+    def _read(self) -> tuple[list[Item], list[str]]:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError:
-            return []
+            return [], []
         items: list[Item] = []
+        kept: list[str] = []
         for line in lines:
             try:
                 data = json.loads(line)
                 if not isinstance(data, dict):
                     continue
                 if isinstance(data.get("v"), int) and data["v"] > FORMAT:
-                    self.kept.append(line)
+                    kept.append(line)
                     continue
                 item = _parse(data)
             except (ValueError, TypeError):
-                continue  # a torn last line from a crash: skip it, keep the rest
-            if item is not None:
+                continue  # a torn line from a crash of an older version: skip it, keep the rest
+            if item is None:
+                continue
+            if self.owner is not None and self.owner.owns(item):
                 items.append(item)
-        return items
+            else:
+                kept.append(line)
+        return items, kept
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Read-modify-write under the exclusive lock: what another process wrote since our last
+        look is read first, so its items survive our write."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with filelock.FileLock(self._lock_path, timeout=LOCK_TIMEOUT, mode=0o600):
+            self._seen = None
+            self.refresh()
+            yield
+            self._write()
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.fchmod(descriptor, 0o600)
@@ -142,51 +240,101 @@ class Outbox:
         finally:
             os.close(descriptor)
         os.replace(temporary, self.path)
+        _sync_directory(self.path.parent)  # the rename itself survives a power cut
+        status = os.stat(self.path)
+        self._seen = (status.st_ino, status.st_mtime_ns, status.st_size)
+
+    def _stamp(self) -> Owner:
+        if self.owner is None or not (self.owner.user_id or self.owner.key_id):
+            raise RuntimeError("the outbox does not know whose items to keep yet (sign_in first)")
+        return self.owner
 
     def add(self, trip_id: str, channel_id: str, content: str, parent_id: str | None = None) -> Pending:
-        item = Pending(uuid.uuid4().hex, trip_id, channel_id, content, new_key(), parent_id)
-        self.items.append(item)
-        self._write()
+        """Queue a chat message; on disk (fsync'd) when this returns."""
+        owner = self._stamp()
+        item = Pending(uuid.uuid4().hex, trip_id, channel_id, content, new_key(), parent_id,
+                       service=owner.service, user_id=owner.user_id, key_id=owner.key_id)
+        with self._changing():
+            self.items.append(item)
         return item
 
     def add_write(
         self, trip_id: str, kind: str, action: str, row_id: str | None, *, body: dict[str, Any] | None = None,
         base: dict[str, Any] | None = None, label: str = "", idempotency_key: str | None = None,
     ) -> PendingWrite:
-        """Queue a write. `idempotency_key`: the one an attempt that may have reached the
-        service already used, so that sending it again cannot write twice."""
+        """Queue a write; on disk (fsync'd) when this returns. `idempotency_key`: the one an
+        attempt that may have reached the service already used, so that sending it again
+        cannot write twice."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
+        owner = self._stamp()
         item = PendingWrite(uuid.uuid4().hex, trip_id, kind, action, row_id, dict(body or {}), base, label,
-                            idempotency_key or new_key())
-        self.items.append(item)
-        self._write()
+                            idempotency_key or new_key(), service=owner.service, user_id=owner.user_id,
+                            key_id=owner.key_id)
+        with self._changing():
+            self.items.append(item)
         return item
 
     def of_trip(self, trip_id: str) -> list[Item]:
-        return [item for item in self.items if item.trip_id == trip_id]
+        return [item for item in self.refresh() if item.trip_id == trip_id]
 
-    def waiting(self, trip_id: str) -> bool:
-        """Something of this trip is still to be sent (failed items wait for the user, not this)."""
-        return any(not item.error for item in self.of_trip(trip_id))
+    def waiting(self, trip_id: str | None = None) -> bool:
+        """Something (of this trip) is still to be sent (failed items wait for the user, not this)."""
+        return self.next_unsent(trip_id) is not None
+
+    def next_unsent(self, trip_id: str | None = None) -> Item | None:
+        """The oldest of the owner's items (of this trip) that is neither sent nor failed, as
+        the file holds it now."""
+        return next((item for item in self.refresh()
+                     if not item.error and (trip_id is None or item.trip_id == trip_id)), None)
 
     def remove(self, item_id: str) -> None:
-        self.items = [item for item in self.items if item.id != item_id]
-        self._write()
+        with self._changing():
+            self.items = [item for item in self.items if item.id != item_id]
 
     def fail(self, item_id: str, error: str | None) -> None:
-        for item in self.items:
-            if item.id == item_id:
-                item.error = error
-        self._write()
+        with self._changing():
+            for item in self.items:
+                if item.id == item_id:
+                    item.error = error
 
     def rebase(self, done: PendingWrite, row: dict[str, Any]) -> None:
         """`done` was written and the row is now `row`: later edits of the same row that started
         from the same state as `done` now start from `row` (the user's own edits in a row, not
         someone else's change)."""
-        for item in self.items:
-            if (isinstance(item, PendingWrite) and item is not done and item.action == "update"
-                    and (item.trip_id, item.kind, item.row_id) == (done.trip_id, done.kind, done.row_id)
-                    and item.base == done.base):
-                item.base = row
-        self._write()
+        with self._changing():
+            for item in self.items:
+                if (isinstance(item, PendingWrite) and item.id != done.id and item.action == "update"
+                        and (item.trip_id, item.kind, item.row_id) == (done.trip_id, done.kind, done.row_id)
+                        and item.base == done.base):
+                    item.base = row
+
+    @contextlib.asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Be the one sender of this file (across processes) until the block ends; meanwhile take
+        each item with `next_unsent`, fresh from the file, so none is sent twice."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(self.path.with_name(self.path.name + ".send.lock"), mode=0o600)
+        while True:
+            try:
+                lock.acquire(timeout=0)
+                break
+            except filelock.Timeout:
+                await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the file itself is synced
+    finally:
+        os.close(descriptor)

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 
-from app.tui.outbox import Outbox, Pending, PendingWrite
+import pytest
+
+from app.tui.outbox import Outbox, Owner, Pending, PendingWrite, key_fingerprint
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.pane import RowList
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.status import OfflineBanner, OutboxBar
-from tests.conftest import new_trip
+from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
+from tests.conftest import BASE, new_trip
 from tests.tui.conftest import wait_for
 from tests.tui.test_editing import form_closed, form_opened, open_trip, replace, rows
 from tests.tui.test_trip_screen import messages_shown
@@ -39,7 +44,7 @@ async def test_three_messages_queued_offline_survive_a_restart_and_arrive_once(s
         await wait_for(pilot, lambda: len(app.outbox.items) == 3, what="three pending")
         assert bar.display and "pending" in str(bar.render())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [item.content for item in Outbox(path).items] == ["one", "two [b]three[/b]", "four"]
+    assert [item.content for item in outbox_of(path, alice).items] == ["one", "two [b]three[/b]", "four"]
     assert await server_messages(alice, trip["_id"], channel) == []
 
     # Restarted and online: each is sent once, in order, with the key it got when typed.
@@ -49,14 +54,14 @@ async def test_three_messages_queued_offline_survive_a_restart_and_arrive_once(s
         await wait_for(pilot, lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"], what="shown")
         assert not app.screen.query_one(OutboxBar).display
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two [b]three[/b]", "four"]
-    assert Outbox(path).items == []
+    assert outbox_of(path, alice).items == []
 
 
 async def test_a_resend_with_the_stored_key_does_not_post_twice(server, tui, alice, tmp_path):
     trip = await new_trip(alice)
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     path = tmp_path / "outbox.jsonl"
-    outbox = Outbox(path)
+    outbox = outbox_of(path, alice)
     item = outbox.add(trip["_id"], channel, "sent, but the answer was lost")
     # The first attempt reached the server; the TUI never heard back, so the item is still queued.
     await alice.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": item.content},
@@ -70,7 +75,7 @@ async def test_a_resend_with_the_stored_key_does_not_post_twice(server, tui, ali
 async def test_a_refused_message_stays_with_its_error_and_can_be_discarded(server, tui, alice, tmp_path):
     trip = await new_trip(alice)
     path = tmp_path / "outbox.jsonl"
-    Outbox(path).add(trip["_id"], "no-such-channel", "lost?")
+    outbox_of(path, alice).add(trip["_id"], "no-such-channel", "lost?")
     app, _ = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(pilot, lambda: app.outbox.items and app.outbox.items[0].error, what="the refusal")
@@ -81,7 +86,7 @@ async def test_a_refused_message_stays_with_its_error_and_can_be_discarded(serve
         await wait_for(pilot, lambda: app.outbox.items and app.outbox.items[0].error, what="refused again")
         await pilot.press("X", "y")
         await wait_for(pilot, lambda: not app.outbox.items, what="discarded")
-    assert Outbox(path).items == []
+    assert outbox_of(path, alice).items == []
 
 
 # --- writes (creates, edits, deletes) in the same outbox ---------------------------------------
@@ -117,7 +122,7 @@ async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_res
         await wait_for(pilot, lambda: len(app.outbox.items) == 4, what="four pending")
         bar = str(screen.query_one(OutboxBar).render())
         assert "edit leg Lisbon" in bar and "pending" in bar
-    kept = Outbox(path).items
+    kept = outbox_of(path, alice).items
     assert [item.label for item in kept] == ["one", "two", "edit leg Lisbon", "three"]
     edit = kept[2]
     assert isinstance(edit, PendingWrite) and edit.body == {"title": "Lisbon [b]old town[/b]"}
@@ -142,7 +147,7 @@ async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_res
     stored = (await alice.http.get(f"/trips/{trip['_id']}/legs/{leg['_id']}")).json()
     assert stored["title"] == "Lisbon [b]old town[/b]"
     assert await operations_since(alice, trip["_id"], revision) == ["update_leg"]  # applied once
-    assert Outbox(path).items == []
+    assert outbox_of(path, alice).items == []
 
 
 async def test_an_offline_create_whose_first_attempt_arrived_is_not_made_twice(server, tui, alice):
@@ -246,23 +251,22 @@ async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_count
     assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]
 
 
-def test_old_message_only_lines_still_load_and_newer_lines_are_kept(tmp_path):
+def test_lines_of_older_and_newer_versions_are_kept_as_they_are(tmp_path):
+    """An item of an older version recorded no user: nobody's to send (it might be another
+    member's), so it stays in the file untouched, like a line of a later version."""
     path = tmp_path / "outbox.jsonl"
-    old = {"id": "a1", "trip_id": "t1", "channel_id": "c1", "content": "written by the first outbox",
-           "idempotency_key": "outbox-old", "parent_id": None, "error": None}
+    old = json.dumps({"id": "a1", "trip_id": "t1", "channel_id": "c1", "content": "written by the first outbox",
+                      "idempotency_key": "outbox-old", "parent_id": None, "error": None})
     newer = json.dumps({"v": 99, "type": "teleport", "id": "z"})
-    path.write_text(json.dumps(old) + "\n" + newer + "\n" + '{"torn', encoding="utf-8")
-    outbox = Outbox(path)
-    (message,) = outbox.items
-    assert isinstance(message, Pending)
-    assert (message.content, message.idempotency_key, message.label) == ("written by the first outbox", "outbox-old",
-                                                                          "written by the first outbox")
+    path.write_text(old + "\n" + newer + "\n" + '{"torn', encoding="utf-8")
+    owner = Owner(BASE, "u1", "k1")
+    outbox = Outbox(path, owner)
+    assert outbox.items == []
     outbox.add_write("t1", "legs", "update", "leg1", body={"title": "B"}, base={"title": "A"}, label="edit leg A")
-    again = Outbox(path)
-    assert [type(item).__name__ for item in again.items] == ["Pending", "PendingWrite"]
-    assert again.items[0].idempotency_key == "outbox-old"
-    assert again.items[1].body == {"title": "B"} and again.items[1].base == {"title": "A"}
-    assert newer in path.read_text(encoding="utf-8").splitlines()
+    again = Outbox(path, owner)
+    assert [type(item).__name__ for item in again.items] == ["PendingWrite"]
+    assert again.items[0].body == {"title": "B"} and again.items[0].base == {"title": "A"}
+    assert path.read_text(encoding="utf-8").splitlines()[:2] == [old, newer]
 
 
 async def test_an_offline_trip_edit_is_queued_then_sent(server, tui, alice):
@@ -349,3 +353,120 @@ async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox sent without a key press")
         await wait_for(pilot, lambda: screen.online and not banner.display, what="online again")
     assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]
+
+
+def outbox_of(path, actor) -> Outbox:
+    """The outbox file as `actor`'s session on the test service sees it."""
+    return Outbox(path, Owner(BASE, actor.user_id, key_fingerprint(actor.key)))
+
+
+async def test_a_message_ann_queued_is_never_sent_or_shown_as_ben_and_waits_for_her(server, tui, alice, bob,
+                                                                                   tmp_path):
+    """One machine account, two members (the README's `j` join flow): Ann typed a message while
+    the service was down and quit; Ben opens the trip with his key on the same account."""
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
+    path = tmp_path / "outbox.jsonl"
+    anns = json.dumps({"v": 2, "type": "message", "id": "ann1", "trip_id": trip["_id"], "channel_id": channel,
+                       "content": "from Ann", "idempotency_key": "outbox-ann", "parent_id": None, "error": None,
+                       "service": BASE, "user_id": alice.user_id, "key_id": key_fingerprint(alice.key)})
+    path.write_text(anns + "\n", encoding="utf-8")
+
+    app, _ = tui(bob.key, trip_id=trip["_id"], outbox_path=path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.data is not None, what="Ben's trip")
+        await pilot.press("5", *"from Ben", "enter")
+        await wait_for(pilot, lambda: "from Ben" in messages_shown(app), what="Ben's message")
+        await pilot.pause(0.5)
+        assert app.outbox.items == [] and not app.screen.query_one(OutboxBar).display
+        assert "from Ann" not in messages_shown(app)
+    assert await server_messages(alice, trip["_id"], channel) == ["from Ben"]
+    assert path.read_text(encoding="utf-8").splitlines() == [anns]  # untouched
+
+    app, _ = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: outbox_of(path, alice).items == [], what="Ann's message sent")
+    items = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages?limit=10")).json()["items"]
+    assert [(m["content"], m["authorId"]) for m in reversed(items)] == [("from Ben", bob.user_id),
+                                                                        ("from Ann", alice.user_id)]
+
+
+def test_an_outbox_shows_only_its_users_items_on_its_service(tmp_path):
+    path = tmp_path / "outbox.jsonl"
+    Outbox(path, Owner(BASE, "u2", "k2")).add("t1", "c1", "someone else's")
+    outbox = Outbox(path, Owner(BASE, "u1", "k1"))
+    assert outbox.items == []
+    outbox.add("t1", "c1", "mine")
+    assert [item.content for item in Outbox(path, Owner(BASE, "u1")).items] == ["mine"]  # any key of u1
+    assert [item.content for item in Outbox(path, Owner(BASE, "", "k1")).items] == ["mine"]  # by key, offline
+    assert Outbox(path, Owner("http://elsewhere/api/v1", "u1", "k1")).items == []
+    assert [item.content for item in Outbox(path, Owner(BASE, "u2")).items] == ["someone else's"]
+
+
+ADD_AND_FLUSH = r"""
+import asyncio, json, sys
+from pathlib import Path
+import httpx
+from app.client import TripClient
+from app.tui import sender
+from app.tui.outbox import Outbox, Owner, key_fingerprint
+
+path, url, key, user, trip, channel, name, count, log = sys.argv[1:]
+
+class Logged(httpx.AsyncHTTPTransport):
+    async def handle_async_request(self, request):
+        if request.method == "POST":
+            with open(log, "a") as file:  # one line per request sent, appended atomically
+                file.write(json.loads(request.content)["content"] + "\n")
+        return await super().handle_async_request(request)
+
+async def main():
+    outbox = Outbox(Path(path), Owner(url, user, key_fingerprint(key)))
+    async with TripClient(key, base_url=url, transport=Logged()) as client:
+        flushes = []
+        for number in range(int(count)):
+            outbox.add(trip, channel, f"{name}-{number}")
+            flushes.append(asyncio.create_task(sender.send_waiting(client, outbox, trip_id=trip)))
+            await asyncio.sleep(0)
+        assert all(await asyncio.gather(*flushes))
+        assert await sender.send_waiting(client, outbox)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_adding_and_flushing_at_once_send_every_item_exactly_once(api_server, tmp_path):
+    import httpx
+
+    key = api_server.key("outbox-two@example.com")
+    http = httpx.Client(base_url=api_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    me = http.get("/me").json()
+    trip = http.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Two", "startDate": "2026-12-01",
+                                     "endDate": "2026-12-20"}).json()["_id"]
+    channel = http.get(f"/trips/{trip}/channels").json()["items"][0]["_id"]
+    path, log = tmp_path / "outbox.jsonl", tmp_path / "sent.log"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", ADD_AND_FLUSH, str(path), api_server.url, key, me["_id"], trip,
+                          channel, name, "25", str(log)], cwd=ROOT, env=child_env(), stderr=subprocess.PIPE, text=True)
+        for name in ("a", "b")
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    expected = sorted(f"{name}-{number}" for name in "ab" for number in range(25))
+    assert sorted(log.read_text().splitlines()) == expected  # each POSTed once, none lost
+    stored = http.get(f"/trips/{trip}/channels/{channel}/messages?limit=100").json()["items"]
+    assert sorted(message["content"] for message in stored) == expected
+    assert Outbox(path, Owner(api_server.url, me["_id"])).items == []
+    http.close()
+
+
+def test_two_outboxes_on_one_file_keep_each_others_items(tmp_path):
+    path = tmp_path / "outbox.jsonl"
+    owner = Owner(BASE, "u1", "k1")
+    first, second = Outbox(path, owner), Outbox(path, owner)
+    first.add("t1", "c1", "from A")
+    second.add("t1", "c1", "from B")
+    first.remove(second.items[-1].id)  # A sent B's item: A's own stays
+    assert [item.content for item in Outbox(path, owner).items] == ["from A"]

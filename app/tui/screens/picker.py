@@ -82,6 +82,7 @@ class TripPickerScreen(Screen):
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         self.me, self.trips = event.me, event.trips
+        self.app.know_user(event.me)  # type: ignore[attr-defined]
         order = {"active": 0, "draft": 1, "completed": 2}
         self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
         trip_list = self.query_one(TripList)

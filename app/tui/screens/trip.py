@@ -22,7 +22,7 @@ from textual.widgets import Static
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
-from app.tui import editing, loading, pending
+from app.tui import editing, loading, pending, sender
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
 from app.tui.text import clean, literal
@@ -119,7 +119,6 @@ class TripScreen(Screen):
         self.follower: Follower | None = None
         self.watcher: SharedWatcher | None = None
         self._move_lock = asyncio.Lock()
-        self._send_lock = asyncio.Lock()
         self._flush_backoff = Backoff()
         self._flush_retry: Timer | None = None
         """The next attempt to send the outbox after the service could not be reached."""
@@ -655,6 +654,9 @@ class TripScreen(Screen):
             return  # a share link offers no summary, and nothing waits to be sent
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
+        if event.data.me is not None:
+            self.app.know_user(event.data.me)  # type: ignore[attr-defined]
+            self._show_outbox()
         if self.outbox_items():
             self.flush_outbox()
         # After the filled panes are painted: parsing the summary must not delay the first paint.
@@ -851,53 +853,38 @@ class TripScreen(Screen):
             for kind in kinds & set(self._SHOW):
                 getattr(self, self._SHOW[kind])()
 
-    @work(group="send", exit_on_error=False, description="Sending messages")
+    @work(group="send", exit_on_error=False, description="Sending what waits in the outbox")
     async def flush_outbox(self) -> None:
-        """Send what waits, messages and writes in one queue, oldest first, one at a time (a lock
-        keeps two flushes from sending the same item). Unreachable: stop and wait for the
-        connection. Refused, or an edit of a row someone changed since: mark it failed, keep it
-        for retry or discard, and carry on with the next. Then refresh the panes written to."""
+        """Send what waits of this trip, messages and writes in one queue, oldest first (see
+        app/tui/sender.py). Unreachable: stop and try again later with backoff. Then refresh the
+        panes written to."""
         outbox = self.app.outbox  # type: ignore[attr-defined]
         written: set[str] = set()
-        came_back = False
+        state = {"came_back": False}
         if self._flush_retry is not None:
             self._flush_retry.stop()
             self._flush_retry = None
-        async with self._send_lock:
-            for item in list(outbox.of_trip(self.trip_id)):
-                if item.error or item not in outbox.items:
-                    continue  # failed (waits for R or X), or discarded while this flush ran
-                try:
-                    if isinstance(item, PendingWrite):
-                        row = await editing.send_queued(self.client, item)
-                    else:
-                        message = await self.client.send_message(self.trip_id, item.channel_id, item.content,
-                                                                  parent_id=item.parent_id,
-                                                                  idempotency_key=item.idempotency_key)
-                except TripConnectionError:
-                    # Try again later on its own: the live feed may never notice an outage that
-                    # happened between two of its polls, so nothing else would trigger a send.
-                    delay = self._flush_backoff.next_delay()
-                    self._flush_retry = self.set_timer(delay, self.flush_outbox, name="outbox retry")
-                    self.post_message(self.WentOffline(self._flush_backoff.failures, delay))
-                    break
-                except (TripError, editing.ChangedSince) as error:
-                    outbox.fail(item.id, describe(error) if isinstance(error, TripError) else str(error))
-                    self._show_outbox()
-                    continue
-                if isinstance(item, PendingWrite):
-                    if row is not None and item.action == "update":
-                        outbox.rebase(item, row)
-                    if self.data is not None and item.kind in pending.ROW_MODELS:
-                        pending.settle(getattr(self.data, item.kind).items, item, row)
-                    written.add(item.kind)
-                came_back = came_back or (self._flush_backoff.failures > 0 and not self.online)
-                self._flush_backoff.reset()
-                outbox.remove(item.id)
-                self._show_outbox()
-                if isinstance(item, Pending):
-                    self.query_one(ChannelChat).receive([message])
-        if came_back:
+
+        def sent(item, answer) -> None:
+            if isinstance(item, PendingWrite):
+                if self.data is not None and item.kind in pending.ROW_MODELS:
+                    pending.settle(getattr(self.data, item.kind).items, item, answer)
+                written.add(item.kind)
+            state["came_back"] = state["came_back"] or (self._flush_backoff.failures > 0 and not self.online)
+            self._flush_backoff.reset()
+            self._show_outbox()
+            if isinstance(item, Pending):
+                self.query_one(ChannelChat).receive([answer])
+
+        reached = await sender.send_waiting(self.client, outbox, trip_id=self.trip_id, sent=sent,
+                                            failed=lambda item, reason: self._show_outbox())
+        if not reached:
+            # Try again later on its own: the live feed may never notice an outage that happened
+            # between two of its polls, so nothing else would trigger a send.
+            delay = self._flush_backoff.next_delay()
+            self._flush_retry = self.set_timer(delay, self.flush_outbox, name="outbox retry")
+            self.post_message(self.WentOffline(self._flush_backoff.failures, delay))
+        if state["came_back"]:
             # The service answers again: re-read what may have moved, after what waited is sent
             # (a read started before would bring back a list without the rows just created).
             self.post_message(self.CameBack())
