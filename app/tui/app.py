@@ -8,21 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from app.client import SharedTripClient, TripClient
+from app.client import APIError, SharedTripClient, TripClient, TripConnectionError
 from app.domain.models import Me
 from app.tui import config as config_file
 from app.tui import loading, startup
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
-from app.tui.live import SHARED_INTERVAL
+from app.tui import sender
+from app.tui.live import SHARED_INTERVAL, Backoff
 from app.tui.notices import describe
-from app.tui.outbox import Outbox, Owner, key_fingerprint
+from app.tui.outbox import Item, Outbox, Owner, key_fingerprint
 from app.tui.screens.trip import TripScreen
 
 if TYPE_CHECKING:
@@ -159,12 +160,39 @@ class TripdeckApp(App):
         self._start()
 
     def _start(self) -> None:
+        self.send_outbox()
         if self.trip_id:
             self.open_trip(self.trip_id)
         else:
             from app.tui.screens.picker import TripPickerScreen
 
             self.push_screen(TripPickerScreen())
+
+    @work(group="app-outbox", exclusive=True, exit_on_error=False, description="Sending what waits in the outbox")
+    async def send_outbox(self) -> None:
+        """At start-up, whatever screen is open: ask whose the key is, then send everything of
+        that user's that waits, of every trip. An unreachable service is tried again with
+        backoff; a refused key stops it (the screen says so)."""
+        assert self.client is not None
+        backoff = Backoff(initial=self.reconnect_after)
+        while True:
+            try:
+                self.know_user(await self.client.me())
+                if await sender.send_waiting(self.client, self.outbox, sent=self._outbox_sent,
+                                             failed=lambda item, reason: self._outbox_sent(item, None, sent=False)):
+                    return
+            except TripConnectionError:
+                pass
+            except APIError:
+                return
+            await asyncio.sleep(backoff.next_delay())
+
+    def _outbox_sent(self, item: Item, answer: object, *, sent: bool = True) -> None:
+        """Tell every screen that shows the outbox (the trip screen of that trip, the picker)."""
+        for screen in self.screen_stack:
+            changed = getattr(screen, "outbox_changed", None)
+            if changed is not None:
+                changed(item, answer if sent else None, sent)
 
     def open_trip(self, trip_id: str) -> None:
         self.trip_id = trip_id

@@ -470,3 +470,25 @@ def test_two_outboxes_on_one_file_keep_each_others_items(tmp_path):
     second.add("t1", "c1", "from B")
     first.remove(second.items[-1].id)  # A sent B's item: A's own stays
     assert [item.content for item in Outbox(path, owner).items] == ["from A"]
+
+
+async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_count(server, tui, alice, tmp_path):
+    from app.tui.screens.picker import TripPickerScreen
+
+    trip = await new_trip(alice)
+    channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
+    path = tmp_path / "outbox.jsonl"
+    outbox_of(path, alice).add(trip["_id"], channel, "typed on the train")
+    outbox_of(path, alice).add(trip["_id"], "no-such-channel", "refused")
+
+    app, transport = tui(alice.key, outbox_path=path)
+    transport.offline = True
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="the picker")
+        count = lambda: str(app.screen.query_one("#picker-outbox").render())  # noqa: E731
+        await wait_for(pilot, lambda: "2 unsent" in count(), what="the count while offline")
+        transport.offline = False
+        await wait_for(pilot, lambda: len(outbox_of(path, alice).items) == 1, timeout=15, what="the message sent")
+        await wait_for(pilot, lambda: "1 unsent" in count() and "failed" in count(), what="the count after")
+        assert isinstance(app.screen, TripPickerScreen)  # the trip was never opened
+    assert await server_messages(alice, trip["_id"], channel) == ["typed on the train"]

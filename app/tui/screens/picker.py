@@ -64,13 +64,31 @@ class TripPickerScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(" ✈ Tripdeck · your trips", style="bold #000000 on #5fafff"), id="picker-title")
+        yield Static("", id="picker-outbox")
         yield TripList(id="trip-list")
         yield Static("", id="picker-hint")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#picker-hint", Static).update(Text("Loading trips…", style=palette.MUTED))
+        self._show_outbox()
         self.load()
+
+    def _show_outbox(self) -> None:
+        """How many of your messages and changes wait in the outbox (of every trip)."""
+        items = self.app.outbox.refresh()  # type: ignore[attr-defined]
+        failed = sum(1 for item in items if item.error)
+        line = self.query_one("#picker-outbox", Static)
+        line.display = bool(items)
+        if items:
+            text = Text(f" ⧗ {len(items)} unsent", style="bold #ffd75f")
+            text.append(": sent as soon as the service answers" if not failed else
+                        f" ({failed} failed: open its trip, then R retries or X discards)", style=palette.MUTED)
+            line.update(text)
+
+    def outbox_changed(self, item, answer, sent: bool) -> None:
+        if self.is_mounted:
+            self._show_outbox()
 
     @work(exclusive=True, group="trips", exit_on_error=False, description="Loading your trips")
     async def load(self) -> None:
@@ -83,6 +101,7 @@ class TripPickerScreen(Screen):
     def _loaded(self, event: Loaded) -> None:
         self.me, self.trips = event.me, event.trips
         self.app.know_user(event.me)  # type: ignore[attr-defined]
+        self._show_outbox()
         order = {"active": 0, "draft": 1, "completed": 2}
         self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
         trip_list = self.query_one(TripList)

@@ -867,14 +867,10 @@ class TripScreen(Screen):
 
         def sent(item, answer) -> None:
             if isinstance(item, PendingWrite):
-                if self.data is not None and item.kind in pending.ROW_MODELS:
-                    pending.settle(getattr(self.data, item.kind).items, item, answer)
                 written.add(item.kind)
             state["came_back"] = state["came_back"] or (self._flush_backoff.failures > 0 and not self.online)
             self._flush_backoff.reset()
-            self._show_outbox()
-            if isinstance(item, Pending):
-                self.query_one(ChannelChat).receive([answer])
+            self._show_sent(item, answer)
 
         reached = await sender.send_waiting(self.client, outbox, trip_id=self.trip_id, sent=sent,
                                             failed=lambda item, reason: self._show_outbox())
@@ -890,6 +886,25 @@ class TripScreen(Screen):
             self.post_message(self.CameBack())
         for name in written:
             self._written(name, True)
+
+    def _show_sent(self, item, answer) -> None:
+        """`item` left the outbox, the service took it: show it as it is now."""
+        if isinstance(item, PendingWrite) and self.data is not None and item.kind in pending.ROW_MODELS:
+            pending.settle(getattr(self.data, item.kind).items, item, answer)
+        self._show_outbox()
+        if isinstance(item, Pending):
+            self.query_one(ChannelChat).receive([answer])
+
+    def outbox_changed(self, item, answer, sent: bool) -> None:
+        """The app sent (or had refused) an item of the outbox while this screen was open."""
+        if self.frozen or item.trip_id != self.trip_id or not self.is_mounted:
+            return
+        if not sent:
+            self._show_outbox()
+            return
+        self._show_sent(item, answer)
+        if isinstance(item, PendingWrite):
+            self._written(item.kind, True)
 
     def action_retry_outbox(self) -> None:
         outbox = self.app.outbox  # type: ignore[attr-defined]
