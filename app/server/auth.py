@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
@@ -19,6 +19,9 @@ from app.domain.models import Role, Scope
 from app.server.clock import now_ms, plausible_id
 from app.server.errors import ApiError, forbidden, not_found, unauthorized
 from app.server.storage import tables as t
+
+if TYPE_CHECKING:
+    from app.server.storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ class KeyUse:
     in a background task that the request does not wait for. A write that fails is tried again at
     the key's next use; `close()` waits for the writes under way (at shutdown)."""
 
-    def __init__(self, db, every: float = 60.0, size: int = 10_000) -> None:
+    def __init__(self, db: Database, every: float = 60.0, size: int = 10_000) -> None:
         self.db = db
         self.every = every
         self.size = size
