@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
@@ -16,13 +15,13 @@ from textual.worker import Worker, WorkerState
 from app.client import APIError, SharedTripClient, TripClient, TripConnectionError
 from app.domain.models import Me
 from app.tui import config as config_file
+from app.tui import failures
 from app.tui import loading, startup
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of
 from app.tui.data import TripData
 from app.tui import sender
 from app.tui.live import SHARED_INTERVAL, Backoff
-from app.tui.notices import describe
 from app.tui.outbox import Item, Outbox, Owner, key_fingerprint
 from app.tui.screens.trip import TripScreen
 
@@ -65,6 +64,7 @@ class TripdeckApp(App):
         export_dir: Path | None = None,
         shared: SharedTripClient | None = None,
         shared_interval: float = SHARED_INTERVAL,
+        log_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -88,6 +88,8 @@ class TripdeckApp(App):
         """Set: a read-only view of one trip through its share link, no key, nothing written."""
         self.shared_interval = shared_interval
         """Seconds between two looks at a shared trip (it has no changes feed to wait on)."""
+        self.log_path = log_path
+        """Where failures are logged (None: the data directory's tripdeck.log)."""
         self.outbox = Outbox(outbox_path)
         """Messages and writes made while offline, on disk until the service has them: only this
         user's on this service are shown and sent (see `know_user`)."""
@@ -228,11 +230,23 @@ class TripdeckApp(App):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        """The one handler for background failures: a notice, and the app carries on."""
+        """The app's own workers; the screens' come through `ReportsFailures`."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            what = event.worker.description or event.worker.name or "A background task"
-            self.notify(Text.assemble(f"{what} failed: ", describe(event.worker.error)).plain,
-                        severity="error", timeout=8, markup=False)
+            self.report_failure(event.worker, self)
+
+    def report_failure(self, worker: Worker, where: object) -> None:
+        """The one handler for background failures: a notice that says what failed and what to
+        do, a line in the log file, and the app carries on."""
+        error = worker.error
+        if error is None:
+            return
+        what = worker.description or worker.name or "A background task"
+        log = self.log_path or failures.log_path()
+        failures.write_log(log, type(where).__name__, what, error)
+        self.notify(failures.notice(what, error, log), severity="error", timeout=10, markup=False)
+        shown = getattr(where, "failure_shown", None)
+        if shown is not None:
+            shown(worker, error)
 
     async def on_unmount(self) -> None:
         startup.release_collector()  # quitting within the hold: the caller may go on

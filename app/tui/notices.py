@@ -11,4 +11,6 @@ def describe(error: BaseException) -> str:
     if isinstance(error, APIError):
         request = f" (request {error.request_id})" if getattr(error, "request_id", None) else ""
         return f"{error.code}: {error.message}{request}"
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
     return f"{type(error).__name__}: {error}"

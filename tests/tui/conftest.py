@@ -46,6 +46,7 @@ def tui(server, tmp_path):
         client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
         options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
         options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
+        options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
         app = TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options)
         return app, transport
 
@@ -86,6 +87,7 @@ def server_factory(settings, tmp_path):
                     client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
                     options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
                     options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
+                    options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
                     return TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, **options), transport
 
                 yield server, Actor(user_id, key, http, "alice@example.com"), make

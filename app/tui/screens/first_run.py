@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from app.client import TripError
+from app.tui.failures import ReportsFailures
 from app.tui import config, palette
 from app.tui.notices import describe
 from app.tui.text import one_line
@@ -24,7 +25,7 @@ class Connection:
     key: str
 
 
-class FirstRunScreen(Screen["Connection"]):
+class FirstRunScreen(ReportsFailures, Screen["Connection"]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="first_run.quit")]
 
     def __init__(self, url: str | None = None, key: str | None = None) -> None:
@@ -75,3 +76,7 @@ class FirstRunScreen(Screen["Connection"]):
         await client.aclose()
         error_line.update(Text.assemble("Hello, ", one_line(me.name), "!", style="#87d787"))
         self.dismiss(Connection(url, key))
+
+    def failure_shown(self, worker, error: BaseException) -> None:
+        self.query_one("#setup-error", Static).update(
+            Text(f"That did not work: {describe(error)}", style=palette.ALERT))

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from app.client import TripError, ValidationError
+from app.tui.failures import ReportsFailures
 from app.tui import palette
 from app.tui.forms import FieldSpec
 from app.tui.notices import describe
@@ -55,7 +56,7 @@ Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
 """save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(ReportsFailures, ModalScreen[Any]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -192,3 +193,6 @@ class FormScreen(ModalScreen[Any]):
                             "the service: it is sent as soon as the service can be reached (see the outbox bar).",
                             title="Queued", timeout=6, markup=False)
         self.dismiss(result)
+
+    def failure_shown(self, worker, error: BaseException) -> None:
+        self.show_errors([], f"Not saved: {describe(error)}")

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.domain.models import Member, Role
+from app.tui.failures import ReportsFailures
 from app.tui import palette
 from app.tui.forms import FieldSpec
 from app.tui.screens.form import FormScreen
@@ -29,7 +30,7 @@ class MemberList(OptionList):
     """One row per member: name, email, role."""
 
 
-class MembersScreen(ModalScreen["list[Member] | None"]):
+class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
     BINDINGS: ClassVar = [
         Binding("a", "add", "Add member", id="members.add"),
         Binding("r", "change_role", "Change role", id="members.change_role"),

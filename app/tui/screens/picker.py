@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from app.client import ValidationError
 from app.domain.models import Me, Trip
+from app.tui.failures import ReportsFailures
 from app.tui import palette
 from app.tui.formatting import date_range, parse_date
 from app.tui.screens.modals import ConfirmScreen, NewTrip, NewTripScreen
@@ -44,7 +45,7 @@ def trip_row(trip: Trip) -> Table:
     return grid
 
 
-class TripPickerScreen(Screen):
+class TripPickerScreen(ReportsFailures, Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="picker.open", show=True),
         Binding("n", "new", "New trip", id="picker.new"),

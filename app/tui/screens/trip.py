@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
+from app.tui.failures import ReportsFailures
 from app.tui import editing, loading, pending, sender
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
@@ -44,7 +45,7 @@ MEDIUM = 120
 CHAT = 5
 
 
-class TripScreen(Screen):
+class TripScreen(ReportsFailures, Screen):
     BINDINGS: ClassVar = [
         Binding("1", "pane(1)", "Legs", show=False, id="trip.pane_legs"),
         Binding("2", "pane(2)", "Map", show=False, id="trip.pane_map"),

@@ -1,0 +1,90 @@
+"""Where every failed background task ends: one notice that says what failed and what to do, and a
+line in the log file in the user's data directory (with the request id when the service answered,
+the traceback when it is a bug of ours).
+
+Textual 8 reports a worker's state to the node that started it only (`Worker.StateChanged` does
+not bubble), so an app-level handler never sees a screen's workers: every screen that starts
+workers mixes in `ReportsFailures`, which hands the failure to the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import traceback
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from textual.worker import Worker, WorkerState
+
+from app.client import (
+    APIError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TripConnectionError,
+    TripError,
+    UnauthorizedError,
+)
+from app.tui.notices import describe
+
+LOG_ENV = "TRIP_LOG_FILE"
+
+
+def log_path() -> Path:
+    if override := os.environ.get(LOG_ENV):
+        return Path(override)
+    return Path(user_data_dir("tripdeck")) / "tripdeck.log"
+
+
+def advice(error: BaseException, log: Path) -> str:
+    """What the user can do about `error`, in a sentence."""
+    if isinstance(error, TripConnectionError):
+        return "Check that the service runs and the network is up, then try again (ctrl+r reloads)."
+    if isinstance(error, UnauthorizedError):
+        return "The key was refused: check it (trip ui --key, TRIP_API_KEY or the config file)."
+    if isinstance(error, ForbiddenError):
+        return "Your role on this trip does not allow it (the owner can change it)."
+    if isinstance(error, NotFoundError):
+        return "It is gone (deleted, or you are no longer a member): ctrl+r reloads."
+    if isinstance(error, RateLimitedError):
+        return "Too many requests: wait a moment, then try again."
+    if isinstance(error, ServerError):
+        return "The service failed: try again, and quote the request id if it keeps failing."
+    if isinstance(error, TripError):
+        return "Try again; if it keeps failing, quote the request id to whoever runs the service."
+    return f"Try again; if it keeps failing, the details are in {log}."
+
+
+def notice(what: str, error: BaseException, log: Path) -> str:
+    return f"{what} failed: {describe(error)}. {advice(error, log)}"
+
+
+def write_log(log: Path, where: str, what: str, error: BaseException) -> None:
+    """One entry per failure: when, where, what, the error with its request id; a traceback for
+    what is not the service's answer (a bug to report)."""
+    request_id = getattr(error, "request_id", None)
+    lines = [f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')} {where}: {what} failed: "
+             f"{type(error).__name__}: {error}" + (f" [request {request_id}]" if request_id else "")]
+    if not isinstance(error, TripError):
+        lines += ["".join(traceback.format_exception(error)).rstrip()]
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(descriptor, ("\n".join(lines) + "\n").encode("utf-8", "replace"))
+        finally:
+            os.close(descriptor)
+    except OSError:
+        pass  # a log that cannot be written must not hide the notice
+
+
+class ReportsFailures:
+    """Mixed into every screen that starts workers: their failures reach the app's one handler."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.app.report_failure(event.worker, self)  # type: ignore[attr-defined]
+
+    def failure_shown(self, worker: Worker, error: BaseException) -> None:
+        """Called after the notice: a screen may also show the failure in place."""
