@@ -107,6 +107,22 @@ def _connection_lost(error: BaseException) -> bool:
     return isinstance(error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError))
 
 
+def _connection_broken(error: BaseException) -> bool:
+    """Gone, or left by the server's goodbye in a state where asyncpg refuses to send anything
+    (it read the server's FATAL message of a terminated backend before the socket's close)."""
+    import asyncpg
+
+    return _connection_lost(error) or isinstance(error, asyncpg.exceptions.InternalClientError)
+
+
+def _never_ran(error: BaseException, *, write: bool) -> bool:
+    """May the statement that failed with `error` be sent again? When asyncpg refused to send
+    it; and for a read, whenever the connection was lost (running a read twice is harmless)."""
+    import asyncpg
+
+    return isinstance(error, asyncpg.exceptions.InternalClientError) or (not write and _connection_lost(error))
+
+
 class _Plan:
     """One statement compiled once for the database's dialect: its SQL, how to build its
     positional parameters and how to read its rows (the type processors SQLAlchemy applies)."""
@@ -376,28 +392,34 @@ class Database:
         if plan is None:
             plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
         args = plan.parameters(params)
-        proxied = await (self.write_engine if write or not self.is_sqlite else self.read_engine).raw_connection()
-        try:
-            driver = proxied.driver_connection
-            if self.is_sqlite:
-                raw_rows = await driver.execute_fetchall(plan.sql, args)
-            else:
-                raw_rows = await driver.fetch(plan.sql, *args)
-        except BaseException as error:
-            # Bounded: a request cancelled while the engine is being disposed (shutdown) would
-            # otherwise wait forever on a driver whose worker thread has already stopped.
+        engine = self.write_engine if write or not self.is_sqlite else self.read_engine
+        for attempt in (1, 2):
+            proxied = await engine.raw_connection()
             try:
-                async with asyncio.timeout(RELEASE_TIMEOUT):
-                    if not self.is_sqlite and _connection_lost(error):
-                        # As SQLAlchemy does for its own statements: drop the broken connection.
-                        await greenlet_spawn(proxied.invalidate, error)
-                    else:
-                        await greenlet_spawn(proxied.close)
-            except TimeoutError:
-                log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
-            raise
-        await greenlet_spawn(proxied.close)
-        return plan.rows(raw_rows)
+                driver = proxied.driver_connection
+                if self.is_sqlite:
+                    raw_rows = await driver.execute_fetchall(plan.sql, args)
+                else:
+                    raw_rows = await driver.fetch(plan.sql, *args)
+            except BaseException as error:
+                broken = not self.is_sqlite and _connection_broken(error)
+                # Bounded: a request cancelled while the engine is being disposed (shutdown) would
+                # otherwise wait forever on a driver whose worker thread has already stopped.
+                try:
+                    async with asyncio.timeout(RELEASE_TIMEOUT):
+                        if broken:
+                            # As SQLAlchemy does for its own statements: drop the broken connection.
+                            await greenlet_spawn(proxied.invalidate, error)
+                        else:
+                            await greenlet_spawn(proxied.close)
+                except TimeoutError:
+                    log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
+                if attempt == 1 and broken and _never_ran(error, write=write):
+                    continue  # once more, on a fresh connection
+                raise
+            await greenlet_spawn(proxied.close)
+            return plan.rows(raw_rows)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
