@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--rate-limit", type=int, default=60, metavar="N", help="requests per minute per key (default 60)")
     serve.add_argument("--public-url", default=None, help="base URL used in share links")
+    serve.add_argument("--failed-auth-limit", type=int, default=30, metavar="N",
+                       help="failed attempts (unknown keys, share tokens) per minute per client address, "
+                            "then 429 for the address until the minute ends (default 30)")
+    serve.add_argument("--trusted-proxy", action="append", default=[], type=_proxy, metavar="ADDR",
+                       help="a reverse proxy (address or network) whose X-Forwarded-For is believed: the "
+                            "client is then the right-most address that is not a trusted proxy (repeatable; "
+                            "by default X-Forwarded-For is ignored)")
     _add_db(serve)
 
     keys = commands.add_parser("keys", help="manage API keys", description="Manage API keys.")
@@ -127,6 +134,16 @@ def _database_url(arg: str | None) -> str:
     return default_database_url()
 
 
+def _proxy(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an IP address or network") from None
+    return value.strip()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -134,10 +151,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.server.settings import Settings
 
     settings = Settings(
-        database_url=_database_url(args.db), rate_limit=args.rate_limit, public_url=args.public_url
+        database_url=_database_url(args.db), rate_limit=args.rate_limit, public_url=args.public_url,
+        failed_auth_limit=args.failed_auth_limit, trusted_proxies=tuple(args.trusted_proxy),
     )
     print(f"Tripdeck API on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url})", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    # proxy_headers=False: uvicorn would otherwise take the client address from X-Forwarded-For
+    # of any local peer; the server decides whom to believe (--trusted-proxy).
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
 
 

@@ -16,7 +16,7 @@ from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.middleware import RequestContextMiddleware
 from app.server.request_body import RequestBodyMiddleware, unreadable_body
-from app.server.ratelimit import RateLimiter
+from app.server.ratelimit import FailedAttempts, FailedAttemptsMiddleware, RateLimiter
 from app.server.responses import JSON
 from app.server.live import ChangeHub, PollingWaker
 from app.server.pg_waker import PgNotifyWaker
@@ -144,6 +144,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
+    app.state.failed_attempts = FailedAttempts(
+        db, settings.failed_auth_limit, trusted_proxies=settings.trusted_proxies
+    )
     app.state.idempotency = IdempotencyStore(db)
     app.state.key_cache = keys = KeyCache()
     app.state.key_use = KeyUse(db)
@@ -161,6 +164,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Inside the one below (the last added runs first): a body that is not UTF-8 JSON is answered
     # after the route's authentication, not before it (app/server/request_body.py).
     app.add_middleware(RequestBodyMiddleware)
+    # Also inside it: an address over its failed-attempt limit is refused before any routing.
+    app.add_middleware(FailedAttemptsMiddleware, shared_prefix=f"{API_PREFIX}/shared/")
     # One middleware pass per request (request id, body limit, rate-limit headers, the 500);
     # it hands writes to the idempotency layer, which sees the route's response first.
     app.add_middleware(RequestContextMiddleware, store_of=lambda: app.state.idempotency)

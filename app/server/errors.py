@@ -148,7 +148,8 @@ def _error_responses() -> dict[int | str, dict[str, Any]]:
         404: "NOT_FOUND: no such trip or row in this trip",
         409: "Conflict (IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS, STALE_REVISION, ...)",
         413: "PAYLOAD_TOO_LARGE: body over 1 MiB",
-        429: "RATE_LIMITED: retry after Retry-After seconds",
+        429: "RATE_LIMITED: over the key's (or share token's) requests per minute, or over this client "
+             "address's failed attempts per minute (unknown keys, share tokens); retry after Retry-After seconds",
     }
     return {status: {"model": ErrorEnvelope, "description": text} for status, text in described.items()}
 

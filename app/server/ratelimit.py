@@ -1,71 +1,255 @@
-"""Rate limits: N requests per fixed 60-second window per bucket (an API key, or a share token).
+"""Rate limits, counted per fixed 60-second window in the database (`rate_limit_windows`), so that
+several server processes on one database share them:
 
-The count lives in the database (`rate_limit_windows`), so several server processes on one
-database share it. Each check is one upsert-and-increment statement that returns the new count,
-which is atomic on SQLite (writers are serialised) and on PostgreSQL (the row lock of
-ON CONFLICT DO UPDATE).
+- `RateLimiter`: N requests per window per bucket (an API key, a share token).
+- `FailedAttempts`: N failed attempts per window per client address (a request answered 401, a
+  share token that opens nothing). An address over it gets 429 for every request until the
+  window ends: also with a good key, or a guess that hit would still be told apart.
+  `FailedAttemptsMiddleware` applies it; successful requests write nothing for it.
+
+Each count is one conditional upsert-and-increment that returns the new count, atomic on SQLite
+(writers are serialised) and on PostgreSQL (the row lock of ON CONFLICT DO UPDATE). It never
+counts past the limit: at the limit it changes no row and returns none, so a refused request
+writes nothing, and the process then remembers the full bucket until its window ends, so later
+refusals do not touch the database at all.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
 from fastapi import Request
 from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.server.errors import ApiError
+from app.server.responses import JSON
 from app.server.storage import tables as t
 from app.server.storage.database import Database
 
 WINDOW_SECONDS = 60
+BUCKET_MAX = 120
+"""The length of `rate_limit_windows.bucket`."""
+REMEMBERED_MAX = 100_000
+"""Full buckets a process remembers at most (expired ones are dropped first)."""
 STATE_KEY = "rate_limit"
 """`scope["state"][STATE_KEY] = (limit, remaining)`; `RequestContextMiddleware` (app/server/middleware.py)
 turns it into X-RateLimit-Limit/-Remaining headers."""
 
 
-class RateLimiter:
-    """`await limiter.check(request, bucket)` counts one request, raising 429 over the limit."""
+class WindowCounter:
+    """Counts in the current window of a bucket, up to a limit, shared through the database."""
 
-    def __init__(self, db: Database, limit: int, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.db = db
-        self.limit = limit
         self.clock = clock
         self._last_sweep = 0.0
+        self._full: dict[str, float] = {}
+        """Bucket -> the end of the window in which it reached its limit."""
+        if db is None:  # an address parser only (tests of `FailedAttempts.address`)
+            return
         dialect = postgresql if not db.is_sqlite else sqlite
         windows = t.rate_limit_windows
         statement = dialect.insert(windows).values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
         self._upsert = statement.on_conflict_do_update(
             index_elements=[windows.c.bucket, windows.c.window_start],
             set_={"count": windows.c.count + 1},
+            where=windows.c.count < bindparam("limit"),
         ).returning(windows.c.count)
         self._sweep = delete(windows).where(windows.c.window_start < bindparam("before"))
 
-    async def hit(self, bucket: str) -> tuple[int, int]:
-        """Count one request in `bucket`; returns (count in this window, seconds until it ends)."""
+    def full_until(self, bucket: str) -> float | None:
+        """The end of the window in which `bucket` is known (to this process) to be full."""
+        end = self._full.get(bucket)
+        if end is not None and end <= self.clock():
+            del self._full[bucket]
+            return None
+        return end
+
+    async def add(self, bucket: str, limit: int) -> tuple[int | None, float]:
+        """Count one in `bucket`'s current window unless it already holds `limit`: returns the new
+        count (None when refused: nothing was written) and the end of the window."""
         now = self.clock()
         window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
-        # One statement, atomic by itself: autocommit, no transaction around it (SQLite takes
-        # the write lock for it as BEGIN IMMEDIATE would; PostgreSQL locks the row).
-        rows = await self.db.fetch(self._upsert, {"bucket": bucket[:120], "window_start": window_start}, write=True)
-        count = rows[0]["count"]
+        end = float(window_start + WINDOW_SECONDS)
+        count = None
+        if limit > 0:
+            # One statement, atomic by itself: autocommit, no transaction around it (SQLite takes
+            # the write lock for it as BEGIN IMMEDIATE would; PostgreSQL locks the row).
+            rows = await self.db.fetch(
+                self._upsert, {"bucket": bucket, "window_start": window_start, "limit": limit}, write=True
+            )
+            count = rows[0]["count"] if rows else None
+        if count is None or count >= limit:
+            self._remember_full(bucket, end)
         if now - self._last_sweep > WINDOW_SECONDS:
             # Old windows are never read again; clear them about once a minute per process.
             self._last_sweep = now
             await self.db.fetch(self._sweep, {"before": window_start}, write=True)
-        reset = max(1, math.ceil(window_start + WINDOW_SECONDS - now))
-        return count, reset
+        return count, end
+
+    def _remember_full(self, bucket: str, end: float) -> None:
+        if len(self._full) >= REMEMBERED_MAX:
+            now = self.clock()
+            self._full = {b: until for b, until in self._full.items() if until > now}
+            if len(self._full) >= REMEMBERED_MAX:
+                self._full.clear()
+        self._full[bucket] = end
+
+    def retry_after(self, end: float) -> int:
+        return max(1, math.ceil(end - self.clock()))
+
+
+class RateLimiter(WindowCounter):
+    """`await limiter.check(request, bucket)` counts one request, raising 429 over the limit."""
+
+    def __init__(self, db: Database, limit: int, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(db, clock=clock)
+        self.limit = limit
 
     async def check(self, request: Request, bucket: str) -> None:
-        count, reset = await self.hit(bucket)
-        remaining = max(0, self.limit - count)
+        bucket = bucket[:BUCKET_MAX]
+        count, end = None, self.full_until(bucket)
+        if end is None:
+            count, end = await self.add(bucket, self.limit)
+        remaining = 0 if count is None else max(0, self.limit - count)
         request.scope.setdefault("state", {})[STATE_KEY] = (self.limit, remaining)
-        if count > self.limit:
+        if count is None:
+            reset = self.retry_after(end)
             raise ApiError(
                 429,
                 "RATE_LIMITED",
                 f"Rate limit of {self.limit} requests per minute exceeded; retry in {reset} s",
                 headers={"Retry-After": str(reset)},
             )
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse_address(text: str) -> Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [2001:db8::1] or [2001:db8::1]:443
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # 203.0.113.7:443
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def parse_networks(proxies: Iterable[str]) -> tuple[Network, ...]:
+    """`--trusted-proxy` values: addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `fd00::/8`)."""
+    return tuple(ipaddress.ip_network(proxy.strip(), strict=False) for proxy in proxies)
+
+
+class FailedAttempts(WindowCounter):
+    """Failed attempts per client address: `limit` per window, then 429 for the address.
+
+    The address is the TCP peer's, or, when the peer is a trusted proxy, the right-most address
+    of X-Forwarded-For that is not a trusted proxy (a client can write anything on the left; each
+    proxy appends the address it saw). IPv6 addresses count per /64, one subscriber's network."""
+
+    def __init__(
+        self, db: Database, limit: int, *, trusted_proxies: Iterable[str] = (), clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(db, clock=clock)
+        self.limit = limit
+        self.trusted = parse_networks(trusted_proxies)
+
+    def _is_trusted(self, address: Address) -> bool:
+        return any(address in network for network in self.trusted)
+
+    def address(self, scope) -> str:
+        peer_text = (scope.get("client") or ("",))[0] or ""
+        client = _parse_address(peer_text)
+        if client is not None and self.trusted and self._is_trusted(client):
+            hops = [hop for name, value in scope["headers"] if name == b"x-forwarded-for"
+                    for hop in value.decode("latin-1").split(",")]
+            for hop in reversed(hops):
+                address = _parse_address(hop)
+                if address is None:
+                    break  # not an address: stop at the last one a trusted proxy vouched for
+                client = address
+                if not self._is_trusted(address):
+                    break
+        if client is None:
+            return peer_text[:64]  # not an IP (a Unix socket): one bucket for it
+        if isinstance(client, ipaddress.IPv6Address):
+            return str(ipaddress.IPv6Network((client, 64), strict=False))
+        return str(client)
+
+    def bucket(self, scope) -> str:
+        return f"addr:{self.address(scope)}"[:BUCKET_MAX]
+
+    def refused(self, bucket: str) -> ApiError | None:
+        """429 when this process knows the address is over the limit (no database access)."""
+        end = self.full_until(bucket)
+        return None if end is None else self._too_many(end)
+
+    async def failed(self, bucket: str) -> ApiError | None:
+        """Count one failed attempt; 429 when the address was already at the limit."""
+        count, end = await self.add(bucket, self.limit)
+        return self._too_many(end) if count is None else None
+
+    def _too_many(self, end: float) -> ApiError:
+        reset = self.retry_after(end)
+        return ApiError(
+            429,
+            "RATE_LIMITED",
+            f"Too many failed attempts from this address ({self.limit} a minute: unknown keys or share "
+            f"tokens); retry in {reset} s",
+            headers={"Retry-After": str(reset)},
+        )
+
+
+class FailedAttemptsMiddleware:
+    """Pure ASGI, inside `RequestContextMiddleware` (so its 429 carries the request id): refuses
+    every request of an address over its failed-attempt limit before any routing, and counts a
+    failed attempt for each 401 answer and each 404 of a share-token read."""
+
+    def __init__(self, app, shared_prefix: str) -> None:
+        self.app = app
+        self.shared_prefix = shared_prefix
+
+    async def __call__(self, scope, receive, send) -> None:
+        attempts: FailedAttempts | None = None
+        if scope["type"] == "http":
+            attempts = getattr(scope["app"].state, "failed_attempts", None)
+        if attempts is None:
+            await self.app(scope, receive, send)
+            return
+        bucket = attempts.bucket(scope)
+        if (error := attempts.refused(bucket)) is not None:
+            await respond(scope, receive, send, error)
+            return
+        share_read = scope["method"] in ("GET", "HEAD") and scope["path"].startswith(self.shared_prefix)
+        replaced = False
+
+        async def send_counting_failures(message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the body of the answer a 429 replaced
+            if message["type"] == "http.response.start" and (
+                message["status"] == 401 or (share_read and message["status"] == 404)
+            ):
+                if (error := await attempts.failed(bucket)) is not None:
+                    replaced = True
+                    await respond(scope, receive, send, error)
+                    return
+            await send(message)
+
+        await self.app(scope, receive, send_counting_failures)
+
+
+async def respond(scope, receive, send, error: ApiError) -> None:
+    request_id = scope.get("state", {}).get("request_id")
+    await JSON(error.body(request_id), status_code=error.status, headers=error.headers)(scope, receive, send)
