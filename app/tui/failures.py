@@ -56,6 +56,21 @@ def advice(error: BaseException, log: Path) -> str:
     return f"Try again; if it keeps failing, the details are in {log}."
 
 
+def unavailable(error: BaseException, url: str, trip_id: str | None = None) -> str:
+    """Why a screen has nothing to show, and what to do, for the line where its content would be."""
+    if isinstance(error, TripConnectionError):
+        return (f"Cannot reach the trip service at {url}. Is it running (trip serve)? "
+                "Trying again on its own; ctrl+r tries now.")
+    if isinstance(error, UnauthorizedError):
+        return ("The service refused the key. Check it (trip ui --key, TRIP_API_KEY or the config file), "
+                "or make one with trip keys create --email you@example.com.")
+    if isinstance(error, NotFoundError) and trip_id is not None:
+        return f"Trip {trip_id} was not found, or you are not one of its members. Press t for your trips."
+    if isinstance(error, ForbiddenError):
+        return f"This key may not read it: {describe(error)}. Press t for your trips, or ask an owner."
+    return f"{describe(error)}. Trying again on its own; ctrl+r tries now."
+
+
 def notice(what: str, error: BaseException, log: Path) -> str:
     return f"{what} failed: {describe(error)}. {advice(error, log)}"
 

@@ -65,7 +65,8 @@ async def test_panes_wait_undrawn_for_the_first_answer_then_show_focused(tui, al
         panes = app.screen.query_one("#panes")
         assert not panes.visible
         assert "╭" not in app.export_screenshot()  # no pane border drawn
-        assert "Loading the trip" in str(app.screen.query_one("#waiting").render())
+        waiting = lambda: str(app.screen.query_one("#waiting").render())  # noqa: E731
+        await wait_for(pilot, lambda: "Cannot reach" in waiting(), what="what is wrong, where the trip will be")
         transport.offline = False
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
         await pilot.pause()

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from app.client import TripError
-from app.tui.failures import ReportsFailures
 from app.tui import config, palette
+from app.tui.failures import ReportsFailures
 from app.tui.notices import describe
 from app.tui.text import one_line
 

@@ -18,8 +18,8 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from app.client import TripError, ValidationError
-from app.tui.failures import ReportsFailures
 from app.tui import palette
+from app.tui.failures import ReportsFailures
 from app.tui.forms import FieldSpec
 from app.tui.notices import describe
 from app.tui.text import clean, literal

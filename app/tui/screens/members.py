@@ -17,8 +17,8 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.domain.models import Member, Role
-from app.tui.failures import ReportsFailures
 from app.tui import palette
+from app.tui.failures import ReportsFailures
 from app.tui.forms import FieldSpec
 from app.tui.screens.form import FormScreen
 from app.tui.text import literal, one_line

@@ -3,6 +3,7 @@ create and archive from the keyboard."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -15,13 +16,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.client import ValidationError
+from app.client import TripConnectionError, TripError, ValidationError
 from app.domain.models import Me, Trip
+from app.tui import failures, palette
 from app.tui.failures import ReportsFailures
-from app.tui import palette
 from app.tui.formatting import date_range, parse_date
+from app.tui.live import Backoff
+from app.tui.notices import describe
 from app.tui.screens.modals import ConfirmScreen, NewTrip, NewTripScreen
 from app.tui.text import one_line
+from app.tui.widgets.status import OfflineBanner
 
 
 class TripList(OptionList):
@@ -65,12 +69,14 @@ class TripPickerScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(" ✈ Tripdeck · your trips", style="bold #000000 on #5fafff"), id="picker-title")
+        yield OfflineBanner(id="offline-banner")
         yield Static("", id="picker-outbox")
         yield TripList(id="trip-list")
         yield Static("", id="picker-hint")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(OfflineBanner).display = False
         self.query_one("#picker-hint", Static).update(Text("Loading trips…", style=palette.MUTED))
         self._show_outbox()
         self.load()
@@ -93,10 +99,30 @@ class TripPickerScreen(ReportsFailures, Screen):
 
     @work(exclusive=True, group="trips", exit_on_error=False, description="Loading your trips")
     async def load(self) -> None:
+        """Reads the trips; when that fails (unreachable, the key refused) says why where the
+        list would be, with the offline banner, and tries again with backoff until it works."""
         client = self.app.client  # type: ignore[attr-defined]
-        me = await client.me()
-        trips = [trip async for trip in client.iterate_trips()]
-        self.post_message(self.Loaded(me, trips))
+        backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
+        while True:
+            try:
+                me = await client.me()
+                trips = [trip async for trip in client.iterate_trips()]
+            except TripError as error:
+                delay = backoff.next_delay()
+                unreachable = isinstance(error, TripConnectionError)
+                self.query_one(OfflineBanner).show_offline(
+                    self.app.service_url, backoff.failures, delay,  # type: ignore[attr-defined]
+                    None if unreachable else describe(error))
+                if not self.trips:
+                    self.query_one("#picker-hint", Static).update(
+                        Text(failures.unavailable(error, self.app.service_url), style=palette.ALERT))  # type: ignore[attr-defined]
+                await asyncio.sleep(delay)
+                continue
+            if backoff.failures:
+                self.query_one(OfflineBanner).hide()
+                self.notify("Back online.", timeout=3)
+            self.post_message(self.Loaded(me, trips))
+            return
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:

@@ -22,8 +22,8 @@ from textual.widgets import Static
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
+from app.tui import editing, failures, loading, palette, pending, sender
 from app.tui.failures import ReportsFailures
-from app.tui import editing, loading, pending, sender
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
 from app.tui.text import clean, literal
@@ -620,15 +620,27 @@ class TripScreen(ReportsFailures, Screen):
         while True:
             try:
                 data, cursor = await self._read_trip()
-            except TripConnectionError:
+            except TripError as error:
+                # Unreachable, the key refused, the trip not found: said where the trip would
+                # be, with the banner, and tried again with backoff (the key may be fixed, the
+                # membership restored, the service restarted with the right database).
                 delay = backoff.next_delay()
-                self.post_message(self.WentOffline(backoff.failures, delay))
+                unreachable = isinstance(error, TripConnectionError)
+                self.post_message(self.WentOffline(backoff.failures, delay, None if unreachable else describe(error)))
+                self._show_unavailable(error)
                 await asyncio.sleep(delay)
                 continue
             if backoff.failures:
                 self.post_message(self.CameBack(reload=False))
             self.post_message(self.Loaded(data, cursor))
             return
+
+    def _show_unavailable(self, error: BaseException) -> None:
+        """Before the first answer: what went wrong and what to do, where the trip would be."""
+        if self.data is None and self.is_mounted:
+            url = self.app.service_url  # type: ignore[attr-defined]
+            self.query_one("#waiting", Static).update(Text(failures.unavailable(error, url, self.trip_id or None),
+                                                           style=palette.ALERT))
 
     async def _read_trip(self) -> tuple[TripData, str | None]:
         if self.read_only:

@@ -24,7 +24,10 @@ class TripHeader(OneLine):
         if read_only:
             right.append("shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}")
             right.append("  ")
-        right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
+        if online and trip is None:
+            right.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
+        else:
+            right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         left = Text(no_wrap=True, overflow="ellipsis")
         left.append(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         left.append(" ")
