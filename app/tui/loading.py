@@ -30,6 +30,24 @@ async def load_page(client: TripClient, trip_id: str, kind: str, *, cursor: str 
     return _paged(await method(trip_id, limit=limit, cursor=cursor))
 
 
+MAX_PAGE = 200
+"""The most rows the service returns in one page."""
+
+
+async def reload_rows(client: TripClient, trip_id: str, kind: str, count: int) -> Paged:
+    """The first `count` rows of a list again (at least a page), in pages of up to 200: a live
+    refresh keeps every row the user has paged in, and where paging goes on from there."""
+    wanted = max(count, PAGE)
+    items: list = []
+    cursor: str | None = None
+    while True:
+        page = await load_page(client, trip_id, kind, cursor=cursor, limit=min(wanted - len(items), MAX_PAGE))
+        items += page.items
+        cursor = page.next_cursor
+        if cursor is None or len(items) >= wanted:
+            return Paged(items, cursor)
+
+
 async def load_messages(client: TripClient, trip_id: str, channel_id: str, *, cursor: str | None = None) -> Paged[Message]:
     """One page of a channel, oldest first (the API pages newest first)."""
     page = await client.list_messages(trip_id, channel_id, limit=MESSAGE_PAGE, cursor=cursor)

@@ -159,3 +159,34 @@ async def test_a_new_channel_appears_with_its_first_message(server, tui, alice, 
         await wait_for(pilot, lambda: chat.knows(channel["_id"]) and chat.states[channel["_id"]].unread == 1,
                        what="the new channel with one unread message")
         assert "[red]random[/]" in str(chat.query_one("#channel-list").options[1].prompt)
+
+
+async def test_a_live_refresh_keeps_every_row_paged_in(server, tui, alice):
+    """250 legs: paged in 100 at a time to the end, then someone renames one: the list is read
+    again, all of it, not just its first 200 rows (which left K/J saying "scroll to the end")."""
+    from app.tui.widgets.legs_timeline import LegsTimeline
+    from app.tui.widgets.pane import RowList
+
+    trip = await new_trip(alice)
+    legs = [{"clientRef": f"day-{n}", "title": f"Day {n}", "startDate": "2026-07-16", "endDate": "2026-07-17",
+             "order": 10 + n, "destination": "Porto", "timezone": "Europe/Lisbon"} for n in range(250)]
+    result = (await alice.http.post(f"/trips/{trip['_id']}/sync", json={"legs": legs})).json()
+    assert result["legs"]["created"] == 250, result["legs"]["items"][:1]
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
+        screen = app.screen
+        row_list = screen.query_one(LegsTimeline).query_one(RowList)
+        while not screen.data.legs.complete:
+            row_list.focus()
+            await pilot.press("end")
+            await pilot.pause(0.2)
+        total = len(screen.data.legs.items)
+        assert total >= 250
+        first = screen.data.legs.items[0]
+        await alice.http.patch(f"/trips/{trip['_id']}/legs/{first.id}", json={"title": "Day zero"})
+        await wait_for(pilot, lambda: screen.data.legs.items[0].title == "Day zero", what="the rename shown")
+        assert len(screen.data.legs.items) == total and screen.data.legs.complete
+        await pilot.press("J")
+        await pilot.pause(0.2)
+        assert not any("Scroll to the last leg" in str(n.message) for n in app._notifications)

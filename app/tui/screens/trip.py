@@ -27,7 +27,7 @@ from app.tui.failures import ReportsFailures
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
 from app.tui.text import clean, literal
-from app.tui.data import PAGE, Paged, TripData
+from app.tui.data import Paged, TripData
 from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
 from app.tui.outbox import Pending, PendingWrite, new_key
@@ -1014,9 +1014,7 @@ class TripScreen(ReportsFailures, Screen):
             return
         lists = [kind for kind in loading.KINDS if kind in kinds]
         pages = await asyncio.gather(*(
-            loading.load_page(self.client, self.trip_id, kind,
-                              limit=min(max(len(getattr(data, kind).items), PAGE), 200))
-            for kind in lists
+            loading.reload_rows(self.client, self.trip_id, kind, len(getattr(data, kind).items)) for kind in lists
         ))
         data.trip = await self.client.get_trip(self.trip_id)
         for kind, page in zip(lists, pages):
