@@ -280,7 +280,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from app.tui.demo.story import YOU
 
         keymap = config.load().keymap
-        server.wait()
+        try:
+            server.wait()
+        except RuntimeError as error:  # the database cannot be opened, the port taken...
+            print(f"trip demo: {error}", file=sys.stderr)
+            return 1
         assert server.trip is not None
         app = TripdeckApp(
             url=server.url, key=server.keys[YOU.ref], trip_id=server.trip.trip_id,

@@ -239,3 +239,10 @@ def test_a_key_revoked_with_the_command_is_refused_by_a_running_server(tmp_path)
         assert status == 401
     finally:
         stop_servers([server])
+
+
+def test_trip_demo_on_a_database_it_cannot_reach_says_so_in_one_line(tmp_path):
+    result = trip("demo", "--db", "postgresql+asyncpg://nobody@127.0.0.1:1/none", stdin=subprocess.DEVNULL,
+                  env={**os.environ, "PYTHONPATH": str(ROOT), "TRIP_CONFIG_FILE": str(tmp_path / "c.json")})
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("trip demo: ") and result.returncode == 1
