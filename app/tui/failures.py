@@ -29,6 +29,8 @@ from app.client import (
 from app.tui.notices import describe
 
 LOG_ENV = "TRIP_LOG_FILE"
+LOG_LIMIT = 1_000_000
+"""Bytes after which the log starts afresh (the previous one kept as tripdeck.log.1)."""
 
 
 def log_path() -> Path:
@@ -85,6 +87,8 @@ def write_log(log: Path, where: str, what: str, error: BaseException) -> None:
         lines += ["".join(traceback.format_exception(error)).rstrip()]
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists() and log.stat().st_size > LOG_LIMIT:
+            os.replace(log, log.with_name(log.name + ".1"))  # one older file kept, never more
         descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(descriptor, ("\n".join(lines) + "\n").encode("utf-8", "replace"))
