@@ -68,3 +68,16 @@ async def test_trip_screen_started_with_the_service_down_is_not_live_until_it_is
         transport.offline = False
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
         await wait_for(pilot, lambda: "● live" in header(), what="live")
+
+
+async def test_picker_new_trip_with_a_wrong_key_says_the_key_was_refused(server, tui, alice):
+    from app.tui.screens.modals import NewTripScreen
+
+    app, _ = tui("osk_wrong")
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="the picker")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewTripScreen), what="the new trip dialog")
+        await pilot.press(*"Andes", "enter")
+        await wait_for(pilot, lambda: any("Creating the trip failed" in str(n.message) and "key was refused"
+                                          in str(n.message) for n in app._notifications), what="the notice")
