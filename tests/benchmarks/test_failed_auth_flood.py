@@ -37,7 +37,7 @@ LIMIT = 30
 
 
 async def flood(url: str, kind: str) -> list[int]:
-    """Status codes in the order the answers came."""
+    """The status code of every answer."""
     codes: list[int] = []
     queue = iter(range(REQUESTS))
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)) as http:
@@ -73,6 +73,6 @@ async def test_flood_from_one_address(kind, tmp_path, drop_schemas):
     failure = 401 if kind == "keys" else 404
     counted = Counter(codes)
     print(f"\n{kind} on {url.split(':', 1)[0]}: {REQUESTS} requests in {wall:.1f} s ({REQUESTS / wall:.0f}/s), "
-          f"{dict(counted)}, first 429 at #{codes.index(429) + 1}; server CPU {cpu:.2f} s "
+          f"{dict(counted)}; server CPU {cpu:.2f} s "
           f"({cpu / REQUESTS * 1000:.2f} ms a request)")
     assert counted == {failure: LIMIT, 429: REQUESTS - LIMIT}
