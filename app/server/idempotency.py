@@ -111,8 +111,10 @@ def fingerprint(scope: dict) -> str:
     """method + path + query + the JSON body, parsed (key order and whitespace do not matter)."""
     raw = scope.get("state", {}).get("raw_body", b"")
     try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if raw else ""
-    except ValueError:  # not JSON (the route will answer 400): compare the bytes
+        # Decoded as UTF-8 first: json.loads would read UTF-16 too, which the API refuses.
+        text = raw.decode("utf-8") if raw else ""
+        body = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if text else ""
+    except ValueError:  # not UTF-8 JSON (the route will answer 400): compare the bytes
         body = "raw:" + raw.hex()
     digest = hashlib.sha256()
     for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), body):

@@ -253,3 +253,14 @@ async def test_a_task_started_by_a_claimed_request_keeps_its_own_transactions(se
     assert failed.status_code == 500
     await asyncio.wait_for(tasks[0], 10)
     assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Background"
+
+
+async def test_a_utf16_body_is_not_the_same_request_as_its_utf8_twin(alice, trip):
+    """The API refuses UTF-16 (400); a UTF-8 request with the same key and the same JSON is a
+    different request, not a replay of that 400."""
+    path = f"/trips/{trip['_id']}/legs"
+    headers = {"Idempotency-Key": "utf", "Content-Type": "application/json"}
+    refused = await alice.http.post(path, content=json.dumps(LEG).encode("utf-16"), headers=headers)
+    assert refused.status_code == 400
+    again = await alice.http.post(path, content=json.dumps(LEG).encode("utf-8"), headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", again.text
