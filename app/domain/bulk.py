@@ -138,6 +138,10 @@ class SharedFlight(ApiModel):
     to: str | None = None
     departure_time: str | None = None
     arrival_time: str | None = None
+    departure_timezone: str | None = None
+    departure_timezone_source: str | None = None
+    arrival_timezone: str | None = None
+    arrival_timezone_source: str | None = None
 
 
 class SharedRentalCar(ApiModel):

@@ -11,7 +11,7 @@ fields take null to clear them.
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
 # pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import Field
 
@@ -162,13 +162,38 @@ class Accommodation(InputModel):
     client_ref: ClientRef | None = None
 
 
+ZoneSource = Literal["given", "airport", "leg"]
+
+
 class Flight(InputModel):
+    """A flight's times are local to its airports (API-CONTRACT section 12): `departureTime` to
+    the zone of `from`, `arrivalTime` to that of `to`, found in the airport database by IATA code.
+    `departureTimezone` / `arrivalTimezone` given in a request win (stations, unknown codes);
+    when neither resolves, the leg's `timezone` is used. Answers carry the zones in use, and
+    `departureTimezoneSource` / `arrivalTimezoneSource` say where each came from."""
+
     airline: ShortText | None = None
     flight_number: ShortText | None = None
     from_: ShortText | None = Field(default=None, alias="from")
     to: ShortText | None = None
     departure_time: LocalDateTime | None = None
     arrival_time: LocalDateTime | None = None
+    departure_timezone: TimeZone | None = Field(
+        default=None, description="IANA zone of the departure; overrides the airport's zone (answers: the zone in use)"
+    )
+    arrival_timezone: TimeZone | None = Field(
+        default=None, description="IANA zone of the arrival; overrides the airport's zone (answers: the zone in use)"
+    )
+    departure_timezone_source: ZoneSource | None = Field(
+        default=None,
+        description="Answers: where departureTimezone came from: given (this flight's own), airport (the "
+        "airport database, by the IATA code in `from`) or leg (neither resolved: the leg's timezone). "
+        "A request may send a read flight back as it is: a zone whose source is airport or leg was "
+        "not given, so it is resolved again (from a changed `from`, say) instead of being kept.",
+    )
+    arrival_timezone_source: ZoneSource | None = Field(
+        default=None, description="Answers: where arrivalTimezone came from (as departureTimezoneSource)"
+    )
     seat: ShortText | None = None
     confirmation_number: ShortText | None = None
 

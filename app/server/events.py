@@ -1,9 +1,12 @@
 """Itinerary events derived from stored rows: each commitment, flight, stay check-in and rental
-car pickup is one event with a stable id (`<legId>.flight.0`)."""
+car pickup is one event with a stable id (`<legId>.flight.0`), with its instants (`starts_at`,
+`ends_at`: RFC 3339 with the offset of the event's zone; API-CONTRACT section 12)."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from app.domain.localtime import aware, combine, flight_zones, parse_local, rfc3339
 
 
 def _split(local: str | None) -> tuple[str | None, str | None]:
@@ -12,11 +15,22 @@ def _split(local: str | None) -> tuple[str | None, str | None]:
     return local[:10], local[11:16] or None
 
 
+def _at(local: str | None, zone: str | None) -> str | None:
+    return rfc3339(aware(parse_local(local), zone))
+
+
+def commitment_zone(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | None) -> str | None:
+    """A commitment's times are in its own `timezone`, else its leg's (else nowhere: floating)."""
+    if row["timezone"] is None and leg_timezones and row["leg_id"]:
+        return leg_timezones.get(row["leg_id"])
+    return row["timezone"]
+
+
 def commitment_event(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`leg_timezones` ({leg id: timezone}) gives a commitment without a zone its leg's."""
     all_day = bool(row["is_all_day"])
-    timezone = row["timezone"]
-    if timezone is None and leg_timezones and row["leg_id"]:
-        timezone = leg_timezones.get(row["leg_id"])
+    timezone = commitment_zone(row, leg_timezones)
+    timed = not all_day and row["start_time"]
     return {
         "id": row["id"],
         "type": row["category"],
@@ -26,6 +40,10 @@ def commitment_event(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | 
         "end_date": None if all_day or not row["end_time"] else row["start_date"],
         "end_time": None if all_day else row["end_time"],
         "timezone": timezone,
+        "starts_at": rfc3339(aware(combine(row["start_date"], row["start_time"]), timezone)) if timed else None,
+        "ends_at": (rfc3339(aware(combine(row["start_date"], row["end_time"]), timezone))
+                    if timed and row["end_time"] else None),
+        "end_timezone": None,
         "leg_id": row["leg_id"],
         "map_pin_id": row["map_pin_id"],
         "source": "commitment",
@@ -40,6 +58,8 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
         end_date, end_time = _split(flight.get("arrivalTime"))
         route = " → ".join(p for p in (flight.get("from"), flight.get("to")) if p)
         number = " ".join(p for p in (flight.get("airline"), flight.get("flightNumber")) if p)
+        zones = flight_zones(flight, tz)
+        arrives = flight.get("arrivalTime")
         events.append(
             {
                 "id": f"{leg_id}.flight.{i}",
@@ -49,7 +69,10 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "time": time,
                 "end_date": end_date,
                 "end_time": end_time,
-                "timezone": tz,
+                "timezone": zones.departure,
+                "starts_at": _at(flight.get("departureTime"), zones.departure),
+                "ends_at": _at(arrives, zones.arrival),
+                "end_timezone": zones.arrival if arrives and zones.arrival != zones.departure else None,
                 "leg_id": leg_id,
                 "map_pin_id": None,
                 "source": "leg",
@@ -68,6 +91,9 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "end_date": end_date or row["end_date"],
                 "end_time": end_time,
                 "timezone": tz,
+                "starts_at": _at(stay.get("checkIn"), tz),
+                "ends_at": _at(stay.get("checkOut"), tz),
+                "end_timezone": None,
                 "leg_id": leg_id,
                 "map_pin_id": None,
                 "source": "leg",
@@ -87,6 +113,9 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "end_date": end_date,
                 "end_time": end_time,
                 "timezone": tz,
+                "starts_at": _at(car.get("pickupTime"), tz),
+                "ends_at": _at(car.get("dropoffTime"), tz),
+                "end_timezone": None,
                 "leg_id": leg_id,
                 "map_pin_id": None,
                 "source": "leg",

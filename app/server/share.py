@@ -15,7 +15,8 @@ from typing import Any, Mapping
 TRIP = ("_id", "_creationTime", "groupId", "title", "startDate", "endDate", "status", "revision", "createdBy",
         "memberCount")
 STAY = ("name", "address", "lat", "lng", "checkIn", "checkOut")
-FLIGHT = ("airline", "flightNumber", "from", "to", "departureTime", "arrivalTime")
+FLIGHT = ("airline", "flightNumber", "from", "to", "departureTime", "arrivalTime", "departureTimezone",
+          "departureTimezoneSource", "arrivalTimezone", "arrivalTimezoneSource")
 RENTAL_CAR = ("company", "pickupLocation", "pickupTime", "dropoffLocation", "dropoffTime")
 LEG = ("_id", "_creationTime", "tripId", "order", "title", "destination", "startDate", "endDate", "timezone")
 MAP_PIN = ("_id", "_creationTime", "tripId", "name", "lat", "lng", "category", "notes")

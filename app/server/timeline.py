@@ -9,6 +9,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
+import app.domain.localtime as localtime
+from app.domain.localtime import flight_zones
 from app.server import events
 
 Row = Mapping[str, Any]
@@ -17,13 +19,16 @@ Row = Mapping[str, Any]
 def itinerary_events(legs: Iterable[Row], commitments: Iterable[Row]) -> list[dict[str, Any]]:
     """Every event of the trip, ordered by date, then time (untimed first), then id.
 
-    Each event depends on its own row only (a commitment's `timezone` is its own), so the
-    operation log's per-row event changes describe every change of this list exactly.
+    Each event depends on its own row only, except a commitment without a zone of its own, which
+    takes its leg's: the writes that change a leg's zone (or delete the leg) log an event change
+    for each such commitment too, so the operation log describes every change of this list.
     """
     found: list[dict[str, Any]] = []
+    leg_timezones = {}
     for leg in legs:
         found.extend(events.leg_events(leg))
-    found.extend(events.commitment_event(c) for c in commitments)
+        leg_timezones[leg["id"]] = leg["timezone"]
+    found.extend(events.commitment_event(c, leg_timezones) for c in commitments)
     found.sort(key=events.sort_key)
     return found
 
@@ -262,6 +267,155 @@ def _outside_leg(commitments: list[Row], legs_by_id: Mapping[str, Row]) -> list[
     return conflicts
 
 
+# --- nights and transfers (API-CONTRACT section 12) ----------------------------------------
+
+MIN_CONNECTION_MINUTES = 45
+"""The minimum connection between two flights when the trip does not set its own."""
+MAX_DATES = 1000
+"""A night_without_stay conflict lists at most this many evenings in `dates` (its message counts
+them all): a trip of centuries without a bed would otherwise answer megabytes."""
+
+
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _slept(legs: list[Row]) -> list[tuple[dt.date, dt.date]]:
+    """[first evening, morning after the last) of every stay, and of every flight in the air
+    overnight (departing on one local date, landing on a later one)."""
+    spans = []
+    for leg in legs:
+        for stay in leg["stays"] or []:
+            first = _day(stay.get("checkIn")) or _day(leg["start_date"])
+            last = _day(stay.get("checkOut")) or _day(leg["end_date"])
+            if first and last and last > first:
+                spans.append((first, last))
+        for flight in leg["flights"] or []:
+            departs, lands = _day(flight.get("departureTime")), _day(flight.get("arrivalTime"))
+            if departs and lands and lands > departs:
+                spans.append((departs, lands))
+    return spans
+
+
+def _nights_without_stay(trip: Row, legs: list[Row]) -> list[dict[str, Any]]:
+    """One conflict per run of consecutive nights of the trip (the night of D: D to D+1, for D
+    from its first day to the day before its last) that no stay covers and no overnight flight
+    spends in the air. Found by a sweep over the sorted stays: linear after the sort."""
+    start, end = _day(trip["start_date"]), _day(trip["end_date"])
+    if not start or not end or end <= start:
+        return []
+    runs: list[tuple[dt.date, dt.date]] = []  # [first evening, morning after)
+    night = start
+    for first, last in sorted(_slept(legs)):
+        if first > night:
+            runs.append((night, min(first, end)))
+        night = max(night, last)
+        if night >= end:
+            break
+    if night < end:
+        runs.append((night, end))
+    ordered = sorted(legs, key=lambda leg: (leg["start_date"], leg["end_date"], leg["id"]))
+    conflicts = []
+    for first, after in runs:
+        if after <= first:
+            continue
+        last = after - dt.timedelta(days=1)
+        # The legs around the run: those ending on its first evening or later and starting by the
+        # morning after its last night.
+        near = [leg for leg in ordered if leg["end_date"] >= first.isoformat() and leg["start_date"] <= after.isoformat()]
+        count = (after - first).days
+        dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(min(count, MAX_DATES))]
+        when = f"the night of {first}" if count == 1 else f"{count} nights, the evenings of {first} to {last}"
+        around = f" (legs {_names(['“' + leg['title'] + '”' for leg in near])})" if near else ""
+        conflicts.append({
+            "type": "night_without_stay", "event_ids": [leg["id"] for leg in near], "dates": dates,
+            "message": f"No stay for {when}{around}",
+        })
+    return conflicts
+
+
+class _Flight:
+    """A flight with both ends as instants, where known."""
+
+    def __init__(self, leg: Row, index: int, flight: Mapping[str, Any]) -> None:
+        self.id = f"{leg['id']}.flight.{index}"
+        self.leg_id = leg["id"]
+        zones = flight_zones(flight, leg["timezone"])
+        self.departs_text, self.lands_text = flight.get("departureTime"), flight.get("arrivalTime")
+        self.departure_zone, self.arrival_zone = zones.departure, zones.arrival
+        self.departs = localtime.utc(localtime.aware(localtime.parse_local(self.departs_text), zones.departure))
+        self.lands = localtime.utc(localtime.aware(localtime.parse_local(self.lands_text), zones.arrival))
+        route = " → ".join(p for p in (flight.get("from"), flight.get("to")) if p)
+        number = " ".join(p for p in (flight.get("airline"), flight.get("flightNumber")) if p)
+        self.title = route or number or "Flight"
+
+    def label(self) -> str:
+        return f"flight “{self.title}”"
+
+    def departure(self) -> str:
+        return f"{self.departs_text.replace('T', ' ')} {self.departure_zone}"
+
+    def arrival(self) -> str:
+        return f"{self.lands_text.replace('T', ' ')} {self.arrival_zone}"
+
+
+def _minutes(delta: dt.timedelta) -> str:
+    total = int(abs(delta.total_seconds()) // 60)
+    hours, minutes = divmod(total, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) -> list[dict[str, Any]]:
+    """Flights that land before they depart (a wrong zone, usually), flights that leave before the
+    previous flight has landed plus the trip's minimum connection, and timed commitments of a leg
+    that start before the flight into that leg has landed. Instants throughout; linear after the
+    sort of the flights by departure."""
+    minimum = dt.timedelta(minutes=trip.get("min_connection_minutes") or MIN_CONNECTION_MINUTES)
+    flights = [_Flight(leg, i, f) for leg in legs for i, f in enumerate(leg["flights"] or [])]
+    conflicts = []
+    for flight in flights:
+        if flight.departs and flight.lands and flight.lands < flight.departs:
+            conflicts.append({"type": "impossible_transfer", "event_ids": [flight.id], "message": (
+                f"{flight.label().capitalize()} lands ({flight.arrival()}) {_minutes(flight.departs - flight.lands)} "
+                f"before it departs ({flight.departure()}): is a time or a zone wrong?")})
+    timed = sorted((f for f in flights if f.departs), key=lambda f: (f.departs, f.id))
+    for previous, following in zip(timed, timed[1:]):
+        if previous.lands is None or previous.lands < previous.departs or following.departs >= previous.lands + minimum:
+            continue
+        wait = following.departs - previous.lands
+        how = (f"{_minutes(wait)} before {previous.label()} lands" if wait < dt.timedelta(0)
+               else f"{_minutes(wait)} after {previous.label()} lands")
+        conflicts.append({"type": "impossible_transfer", "event_ids": [previous.id, following.id], "message": (
+            f"{following.label().capitalize()} departs ({following.departure()}) {how} ({previous.arrival()}); "
+            f"the minimum connection is {_minutes(minimum)}")})
+    # The flight into a leg: of the leg's flights that land on or before its first day, the one
+    # landing last (a leg's flight home on its last day is not the way in).
+    into: dict[str, _Flight] = {}
+    legs_by_id = {leg["id"]: leg for leg in legs}
+    for flight in flights:
+        leg = legs_by_id[flight.leg_id]
+        if flight.lands and flight.lands_text[:10] <= leg["start_date"]:
+            if flight.leg_id not in into or into[flight.leg_id].lands < flight.lands:
+                into[flight.leg_id] = flight
+    for row in commitments:
+        flight = into.get(row["leg_id"]) if row["leg_id"] else None
+        if flight is None or row["is_all_day"] or not row["start_time"]:
+            continue
+        zone = events.commitment_zone(row, {row["leg_id"]: legs_by_id[row["leg_id"]]["timezone"]})
+        starts = localtime.utc(localtime.aware(localtime.combine(row["start_date"], row["start_time"]), zone))
+        if starts is None or starts >= flight.lands:
+            continue
+        leg = legs_by_id[row["leg_id"]]
+        conflicts.append({"type": "impossible_transfer", "event_ids": [flight.id, row["id"]], "message": (
+            f"“{row['title']}” ({row['start_date']} {row['start_time']} {zone}) starts "
+            f"{_minutes(flight.lands - starts)} before {flight.label()} into leg “{leg['title']}” lands "
+            f"({flight.arrival()})")})
+    return conflicts
+
+
 def find_conflicts(trip: Row, legs: list[Row], commitments: list[Row], itinerary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     legs_by_id = {leg["id"]: leg for leg in legs}
     return (
@@ -269,6 +423,8 @@ def find_conflicts(trip: Row, legs: list[Row], commitments: list[Row], itinerary
         + _overlapping_legs(legs)
         + _outside_trip(trip, itinerary)
         + _outside_leg(commitments, legs_by_id)
+        + _nights_without_stay(trip, legs)
+        + _impossible_transfers(trip, legs, commitments)
     )
 
 

@@ -14,6 +14,9 @@ STAY = {"name": "Hoshinoya", "address": "1-9-1 Otemachi", "lat": 35.68, "lng": 1
         "checkInInstructions": "Ring twice", "clientRef": "stay-hoshinoya"}
 FLIGHT = {"airline": "JL", "flightNumber": "JL44", "from": "LHR", "to": "HND", "departureTime": "2026-07-14T19:00",
           "arrivalTime": "2026-07-15T15:10", "seat": "23A", "confirmationNumber": "ABC123"}
+# Answers add the zones in use, resolved from the airports' IATA codes (API-CONTRACT section 12).
+FLIGHT_ANSWER = {**FLIGHT, "departureTimezone": "Europe/London", "departureTimezoneSource": "airport",
+                 "arrivalTimezone": "Asia/Tokyo", "arrivalTimezoneSource": "airport"}
 CAR = {"company": "Toyota Rent", "pickupLocation": "HND", "pickupTime": "2026-07-15T16:00",
        "dropoffLocation": "HND", "dropoffTime": "2026-07-20T09:00", "confirmationNumber": "TR-9"}
 
@@ -29,7 +32,7 @@ async def test_create_leg_with_stay_flights_and_car(alice, trip):
     leg = response.json()
     assert leg["tripId"] == trip["_id"] and leg["title"] == "Tokyo" and leg["timezone"] == "Asia/Tokyo"
     assert leg["accommodation"] == STAY and leg["stays"] == [STAY]
-    assert leg["flights"] == [FLIGHT] and leg["rentalCar"] == CAR and leg["clientRef"] == "leg-tok-1"
+    assert leg["flights"] == [FLIGHT_ANSWER] and leg["rentalCar"] == CAR and leg["clientRef"] == "leg-tok-1"
     assert (await alice.http.get(f"{legs_path(trip)}/{leg['_id']}")).json() == leg
     assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["revision"] == 2
 
@@ -206,7 +209,7 @@ async def test_patch_leg_changes_only_sent_fields(alice, trip):
     assert response.status_code == 200, response.text
     patched = response.json()
     assert patched["destination"] == "Kyoto" and patched["rentalCar"] == {**CAR, "company": "X"}
-    assert patched["flights"] == [FLIGHT] and patched["title"] == leg["title"]
+    assert patched["flights"] == [FLIGHT_ANSWER] and patched["title"] == leg["title"]
     assert_error(await alice.http.patch(f"{legs_path(trip)}/{leg['_id']}", json={"title": None, "order": None,
                                                                                   "endDate": "2026-07-01"}),
                  400, "VALIDATION_ERROR", {"title": "invalid", "order": "invalid"})

@@ -153,4 +153,7 @@ async def test_property_no_secret_reaches_a_shared_response(server, alice, bob, 
         shared_leg = (await anonymous.get(f"/shared/trips/{token}/export")).json()["legs"][0]
     # The safe parts are still there.
     assert [s["name"] for s in shared_leg["stays"]] == ["Ryokan", "Ryokan"]
-    assert shared_leg["flights"] == [{"airline": "JL"}] and shared_leg["rentalCar"] == {"company": "Toyota"}
+    # The zones in use are no secret: a flight without airports takes the leg's.
+    assert shared_leg["flights"] == [{"airline": "JL", "departureTimezone": "Asia/Tokyo", "departureTimezoneSource": "leg",
+                                      "arrivalTimezone": "Asia/Tokyo", "arrivalTimezoneSource": "leg"}]
+    assert shared_leg["rentalCar"] == {"company": "Toyota"}

@@ -128,7 +128,7 @@ async def upsert_many(
             else:
                 changes, details = content.merge(kind, base, data)
                 row = {**base, **changes}
-            await content.check_row(conn, kind, trip, row, details, member_ids=members)
+            await content.check_row(conn, kind, trip, row, details, member_ids=members, stay_path=content.stay_path(data))
             if details:
                 raise validation_error(details)
         except ApiError as error:
@@ -158,6 +158,8 @@ async def upsert_many(
                 continue
             updates.setdefault(tuple(sorted(changed)), []).append({"row_id": row_id, **{f"new_{k}": v for k, v in changed.items()}})
         outcome.changes += events.event_changes(content.row_events(kind, old), content.row_events(kind, row))
+        if kind is content.LEG and old is not None and old["timezone"] != row["timezone"]:
+            outcome.changes += await content.zone_changes_of_linked(conn, trip["id"], row_id, old["timezone"], row["timezone"])
     outcome.written = len(inserts) + sum(len(rows) for rows in updates.values())
     if dry_run:
         return outcome

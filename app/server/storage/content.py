@@ -15,10 +15,12 @@ from sqlalchemy import Table, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import app.domain.localtime as localtime
 from app.domain import models as m
+from app.domain.localtime import flight_zones
 from app.server import events
 from app.server.clock import new_id, now_ms, plausible_id
-from app.server.errors import ApiError, not_found, validation_error
+from app.server.errors import ApiError, describe, not_found, validation_error
 from app.server.storage import converters, pagination
 from app.server.storage.revisions import lock_trip
 from app.server.storage import tables as t
@@ -98,14 +100,50 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 # --- events of one row --------------------------------------------------------------------
 
 
-def row_events(kind: Kind, row: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def row_events(
+    kind: Kind, row: Mapping[str, Any] | None, leg_timezones: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The itinerary events of one row; a commitment without a zone of its own needs its leg's
+    zone in `leg_timezones` (see `leg_timezones_of`)."""
     if row is None:
         return []
     if kind is LEG:
         return events.leg_events(row)
     if kind is COMMITMENT:
-        return [events.commitment_event(row)]
+        return [events.commitment_event(row, leg_timezones)]
     return []
+
+
+async def leg_timezones_of(conn: AsyncConnection, trip_id: str, *rows: Mapping[str, Any] | None) -> dict[str, str]:
+    """{leg id: timezone} of the legs that these commitment rows link to and take their zone from."""
+    wanted = {row["leg_id"] for row in rows if row and row.get("leg_id") and not row.get("timezone")}
+    if not wanted:
+        return {}
+    found = await conn.execute(select(t.legs.c.id, t.legs.c.timezone).where(t.legs.c.trip_id == trip_id, t.legs.c.id.in_(wanted)))
+    return {leg_id: zone for leg_id, zone in found}
+
+
+async def zone_changes_of_linked(
+    conn: AsyncConnection, trip_id: str, leg_id: str, before: str | None, after: str | None
+) -> list[tuple[str, str]]:
+    """The events of commitments that take their zone from this leg, when its zone changes
+    (`after` None: the leg goes, and its commitments float)."""
+    if before == after:
+        return []
+    linked = (
+        await conn.execute(
+            select(t.commitments).where(
+                t.commitments.c.trip_id == trip_id, t.commitments.c.leg_id == leg_id, t.commitments.c.timezone.is_(None)
+            )
+        )
+    ).mappings().all()
+    changes: list[tuple[str, str]] = []
+    for row in linked:
+        changes += events.event_changes(
+            row_events(COMMITMENT, row, {leg_id: before} if before else None),
+            row_events(COMMITMENT, row, {leg_id: after} if after else None),
+        )
+    return changes
 
 
 # --- merging a request body into a row ----------------------------------------------------
@@ -136,11 +174,27 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         else:
             changes["stays"] = [_dump(data.accommodation)]
     if "flights" in sent:
-        changes["flights"] = [_dump(f) for f in data.flights or []]
+        changes["flights"] = [_stored_flight(_dump(f)) for f in data.flights or []]
     if "rental_car" in sent:
         car = data.rental_car
         changes["rental_car"] = None if car is None else {**(existing.get("rental_car") or {}), **_dump(car)}
     return changes
+
+
+def _stored_flight(flight: Row) -> Row:
+    """A flight as stored: a zone is kept only when it was given. One sent back as read, with
+    its source `airport` or `leg`, was derived, and is derived again from the flight as it is now
+    (a changed `from`, a leg moved to another zone)."""
+    for end in ("departure", "arrival"):
+        source = flight.pop(f"{end}TimezoneSource", None)
+        if source in ("airport", "leg"):
+            flight.pop(f"{end}Timezone", None)
+    return flight
+
+
+def stay_path(data: BaseModel) -> str:
+    """How a body names its first stay: `accommodation` when it sent that, else `stays.0`."""
+    return "accommodation" if "accommodation" in data.model_fields_set and "stays" not in data.model_fields_set else "stays.0"
 
 
 def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
@@ -160,21 +214,62 @@ def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
     return changes, details
 
 
+def _local_times(kind: Kind, row: Mapping[str, Any], zone: str | None, stay_path: str) -> list[tuple[str, str | None, str | None]]:
+    """(path, local `YYYY-MM-DDTHH:mm`, zone) of every local time of a leg or commitment row."""
+    found: list[tuple[str, str | None, str | None]] = []
+    if kind is COMMITMENT:
+        if not row.get("is_all_day") and row.get("start_date"):
+            for column, path in (("start_time", "startTime"), ("end_time", "endTime")):
+                if row.get(column):
+                    found.append((path, f"{row['start_date']}T{row[column]}", zone))
+        return found
+    for i, stay in enumerate(row.get("stays") or []):
+        where = stay_path if i == 0 else f"stays.{i}"
+        found += [(f"{where}.{key}", stay.get(key), zone) for key in ("checkIn", "checkOut")]
+    for i, flight in enumerate(row.get("flights") or []):
+        zones = flight_zones(flight, zone)
+        found += [(f"flights.{i}.departureTime", flight.get("departureTime"), zones.departure),
+                  (f"flights.{i}.arrivalTime", flight.get("arrivalTime"), zones.arrival)]
+    car = row.get("rental_car") or {}
+    found += [(f"rentalCar.{key}", car.get(key), zone) for key in ("pickupTime", "dropoffTime")]
+    return found
+
+
+def times_in_gaps(kind: Kind, row: Mapping[str, Any], zone: str | None, *, stay_path: str = "stays.0") -> list[tuple[str, str]]:
+    """(path, message) of each local time of the row that does not exist in its zone (a
+    spring-forward gap). Ambiguous times (the fall-back hour) are fine: they mean the first one."""
+    problems = []
+    for path, text, zone_name in _local_times(kind, row, zone, stay_path):
+        tz, local = localtime.zone(zone_name), localtime.parse_local(text)
+        if tz is not None and local is not None and (found := localtime.gap(local, tz)) is not None:
+            problems.append((path, localtime.gap_message(local, zone_name, found)))
+    return problems
+
+
 async def check_row(
     conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details,
-    *, member_ids: set[str] | None = None,
+    *, member_ids: set[str] | None = None, stay_path: str = "stays.0",
 ) -> None:
     """Cross-field and cross-row rules that a single field cannot express. Bulk writers pass the
-    trip's `member_ids` once instead of one owner lookup per item."""
+    trip's `member_ids` once instead of one owner lookup per item. `stay_path` names the first
+    stay in details (`accommodation` when the body sent that). A local time in a DST gap raises
+    at once, with a message naming the gap."""
     if "start_date" in row and "end_date" in row and row["end_date"] < row["start_date"]:
         details.append({"path": "endDate", "reason": "out_of_range"})
     trip_id = trip["id"]
+    zone = row.get("timezone")
     if kind is COMMITMENT:
         for column, table, path in (("leg_id", t.legs, "legId"), ("map_pin_id", t.map_pins, "mapPinId")):
             if row.get(column) and not await _exists(conn, table, trip_id, row[column]):
                 details.append({"path": path, "reason": "not_found"})
         if row.get("start_time") and row.get("end_time") and row["end_time"] < row["start_time"] and not row.get("is_all_day"):
             details.append({"path": "endTime", "reason": "out_of_range"})
+        if not zone and row.get("leg_id") and row.get("start_time"):
+            zone = (await leg_timezones_of(conn, trip_id, row)).get(row["leg_id"])
+    if kind in (LEG, COMMITMENT) and (gaps := times_in_gaps(kind, row, zone, stay_path=stay_path)):
+        others = describe(details)
+        details.extend({"path": path, "reason": "invalid"} for path, _ in gaps)
+        raise validation_error(details, "; ".join([message for _, message in gaps] + ([others] if others else [])))
     if kind is ACTION_ITEM and row.get("owner") and member_ids is not None:
         if row["owner"] not in member_ids:
             details.append({"path": "owner", "reason": "not_found"})
@@ -244,7 +339,7 @@ async def upsert(
         return await _apply(conn, kind, trip, existing, data, dry_run=dry_run)
     changes, details = merge(kind, DEFAULTS[kind.name], data)
     row = {**DEFAULTS[kind.name], **changes, "id": new_id(), "trip_id": trip["id"], "created_at": now_ms()}
-    await check_row(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details, stay_path=stay_path(data))
     if details:
         raise validation_error(details)
     if not dry_run:
@@ -261,7 +356,8 @@ async def upsert(
                 return await _apply(conn, kind, trip, existing, data)
         else:
             await conn.execute(insert(kind.table).values(**row))
-    return Outcome("created", row, events.event_changes([], row_events(kind, row)), kind.to_wire)
+    zones = await leg_timezones_of(conn, trip["id"], row) if kind is COMMITMENT else None
+    return Outcome("created", row, events.event_changes([], row_events(kind, row, zones)), kind.to_wire)
 
 
 async def update_row(
@@ -278,7 +374,7 @@ async def _apply(
     changes, details = merge(kind, existing, data)
     changes = {column: value for column, value in changes.items() if existing.get(column) != value}
     row = {**existing, **changes}
-    await check_row(conn, kind, trip, row, details)
+    await check_row(conn, kind, trip, row, details, stay_path=stay_path(data))
     if details:
         raise validation_error(details)
     if "client_ref" in changes and changes["client_ref"] and changes["client_ref"] != existing.get("client_ref"):
@@ -292,16 +388,18 @@ async def _apply(
         except IntegrityError:  # a concurrent write took the clientRef after the check above
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}]) from None
-    return Outcome(
-        "updated", row, events.event_changes(row_events(kind, existing), row_events(kind, row)), kind.to_wire,
-        changed=bool(changes),
-    )
+    zones = await leg_timezones_of(conn, trip["id"], existing, row) if kind is COMMITMENT else None
+    event_changes = events.event_changes(row_events(kind, existing, zones), row_events(kind, row, zones))
+    if kind is LEG and "timezone" in changes:
+        event_changes += await zone_changes_of_linked(conn, trip["id"], existing["id"], existing["timezone"], row["timezone"])
+    return Outcome("updated", row, event_changes, kind.to_wire, changed=bool(changes))
 
 
 async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row_id: str) -> Outcome:
     await lock_trip(conn, trip["id"])
     existing = await get_row(conn, kind, trip["id"], row_id)
-    changes = events.event_changes(row_events(kind, existing), [])
+    zones = await leg_timezones_of(conn, trip["id"], existing) if kind is COMMITMENT else None
+    changes = events.event_changes(row_events(kind, existing, zones), [])
     # Links to a deleted leg or pin are cleared, so no commitment points at nothing.
     link = {"leg": "leg_id", "map_pin": "map_pin_id"}.get(kind.name)
     if link:
@@ -310,9 +408,14 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
                 select(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
             )
         ).mappings().all()
+        # Before: each commitment in its leg's zone (a deleted leg's too); after, unlinked from the
+        # leg, one without a zone of its own floats.
+        zones = {row_id: existing["timezone"]} if kind is LEG else await leg_timezones_of(conn, trip["id"], *linked)
         for commitment in linked:
             after = {**commitment, link: None}
-            changes += events.event_changes(row_events(COMMITMENT, commitment), row_events(COMMITMENT, after))
+            changes += events.event_changes(
+                row_events(COMMITMENT, commitment, zones), row_events(COMMITMENT, after, zones)
+            )
         if linked:
             await conn.execute(
                 update(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from app.domain.localtime import flight_zones
+
 
 def _stored(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"_id": row["id"], "_creationTime": row["created_at"]}
@@ -25,6 +27,18 @@ def trip(row: Mapping[str, Any], member_count: int | None = None) -> dict[str, A
     return wire
 
 
+def flight(stored: Mapping[str, Any], leg_zone: str | None) -> dict[str, Any]:
+    """A stored flight with the zones in use and where they came from (API-CONTRACT section 12)."""
+    zones = flight_zones(stored, leg_zone)
+    return {
+        **stored,
+        "departureTimezone": zones.departure,
+        "departureTimezoneSource": zones.departure_source,
+        "arrivalTimezone": zones.arrival,
+        "arrivalTimezoneSource": zones.arrival_source,
+    }
+
+
 def leg(row: Mapping[str, Any]) -> dict[str, Any]:
     stays = row["stays"] or []
     return {
@@ -38,7 +52,7 @@ def leg(row: Mapping[str, Any]) -> dict[str, Any]:
         "timezone": row["timezone"],
         "accommodation": stays[0] if stays else None,
         "stays": stays,
-        "flights": row["flights"] or [],
+        "flights": [flight(f, row["timezone"]) for f in row["flights"] or []],
         "rentalCar": row["rental_car"],
         "clientRef": row["client_ref"],
     }
