@@ -56,6 +56,7 @@ async def test_members_screen_a_share_link_refused_says_so_with_the_request_id(s
         await pilot.press("s")
         notice = await failure_noticed(pilot, "Creating the share link failed")
         assert ("NOT_FOUND" in notice or "FORBIDDEN" in notice) and "request req_" in notice
+        assert "Creating the share link failed" in str(app.screen.query_one("#share-link").render())
     log = logged(tmp_path)
     assert "Creating the share link failed" in log and "req_" in log
 

@@ -20,6 +20,7 @@ from app.domain.models import Member, Role
 from app.tui import palette
 from app.tui.failures import ReportsFailures
 from app.tui.forms import FieldSpec
+from app.tui.notices import describe
 from app.tui.screens.form import FormScreen
 from app.tui.text import literal, one_line
 
@@ -188,3 +189,10 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
 
     def action_close(self) -> None:
         self.dismiss(self.members)
+
+    def failure_shown(self, worker, error: BaseException) -> None:
+        """Besides the notice, in place: the line under the list says what did not happen."""
+        line = self.query_one("#share-link", Static)
+        line.update(Text.assemble((f"{worker.description} failed: ", palette.ALERT),
+                                  literal(describe(error), palette.ALERT)))
+        line.display = True
