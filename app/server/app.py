@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await db.migrate()
         hub.start()  # its waker also tells the key cache about revoked keys
         yield
+        await app.state.rate_limiter.close()
         await hub.close()
         await app.state.key_use.close()
         await db.dispose()

@@ -16,7 +16,9 @@ refusals do not touch the database at all.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import math
 import time
 from typing import Callable, Iterable
@@ -29,6 +31,8 @@ from app.server.errors import ApiError
 from app.server.responses import JSON
 from app.server.storage import tables as t
 from app.server.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 BUCKET_MAX = 120
@@ -103,28 +107,155 @@ class WindowCounter:
         return max(1, math.ceil(end - self.clock()))
 
 
+SYNC_EVERY = 0.25
+"""Seconds between a process's syncs of the counts it admitted in memory."""
+SYNC_BATCH = 16
+"""A key's unsent count that makes its process sync at once; also the margin below the limit
+from which every request of the key is counted in the database, exactly."""
+
+
+class _Window:
+    """One bucket's current window as this process sees it."""
+
+    __slots__ = ("start", "shared", "sending", "unsent")
+
+    def __init__(self, start: int, shared: int) -> None:
+        self.start = start
+        self.shared = shared
+        """The window's count in the database at this process's last sync (others' included)."""
+        self.sending = 0
+        """Admitted here, on their way to the database."""
+        self.unsent = 0
+        """Admitted here since, not yet sent."""
+
+    @property
+    def known(self) -> int:
+        return self.shared + self.sending + self.unsent
+
+
 class RateLimiter(WindowCounter):
-    """`await limiter.check(request, bucket)` counts one request, raising 429 over the limit."""
+    """`await limiter.check(request, bucket)` counts one request, raising 429 over the limit.
+
+    Counted in memory, settled with the database in batches: a key's first request of a window
+    counts in the database (and learns what other processes counted); after that, requests far
+    from the limit are counted here and added to the database every `SYNC_EVERY` seconds, or
+    as soon as a key has `SYNC_BATCH` unsent; within `SYNC_BATCH` of the limit every request
+    is counted in the database at once, as one conditional statement. With one process the
+    limit is exact; with several, a process may overshoot by what the others admitted and had
+    not yet sent (under `SYNC_BATCH` each). A request is never refused before the limit."""
 
     def __init__(self, db: Database, limit: int, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(db, clock=clock)
         self.limit = limit
+        self._windows: dict[str, _Window] = {}
+        self._retired: list[tuple[str, _Window]] = []
+        self._syncer: asyncio.Task | None = None
+        if db is not None:
+            dialect = postgresql if not db.is_sqlite else sqlite
+            windows = t.rate_limit_windows
+            statement = dialect.insert(windows).values(
+                bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=bindparam("n")
+            )
+            self._add_many = statement.on_conflict_do_update(
+                index_elements=[windows.c.bucket, windows.c.window_start],
+                set_={"count": windows.c.count + statement.excluded.count},
+            ).returning(windows.c.count)
 
     async def check(self, request: Request, bucket: str) -> None:
         bucket = bucket[:BUCKET_MAX]
-        count, end = None, self.full_until(bucket)
-        if end is None:
-            count, end = await self.add(bucket, self.limit)
-        remaining = 0 if count is None else max(0, self.limit - count)
-        request.scope.setdefault("state", {})[STATE_KEY] = (self.limit, remaining)
-        if count is None:
-            reset = self.retry_after(end)
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                f"Rate limit of {self.limit} requests per minute exceeded; retry in {reset} s",
-                headers={"Retry-After": str(reset)},
+        now = self.clock()
+        start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
+        window = self._windows.get(bucket)
+        if window is not None and window.start != start:
+            self._retire(bucket, window)
+            self._sync_soon(now=True)
+            window = None
+        if window is not None and window.known + SYNC_BATCH < self.limit:
+            window.unsent += 1  # far from the limit: counted here, sent with the next sync
+            remaining = self.limit - window.known
+            if window.unsent >= SYNC_BATCH:
+                self._sync_soon(now=True)
+            else:
+                self._sync_soon()
+        else:
+            count, end = None, self.full_until(bucket)
+            if end is None:
+                if window is not None and (window.unsent or window.sending):
+                    await self._send(bucket, window)
+                count, end = await self.add(bucket, self.limit)
+            if window is None:
+                window = self._windows[bucket] = _Window(start, 0)
+            window.shared = self.limit if count is None else max(window.shared, count)
+            remaining = 0 if count is None else max(0, self.limit - count)
+            if count is None:
+                request.scope.setdefault("state", {})[STATE_KEY] = (self.limit, 0)
+                reset = self.retry_after(end)
+                raise ApiError(
+                    429,
+                    "RATE_LIMITED",
+                    f"Rate limit of {self.limit} requests per minute exceeded; retry in {reset} s",
+                    headers={"Retry-After": str(reset)},
+                )
+        request.scope.setdefault("state", {})[STATE_KEY] = (self.limit, max(0, remaining))
+
+    def _retire(self, bucket: str, window: _Window) -> None:
+        del self._windows[bucket]
+        if window.unsent:
+            self._retired.append((bucket, window))
+
+    def _sync_soon(self, *, now: bool = False) -> None:
+        if self._syncer is None or self._syncer.done():
+            self._syncer = asyncio.get_running_loop().create_task(self._sync_later(0 if now else SYNC_EVERY))
+
+    async def _sync_later(self, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Send every count admitted in memory to the database and learn the shared totals."""
+        start = int(self.clock() // WINDOW_SECONDS) * WINDOW_SECONDS
+        for bucket, window in list(self._windows.items()):
+            if window.start != start:  # a key not seen since its window ended
+                self._retire(bucket, window)
+        retired, self._retired = self._retired, []
+        for bucket, window in retired:
+            await self._send(bucket, window)
+        for bucket, window in list(self._windows.items()):
+            if window.unsent:
+                await self._send(bucket, window)
+        if any(w.unsent for w in self._windows.values()):
+            self._sync_soon()
+
+    async def _send(self, bucket: str, window: _Window) -> None:
+        n, window.unsent = window.unsent, 0
+        if not n:
+            return
+        window.sending += n
+        try:
+            rows = await self.db.fetch(
+                self._add_many, {"bucket": bucket, "window_start": window.start, "n": n}, write=True
             )
+        except Exception:
+            log.warning("could not send %d rate-limit counts of a key; will retry", n, exc_info=True)
+            window.unsent += n  # counted again at the next sync
+            return
+        finally:
+            window.sending -= n
+        window.shared = max(window.shared, rows[0]["count"] - window.sending)
+
+    async def close(self) -> None:
+        """Send what is unsent (at shutdown)."""
+        if self._syncer is not None:
+            self._syncer.cancel()
+            try:
+                await self._syncer
+            except (asyncio.CancelledError, Exception):
+                pass
+        try:
+            await self.sync()
+        except Exception:
+            log.warning("could not send the last rate-limit counts", exc_info=True)
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

