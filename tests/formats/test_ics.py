@@ -9,7 +9,7 @@ import zoneinfo
 import icalendar
 import pytest
 
-from app.formats.ics import escape_text, fold, to_ics, unfold
+from app.formats.ics import to_ics
 from tests.formats.sample import commitment, export, leg, pin
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -98,13 +98,39 @@ def test_flights_stays_and_cars_are_events_without_their_secrets():
     for secret in ("hunter2", "4711", "7700", "CONF-", "under the mat"):
         assert secret not in text
     found = events(trip)
-    stay = found["leg1.accommodation.0@tripdeck"]
-    assert str(stay["SUMMARY"]) == "Stay: Flat by the river" and str(stay["LOCATION"]) == "1 Thames St"
-    assert stay.decoded("DTSTART").astimezone(UTC) == dt.datetime(2026, 7, 10, 14, 0, tzinfo=UTC)
+    # A stay is its check-in and its check-out, each at its own time.
+    check_in, check_out = found["leg1.accommodation.0@tripdeck"], found["leg1.accommodation.0.check-out@tripdeck"]
+    assert str(check_in["SUMMARY"]) == "Check-in: Flat by the river" and str(check_in["LOCATION"]) == "1 Thames St"
+    assert check_in.decoded("DTSTART").astimezone(UTC) == dt.datetime(2026, 7, 10, 14, 0, tzinfo=UTC)
+    assert str(check_out["SUMMARY"]) == "Check-out: Flat by the river"
+    assert check_out.decoded("DTSTART").astimezone(UTC) == dt.datetime(2026, 7, 14, 9, 0, tzinfo=UTC)
     flight = found["leg1.flight.0@tripdeck"]
     assert str(flight["SUMMARY"]) == "Flight BA BA117: LHR → JFK" and "23A" in str(flight["DESCRIPTION"])
     car = found["leg1.rental_car@tripdeck"]
     assert car.decoded("DTEND").astimezone(UTC) == dt.datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
+
+
+def test_a_flight_starts_in_its_departure_zone_and_ends_in_its_arrival_zone():
+    """ZRH→NRT at 13:05 Zurich time, kept on a Tokyo leg: DTSTART in Europe/Zurich, DTEND in
+    Asia/Tokyo, and one VTIMEZONE for each zone in use."""
+    trip = export(legs=[leg("tokyo", timezone="Asia/Tokyo", startDate="2027-01-14", endDate="2027-01-20", flights=[
+        {"airline": "LX", "flightNumber": "LX160", "from": "ZRH", "to": "NRT",
+         "departureTime": "2027-01-14T13:05", "arrivalTime": "2027-01-15T08:40"}])])
+    cal = calendar(trip)
+    flight = {str(e["UID"]): e for e in cal.walk("VEVENT")}["tokyo.flight.0@tripdeck"]
+    assert flight["DTSTART"].params["TZID"] == "Europe/Zurich" and flight["DTEND"].params["TZID"] == "Asia/Tokyo"
+    assert flight.decoded("DTSTART").astimezone(UTC) == dt.datetime(2027, 1, 14, 12, 5, tzinfo=UTC)
+    assert flight.decoded("DTEND").astimezone(UTC) == dt.datetime(2027, 1, 14, 23, 40, tzinfo=UTC)
+    assert sorted(str(t["TZID"]) for t in cal.walk("VTIMEZONE")) == ["Asia/Tokyo", "Europe/Zurich"]
+
+
+def test_untimed_stays_are_dates_and_a_flight_landing_before_it_departs_has_no_end():
+    trip = export(legs=[leg(stays=[{"name": "Hut"}], flights=[
+        {"from": "JFK", "to": "LHR", "departureTime": "2026-07-10T18:00", "arrivalTime": "2026-07-10T20:00"}])])
+    found = events(trip)
+    assert found["leg1.accommodation.0@tripdeck"].decoded("DTSTART") == dt.date(2026, 7, 10)
+    assert found["leg1.accommodation.0.check-out@tripdeck"].decoded("DTSTART") == dt.date(2026, 7, 14)
+    assert "DTEND" not in found["leg1.flight.0@tripdeck"]  # 20:00 London is before 18:00 New York
 
 
 HOSTILE = 'Party; 50% off, \\o/ "quoted"\r\nEND:VEVENT\r\nBEGIN:VEVENT\nSUMMARY:injected\x1b[31m\x00'
@@ -122,7 +148,7 @@ def test_untrusted_text_is_escaped_and_cannot_make_components():
     name = re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], str(calendar(trip)["X-WR-CALNAME"]))
     assert name == expected
     assert "\x1b" not in text and "\x00" not in text
-    assert [line for line in unfold(text) if line.startswith("BEGIN:")].count("BEGIN:VEVENT") == 1
+    assert re.findall(r"^BEGIN:VEVENT", text.replace("\r\n ", ""), re.M) == ["BEGIN:VEVENT"]
 
 
 def test_lines_are_folded_at_75_octets_without_splitting_characters():
@@ -133,9 +159,3 @@ def test_lines_are_folded_at_75_octets_without_splitting_characters():
         assert len(line) <= 75
         line.decode()  # each physical line is valid UTF-8 on its own
     assert str(events(export(commitments=[commitment(title=long_title)]))["c1@tripdeck"]["SUMMARY"]) == long_title
-
-
-def test_escape_and_fold_helpers():
-    assert escape_text("a\\b;c,d\ne\r\nf") == "a\\\\b\\;c\\,d\\ne\\nf"
-    assert fold("x" * 75) == "x" * 75
-    assert fold("x" * 76) == "x" * 75 + "\r\n x"
