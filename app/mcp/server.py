@@ -84,7 +84,8 @@ def register_resources(server: MCPServer, client: Callable[[], TripClient]) -> N
         name="trip-summary",
         title="Itinerary summary",
         description="The itinerary in brief with its conflicts (overlapping commitments or legs, events "
-        "outside the trip or their leg), events by type, map bounds and compact events.",
+        "outside the trip or their leg, nights without a stay, impossible transfers), events by type, "
+        "map bounds and compact events.",
         mime_type="application/json",
     )
     async def trip_summary(trip_id: str) -> str:

@@ -246,14 +246,19 @@ class TripTools:
     async def get_itinerary(self, trip_id: TripId) -> Itinerary:
         """Every event of the trip in date and time order: commitments (dinner, activity, birthday,
         meeting, other), flights, accommodation check-ins and rental-car pickups. Event ids are
-        stable (`<legId>.flight.0`, `<legId>.accommodation.0`, `<legId>.rental_car`, commitment ids)."""
+        stable (`<legId>.flight.0`, `<legId>.accommodation.0`, `<legId>.rental_car`, commitment ids).
+        Each event has `starts_at` / `ends_at` (RFC 3339 with its zone's offset; null when untimed)
+        in `timezone`, and `end_timezone` when it ends elsewhere (a flight lands in its arrival zone)."""
         return await self.client.get_itinerary(trip_id)
 
     @tool("Itinerary summary and conflicts", read_only=True)
     async def get_itinerary_summary(self, trip_id: TripId) -> ItinerarySummary:
         """A compact view of the itinerary with its conflicts: overlapping_commitments,
-        overlapping_legs, outside_trip, outside_leg (each with event_ids and a message), event counts
-        by type, the map bounds and compact events. Also the resource `trip://{trip_id}/summary`."""
+        overlapping_legs, outside_trip, outside_leg, night_without_stay (with `dates`, the evenings
+        with no bed booked) and impossible_transfer (a connection under the minimum, a flight landing
+        before it departs, a commitment before the flight into its leg lands), each with event_ids
+        and a message; event counts by type, the map bounds and compact events. Also the resource
+        `trip://{trip_id}/summary`."""
         return await self.client.get_itinerary_summary(trip_id)
 
     @tool("What changed since a revision", read_only=True)

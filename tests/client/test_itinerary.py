@@ -35,14 +35,22 @@ async def test_itinerary_and_summary(client):
         (f"{leg.id}.flight.0", "flight"), (f"{leg.id}.accommodation.0", "accommodation"), (dinner.id, "dinner")
     ]
     assert itinerary.revision == 3 and itinerary.event_count == 3
+    # The SDK's events carry their instants; a flight without airports is in its leg's zone.
+    flight = itinerary.events[0]
+    assert (flight.timezone, flight.starts_at, flight.ends_at, flight.end_timezone) == (
+        "Asia/Tokyo", "2026-07-15T09:00:00+09:00", "2026-07-15T13:00:00+09:00", None)
+    assert (leg.flights[0].departure_timezone, leg.flights[0].departure_timezone_source) == ("Asia/Tokyo", "leg")
 
     await client.create_commitment(
         trip.id, title="Karaoke", start_date="2026-07-16", category="activity", start_time="20:00", end_time="22:00"
     )
     summary = await client.get_itinerary_summary(trip.id)
     assert isinstance(summary, ItinerarySummary)
-    assert summary.events_by_type["dinner"] == 1 and summary.conflict_count == 1
+    assert summary.events_by_type["dinner"] == 1 and summary.conflict_count == len(summary.conflicts) == 2
     assert summary.conflicts[0].type == "overlapping_commitments"
+    # The stay's check-out defaults to the leg's last day: the trip's later nights have no bed.
+    night = summary.conflicts[1]
+    assert night.type == "night_without_stay" and night.dates == ["2026-07-18", "2026-07-19", "2026-07-20", "2026-07-21"]
     assert summary.trip_bounds is not None and summary.trip_bounds.min_lat == 35.0
 
 

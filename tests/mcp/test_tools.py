@@ -250,10 +250,15 @@ async def test_itinerary_summary_ops_diff_and_changes(server, alice):
         assert summary["events_by_type"] == {"accommodation": 1, "dinner": 1, "activity": 1}
         (conflict,) = [c for c in summary["conflicts"] if c["type"] == "overlapping_commitments"]
         assert event_id in conflict["event_ids"]
+        # The stay has no check-out: it covers its leg's nights, the trip's later ones have no bed.
+        (night,) = [c for c in summary["conflicts"] if c["type"] == "night_without_stay"]
+        assert night["dates"][0] == LEG["endDate"] and night["event_ids"]
         resource = await agent.read_resource(f"trip://{trip_id}/summary")
         assert json.loads(resource.contents[0].text) == summary
         events = json.loads((await agent.read_resource(f"trip://{trip_id}/itinerary")).contents[0].text)["events"]
         assert [e["title"] for e in events] == ["Hotel Gracery", "Omakase", "Karaoke"]
+        # Instants in the commitment's leg-less zone are null (floating); the stay's are in its leg's.
+        assert events[0]["starts_at"] == f"{LEG['startDate']}T15:00:00+09:00" and events[1]["starts_at"] is None
 
 
 async def test_sync_batch_export_and_share_link(server, alice):
