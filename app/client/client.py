@@ -218,9 +218,11 @@ class TripClient(BaseClient):
         title: str = NOT_GIVEN,
         start_date: str = NOT_GIVEN,
         end_date: str = NOT_GIVEN,
+        min_connection_minutes: int = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Trip:
-        fields = given(group_id=group_id, title=title, start_date=start_date, end_date=end_date)
+        fields = given(group_id=group_id, title=title, start_date=start_date, end_date=end_date,
+                       min_connection_minutes=min_connection_minutes)
         return await self._send(
             "POST", Trip, "/trips", json=build_body(TripCreate, body, fields), idempotency_key=idempotency_key
         )
@@ -238,10 +240,13 @@ class TripClient(BaseClient):
         start_date: str = NOT_GIVEN,
         end_date: str = NOT_GIVEN,
         status: str = NOT_GIVEN,
+        min_connection_minutes: int = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Trip:
-        """PATCH: only the fields given change."""
-        fields = given(title=title, start_date=start_date, end_date=end_date, status=status)
+        """PATCH: only the fields given change. `min_connection_minutes` (0..1440, default 45) is
+        the shortest connection between two flights that the itinerary summary accepts."""
+        fields = given(title=title, start_date=start_date, end_date=end_date, status=status,
+                       min_connection_minutes=min_connection_minutes)
         return await self._send(
             "PATCH", Trip, f"/trips/{segment(trip_id)}", json=build_body(TripUpdate, body, fields),
             idempotency_key=idempotency_key,

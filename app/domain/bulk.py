@@ -120,6 +120,7 @@ class SharedTrip(ApiModel):
     revision: int
     created_by: str
     member_count: int | None = None
+    min_connection_minutes: int | None = None
 
 
 class SharedStay(ApiModel):

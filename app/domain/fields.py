@@ -101,6 +101,13 @@ LegOrder = Annotated[
     BeforeValidator(_whole_float_as_int),  # after Field: the schema then says minimum/maximum
 ]
 Flag = Annotated[bool, Field(strict=True)]
+MinConnection = Annotated[
+    int,
+    Field(ge=0, le=1440, strict=True, examples=[45],
+          description="The minimum connection between two flights of the trip, in minutes (0..1440; default "
+                      "45): a shorter one is an impossible_transfer in the itinerary summary"),
+    BeforeValidator(_whole_float_as_int),
+]
 
 
 # pydantic error types -> the contract's validation `reason` vocabulary (API-CONTRACT.md section 3);

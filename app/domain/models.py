@@ -26,6 +26,7 @@ from app.domain.fields import (
     LegOrder,
     LocalDateTime,
     Longitude,
+    MinConnection,
     MESSAGE_MAX,
     Name,
     Notes,
@@ -117,6 +118,7 @@ class TripCreate(InputModel):
     title: Title
     start_date: Date
     end_date: Date
+    min_connection_minutes: MinConnection = None
 
 
 class TripUpdate(InputModel):
@@ -124,6 +126,7 @@ class TripUpdate(InputModel):
     start_date: Date = None
     end_date: Date = None
     status: TripStatus = None
+    min_connection_minutes: MinConnection = None
 
 
 class Trip(StoredModel):
@@ -135,6 +138,7 @@ class Trip(StoredModel):
     revision: int
     created_by: str
     member_count: int | None = None
+    min_connection_minutes: int = 45
 
 
 class TripPage(Page):

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 # Opaque ids (groupId, createdBy) stay: they are no secret, and keep the export's shape, so a
 # client parses a shared snapshot with the same model as a full one.
 TRIP = ("_id", "_creationTime", "groupId", "title", "startDate", "endDate", "status", "revision", "createdBy",
-        "memberCount")
+        "memberCount", "minConnectionMinutes")
 STAY = ("name", "address", "lat", "lng", "checkIn", "checkOut")
 FLIGHT = ("airline", "flightNumber", "from", "to", "departureTime", "arrivalTime", "departureTimezone",
           "departureTimezoneSource", "arrivalTimezone", "arrivalTimezoneSource")

@@ -373,7 +373,8 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
     previous flight has landed plus the trip's minimum connection, and timed commitments of a leg
     that start before the flight into that leg has landed. Instants throughout; linear after the
     sort of the flights by departure."""
-    minimum = dt.timedelta(minutes=trip.get("min_connection_minutes") or MIN_CONNECTION_MINUTES)
+    setting = trip.get("min_connection_minutes")
+    minimum = dt.timedelta(minutes=MIN_CONNECTION_MINUTES if setting is None else setting)
     flights = [_Flight(leg, i, f) for leg in legs for i, f in enumerate(leg["flights"] or [])]
     conflicts = []
     for flight in flights:

@@ -52,6 +52,8 @@ async def test_itinerary_and_summary(client):
     night = summary.conflicts[1]
     assert night.type == "night_without_stay" and night.dates == ["2026-07-18", "2026-07-19", "2026-07-20", "2026-07-21"]
     assert summary.trip_bounds is not None and summary.trip_bounds.min_lat == 35.0
+    assert trip.min_connection_minutes == 45
+    assert (await client.update_trip(trip.id, min_connection_minutes=60)).min_connection_minutes == 60
 
 
 async def test_diff_since_a_revision(client):

@@ -313,3 +313,27 @@ async def test_a_commitment_before_the_flight_into_its_leg_lands(alice):
     [found] = await conflicts(alice, trip_id, "impossible_transfer")
     assert found["event_ids"] == [f"{leg['_id']}.flight.0", early["_id"]]
     assert "Sushi" in found["message"] and "40 min before" in found["message"]
+
+
+async def test_the_minimum_connection_is_a_trip_setting(alice):
+    trip = await new_trip(alice, "Connections", "2027-01-14", "2027-01-20")
+    assert trip["minConnectionMinutes"] == 45
+    trip_id = trip["_id"]
+    await post(alice, f"/trips/{trip_id}/legs", leg_body("Tokyo", "2027-01-14", "2027-01-20", "Asia/Tokyo", flights=[
+        {"from": "LHR", "to": "ZRH", "departureTime": "2027-01-14T09:00", "arrivalTime": "2027-01-14T11:45"},
+        {"from": "ZRH", "to": "NRT", "departureTime": "2027-01-14T13:05", "arrivalTime": "2027-01-15T08:00"}]))
+    assert await conflicts(alice, trip_id, "impossible_transfer") == []  # 80 minutes
+    patched = await alice.http.patch(f"/trips/{trip_id}", json={"minConnectionMinutes": 90})
+    assert patched.status_code == 200 and patched.json()["minConnectionMinutes"] == 90
+    [found] = await conflicts(alice, trip_id, "impossible_transfer")
+    assert "1 h 20 min after" in found["message"] and "minimum connection is 1 h 30 min" in found["message"]
+    assert (await alice.http.patch(f"/trips/{trip_id}", json={"minConnectionMinutes": 0})).status_code == 200
+    assert await conflicts(alice, trip_id, "impossible_transfer") == []
+    for bad, reason in ((-1, "out_of_range"), (1441, "out_of_range"), ("45", "invalid"), (None, "invalid")):
+        response = await alice.http.patch(f"/trips/{trip_id}", json={"minConnectionMinutes": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["error"]["details"] == [{"path": "minConnectionMinutes", "reason": reason}]
+    me = (await alice.http.get("/me")).json()
+    made = await post(alice, "/trips", {"groupId": me["defaultGroupId"], "title": "Quick", "startDate": "2027-01-14",
+                                        "endDate": "2027-01-15", "minConnectionMinutes": 30})
+    assert made["minConnectionMinutes"] == 30

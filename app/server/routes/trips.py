@@ -48,7 +48,7 @@ async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> 
             raise validation_error(details)
         row = await trip_store.create_trip(
             conn, group_id=body.group_id, title=body.title, start_date=body.start_date,
-            end_date=body.end_date, created_by=key.user_id,
+            end_date=body.end_date, created_by=key.user_id, min_connection_minutes=body.min_connection_minutes,
         )
         trip = await trip_store.get_trip(conn, row["id"])
     return JSON(trip, status_code=201)
@@ -67,7 +67,8 @@ async def update_trip(request: Request, access: TripEditor, body: m.TripUpdate) 
     for name in body.model_fields_set:
         value = getattr(body, name)
         if value is None:
-            details.append({"path": {"start_date": "startDate", "end_date": "endDate"}.get(name, name), "reason": "invalid"})
+            path = {"start_date": "startDate", "end_date": "endDate", "min_connection_minutes": "minConnectionMinutes"}.get(name, name)
+            details.append({"path": path, "reason": "invalid"})
         else:
             changes[name] = value.value if isinstance(value, m.TripStatus) else value
     merged = {**access.trip, **changes}

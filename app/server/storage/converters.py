@@ -21,6 +21,7 @@ def trip(row: Mapping[str, Any], member_count: int | None = None) -> dict[str, A
         "status": row["status"],
         "revision": row["revision"],
         "createdBy": row["created_by"],
+        "minConnectionMinutes": row["min_connection_minutes"],
     }
     if member_count is not None:
         wire["memberCount"] = member_count

@@ -93,6 +93,7 @@ trips = Table(
     Column("created_by", Id, ForeignKey("users.id"), nullable=False),
     Column("share_token_hash", String(64), unique=True),
     Column("created_at", Ms, nullable=False),
+    Column("min_connection_minutes", Integer, nullable=False, server_default="45"),
 )
 
 trip_members = Table(

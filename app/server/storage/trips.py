@@ -23,12 +23,14 @@ def member_count():
 
 
 async def create_trip(conn: AsyncConnection, *, group_id: str, title: str, start_date: str, end_date: str,
-                      created_by: str) -> dict[str, Any]:
+                      created_by: str, min_connection_minutes: int | None = None) -> dict[str, Any]:
     now = now_ms()
     row = {
         "id": new_id(), "group_id": group_id, "title": title, "start_date": start_date, "end_date": end_date,
         "status": "draft", "revision": 1, "created_by": created_by, "share_token_hash": None, "created_at": now,
     }
+    if min_connection_minutes is not None:
+        row["min_connection_minutes"] = min_connection_minutes
     await conn.execute(insert(t.trips).values(**row))
     await conn.execute(insert(t.trip_members).values(trip_id=row["id"], user_id=created_by, role="owner", created_at=now))
     await conn.execute(insert(t.channels).values(id=new_id(), trip_id=row["id"], name="general", created_at=now))
