@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await db.migrate()
         hub.start()  # its waker also tells the key cache about revoked keys
         yield
-        await app.state.rate_limiter.close()
+        await limiter.close()  # the one made here, whatever a test put in its place
         await hub.close()
         await app.state.key_use.close()
         await db.dispose()
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.rate_limiter = RateLimiter(db, settings.rate_limit)
+    app.state.rate_limiter = limiter = RateLimiter(db, settings.rate_limit)
     app.state.failed_attempts = FailedAttempts(
         db, settings.failed_auth_limit, trusted_proxies=settings.trusted_proxies
     )
