@@ -12,6 +12,7 @@ together, so a crash at any moment leaves either all of them or none (see app.se
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 import secrets
@@ -22,12 +23,13 @@ from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,76 @@ def with_schema(url: str, schema: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor makes four trips to aiosqlite's thread for one statement
+    (open a cursor, execute, fetch, close), each a hand-over of the GIL and a wake-up of the
+    event loop; this one makes one, with the same results."""
+
+    __slots__ = ("_description", "_rowcount", "_lastrowid")
+
+    def __init__(self, adapt_connection) -> None:  # no cursor is opened ahead of the statement
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description = None
+        self._rowcount = -1
+        self._lastrowid = None
+
+    @property
+    def description(self):
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self):
+        return self._lastrowid
+
+    async def _run(self, many: bool, operation, parameters) -> None:
+        def run(connection):
+            cursor = connection.cursor()
+            try:
+                if many:
+                    cursor.executemany(operation, parameters)
+                elif parameters is None:
+                    cursor.execute(operation)
+                else:
+                    cursor.execute(operation, parameters)
+                rows = cursor.fetchall() if cursor.description else ()
+                return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+
+        driver = self._connection
+        async with self._adapt_connection._execute_mutex:
+            self._description, self._rowcount, self._lastrowid, rows = await driver._execute(run, driver._conn)
+        self._rows = collections.deque(rows)
+
+    async def _execute_async(self, operation, parameters):
+        await self._run(False, operation, parameters)
+
+    async def _executemany_async(self, operation, seq_of_parameters):
+        await self._run(True, operation, seq_of_parameters)
+
+    async def _async_soft_close(self) -> None:
+        pass  # nothing is open: the statement's one trip closed its cursor
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+        dbapi_connection.__class__ = _OneTripConnection  # same layout, one trip per statement
     # pysqlite's own transaction handling would issue BEGIN (DEFERRED) itself; turn it off so
     # the "begin" listeners below decide.
     dbapi_connection.isolation_level = None
