@@ -15,8 +15,8 @@ def _split(local: str | None) -> tuple[str | None, str | None]:
     return local[:10], local[11:16] or None
 
 
-def _at(local: str | None, zone: str | None) -> str | None:
-    return rfc3339(aware(parse_local(local), zone))
+def _at(local: str | None, zone: str | None, instants: bool = True) -> str | None:
+    return rfc3339(aware(parse_local(local), zone)) if instants else None
 
 
 def commitment_zone(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | None) -> str | None:
@@ -26,11 +26,14 @@ def commitment_zone(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | N
     return row["timezone"]
 
 
-def commitment_event(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """`leg_timezones` ({leg id: timezone}) gives a commitment without a zone its leg's."""
+def commitment_event(
+    row: Mapping[str, Any], leg_timezones: Mapping[str, str] | None = None, *, instants: bool = True
+) -> dict[str, Any]:
+    """`leg_timezones` ({leg id: timezone}) gives a commitment without a zone its leg's.
+    `instants=False` leaves `starts_at` / `ends_at` null (the summary has no use for them)."""
     all_day = bool(row["is_all_day"])
     timezone = commitment_zone(row, leg_timezones)
-    timed = not all_day and row["start_time"]
+    timed = instants and not all_day and row["start_time"]
     return {
         "id": row["id"],
         "type": row["category"],
@@ -50,7 +53,7 @@ def commitment_event(row: Mapping[str, Any], leg_timezones: Mapping[str, str] | 
     }
 
 
-def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+def leg_events(row: Mapping[str, Any], *, instants: bool = True) -> list[dict[str, Any]]:
     leg_id, tz = row["id"], row["timezone"]
     events = []
     for i, flight in enumerate(row["flights"] or []):
@@ -70,8 +73,8 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "end_date": end_date,
                 "end_time": end_time,
                 "timezone": zones.departure,
-                "starts_at": _at(flight.get("departureTime"), zones.departure),
-                "ends_at": _at(arrives, zones.arrival),
+                "starts_at": _at(flight.get("departureTime"), zones.departure, instants),
+                "ends_at": _at(arrives, zones.arrival, instants),
                 "end_timezone": zones.arrival if arrives and zones.arrival != zones.departure else None,
                 "leg_id": leg_id,
                 "map_pin_id": None,
@@ -91,8 +94,8 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "end_date": end_date or row["end_date"],
                 "end_time": end_time,
                 "timezone": tz,
-                "starts_at": _at(stay.get("checkIn"), tz),
-                "ends_at": _at(stay.get("checkOut"), tz),
+                "starts_at": _at(stay.get("checkIn"), tz, instants),
+                "ends_at": _at(stay.get("checkOut"), tz, instants),
                 "end_timezone": None,
                 "leg_id": leg_id,
                 "map_pin_id": None,
@@ -113,8 +116,8 @@ def leg_events(row: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "end_date": end_date,
                 "end_time": end_time,
                 "timezone": tz,
-                "starts_at": _at(car.get("pickupTime"), tz),
-                "ends_at": _at(car.get("dropoffTime"), tz),
+                "starts_at": _at(car.get("pickupTime"), tz, instants),
+                "ends_at": _at(car.get("dropoffTime"), tz, instants),
                 "end_timezone": None,
                 "leg_id": leg_id,
                 "map_pin_id": None,

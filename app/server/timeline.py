@@ -3,6 +3,7 @@ per-event diff of an operation log, scheduling conflicts and the compact summary
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import zoneinfo
 from collections import Counter
@@ -16,7 +17,7 @@ from app.server import events
 Row = Mapping[str, Any]
 
 
-def itinerary_events(legs: Iterable[Row], commitments: Iterable[Row]) -> list[dict[str, Any]]:
+def itinerary_events(legs: Iterable[Row], commitments: Iterable[Row], *, instants: bool = True) -> list[dict[str, Any]]:
     """Every event of the trip, ordered by date, then time (untimed first), then id.
 
     Each event depends on its own row only, except a commitment without a zone of its own, which
@@ -26,9 +27,9 @@ def itinerary_events(legs: Iterable[Row], commitments: Iterable[Row]) -> list[di
     found: list[dict[str, Any]] = []
     leg_timezones = {}
     for leg in legs:
-        found.extend(events.leg_events(leg))
+        found.extend(events.leg_events(leg, instants=instants))
         leg_timezones[leg["id"]] = leg["timezone"]
-    found.extend(events.commitment_event(c, leg_timezones) for c in commitments)
+    found.extend(events.commitment_event(c, leg_timezones, instants=instants) for c in commitments)
     found.sort(key=events.sort_key)
     return found
 
@@ -271,6 +272,9 @@ def _outside_leg(commitments: list[Row], legs_by_id: Mapping[str, Row]) -> list[
 
 MIN_CONNECTION_MINUTES = 45
 """The minimum connection between two flights when the trip does not set its own."""
+MAX_NEAR = 20
+"""A night_without_stay conflict names at most this many legs around its run in `event_ids`, so
+that mutually overlapping legs do not make the answer grow with legs x runs."""
 MAX_DATES = 1000
 """A night_without_stay conflict lists at most this many evenings in `dates` (its message counts
 them all): a trip of centuries without a bed would otherwise answer megabytes."""
@@ -318,14 +322,26 @@ def _nights_without_stay(trip: Row, legs: list[Row]) -> list[dict[str, Any]]:
     if night < end:
         runs.append((night, end))
     ordered = sorted(legs, key=lambda leg: (leg["start_date"], leg["end_date"], leg["id"]))
+    starts = [leg["start_date"] for leg in ordered]
+    latest_end: list[str] = []  # latest_end[i]: the latest end of ordered[0..i]
+    for leg in ordered:
+        latest_end.append(max(leg["end_date"], latest_end[-1]) if latest_end else leg["end_date"])
     conflicts = []
     for first, after in runs:
         if after <= first:
             continue
         last = after - dt.timedelta(days=1)
         # The legs around the run: those ending on its first evening or later and starting by the
-        # morning after its last night.
-        near = [leg for leg in ordered if leg["end_date"] >= first.isoformat() and leg["start_date"] <= after.isoformat()]
+        # morning after its last night; at most MAX_NEAR, the latest-starting. Walked back from
+        # the last leg starting by then, until no earlier leg ends late enough.
+        near: list[Row] = []
+        first_text = first.isoformat()
+        i = bisect.bisect_right(starts, after.isoformat()) - 1
+        while i >= 0 and len(near) < MAX_NEAR and latest_end[i] >= first_text:
+            if ordered[i]["end_date"] >= first_text:
+                near.append(ordered[i])
+            i -= 1
+        near.reverse()
         count = (after - first).days
         dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(min(count, MAX_DATES))]
         when = f"the night of {first}" if count == 1 else f"{count} nights, the evenings of {first} to {last}"
@@ -442,7 +458,8 @@ def trip_bounds(legs: Iterable[Row], map_pins: Iterable[Row]) -> dict[str, float
 
 
 def summary(trip: Row, legs: list[Row], commitments: list[Row], map_pins: list[Row]) -> dict[str, Any]:
-    itinerary = itinerary_events(legs, commitments)
+    # Conflicts that need instants compute them from the rows: the events' own are not needed.
+    itinerary = itinerary_events(legs, commitments, instants=False)
     conflicts = find_conflicts(trip, legs, commitments, itinerary)
     return {
         "trip_id": trip["id"],
