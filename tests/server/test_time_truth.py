@@ -217,6 +217,20 @@ async def test_a_time_in_the_spring_forward_gap_is_refused_everywhere(alice, zon
     elsewhere = await post(alice, legs, leg_in("Asia/Tokyo", day, accommodation={"checkIn": local}))
     assert_gap(await alice.http.patch(f"{legs}/{elsewhere['_id']}", json={"timezone": zone}),
                "stays.0.checkIn", zone, local, named)
+    # So do the times of the commitments that take their zone from the leg.
+    tokyo = await post(alice, legs, leg_in("Asia/Tokyo", day))
+    await post(alice, commitments, {"title": "Linked", "startDate": day, "category": "other", "startTime": time,
+                                     "legId": tokyo["_id"]})
+    moved = await alice.http.patch(f"{legs}/{tokyo['_id']}", json={"timezone": zone})
+    assert_gap(moved, "timezone", zone, local, named)
+    assert "“Linked”" in moved.json()["error"]["message"]
+    synced = await alice.http.post(f"/trips/{trip_id}/legs:batch", json={"items": [
+        {**leg_in("Asia/Tokyo", day, clientRef="t"), "title": "T"}]})
+    linked = await post(alice, commitments, {"title": "Linked", "startDate": day, "category": "other", "startTime": time,
+                                              "legId": synced.json()["results"][0]["_id"]})
+    batch = await alice.http.post(f"{legs}:batch", json={"items": [leg_in(zone, day, clientRef="t")]})
+    assert batch.status_code == 207 and batch.json()["results"][0]["error"]["details"] == [{"path": "timezone", "reason": "invalid"}]
+    assert linked["_id"]
 
 
 async def test_the_same_times_exist_in_a_zone_without_dst(alice):

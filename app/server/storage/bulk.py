@@ -129,6 +129,8 @@ async def upsert_many(
                 changes, details = content.merge(kind, base, data)
                 row = {**base, **changes}
             await content.check_row(conn, kind, trip, row, details, member_ids=members, stay_path=content.stay_path(data))
+            if kind is content.LEG and base is not None and base["timezone"] != row["timezone"] and not details:
+                await content.check_linked_times(conn, trip["id"], row["id"], row["timezone"])
             if details:
                 raise validation_error(details)
         except ApiError as error:

@@ -123,20 +123,35 @@ async def leg_timezones_of(conn: AsyncConnection, trip_id: str, *rows: Mapping[s
     return {leg_id: zone for leg_id, zone in found}
 
 
+async def _zoneless_linked(conn: AsyncConnection, trip_id: str, leg_id: str) -> list[Mapping[str, Any]]:
+    query = select(t.commitments).where(
+        t.commitments.c.trip_id == trip_id, t.commitments.c.leg_id == leg_id, t.commitments.c.timezone.is_(None)
+    )
+    return list((await conn.execute(query)).mappings().all())
+
+
+def _refuse_gaps(linked: list[Mapping[str, Any]], zone: str | None) -> None:
+    gaps = [f"“{row['title']}”: {message}" for row in linked for _, message in times_in_gaps(COMMITMENT, row, zone)]
+    if gaps:
+        raise validation_error([{"path": "timezone", "reason": "invalid"}], "; ".join(gaps))
+
+
+async def check_linked_times(conn: AsyncConnection, trip_id: str, leg_id: str, zone: str) -> None:
+    """Refuse a leg's new zone in which a time of a commitment that takes the leg's zone does not
+    exist (400, path `timezone`, the message naming the commitment and the gap)."""
+    _refuse_gaps(await _zoneless_linked(conn, trip_id, leg_id), zone)
+
+
 async def zone_changes_of_linked(
     conn: AsyncConnection, trip_id: str, leg_id: str, before: str | None, after: str | None
 ) -> list[tuple[str, str]]:
     """The events of commitments that take their zone from this leg, when its zone changes
-    (`after` None: the leg goes, and its commitments float)."""
+    (`after` None: the leg goes, and its commitments float). A new zone in which one of their
+    times does not exist (a DST gap) is refused (see `check_linked_times`)."""
     if before == after:
         return []
-    linked = (
-        await conn.execute(
-            select(t.commitments).where(
-                t.commitments.c.trip_id == trip_id, t.commitments.c.leg_id == leg_id, t.commitments.c.timezone.is_(None)
-            )
-        )
-    ).mappings().all()
+    linked = await _zoneless_linked(conn, trip_id, leg_id)
+    _refuse_gaps(linked, after)
     changes: list[tuple[str, str]] = []
     for row in linked:
         changes += events.event_changes(
