@@ -12,7 +12,7 @@ VALIDATION_ERROR). A good body passes untouched.
 
 from __future__ import annotations
 
-import json
+from pydantic_core import from_json
 
 from starlette.requests import Request
 
@@ -33,7 +33,7 @@ def body_problem(raw: bytes) -> str | None:
         # has no place in a JSON text anyway.
         return NOT_UTF8
     try:
-        json.loads(text.removeprefix("\ufeff"))  # a UTF-8 byte order mark may be ignored (RFC 8259)
+        from_json(text.removeprefix("\ufeff"))  # a UTF-8 byte order mark may be ignored (RFC 8259)
     except (ValueError, RecursionError):
         return MALFORMED
     return None

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
+from pydantic_core import from_json, to_json
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 from sqlalchemy.engine import URL, make_url
@@ -34,6 +35,8 @@ from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+JSON_CODEC = {"json_serializer": lambda value: to_json(value).decode(), "json_deserializer": from_json}
+"""JSON columns (stays, flights, scopes...) through pydantic-core, several times faster than json."""
 RELEASE_TIMEOUT = 5.0
 """Seconds a failed or cancelled statement may take to hand its connection back."""
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -306,10 +309,11 @@ class Database:
 
                 create_private_database_file(database)
             self.write_engine = create_async_engine(
-                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None,
+                **JSON_CODEC,
             )
             self.read_engine = create_async_engine(
-                self.url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None
+                self.url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None, **JSON_CODEC
             )
             for engine, begin in ((self.write_engine, "BEGIN IMMEDIATE"), (self.read_engine, "BEGIN")):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -327,7 +331,7 @@ class Database:
             # `_drop_closed` hands out a fresh one instead, so no request fails for it.
             self.write_engine = create_async_engine(
                 engine_url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=3600,
-                connect_args=connect_args,
+                connect_args=connect_args, **JSON_CODEC,
             )
             event.listen(self.write_engine.sync_engine, "checkout", _drop_closed)
             # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
