@@ -19,7 +19,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import app.domain.localtime as localtime
 from app.domain import models as m
+from app.domain.localtime import flight_zones
 from app.domain.itinerary import EventRef, MovePayload, OpRequest, ReorderPayload
 from app.server.errors import ApiError, from_pydantic, validation_error
 from app.server.storage import content
@@ -156,6 +158,19 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def _flight_arrival(flight: Mapping[str, Any], old_departure: str, new_departure: dt.datetime, leg_zone: str) -> str | None:
+    """The local arrival of a flight moved to depart at `new_departure`, the same time in the air
+    later; None when a zone or a time is unknown (the caller shifts the local time instead)."""
+    zones = flight_zones(flight, leg_zone)
+    departs = localtime.utc(localtime.aware(localtime.parse_local(old_departure), zones.departure))
+    lands = localtime.utc(localtime.aware(localtime.parse_local(flight.get("arrivalTime")), zones.arrival))
+    moved = localtime.utc(localtime.aware(new_departure, zones.departure))
+    arrival_zone = localtime.zone(zones.arrival)
+    if departs is None or lands is None or moved is None or arrival_zone is None:
+        return None
+    return (moved + (lands - departs)).astimezone(arrival_zone).strftime(LOCAL)
+
+
 async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) -> Changes:
     move = _validate(MovePayload, payload)
     target = await find_target(conn, trip, move.event_id)
@@ -187,10 +202,14 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
     new_start = dt.datetime.strptime(f"{move.date}T{time}", LOCAL)
     entry[start_key] = new_start.strftime(LOCAL)
     if old_start and entry.get(end_key):
-        # A move keeps the duration: the arrival, check-out or drop-off shifts with it.
+        # A move keeps the duration: the arrival, check-out or drop-off shifts with it. A flight
+        # keeps its time in the air (instants: its ends are in two zones, whose offsets may change
+        # between the dates); a stay or a car keeps its local hours (check-out stays at 11:00).
         shift = new_start - dt.datetime.strptime(old_start, LOCAL)
         try:
-            entry[end_key] = (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
+            entry[end_key] = (_flight_arrival(entry, old_start, new_start, target.row["timezone"])
+                              if target.kind == "flight" else None) or \
+                (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
         except OverflowError:
             raise rejected(f"Moving {target.event_id!r} would push its end past the calendar", "payload.date") from None
     return await _update(conn, trip, content.LEG, target.row, target.leg_update(entry), target.event_id)

@@ -351,3 +351,20 @@ async def test_the_minimum_connection_is_a_trip_setting(alice):
     made = await post(alice, "/trips", {"groupId": me["defaultGroupId"], "title": "Quick", "startDate": "2027-01-14",
                                         "endDate": "2027-01-15", "minConnectionMinutes": 30})
     assert made["minConnectionMinutes"] == 30
+
+
+async def test_a_moved_flight_keeps_its_time_in_the_air_across_a_dst_change(alice):
+    """CDG→JFK, 10:00 Paris to 12:30 New York on 2027-03-27 (US summer time, France not yet):
+    7 h 30 in the air. Moved to 2027-03-06, before the US change, it lands at 11:30, not 12:30."""
+    trip_id = (await new_trip(alice, "Spring", "2027-03-01", "2027-03-31"))["_id"]
+    leg = await post(alice, f"/trips/{trip_id}/legs", leg_body("NY", "2027-03-01", "2027-03-31", "America/New_York", flights=[
+        {"from": "CDG", "to": "JFK", "departureTime": "2027-03-27T10:00", "arrivalTime": "2027-03-27T12:30"}],
+        stays=[{"name": "Hotel", "checkIn": "2027-03-27T15:00", "checkOut": "2027-03-29T11:00"}]))
+    for event_id, date in ((f"{leg['_id']}.flight.0", "2027-03-06"), (f"{leg['_id']}.accommodation.0", "2027-03-06")):
+        revision = (await alice.http.get(f"/trips/{trip_id}")).json()["revision"]
+        moved = await alice.http.post(f"/trips/{trip_id}/ops", json={
+            "base_revision": revision, "type": "move_event", "payload": {"event_id": event_id, "date": date}})
+        assert moved.status_code == 200, moved.text
+    stored = (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()
+    assert stored["flights"][0]["arrivalTime"] == "2027-03-06T11:30"
+    assert stored["stays"][0]["checkOut"] == "2027-03-08T11:00"  # a check-out keeps its local hour
