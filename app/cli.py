@@ -154,6 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         database_url=_database_url(args.db), rate_limit=args.rate_limit, public_url=args.public_url,
         failed_auth_limit=args.failed_auth_limit, trusted_proxies=tuple(args.trusted_proxy),
     )
+    asyncio.run(_open_database(settings.database_url))  # a database that cannot be used: one line, below
     print(f"Tripdeck API on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url})", file=sys.stderr)
     # proxy_headers=False: uvicorn would otherwise take the client address from X-Forwarded-For
     # of any local peer; the server decides whom to believe (--trusted-proxy).
@@ -182,6 +183,32 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         return 2
     print(key)
     return 0
+
+
+async def _open_database(url: str) -> None:
+    """Open and migrate the database once, so that a wrong --db fails here, in one line."""
+    from app.server.storage.database import Database
+
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.dispose()
+
+
+def _database_problem(error: BaseException) -> str | None:
+    """What is wrong with the --db database, in words, when `error` says the database (not our
+    code) failed: it does not answer, refuses us, or its file cannot be made or opened."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    try:
+        from asyncpg import PostgresError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        PostgresError = ()
+    if isinstance(error, (OSError, OperationalError, DBAPIError, PostgresError)):
+        reason = getattr(error, "orig", None) or error
+        return f"{reason.__class__.__name__}: {reason}".splitlines()[0]
+    return None
 
 
 def _on_database(args: argparse.Namespace, work):
@@ -320,10 +347,22 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        return cmd_serve(args)
-    if args.command == "keys":
-        return {"create": cmd_keys_create, "list": cmd_keys_list, "revoke": cmd_keys_revoke}[args.keys_command](args)
+    if args.command in ("serve", "keys"):
+        command = {"serve": cmd_serve, "create": cmd_keys_create, "list": cmd_keys_list, "revoke": cmd_keys_revoke}[
+            "serve" if args.command == "serve" else args.keys_command
+        ]
+        try:
+            return command(args)
+        except Exception as error:
+            if (problem := _database_problem(error)) is None:
+                raise
+            from sqlalchemy.engine import make_url
+
+            from app.server.storage.database import normalise_url
+
+            shown = make_url(normalise_url(_database_url(args.db))).render_as_string(hide_password=True)
+            print(f"trip {args.command}: cannot use the database {shown}: {problem}", file=sys.stderr)
+            return 1
     if args.command == "ui":
         return cmd_ui(args)
     if args.command == "demo":

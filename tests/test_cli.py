@@ -246,3 +246,20 @@ def test_trip_demo_on_a_database_it_cannot_reach_says_so_in_one_line(tmp_path):
                   env={**os.environ, "PYTHONPATH": str(ROOT), "TRIP_CONFIG_FILE": str(tmp_path / "c.json")})
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("trip demo: ") and result.returncode == 1
+
+
+@pytest.mark.parametrize("command", [
+    ["serve", "--port", "0"],
+    ["keys", "create", "--email", "a@example.com"],
+    ["keys", "list", "--email", "a@example.com"],
+    ["keys", "revoke", "osk_nothing"],
+])
+@pytest.mark.parametrize("database", ["postgresql+asyncpg://nobody@127.0.0.1:1/none", "/proc/no/such.db"])
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(command, database):
+    """The database (--db) is the user's to give: one that does not answer, or a path that
+    cannot be made, is said in one line, never a traceback."""
+    result = trip(*command, "--db", database)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Tripdeck API on")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"trip {command[0]}") and "database" in lines[0], lines[0]
