@@ -64,7 +64,10 @@ def test_chunks_stay_under_the_body_budget():
 
 
 async def test_results_map_back_to_file_positions():
-    snapshot = parse_snapshot({"legs": legs(1100), "actionItems": [{"text": "a", "urgency": "now"}, "not an object"]})
+    # (An item that is not an object is refused with the file before anything is sent: see
+    # test_import_refuses_a_hostile_file_in_one_line_with_exit_2.)
+    snapshot = parse_snapshot({"legs": legs(1100), "actionItems": [{"text": "a", "urgency": "now"},
+                                                                   {"text": "", "urgency": "now", "clientRef": "bad"}]})
     chunks = plan_chunks(snapshot)
     sent: list[tuple[dict, bool]] = []
     steps: list[int] = []
@@ -75,7 +78,7 @@ async def test_results_map_back_to_file_positions():
         def category(name):
             results = []
             for i, item in enumerate(items.get(name, [])):
-                if isinstance(item, dict) and item.get("clientRef") != "leg-1050":
+                if item.get("clientRef") not in ("leg-1050", "bad"):
                     results.append({"index": i, "status": "created", "_id": f"id-{name}-{i}"})
                 else:
                     results.append({"index": i, "status": "error", "error": {"code": "VALIDATION_ERROR",
