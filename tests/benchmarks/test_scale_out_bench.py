@@ -1,12 +1,9 @@
-"""Scale-out benchmark: a mixed workload against real `trip serve` processes, and the cost of our
-request stack against a bare Starlette endpoint, measured in the same run.
+"""Scale-out benchmark: a mixed workload against real `trip serve` processes.
 
-1. Mixed workload (reads of legs and export, message posts, commitment edits) against one process
-   on SQLite, one on PostgreSQL and two on PostgreSQL: requests/s, p50/p99 latency and server CPU
-   milliseconds per request (user + system time of the server processes from /proc/<pid>/stat).
-2. Stack overhead: `GET /trips/{id}/legs` (100 legs) through `trip serve` against
-   `tests/benchmarks/bare_app.py` (same query, same storage code, same JSON; no auth, rate limit,
-   access check, middleware or FastAPI), on each backend. Target: at most 1.5x the bare CPU.
+Reads of legs and export, message posts and commitment edits against one process on SQLite, one
+on PostgreSQL and two on PostgreSQL: requests/s, p50/p99 latency and server CPU milliseconds per
+request (user + system time of the server processes from /proc/<pid>/stat). The cost of single
+requests against bare endpoints that share none of our code is tests/benchmarks/test_request_cost.py.
 
 The load generator runs in this process and shares the machine's cores with the servers and the
 database, so throughput is informative; CPU per request is the bar.
@@ -217,62 +214,3 @@ async def test_mixed_workload_on_one_and_two_processes(tmp_path, drop_schemas, c
         ))
     for r, _, _ in results:
         assert not r.errors, (r.name, r.errors)
-
-
-def legs_request(rng, fx: Fixture, n: int):
-    return "GET", f"/trips/{fx.trip_id}/legs", None
-
-
-async def test_request_stack_overhead_against_a_bare_endpoint(tmp_path, drop_schemas, capsys):
-    rows = []
-    ratios = {}
-    for label, url in backends(tmp_path):
-        drop_schemas.append(url)
-        ours = await asyncio.to_thread(start_servers, url, 1, args=NO_LIMIT)
-        try:
-            bare = await asyncio.to_thread(start_servers, url, 1, command=["-m", "tests.benchmarks.bare_app"])
-        except BaseException:
-            await asyncio.to_thread(stop_servers, ours)
-            raise
-        try:
-            fx = await seed(url, ours[0].url)
-            fx.keys = fx.keys[:1]
-            path = f"/trips/{fx.trip_id}/legs"
-            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {fx.keys[0]}"}) as http:
-                ours_body = (await http.get(ours[0].url + path)).content
-                bare_body = (await http.get(bare[0].url + path)).content
-            assert ours_body == bare_body, "the bare endpoint must answer the same JSON"
-            assert len((await asyncio.to_thread(lambda: __import__("json").loads(ours_body)))["items"]) == LEGS
-            measured = {"bare": [], "ours": []}
-            for who, servers in (("bare", bare), ("ours", ours)):
-                await drive("warm-up", servers, fx, WARMUP, legs_request)
-            # Alternate short rounds so both see the same background load on this shared machine.
-            rounds = 3
-            for _ in range(rounds):
-                for who, servers in (("bare", bare), ("ours", ours)):
-                    measured[who].append(await drive(who, servers, fx, OVERHEAD_REQUESTS // rounds, legs_request))
-        finally:
-            await asyncio.to_thread(stop_servers, ours + bare)
-        total = {}
-        for who, parts in measured.items():
-            total[who] = Result(
-                who, sum(p.requests for p in parts), sum(p.seconds for p in parts),
-                [x for p in parts for x in p.latencies], sum(p.cpu for p in parts),
-                {k: v for p in parts for k, v in p.errors.items()},
-            )
-            assert not total[who].errors, (label, who, total[who].errors)
-        ratio = total["ours"].cpu_ms / total["bare"].cpu_ms
-        ratios[label] = ratio
-        for who, title in (("bare", "bare Starlette endpoint"), ("ours", "trip serve (full stack)")):
-            r = total[who]
-            rows.append([f"{label}: {title}", f"{r.rps:.0f}", f"{r.pct(0.5):.1f}", f"{r.pct(0.99):.1f}", f"{r.cpu_ms:.2f}",
-                         f"{r.cpu_ms / total['bare'].cpu_ms:.2f}x"])
-    with capsys.disabled():
-        print(table(
-            f"GET /trips/{{id}}/legs ({LEGS} legs): our stack vs a bare endpoint ({OVERHEAD_REQUESTS} requests each, "
-            f"{CONCURRENCY} concurrent, size {'full' if FULL else 'smoke'}; target <= 1.5x CPU)",
-            ["server", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "vs bare"], rows,
-        ))
-    if FULL:
-        for label, ratio in ratios.items():
-            assert ratio <= 1.5, f"{label}: our stack costs {ratio:.2f}x the bare endpoint's CPU per request"
