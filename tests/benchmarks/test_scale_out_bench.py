@@ -37,7 +37,6 @@ pytestmark = pytest.mark.slow
 
 FULL = os.environ.get("TRIP_BENCH_SIZE", "smoke") == "full"
 MIXED_REQUESTS = 4000 if FULL else 120
-OVERHEAD_REQUESTS = 1500 if FULL else 60
 CONCURRENCY = 16 if FULL else 4
 WARMUP = 100 if FULL else 10
 LEGS = 100
