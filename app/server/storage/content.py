@@ -130,10 +130,19 @@ async def _zoneless_linked(conn: AsyncConnection, trip_id: str, leg_id: str) -> 
     return list((await conn.execute(query)).mappings().all())
 
 
+GAPS_NAMED = 3
+"""Times in a gap that an error message names; it counts the others (a message stays short)."""
+
+
+def _some(messages: list[str]) -> str:
+    named = "; ".join(messages[:GAPS_NAMED])
+    return named if len(messages) <= GAPS_NAMED else f"{named}; and {len(messages) - GAPS_NAMED} more in a gap"
+
+
 def _refuse_gaps(linked: list[Mapping[str, Any]], zone: str | None) -> None:
     gaps = [f"“{row['title']}”: {message}" for row in linked for _, message in times_in_gaps(COMMITMENT, row, zone)]
     if gaps:
-        raise validation_error([{"path": "timezone", "reason": "invalid"}], "; ".join(gaps))
+        raise validation_error([{"path": "timezone", "reason": "invalid"}], _some(gaps))
 
 
 async def check_linked_times(conn: AsyncConnection, trip_id: str, leg_id: str, zone: str) -> None:
@@ -284,7 +293,7 @@ async def check_row(
     if kind in (LEG, COMMITMENT) and (gaps := times_in_gaps(kind, row, zone, stay_path=stay_path)):
         others = describe(details)
         details.extend({"path": path, "reason": "invalid"} for path, _ in gaps)
-        raise validation_error(details, "; ".join([message for _, message in gaps] + ([others] if others else [])))
+        raise validation_error(details, "; ".join([_some([message for _, message in gaps])] + ([others] if others else [])))
     if kind is ACTION_ITEM and row.get("owner") and member_ids is not None:
         if row["owner"] not in member_ids:
             details.append({"path": "owner", "reason": "not_found"})
