@@ -112,7 +112,7 @@ def fingerprint(scope: dict) -> str:
     raw = scope.get("state", {}).get("raw_body", b"")
     try:
         # Decoded as UTF-8 first: json.loads would read UTF-16 too, which the API refuses.
-        text = raw.decode("utf-8") if raw else ""
+        text = raw.decode("utf-8").removeprefix("\ufeff") if raw else ""  # a UTF-8 BOM may be ignored (RFC 8259)
         body = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if text else ""
     except ValueError:  # not UTF-8 JSON (the route will answer 400): compare the bytes
         body = "raw:" + raw.hex()

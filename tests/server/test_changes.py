@@ -300,6 +300,26 @@ async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, ma
     assert "trips:read" in answer.json()["error"]["message"]
 
 
+async def test_a_key_that_loses_messages_read_while_held_gets_no_messages(server, alice, make_actor, trip):
+    """A held poll that started with messages:read and lost it (trips:read kept) answers, but
+    without the message posted after the scope was dropped (an outside probe got it)."""
+    trip_id = trip["_id"]
+    reader = await make_actor(alice.email)  # a second key of alice's, all scopes
+    channel = (await alice.http.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
+    cursor = await cursor_of(reader, trip_id)
+    poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
+    await waiting(server.app.state.change_hub)
+    async with server.db.write() as conn:
+        narrowed = update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(reader.key))
+        await conn.execute(narrowed.values(scopes=["trips:read"]))
+    posted = await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
+                                   json={"content": "posted after the scope was dropped"})
+    assert posted.status_code == 201
+    answer = await asyncio.wait_for(poll, 5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["messages"] == []
+
+
 async def test_a_key_revoked_while_held_is_refused(server, alice, make_actor, trip):
     trip_id = trip["_id"]
     reader = await make_actor(alice.email)  # a second key of alice's

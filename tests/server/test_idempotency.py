@@ -264,3 +264,12 @@ async def test_a_utf16_body_is_not_the_same_request_as_its_utf8_twin(alice, trip
     assert refused.status_code == 400
     again = await alice.http.post(path, content=json.dumps(LEG).encode("utf-8"), headers=headers)
     assert again.status_code == 409 and again.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", again.text
+
+
+async def test_a_body_with_a_utf8_byte_order_mark_is_the_same_request(alice, trip):
+    path = f"/trips/{trip['_id']}/legs"
+    headers = {"Idempotency-Key": "bom", "Content-Type": "application/json"}
+    first = await alice.http.post(path, content=b"\xef\xbb\xbf" + json.dumps(LEG).encode(), headers=headers)
+    assert first.status_code == 201, first.text
+    again = await alice.http.post(path, content=json.dumps(LEG).encode(), headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.content == first.content

@@ -109,9 +109,12 @@ async def get_changes(
 async def _answer(request: Request, access: TripAccess, answer: dict[str, Any], *, held: bool) -> JSON:
     """The answer, to a caller who may still have it: a request that was held may have outlived
     its access (member removed, key revoked), so it is checked again, after the read, as a new
-    request would be (401, 404 or 403 instead of what came after the removal)."""
+    request would be (401, 404 or 403 instead of what came after the removal); a key that lost
+    messages:read meanwhile gets the trip's news without the messages."""
     if held:
-        await recheck_trip_access(request, access, "trips:read")
+        fresh = await recheck_trip_access(request, access, "trips:read")
+        if answer["messages"] and not fresh.key.allows("messages:read", access.trip_id):
+            answer = {**answer, "messages": []}  # the key lost messages:read while held
     return JSON(answer)
 
 
