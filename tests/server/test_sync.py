@@ -143,3 +143,19 @@ async def test_viewer_may_export_but_not_sync(alice, bob, trip):
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
     assert (await bob.http.get(f"/trips/{trip['_id']}/export")).status_code == 200
     assert (await bob.http.post(f"/trips/{trip['_id']}/sync", json={})).status_code == 403
+
+
+async def test_an_answer_full_of_failing_fields_stays_small(alice, trip):
+    """500 items of each category, each with 60 unknown fields (633 KB), answered 3.5 MB that an
+    Idempotency-Key kept for a day (an outside probe's finding): the details are capped per call."""
+    from app.server.storage.bulk import DETAILS_PER_CALL
+
+    junk = {f"x{i}": 1 for i in range(60)}
+    body = {"legs": [dict(junk)] * 500, "actionItems": [dict(junk)] * 500, "mapPins": [dict(junk)] * 500}
+    answer = await alice.http.post(f"/trips/{trip['_id']}/sync", json=body, headers={"Idempotency-Key": "junk"})
+    assert answer.status_code == 207
+    assert len(answer.content) < 400_000, len(answer.content)
+    for category in ("legs", "actionItems", "mapPins"):
+        items = answer.json()[category]["items"]
+        assert [i["status"] for i in items] == ["error"] * 500
+        assert sum(len(i["error"]["details"]) for i in items) == DETAILS_PER_CALL

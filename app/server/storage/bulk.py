@@ -58,6 +58,26 @@ def item_error(error: ApiError) -> dict[str, Any]:
     return {"code": error.code, "message": error.message, "details": error.details or []}
 
 
+DETAILS_PER_CALL = 200
+"""Failing fields that one batch, or one category of a sync, names in `details` in all: 500
+items with 50 bad fields each made a 3.5 MB answer (kept a day for Idempotency-Key replays)."""
+
+
+def cap_details(results: list[ItemResult]) -> None:
+    """Keep the first DETAILS_PER_CALL details of the call; later failing items keep their code
+    and a short message saying their fields were left out (send the item alone to see them)."""
+    left = DETAILS_PER_CALL
+    for result in results:
+        error = result.error
+        if not error or not error["details"]:
+            continue
+        if len(error["details"]) > left:
+            message = error["message"] if left else "Invalid"
+            result.error = {**error, "details": error["details"][:left],
+                            "message": f"{message} (fields left out: an answer names {DETAILS_PER_CALL} at most)"}
+        left = max(0, left - len(error["details"]))
+
+
 def _raw_client_ref(raw: Any) -> str | None:
     ref = raw.get("clientRef") if isinstance(raw, dict) else None
     return ref if isinstance(ref, str) else None
@@ -148,6 +168,7 @@ async def upsert_many(
         results[index] = ItemResult(index, status, id=shown_id, client_ref=ref)
 
     outcome = BulkOutcome([r for r in results if r is not None])
+    cap_details(outcome.results)
     inserts: list[Row] = []
     updates: dict[tuple[str, ...], list[Row]] = {}
     for row_id, row in after.items():
