@@ -53,14 +53,19 @@ def tui(server, tmp_path):
     return make
 
 
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
-    """Let the app run (no key pressed) until `condition()` is true."""
+async def wait_for(
+    pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "condition",
+    state: Callable[[], object] | None = None,
+) -> None:
+    """Let the app run (no key pressed) until `condition()` is true; on a time-out, say what
+    `state()` was then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    seen = f" (it was {state()!r})" if state is not None else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{seen}")
 
 
 @pytest.fixture

@@ -51,7 +51,8 @@ async def test_three_messages_queued_offline_survive_a_restart_and_arrive_once(s
     app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"], what="shown")
+        await wait_for(pilot, lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"], what="shown",
+                       state=lambda: messages_shown(app)[-5:])
         assert not app.screen.query_one(OutboxBar).display
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two [b]three[/b]", "four"]
     assert outbox_of(path, alice).items == []
