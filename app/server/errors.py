@@ -136,7 +136,7 @@ def from_pydantic(exc: PydanticValidationError, prefix: str = "") -> ApiError:
 
 def dumps(body: Any) -> bytes:
     """Compact UTF-8 JSON, as `json.dumps(body, ensure_ascii=False, separators=(",", ":"))`
-    writes it, by pydantic-core's serialiser (about three times faster on a page of legs)."""
+    writes it, by pydantic-core's faster serialiser (tests/benchmarks/test_request_cost.py)."""
     return to_json(body)
 
 

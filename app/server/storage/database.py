@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 JSON_CODEC = {"json_serializer": lambda value: to_json(value).decode(), "json_deserializer": from_json}
-"""JSON columns (stays, flights, scopes...) through pydantic-core, several times faster than json."""
+"""JSON columns (stays, flights, scopes...) through pydantic-core, faster than json."""
 RELEASE_TIMEOUT = 5.0
 """Seconds a failed or cancelled statement may take to hand its connection back."""
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
