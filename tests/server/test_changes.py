@@ -284,16 +284,26 @@ async def test_a_member_removed_while_held_is_refused_at_the_end_of_the_wait(ser
     assert answer.status_code == 403, answer.text
 
 
-async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, make_actor, trip):
-    """Scopes are read again at wake-up too (here narrowed in the database, as an operator could)."""
-    trip_id = trip["_id"]
-    reader = await make_actor(alice.email)  # a second key of alice's
+async def held_poll_of_a_second_key(server, alice, make_actor, trip_id: str):
+    """A second key of alice's (all scopes) and its long poll of the trip, held by the server."""
+    reader = await make_actor(alice.email)
     cursor = await cursor_of(reader, trip_id)
     poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
     await waiting(server.app.state.change_hub)
+    return reader, poll
+
+
+async def set_scopes(server, key: str, scopes: list[str]) -> None:
+    """Change a key's scopes in the database, as an operator could."""
     async with server.db.write() as conn:
-        narrowed = update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(reader.key))
-        await conn.execute(narrowed.values(scopes=["messages:read"]))
+        await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(key)).values(scopes=scopes))
+
+
+async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, make_actor, trip):
+    """Scopes are read again at wake-up too (here narrowed in the database, as an operator could)."""
+    trip_id = trip["_id"]
+    reader, poll = await held_poll_of_a_second_key(server, alice, make_actor, trip_id)
+    await set_scopes(server, reader.key, ["messages:read"])
     assert (await alice.http.patch(f"/trips/{trip_id}", json={"title": "Renamed"})).status_code == 200
     answer = await asyncio.wait_for(poll, 5)
     assert answer.status_code == 403, answer.text
@@ -304,14 +314,9 @@ async def test_a_key_that_loses_messages_read_while_held_gets_no_messages(server
     """A held poll that started with messages:read and lost it (trips:read kept) answers, but
     without the message posted after the scope was dropped (an outside probe got it)."""
     trip_id = trip["_id"]
-    reader = await make_actor(alice.email)  # a second key of alice's, all scopes
     channel = (await alice.http.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
-    cursor = await cursor_of(reader, trip_id)
-    poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
-    await waiting(server.app.state.change_hub)
-    async with server.db.write() as conn:
-        narrowed = update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(reader.key))
-        await conn.execute(narrowed.values(scopes=["trips:read"]))
+    reader, poll = await held_poll_of_a_second_key(server, alice, make_actor, trip_id)
+    await set_scopes(server, reader.key, ["trips:read"])
     posted = await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
                                    json={"content": "posted after the scope was dropped"})
     assert posted.status_code == 201
@@ -322,10 +327,7 @@ async def test_a_key_that_loses_messages_read_while_held_gets_no_messages(server
 
 async def test_a_key_revoked_while_held_is_refused(server, alice, make_actor, trip):
     trip_id = trip["_id"]
-    reader = await make_actor(alice.email)  # a second key of alice's
-    cursor = await cursor_of(reader, trip_id)
-    poll = asyncio.create_task(poll_answer(reader, trip_id, cursor))
-    await waiting(server.app.state.change_hub)
+    reader, poll = await held_poll_of_a_second_key(server, alice, make_actor, trip_id)
     async with server.db.write() as conn:
         assert await revoke_key(conn, reader.key) is not None
     assert (await alice.http.patch(f"/trips/{trip_id}", json={"title": "Renamed"})).status_code == 200
