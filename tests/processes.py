@@ -32,6 +32,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def percentile_ms(latencies: list[float], q: float) -> float:
+    """The q-quantile (0..1) of latencies in seconds, in milliseconds (for benchmark tables)."""
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
 @dataclass
 class ServeProcess:
     port: int

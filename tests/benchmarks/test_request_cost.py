@@ -48,7 +48,7 @@ import pytest
 from app.server.storage.accounts import create_key as create_key_for, ensure_user
 from app.server.storage.database import Database, with_schema
 from tests.conftest import new_schema_name, postgres_url
-from tests.processes import ServeProcess, start_servers, stop_servers
+from tests.processes import ServeProcess, percentile_ms, start_servers, stop_servers
 
 pytestmark = pytest.mark.slow
 
@@ -138,8 +138,7 @@ class Tally:
         return self.requests / self.seconds
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile_ms(self.latencies, q)
 
     def unexpected(self, expected: int) -> dict[int, int]:
         return {status: n for status, n in self.statuses.items() if status != expected}

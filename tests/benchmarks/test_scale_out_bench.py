@@ -31,7 +31,7 @@ from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
 from tests.conftest import new_schema_name, postgres_url
 from app.server.storage.database import with_schema
-from tests.processes import start_servers, stop_servers
+from tests.processes import percentile_ms, start_servers, stop_servers
 
 pytestmark = pytest.mark.slow
 
@@ -69,8 +69,7 @@ class Result:
         return self.requests / self.seconds
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile_ms(self.latencies, q)
 
     @property
     def cpu_ms(self) -> float:
