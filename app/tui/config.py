@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_config_dir
+from platformdirs import user_config_dir, user_data_dir
 
 CONFIG_ENV = "TRIP_CONFIG_FILE"
 
@@ -17,6 +17,13 @@ def config_path() -> Path:
     if override := os.environ.get(CONFIG_ENV):
         return Path(override)
     return Path(user_config_dir("tripdeck")) / "config.json"
+
+
+def data_file(env: str, name: str) -> Path:
+    """The file `$env` names, else `name` in the user's data directory (the outbox, the log)."""
+    if override := os.environ.get(env):
+        return Path(override)
+    return Path(user_data_dir("tripdeck")) / name
 
 
 @dataclass

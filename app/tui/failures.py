@@ -13,7 +13,6 @@ import os
 import traceback
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from textual.worker import Worker, WorkerState
 
 from app.client import (
@@ -26,6 +25,7 @@ from app.client import (
     TripError,
     UnauthorizedError,
 )
+from app.tui.config import data_file
 from app.tui.notices import describe
 
 LOG_ENV = "TRIP_LOG_FILE"
@@ -34,9 +34,7 @@ LOG_LIMIT = 1_000_000
 
 
 def log_path() -> Path:
-    if override := os.environ.get(LOG_ENV):
-        return Path(override)
-    return Path(user_data_dir("tripdeck")) / "tripdeck.log"
+    return data_file(LOG_ENV, "tripdeck.log")
 
 
 def advice(error: BaseException, log: Path) -> str:

@@ -31,16 +31,15 @@ from pathlib import Path
 from typing import Any, AsyncIterator, ClassVar, Iterator, NamedTuple
 
 import filelock
-from platformdirs import user_data_dir
+
+from app.tui.config import data_file
 
 OUTBOX_ENV = "TRIP_OUTBOX_FILE"
 FORMAT = 2
 
 
 def outbox_path() -> Path:
-    if override := os.environ.get(OUTBOX_ENV):
-        return Path(override)
-    return Path(user_data_dir("tripdeck")) / "outbox.jsonl"
+    return data_file(OUTBOX_ENV, "outbox.jsonl")
 
 
 LOCK_TIMEOUT = 30.0
