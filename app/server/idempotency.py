@@ -236,8 +236,10 @@ class IdempotencyStore:
                         expires_at=now_ms() + TTL_MS)
             )
             await claim.shared.commit()
+        except BaseException:
+            await claim.shared.rollback()
+            raise
         finally:
-            await claim.shared.rollback()  # a no-op once committed
             self._done((claim.api_key_id, claim.key), claim.running)
 
     async def release(self, claim: Claim) -> None:
