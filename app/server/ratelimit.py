@@ -183,6 +183,10 @@ class RateLimiter(WindowCounter):
                 if window is not None and (window.unsent or window.sending):
                     await self._send(bucket, window)
                 count, end = await self.add(bucket, self.limit)
+                # Another request of the key may have opened the window while this one waited:
+                # keep that one (and what it counted in memory), never replace it.
+                current = self._windows.get(bucket)
+                window = current if current is not None and current.start == start else window
             if window is None:
                 window = self._windows[bucket] = _Window(start, 0)
             window.shared = self.limit if count is None else max(window.shared, count)

@@ -107,6 +107,51 @@ async def test_limit_holds_across_server_instances(server, alice):
     assert counted == codes.count(200)  # every admitted request reaches the shared count, refusals none
 
 
+class HeldDatabase:
+    """The real database, but the first `held` statements wait until the test lets them go."""
+
+    def __init__(self, db: Database, held: int) -> None:
+        self.db, self.is_sqlite = db, db.is_sqlite
+        self.gates = [asyncio.Event() for _ in range(held)]
+        self.waiting = 0
+
+    async def fetch(self, *args, **kwargs):
+        if self.waiting < len(self.gates):
+            gate = self.gates[self.waiting]
+            self.waiting += 1
+            await gate.wait()
+        return await self.db.fetch(*args, **kwargs)
+
+
+class Probe:
+    def __init__(self) -> None:
+        self.scope: dict = {}
+
+
+async def test_counts_made_while_a_first_request_waits_on_the_database_are_kept(server):
+    """Two first requests of a window both wait on the database; the first back opens the
+    window and a third request counts in memory; the second back must not replace that window
+    (it did, and the third request's count never reached the database)."""
+    clock = Clock(4_000_000.0)
+    held = HeldDatabase(server.db, held=2)
+    limiter = RateLimiter(held, 60, clock=clock)
+    first = asyncio.create_task(limiter.check(Probe(), "k"))
+    second = asyncio.create_task(limiter.check(Probe(), "k"))
+    while held.waiting < 2:
+        await asyncio.sleep(0)
+    held.gates[0].set()
+    await first
+    await limiter.check(Probe(), "k")  # far from the limit: counted in memory
+    held.gates[1].set()
+    await second
+    await limiter.sync()
+    async with server.db.read() as conn:
+        counted = (await conn.execute(
+            select(t.rate_limit_windows.c.count).where(t.rate_limit_windows.c.window_start == 4_000_000 // 60 * 60)
+        )).scalar()
+    assert counted == 3
+
+
 async def test_one_process_is_exact_though_it_counts_in_memory(server, alice):
     """The first request of a window counts in the database; far from the limit the process
     counts in memory; near it every request is counted in the database: exactly 60, the
