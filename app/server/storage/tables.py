@@ -70,6 +70,19 @@ api_keys = Table(
     Column("last_used_at", Ms),  # written at most once a minute per key and process (auth.KeyUse)
 )
 
+# SSH public keys members sign in with to `trip ssh` (issue 20): public keys only, one user each.
+ssh_keys = Table(
+    "ssh_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("fingerprint", String(100), nullable=False, unique=True),  # "SHA256:..." as ssh-keygen -l shows it
+    Column("public_key", Text, nullable=False),  # "ssh-ed25519 AAAA...", without the comment
+    Column("name", String(200)),  # the key's comment, or a name its owner gave it
+    Column("created_at", Ms, nullable=False),
+    Column("last_used_at", Ms),
+)
+
 # One row: how many times a key was deleted or had its hash, scopes or user changed. Triggers on
 # api_keys count them (migration 0002), and NOTIFY on PostgreSQL, so that every server process
 # forgets its cached keys at once (live.PollingWaker polls this count on SQLite).
