@@ -110,6 +110,31 @@ class Me(ApiModel):
     default_group_id: str | None = None
 
 
+# --- SSH keys (`trip ssh`) -------------------------------------------------------------------
+
+PUBLIC_KEY_MAX = 16_384
+"""An OpenSSH public key line: an 8192-bit RSA key is about 1.4 KB, so this leaves room."""
+
+
+class SshKeyCreate(InputModel):
+    public_key: Annotated[str, Field(min_length=1, max_length=PUBLIC_KEY_MAX)]
+    """One line as in `~/.ssh/id_ed25519.pub`: `ssh-ed25519 AAAA... comment`."""
+    name: ShortText = None
+    """Defaults to the key's comment."""
+
+
+class SshKey(StoredModel):
+    name: str | None = None
+    fingerprint: str
+    """`SHA256:...`, as `ssh-keygen -l` prints it."""
+    last_used_time: int | None = None
+
+
+class SshKeyPage(Page):
+    """A user's SSH keys, oldest first (one page: `nextCursor` is always null)."""
+
+    items: list[SshKey]
+
 # --- trips -------------------------------------------------------------------------------
 
 
@@ -241,7 +266,7 @@ class LegUpdate(InputModel):
 
 class Leg(StoredModel):
     trip_id: str
-    order: float
+    order: int | float  # a whole number; older data may hold a fraction
     title: str
     destination: str
     start_date: str

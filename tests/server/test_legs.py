@@ -174,6 +174,20 @@ async def test_order_range_is_in_the_openapi_schema_and_both_ends_are_accepted(a
     assert last["order"] == 1_000_000
 
 
+async def test_order_answers_as_a_whole_number_wherever_a_leg_is_read(alice, trip, server):
+    """Orders are whole numbers (stored in a float column for older data): every answer says 7,
+    never 7.0, so a client comparing or printing them sees what it sent."""
+    leg = await created(alice.http, legs_path(trip), leg_body(order=3))
+    await alice.http.patch(f"{legs_path(trip)}/{leg['_id']}", json={"order": 7})
+    reads = {
+        "get": (await alice.http.get(f"{legs_path(trip)}/{leg['_id']}")).json(),
+        "list": (await alice.http.get(legs_path(trip))).json()["items"][0],
+        "export": (await alice.http.get(f"/trips/{trip['_id']}/export")).json()["legs"][0],
+    }
+    for where, read in reads.items():
+        assert type(read["order"]) is int and read["order"] == 7, (where, read["order"])
+
+
 async def test_legs_listed_by_order_and_paged(alice, trip):
     orders = [3, 15, 0, 2, 1, 10, 7]
     for i, order in enumerate(orders):

@@ -40,12 +40,17 @@ def flight(stored: Mapping[str, Any], leg_zone: str | None) -> dict[str, Any]:
     }
 
 
+def whole(number: float) -> float | int:
+    """7.0 as 7: orders are whole numbers (API-CONTRACT), kept in a float column for older data."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
 def leg(row: Mapping[str, Any]) -> dict[str, Any]:
     stays = row["stays"] or []
     return {
         **_stored(row),
         "tripId": row["trip_id"],
-        "order": row["order"],
+        "order": whole(row["order"]),
         "title": row["title"],
         "destination": row["destination"],
         "startDate": row["start_date"],
