@@ -22,7 +22,7 @@ from app.server.live import ChangeHub, PollingWaker
 from app.server.pg_waker import PgNotifyWaker
 from app.server.routes import (
     action_items, batch, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops,
-    shared, sync, trips,
+    shared, ssh_keys, sync, trips,
 )
 from app.server.settings import Settings
 from app.server.storage.database import Database
@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # it hands writes to the idempotency layer, which sees the route's response first.
     app.add_middleware(RequestContextMiddleware, store_of=lambda: app.state.idempotency)
     for module in (
-        me, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
+        me, ssh_keys, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
         itinerary, ops, changes,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
