@@ -1,9 +1,14 @@
-"""Dates, times and zones as the panes print them ("Wed 15 Jul", "Today", "UTC+1")."""
+"""Dates, times and zones as the panes print them ("Wed 15 Jul", "Today", "UTC+1", and a flight
+as "13:05 ZRH → 08:40⁺¹ NRT · 11h35"). No widgets here: the rules are unit-tested on their own."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.domain import localtime
+from app.domain.models import Flight
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -95,3 +100,85 @@ def local_stamp(value: str | None) -> str:
     if moment is None:
         return ""
     return f"{moment.day} {moment:%b %H:%M}"
+
+
+# --- flights: local times at each end, the time in the air, the day offset ------------------------
+
+_SUPERSCRIPT = str.maketrans("+-0123456789", "⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def day_offset(day: dt.date, reference: dt.date) -> str:
+    """'⁺¹' for the day after `reference`, '⁻¹' for the day before, '' for the same day."""
+    days = (day - reference).days
+    return f"{days:+d}".translate(_SUPERSCRIPT) if days else ""
+
+
+def duration(delta: dt.timedelta) -> str:
+    """'11h35', '0h45'; negative (a flight landing before it departs) as '−2h10'."""
+    minutes = int(delta.total_seconds() // 60) if delta >= dt.timedelta(0) else -int(-delta.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{'−' if minutes < 0 else ''}{hours}h{rest:02d}"
+
+
+@dataclass(frozen=True)
+class FlightTimes:
+    """A flight's ends as aware datetimes in their own zones (None when a time or zone is missing)."""
+
+    origin: str
+    destination: str
+    departs: dt.datetime | None
+    lands: dt.datetime | None
+
+    @property
+    def in_air(self) -> dt.timedelta | None:
+        if self.departs is None or self.lands is None:
+            return None
+        return self.lands.astimezone(dt.timezone.utc) - self.departs.astimezone(dt.timezone.utc)
+
+
+def flight_times(flight: Flight, leg_zone: str | None) -> FlightTimes:
+    """Each end of `flight` on its own airport's clock (API-CONTRACT section 12): the zone the
+    service answered, else the one its rules give (given, airport, the leg's)."""
+    zones = localtime.flight_zones(
+        {"departureTimezone": flight.departure_timezone, "arrivalTimezone": flight.arrival_timezone,
+         "from": flight.from_, "to": flight.to},
+        leg_zone,
+    )
+    return FlightTimes(
+        origin=(flight.from_ or "").strip(),
+        destination=(flight.to or "").strip(),
+        departs=localtime.aware(localtime.parse_local(flight.departure_time), zones.departure),
+        lands=localtime.aware(localtime.parse_local(flight.arrival_time), zones.arrival),
+    )
+
+
+def _end(moment: dt.datetime | None, place: str, reference: dt.date | None) -> str:
+    clock = f"{moment:%H:%M}" + (day_offset(moment.date(), reference) if reference else "") if moment else ""
+    return " ".join(part for part in (clock, place) if part)
+
+
+def flight_line(times: FlightTimes) -> str:
+    """'13:05 ZRH → 08:40⁺¹ NRT · 11h35': local times, the arrival's day offset from the
+    departure's date, and the time in the air across the zones."""
+    reference = times.departs.date() if times.departs else None
+    line = f"{_end(times.departs, times.origin, None)} → {_end(times.lands, times.destination, reference)}".strip()
+    if times.in_air is not None:
+        line += f" · {duration(times.in_air)}"
+    return line
+
+
+def viewer_flight_line(times: FlightTimes, viewer: ZoneInfo) -> str | None:
+    """The same flight on the viewer's clock ('05:05 → 00:40⁺¹'; day offsets from the departure's
+    own date, as on the flight line), or None when both ends read the same there."""
+    ends = [moment for moment in (times.departs, times.lands) if moment is not None]
+    if not ends or all(moment.utcoffset() == moment.astimezone(viewer).utcoffset() for moment in ends):
+        return None
+    reference = (times.departs or times.lands).date()  # type: ignore[union-attr]
+
+    def mine(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return "?"
+        there = moment.astimezone(viewer)
+        return f"{there:%H:%M}{day_offset(there.date(), reference)}"
+
+    return f"{mine(times.departs)} → {mine(times.lands)}"
