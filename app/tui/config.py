@@ -10,6 +10,8 @@ from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
 
+from app.files import open_private
+
 CONFIG_ENV = "TRIP_CONFIG_FILE"
 
 
@@ -57,12 +59,10 @@ def load(path: Path | None = None) -> Config:
 def save(config: Config, path: Path | None = None) -> Path:
     """Write `config` readable by its owner only: created 0600, never world-readable in between."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"url": config.url, "key": config.key, "keymap": config.keymap}, indent=2)
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
     try:
-        os.fchmod(descriptor, 0o600)
         os.write(descriptor, body.encode("utf-8"))
     finally:
         os.close(descriptor)

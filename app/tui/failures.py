@@ -25,6 +25,7 @@ from app.client import (
     TripError,
     UnauthorizedError,
 )
+from app.files import make_private_directories, open_private
 from app.tui.config import data_file
 from app.tui.notices import describe
 
@@ -84,10 +85,10 @@ def write_log(log: Path, where: str, what: str, error: BaseException) -> None:
     if not isinstance(error, TripError):
         lines += ["".join(traceback.format_exception(error)).rstrip()]
     try:
-        log.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directories(log.parent)
         if log.exists() and log.stat().st_size > LOG_LIMIT:
             os.replace(log, log.with_name(log.name + ".1"))  # one older file kept, never more
-        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        descriptor = open_private(log, os.O_WRONLY | os.O_APPEND)
         try:
             os.write(descriptor, ("\n".join(lines) + "\n").encode("utf-8", "replace"))
         finally:

@@ -32,6 +32,7 @@ from typing import Any, AsyncIterator, ClassVar, Iterator, NamedTuple
 
 import filelock
 
+from app.files import make_private_directories, open_private
 from app.tui.config import data_file
 
 OUTBOX_ENV = "TRIP_OUTBOX_FILE"
@@ -219,7 +220,7 @@ class Outbox:
     def _changing(self) -> Iterator[None]:
         """Read-modify-write under the exclusive lock: what another process wrote since our last
         look is read first, so its items survive our write."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directories(self.path.parent)
         with filelock.FileLock(self._lock_path, timeout=LOCK_TIMEOUT, mode=0o600):
             self._seen = None
             self.refresh()
@@ -228,9 +229,8 @@ class Outbox:
 
     def _write(self) -> None:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
         try:
-            os.fchmod(descriptor, 0o600)
             lines = [line + "\n" for line in self.kept]
             lines += [json.dumps({"v": FORMAT, "type": item.type, **asdict(item)}, ensure_ascii=False) + "\n"
                       for item in self.items]
@@ -312,7 +312,7 @@ class Outbox:
     async def sending(self) -> AsyncIterator[None]:
         """Be the one sender of this file (across processes) until the block ends; meanwhile take
         each item with `next_unsent`, fresh from the file, so none is sent twice."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directories(self.path.parent)
         lock = filelock.FileLock(self.path.with_name(self.path.name + ".send.lock"), mode=0o600)
         while True:
             try:

@@ -6,27 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-FILE_MODE = 0o600
-DIRECTORY_MODE = 0o700
-
-
-def make_private_directories(directory: Path) -> None:
-    """Create `directory` and its missing parents, each 0700. Directories that already exist are
-    left as they are: they are the user's (a home, a shared folder), not ours to change."""
-    missing: list[Path] = []
-    while not os.path.lexists(directory):
-        missing.append(directory)
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, DIRECTORY_MODE)
-        except FileExistsError:
-            continue  # made meanwhile by another process: not ours to change either
-        # mkdir's mode passes through the umask; set it exactly (a umask of 0o277 would leave 0500).
-        os.chmod(path, DIRECTORY_MODE)
-
+from app.files import FILE_MODE, make_private_directories
 
 def create_private_database_file(database: str) -> None:
     """Before SQLite opens `database` (a path), create it empty and 0600 if it does not exist, in
