@@ -9,42 +9,77 @@ from textual.widgets import Footer, Static
 from app.domain.models import Me, Trip
 from app.tui import palette
 from app.tui.formatting import date_range, parse_date
-from app.tui.text import one_line
+from app.tui.text import clean, one_line
 from app.tui.widgets.pane import OneLine
 
 
 class TripHeader(OneLine):
-    """Title, dates, status and revision of the trip, who you are, and whether we are live."""
+    """Title, dates, status and revision of the trip, who you are, and whether we are live.
+
+    Parts never run into each other: at least two cells apart, and when the row is too narrow
+    for all of them, whole parts go (the revision, the status, your name, the dates) before the
+    title is cut further than a few cells."""
+
+    GAP = 2
+    TITLE_ROOM = 12
+    """Cells the title keeps before a whole part is dropped for it."""
 
     def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False) -> None:
-        right = Text(no_wrap=True)
-        if me is not None:
-            right.append_text(one_line(me.name, "#5fafff", width=20))
-            right.append("  ")
+        badge = Text(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
+        name = one_line(me.name, "#5fafff", width=20) if me is not None else None
+        marks = Text(no_wrap=True)
         if read_only:
-            right.append("shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}")
-            right.append("  ")
+            marks.append("shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}")
+            marks.append("  ")
         if online and trip is None:
-            right.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
+            marks.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
         else:
-            right.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
-        left = Text(no_wrap=True, overflow="ellipsis")
-        left.append(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
-        left.append(" ")
+            marks.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         if trip is None:
-            left.append("loading…", style=palette.MUTED)
-        else:
-            start, end = parse_date(trip.start_date), parse_date(trip.end_date)
-            dates = f"  {date_range(start, end)}"
-            extra = f"  rev {trip.revision}" if width >= 120 else ""
-            room = width - 14 - len(dates) - len(trip.status) - 2 - len(extra) - right.cell_len
-            left.append_text(one_line(trip.title, "bold", width=max(room, 12)))
-            left.append(dates)
-            left.append(f"  {trip.status}", style="#87d787" if trip.status == "active" else palette.MUTED)
-            left.append(extra, style=palette.MUTED)
-        room = width - right.cell_len
-        left.truncate(max(room, 0), overflow="ellipsis", pad=True)
-        self.update(left + right)
+            self.update(self._row(badge, Text("loading…", style=palette.MUTED), [], [name, marks], width))
+            return
+        start, end = parse_date(trip.start_date), parse_date(trip.end_date)
+        dates = Text(date_range(start, end))
+        status = Text(trip.status, style="#87d787" if trip.status == "active" else palette.MUTED)
+        revision = Text(f"rev {trip.revision}", style=palette.MUTED) if width >= 120 else None
+        title = Text(clean(trip.title, single_line=True), style="bold")
+        left: list[Text | None] = [dates, status, revision]
+        right: list[Text | None] = [name, marks]
+        # Drop whole parts, least useful first, until the title keeps its few cells.
+        for drop in (None, "revision", "status", "name", "dates"):
+            if drop == "revision":
+                left[2] = None
+            elif drop == "status":
+                left[1] = None
+            elif drop == "dates":
+                left[0] = None
+            elif drop == "name":
+                right[0] = None
+            if self._title_room(badge, left, right, width) >= min(title.cell_len, self.TITLE_ROOM):
+                break
+        self.update(self._row(badge, title, left, right, width))
+
+    def _parts(self, parts: list[Text | None]) -> Text:
+        return Text(" " * self.GAP).join(part for part in parts if part is not None and part.cell_len)
+
+    def _title_room(self, badge: Text, left: list[Text | None], right: list[Text | None], width: int) -> int:
+        rest = self._parts(left).cell_len + (self.GAP if any(left) else 0)
+        return width - badge.cell_len - 1 - rest - self.GAP - self._parts(right).cell_len
+
+    def _row(self, badge: Text, title: Text, left: list[Text | None], right: list[Text | None], width: int) -> Text:
+        room = max(self._title_room(badge, left, right, width), 1)
+        title = title.copy()
+        title.truncate(room, overflow="ellipsis")
+        row = Text(no_wrap=True, overflow="ellipsis")
+        row.append_text(badge)
+        row.append(" ")
+        row.append_text(self._parts([title, *left]))
+        tail = self._parts(right)
+        row.truncate(max(width - tail.cell_len - self.GAP, 0), overflow="ellipsis", pad=True)
+        row.append(" " * self.GAP)
+        row.append_text(tail)
+        row.truncate(width, overflow="ellipsis")
+        return row
 
 
 class PaneTabs(OneLine):

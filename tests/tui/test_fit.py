@@ -1,0 +1,39 @@
+"""What fits where: the trip screen's frame and dialogs at small and common terminal sizes, read
+from the screen as drawn (the cells of each row), from the fixed demo data."""
+
+from __future__ import annotations
+
+from app.tui.screenshots import demo_app
+
+
+def row_text(app, y: int) -> str:
+    """Row `y` of the screen as the terminal shows it."""
+    strips = app.screen._compositor.render_strips()
+    return "".join(segment.text for segment in strips[y])
+
+
+async def test_the_footer_that_overflows_leaves_no_stray_letter_in_the_corner():
+    app = demo_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("1")
+        await pilot.pause()
+        bottom = row_text(app, 19)
+        assert bottom.endswith("^p palette"), bottom
+
+
+async def test_the_header_keeps_its_parts_apart_at_every_width():
+    for size in [(40, 15), (60, 20), (80, 24), (160, 48)]:
+        app = demo_app()
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("1")
+            await pilot.pause()
+            header = row_text(app, 0)
+            assert len(header) == size[0]
+            words = [part.strip() for part in header.strip().split("  ") if part.strip()]
+            # No part ends in a cut: the title may, the dates and the name may not.
+            assert not any(part.endswith("…") for part in words[2:]), (size, header)
+            assert "Tripdeck" in words[0] and words[-1] == "● live", (size, header)
+            if size[0] >= 60:
+                assert "10 Jul – 23 Jul 2026" in words, (size, header)
+            if size[0] >= 80:
+                assert "active" in words and "Sam Rivera" in words, (size, header)
