@@ -4,6 +4,7 @@ from the screen as drawn (the cells of each row), from the fixed demo data."""
 from __future__ import annotations
 
 from app.tui.screenshots import demo_app
+from app.tui.widgets.status import OfflineBanner
 
 
 def row_text(app, y: int) -> str:
@@ -37,3 +38,17 @@ async def test_the_header_keeps_its_parts_apart_at_every_width():
                 assert "10 Jul – 23 Jul 2026" in words, (size, header)
             if size[0] >= 80:
                 assert "active" in words and "Sam Rivera" in words, (size, header)
+
+
+async def test_the_offline_banner_says_whole_phrases_at_80_columns_and_more_when_wide():
+    url = "https://trips.example.org:8443"
+    for width, expected in [(80, "· retry 3 in 8s"), (160, "· what you see may be out of date")]:
+        app = demo_app()
+        async with app.run_test(size=(width, 24)) as pilot:
+            await pilot.press("1")
+            banner = app.screen.query_one(OfflineBanner)
+            banner.show_offline(url, 3, 8.0)
+            await pilot.pause()
+            line = row_text(app, banner.region.y).rstrip()
+            assert line.endswith(expected), line
+            assert f"cannot reach {url} · retry 3 in 8s" in line, line

@@ -107,24 +107,43 @@ class PaneTabs(OneLine):
 
 
 class OfflineBanner(Static):
-    """Shown while the service cannot be reached; says when the next attempt is."""
+    """Shown while the service cannot be reached; says when the next attempt is. Said in as many
+    whole phrases as fit the width (never cut mid-sentence), the retry always among them."""
+
+    _state: tuple[str, int, float, str | None] | None = None
 
     def show_offline(self, url: str, attempt: int, retry_in: float, reason: str | None = None) -> None:
         """`reason` is None when the service cannot be reached, else what it answered."""
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" OFFLINE ", style=f"bold #ffffff on {palette.ALERT}")
-        if reason is None:
-            text.append(" cannot reach ")
-            text.append_text(one_line(url, width=40))
-        else:
-            text.append(" the service answered ")
-            text.append_text(one_line(reason, width=60))
-        text.append(f" · retry {attempt} in {retry_in:.0f}s · what you see may be out of date")
-        self.update(text)
+        self._state = (url, attempt, retry_in, reason)
         self.display = True
+        self.refresh()
 
     def hide(self) -> None:
         self.display = False
+
+    def render(self) -> Text:
+        if self._state is None:
+            return Text()
+        url, attempt, retry_in, reason = self._state
+        width = self.size.width or 80
+        label = Text(" OFFLINE ", style=f"bold #ffffff on {palette.ALERT}")
+        retry = f"retry {attempt} in {retry_in:.0f}s"
+        opening, value = ("cannot reach ", url) if reason is None else ("the service answered ", reason)
+        room = width - label.cell_len - 1 - len(opening) - 3 - len(retry)
+        cause = Text(opening)
+        cause.append_text(one_line(value, width=max(min(room, 60), 8)))  # the address or answer, cut last
+        variants = [
+            [cause, Text(retry), Text("what you see may be out of date")],
+            [cause, Text(retry), Text("may be out of date")],
+            [cause, Text(retry)],
+            [Text(f"retry in {retry_in:.0f}s")],
+        ]
+        for parts in variants:
+            text = Text.assemble(label, " ", Text(" · ").join(parts), no_wrap=True)
+            if text.cell_len <= width:
+                return text
+        text.truncate(width, overflow="ellipsis")
+        return text
 
 
 class OutboxBar(Static):
