@@ -3,6 +3,11 @@ from the screen as drawn (the cells of each row), from the fixed demo data."""
 
 from __future__ import annotations
 
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+from tests.tui.test_editing import open_trip
+
+from app.tui.screens.members import MembersScreen
 from app.tui.screenshots import demo_app
 from app.tui.widgets.status import OfflineBanner
 
@@ -52,3 +57,21 @@ async def test_the_offline_banner_says_whole_phrases_at_80_columns_and_more_when
             line = row_text(app, banner.region.y).rstrip()
             assert line.endswith(expected), line
             assert f"cannot reach {url} · retry 3 in 8s" in line, line
+
+
+async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selection_copies_only_it(server, tui, alice):
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.share_url, what="the share link")
+        await pilot.pause()
+        url = app.screen.share_url
+        assert len(url) > 80  # so it must take two rows at 80 columns: no border or padding between
+        rows = [row_text(app, y) for y in range(24)]
+        first = next(y for y, row in enumerate(rows) if url[:20] in row)
+        assert rows[first].startswith(url[:80]), rows[first]
+        assert rows[first + 1].rstrip() == url[80:], rows[first + 1]

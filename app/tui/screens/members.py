@@ -78,11 +78,15 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
             yield Label("Members")
             yield MemberList(id="member-list")
             yield Static("", id="share-link")
+        # Outside the dialog's border and padding, from the first column: a link wider than the
+        # terminal wraps at its edge, so a selection across the rows holds the link and nothing else.
+        yield Static("", id="share-url")
         yield Footer()
 
     def on_mount(self) -> None:
         self._show()
         self.query_one("#share-link").display = False
+        self.query_one("#share-url").display = False
         self.query_one(MemberList).focus()
         self.refresh_bindings()
 
@@ -174,9 +178,12 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         token = await self.client.create_share_token(self.trip_id)
         self.share_url = token.url
         link = self.query_one("#share-link", Static)
-        link.update(Text.assemble(("Read-only link (replaces any earlier one): ", palette.MUTED),
-                                  literal(token.url, "bold #ffd75f")))
+        link.update(Text("Read-only link, below the box (it replaces any earlier one); copied to the clipboard "
+                         "if your terminal allows OSC 52.", style=palette.MUTED))
         link.display = True
+        url = self.query_one("#share-url", Static)
+        url.update(literal(token.url, "bold #ffd75f"))
+        url.display = True
         self.app.copy_to_clipboard(token.url)
 
     @work(group="share", exclusive=True, exit_on_error=False, description="Revoking the share link")
@@ -186,6 +193,7 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         link = self.query_one("#share-link", Static)
         link.update(Text("Share link revoked: it no longer opens the trip.", style=palette.MUTED))
         link.display = True
+        self.query_one("#share-url").display = False
 
     def action_close(self) -> None:
         self.dismiss(self.members)
