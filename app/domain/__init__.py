@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-_MODULES = ("models", "itinerary", "bulk")
+_MODULES = ("models", "itinerary", "activity", "bulk")
 """Searched in this order; `bulk` last, as it is the one a client seldom needs."""
 
 if TYPE_CHECKING:
+    from app.domain.activity import *  # noqa: F403
     from app.domain.bulk import *  # noqa: F403
     from app.domain.itinerary import *  # noqa: F403
     from app.domain.models import *  # noqa: F403

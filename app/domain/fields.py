@@ -193,7 +193,7 @@ def build_models_now() -> None:
     `model_config`, for models defined later) before the routes are imported gives the server
     exactly the eager build it had before deferral."""
     # Every module of the contract first: `app.domain` loads them lazily (see there).
-    from app.domain import bulk, itinerary, models  # noqa: F401
+    from app.domain import activity, bulk, itinerary, models  # noqa: F401
 
     pending: list[type[BaseModel]] = [BaseModel]
     deferred: set[type[BaseModel]] = set()

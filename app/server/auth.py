@@ -57,6 +57,8 @@ class ApiKey:
     user_id: str
     user_name: str
     scopes: tuple[tuple[str, str | None], ...]
+    key_name: str | None = None
+    """The name its owner gave the key (`trip keys create --name`), kept with each operation."""
 
     def allows(self, scope: str, trip_id: str | None = None) -> bool:
         """May this key use `scope` on `trip_id` (or, with None, on at least one trip)?"""
@@ -177,7 +179,8 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
     async with state.db.single() as conn:
         row = (
             await conn.execute(
-                select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name)
+                select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name,
+                       t.api_keys.c.name)
                 .join(t.users, t.users.c.id == t.api_keys.c.user_id)
                 .where(t.api_keys.c.key_hash == digest)
             )
@@ -189,6 +192,7 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
         user_id=row[3],
         user_name=row[4],
         scopes=tuple(parse_scope(s) for s in row[2]),
+        key_name=row[5],
     )
     if cache is not None:
         cache.put(digest, key, generation)

@@ -23,10 +23,11 @@ import app.domain.localtime as localtime
 from app.domain import models as m
 from app.domain.localtime import flight_zones
 from app.domain.itinerary import EventRef, MovePayload, OpRequest, ReorderPayload
+from app.server.auth import ApiKey
 from app.server.errors import ApiError, from_pydantic, validation_error
 from app.server.storage import content
 from app.server.storage import tables as t
-from app.server.storage.revisions import lock_at_revision, record_change
+from app.server.storage.revisions import lock_at_revision, note_row, record_change
 
 Row = dict[str, Any]
 Changes = list[tuple[str, str]]
@@ -257,6 +258,7 @@ async def reorder(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) 
     for index, leg_id in enumerate(order.leg_ids):
         if current[leg_id]["order"] != float(index):
             await conn.execute(update(t.legs).where(t.legs.c.id == leg_id).values(order=float(index)))
+            note_row(conn, content.LEG.name, current[leg_id], {**current[leg_id], "order": float(index)})
     return []  # leg order is not part of any event
 
 
@@ -269,12 +271,13 @@ HANDLERS: dict[str, Callable[[AsyncConnection, Mapping[str, Any], Any], Awaitabl
 }
 
 
-async def apply(conn: AsyncConnection, trip_id: str, request: OpRequest) -> dict[str, Any]:
+async def apply(conn: AsyncConnection, trip_id: str, request: OpRequest, actor: ApiKey | None = None) -> dict[str, Any]:
     """Apply one op in the caller's write transaction. The revision check comes first, so a stale
     op fails with STALE_REVISION before it reads or writes anything else."""
     trip = await lock_at_revision(conn, trip_id, request.base_revision)
     changes = await HANDLERS[request.type](conn, trip, request.payload)
-    revision = await record_change(conn, trip_id, request.type, changes, base_revision=request.base_revision)
+    revision = await record_change(conn, trip_id, request.type, changes, base_revision=request.base_revision,
+                                   actor=actor)
     return {
         "success": True,
         "trip_id": trip_id,

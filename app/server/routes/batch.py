@@ -22,7 +22,7 @@ async def run_batch(request: Request, access: TripEditor, kind: content.Kind, it
         members = await bulk.member_ids(conn, access.trip_id)
         outcome = await bulk.upsert_many(conn, kind, trip, items, dry_run=False, members=members)
         if outcome.written:
-            await record_change(conn, access.trip_id, f"batch_{kind.name}", outcome.changes)
+            await record_change(conn, access.trip_id, f"batch_{kind.name}", outcome.changes, actor=access.key)
     errors = outcome.count("error")
     body = {
         "created": outcome.count("created"),

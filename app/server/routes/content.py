@@ -47,7 +47,7 @@ def content_router(
             outcome = await content.upsert(conn, kind, access.trip, body)
             if outcome.changed:
                 verb = "create" if outcome.status == "created" else "update"
-                await record_change(conn, access.trip_id, f"{verb}_{kind.name}", outcome.changes)
+                await record_change(conn, access.trip_id, f"{verb}_{kind.name}", outcome.changes, actor=access.key)
         return JSON(outcome.wire, status_code=201 if outcome.status == "created" else 200)
 
     @router.get(f"/{path}/{{item_id}}", response_model=item_model, summary=f"Get a {label}")
@@ -61,14 +61,14 @@ def content_router(
         async with request.app.state.db.write() as conn:
             outcome = await content.update_row(conn, kind, access.trip, item_id, body)
             if outcome.changed:
-                await record_change(conn, access.trip_id, f"update_{kind.name}", outcome.changes)
+                await record_change(conn, access.trip_id, f"update_{kind.name}", outcome.changes, actor=access.key)
         return JSON(outcome.wire)
 
     @router.delete(f"/{path}/{{item_id}}", status_code=204, summary=f"Delete a {label}")
     async def delete_item(request: Request, item_id: str, access: TripEditor) -> Response:
         async with request.app.state.db.write() as conn:
             outcome = await content.delete_row(conn, kind, access.trip, item_id)
-            await record_change(conn, access.trip_id, f"delete_{kind.name}", outcome.changes)
+            await record_change(conn, access.trip_id, f"delete_{kind.name}", outcome.changes, actor=access.key)
         return Response(status_code=204)
 
     return router

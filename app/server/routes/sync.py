@@ -41,7 +41,7 @@ async def sync(
             outcomes[wire_name] = await bulk.upsert_many(conn, kind, trip, items, dry_run=dry_run, members=members)
         if not dry_run and any(o.written for o in outcomes.values()):
             changes = [change for o in outcomes.values() for change in o.changes]
-            await record_change(conn, access.trip_id, "sync", changes)
+            await record_change(conn, access.trip_id, "sync", changes, actor=access.key)
     answer: dict[str, Any] = {"dryRun": dry_run}
     failed = False
     for wire_name, outcome in outcomes.items():

@@ -11,7 +11,7 @@ from app.server.errors import ErrorResponses, forbidden, validation_error
 from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
 from app.server.storage import tables as t
 from app.server.storage import trips as trip_store
-from app.server.storage.revisions import record_change
+from app.server.storage.revisions import note_row, record_change
 
 router = APIRouter(tags=["trips"], responses=ErrorResponses)
 
@@ -78,8 +78,10 @@ async def update_trip(request: Request, access: TripEditor, body: m.TripUpdate) 
         raise validation_error(details)
     async with request.app.state.db.write() as conn:
         if changes:
+            before = await trip_store.trip_row(conn, access.trip_id)
             await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(**changes))
-            await record_change(conn, access.trip_id, "update_trip")
+            note_row(conn, "trip", before, {**before, **changes})
+            await record_change(conn, access.trip_id, "update_trip", actor=access.key)
         trip = await trip_store.get_trip(conn, access.trip_id)
     return JSON(trip)
 
@@ -89,7 +91,9 @@ async def archive_trip(request: Request, access: TripWriter) -> Any:
     ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive a trip")
     async with request.app.state.db.write() as conn:
         if access.trip["status"] != "completed":
+            before = await trip_store.trip_row(conn, access.trip_id)
             await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(status="completed"))
-            await record_change(conn, access.trip_id, "archive_trip")
+            note_row(conn, "trip", before, {**before, "status": "completed"})
+            await record_change(conn, access.trip_id, "archive_trip", actor=access.key)
         trip = await trip_store.get_trip(conn, access.trip_id)
     return JSON(trip)

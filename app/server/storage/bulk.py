@@ -20,6 +20,7 @@ from app.server.clock import new_id, now_ms
 from app.server.errors import ApiError, validation_error
 from app.server.storage import content
 from app.server.storage import tables as t
+from app.server.storage.revisions import note_row
 
 Row = dict[str, Any]
 IN_CHUNK = 500  # clientRefs per IN (...) lookup: well under every driver's parameter limit
@@ -186,6 +187,8 @@ async def upsert_many(
     outcome.written = len(inserts) + sum(len(rows) for rows in updates.values())
     if dry_run:
         return outcome
+    for row_id, row in after.items():
+        note_row(conn, kind.name, before[row_id], row)
     table = kind.table
     if inserts:
         await conn.execute(insert(table), inserts)

@@ -22,7 +22,7 @@ from app.server import events
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, describe, not_found, validation_error
 from app.server.storage import converters, pagination
-from app.server.storage.revisions import lock_trip
+from app.server.storage.revisions import lock_trip, note_row
 from app.server.storage import tables as t
 
 Row = dict[str, Any]
@@ -380,6 +380,7 @@ async def upsert(
                 return await _apply(conn, kind, trip, existing, data)
         else:
             await conn.execute(insert(kind.table).values(**row))
+        note_row(conn, kind.name, None, row)
     zones = await leg_timezones_of(conn, trip["id"], row) if kind is COMMITMENT else None
     return Outcome("created", row, events.event_changes([], row_events(kind, row, zones)), kind.to_wire)
 
@@ -412,6 +413,7 @@ async def _apply(
         except IntegrityError:  # a concurrent write took the clientRef after the check above
             raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
                            [{"path": "clientRef", "reason": "invalid"}]) from None
+        note_row(conn, kind.name, existing, row)
     zones = await leg_timezones_of(conn, trip["id"], existing, row) if kind is COMMITMENT else None
     event_changes = events.event_changes(row_events(kind, existing, zones), row_events(kind, row, zones))
     if kind is LEG and "timezone" in changes:
@@ -440,12 +442,14 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
             changes += events.event_changes(
                 row_events(COMMITMENT, commitment, zones), row_events(COMMITMENT, after, zones)
             )
+            note_row(conn, COMMITMENT.name, commitment, after)
         if linked:
             await conn.execute(
                 update(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
                 .values({link: None})
             )
     await conn.execute(delete(kind.table).where(kind.table.c.id == row_id))
+    note_row(conn, kind.name, existing, None)
     return Outcome("deleted", existing, changes, kind.to_wire)
 
 

@@ -394,6 +394,7 @@ class Database:
         try:
             conn.info.pop("touched_trips", None)
             conn.info.pop("locked_trips", None)
+            conn.info.pop("row_changes", None)
             await conn.begin()
         except BaseException:
             await conn.close()
@@ -406,19 +407,23 @@ class Database:
         Inside a request's shared transaction: a savepoint of it."""
         shared = self._shared()
         if shared is not None:
-            # A row lock taken in a savepoint that rolls back is released with it: forget it too.
+            # A row lock taken in a savepoint that rolls back is released with it: forget it too,
+            # and the rows it noted for the operation log (revisions.note_row).
             locked_before = set(shared.conn.info.get("locked_trips", ()))
+            noted_before = len(shared.conn.info.get("row_changes") or ())
             try:
                 async with shared.conn.begin_nested():
                     yield shared.conn
             except BaseException:
                 shared.conn.info["locked_trips"] = locked_before
+                del shared.conn.info.setdefault("row_changes", [])[noted_before:]
                 raise
             return
         touched: set[str] = set()
         async with self.write_engine.begin() as conn:
             conn.info.pop("touched_trips", None)
             conn.info.pop("locked_trips", None)  # conn.info outlives the transaction (pooled)
+            conn.info.pop("row_changes", None)
             try:
                 yield conn
                 if self.notify_channel and conn.info.get("touched_trips"):

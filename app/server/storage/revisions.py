@@ -3,7 +3,7 @@ inside the transaction that makes it."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,6 +11,34 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.server.clock import new_id, now_ms
 from app.server.errors import ApiError
 from app.server.storage import tables as t
+
+if TYPE_CHECKING:
+    from app.server.auth import ApiKey
+
+LABEL_COLUMNS = ("title", "name", "text")
+"""The column that names a row in a sentence: a leg's or commitment's title, a pin's name, an
+action item's text (the trip's title for the trip)."""
+
+
+def note_row(conn: AsyncConnection, kind: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+    """Remember a row this transaction writes (None before: created; None after: deleted), for
+    the operation that `record_change` logs next: enough to describe the change and to invert it.
+    An update keeps only the columns that changed; a create or delete keeps the whole row."""
+    entry: dict[str, Any]
+    if before is not None and after is not None:
+        changed = [c for c in after if c != "trip_id" and before.get(c) != after[c]]
+        if not changed:
+            return
+        entry = {"change": "updated", "before": {c: before.get(c) for c in changed}, "after": {c: after[c] for c in changed}}
+    elif after is not None:
+        entry = {"change": "created", "before": None, "after": {c: v for c, v in after.items() if c != "trip_id"}}
+    elif before is not None:
+        entry = {"change": "deleted", "before": {c: v for c, v in before.items() if c != "trip_id"}, "after": None}
+    else:
+        return
+    named = after if after is not None else before
+    label = next((named[c] for c in LABEL_COLUMNS if named.get(c)), None)  # type: ignore[union-attr]
+    conn.info.setdefault("row_changes", []).append({"kind": kind, "id": named["id"], "label": label, **entry})  # type: ignore[index]
 
 
 async def lock_trip(conn: AsyncConnection, trip_id: str) -> None:
@@ -68,11 +96,14 @@ async def record_change(
     *,
     base_revision: int | None = None,
     op_id: str | None = None,
+    actor: ApiKey | None = None,
+    reverts: str | None = None,
 ) -> int:
     """Bump the trip's revision and log the operation; returns the new revision.
 
     With `base_revision`, this is a compare-and-set: a trip no longer at that revision raises
-    409 STALE_REVISION and nothing is written.
+    409 STALE_REVISION and nothing is written. The operation keeps who made it (`actor`) and the
+    rows noted with `note_row` since the last operation of this transaction.
     """
     condition = [t.trips.c.id == trip_id]
     if base_revision is not None:
@@ -96,6 +127,10 @@ async def record_change(
             affected_event_ids=[event_id for event_id, _ in changes],
             event_changes=[{"event_id": e, "change": c} for e, c in changes],
             created_at=now_ms(),
+            actor_id=actor.user_id if actor else None,
+            actor_key_name=actor.key_name if actor else None,
+            row_changes=conn.info.pop("row_changes", None) or [],
+            reverts=reverts,
         )
     )
     mark_touched(conn, trip_id)

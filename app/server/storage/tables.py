@@ -227,6 +227,16 @@ operations = Table(
     # [{"event_id", "change": added|updated|removed}] for the net diff
     Column("event_changes", JSON, nullable=False),
     Column("created_at", Ms, nullable=False),
+    # Who made it, and the rows it changed, for the activity feed and revert (migration 0005);
+    # NULL on operations logged before that.
+    Column("actor_id", Id),
+    Column("actor_key_name", String(200)),  # the API key's name as it was then
+    # [{"kind", "id", "change": created|updated|deleted, "label", "before", "after"}]: whole rows
+    # (without trip_id) for created and deleted, only the changed columns for updated.
+    Column("row_changes", JSON),
+    Column("reverts", Id),  # the op_id this operation reverted
+    Column("reverted_by", Id),  # the op_id of the revert that undid this one
+    Index("ix_operations_trip_op_id", "trip_id", "op_id"),
 )
 
 idempotency_records = Table(

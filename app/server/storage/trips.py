@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.server.clock import new_id, now_ms
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
+from app.server.storage.revisions import lock_trip
+
+TRIP_CONTENT = ("title", "start_date", "end_date", "status", "min_connection_minutes")
+"""The trip's own columns that count as trip content (an operation changes them; a revert restores)."""
 
 
 def member_count():
@@ -40,6 +44,13 @@ async def create_trip(conn: AsyncConnection, *, group_id: str, title: str, start
 async def get_trip(conn: AsyncConnection, trip_id: str) -> dict[str, Any]:
     row = (await conn.execute(select(t.trips, member_count()).where(t.trips.c.id == trip_id))).mappings().one()
     return converters.trip(row, row["member_count"])
+
+
+async def trip_row(conn: AsyncConnection, trip_id: str) -> dict[str, Any]:
+    """The trip's content columns as stored, for a write that is about to change them."""
+    await lock_trip(conn, trip_id)
+    row = (await conn.execute(select(t.trips).where(t.trips.c.id == trip_id))).mappings().one()
+    return {"id": row["id"], **{column: row[column] for column in TRIP_CONTENT}}
 
 
 async def list_trips(conn: AsyncConnection, user_id: str, only: set[str] | None, *, limit: int,
