@@ -75,3 +75,34 @@ async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selectio
         first = next(y for y, row in enumerate(rows) if url[:20] in row)
         assert rows[first].startswith(url[:80]), rows[first]
         assert rows[first + 1].rstrip() == url[80:], rows[first + 1]
+
+
+JOIN = ("trip ui --url http://127.0.0.1:40667/api/v1 --key osk_eBFEqiDNImix4Vk7wD9omygUxFrIiqMMklbrQFkjemk "
+        "--trip=vi7IJ5kuCQ7qpvdyl1qPe")
+
+
+async def test_the_join_command_is_shown_whole_and_runnable_at_40x15_and_80x24():
+    from app.tui.screens.modals import JoinScreen
+
+    for width, height in [(40, 15), (80, 24)]:
+        app = demo_app()
+        async with app.run_test(size=(width, height)) as pilot:
+            app.push_screen(JoinScreen(JOIN))
+            await pilot.pause()
+            rows = [row_text(app, y) for y in range(height)]
+            shown = "\n".join(rows)
+            for argument in JOIN.split(" "):
+                if len(argument) <= width:  # a longer one (the key at 40 columns) must fold
+                    assert argument in shown, (width, argument, shown)
+            assert "c copies" in shown, shown
+            if width < 80:
+                continue
+            # The lines as a shell reads them: every break is a continuation.
+            lines = [row.strip(" │") for row in rows if row.strip(" │╭╮╰╯─")]
+            start = next(i for i, line in enumerate(lines) if line.startswith("trip ui"))
+            command = []
+            for line in lines[start:]:
+                command.append(line.removesuffix("\\").strip())
+                if not line.endswith("\\"):
+                    break
+            assert " ".join(command) == JOIN, (width, lines)

@@ -10,7 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 from app.tui import palette
@@ -73,8 +75,56 @@ class NewTripScreen(ModalScreen["NewTrip | None"]):
         self.dismiss(None)
 
 
+def shell_lines(command: str, width: int) -> list[str]:
+    """`command` as lines of at most `width` cells that a shell reads as the one command: an
+    option and its value share a line when they fit, every break ends in a continuation
+    (" \\"), and only a single word wider than the line is folded."""
+    words = command.split(" ")
+    units: list[str] = []
+    for word in words:
+        if units and units[-1].startswith("--") and "=" not in units[-1] and " " not in units[-1] \
+                and not word.startswith("--"):
+            units[-1] += " " + word  # "--url" and its value
+        else:
+            units.append(word)
+    lines: list[str] = []
+    current = ""
+    for unit in units:
+        pieces = [unit] if len(unit) + 4 <= width or " " not in unit else unit.split(" ")
+        for piece in pieces:
+            if not current:
+                current = piece
+            elif len(current) + 1 + len(piece) + 2 <= width and not piece.startswith("--"):
+                current += " " + piece
+            else:
+                lines.append(current + " \\")
+                current = ("  " + piece) if len(piece) + 4 <= width else piece
+    lines.append(current)
+    return lines
+
+
+class ShellCommand(Widget):
+    """A shell command laid out for the width it has (see `shell_lines`)."""
+
+    DEFAULT_CSS = "ShellCommand { height: auto; }"
+
+    def __init__(self, command: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.command = command
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max(len(line) for line in shell_lines(self.command, 10_000)) if self.command else 0
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(literal("\n".join(shell_lines(self.command, max(width, 1)))).wrap(self.app.console, max(width, 1)))
+
+    def render(self) -> Text:
+        return literal("\n".join(shell_lines(self.command, max(self.content_size.width, 1))), "bold #ffd75f")
+
+
 class JoinScreen(ModalScreen[None]):
-    """The command a second terminal runs to join the demo trip as another member."""
+    """The command a second terminal runs to join the demo trip as another member. On a small
+    terminal the box goes (no border or padding to copy along) and the text wraps at its edge."""
 
     BINDINGS = [
         Binding("escape,j,q", "close", "Close", id="join.close"),
@@ -86,13 +136,15 @@ class JoinScreen(ModalScreen[None]):
         self.command = command
 
     def compose(self) -> ComposeResult:
-        # One option per line with shell continuations, so a copied selection still runs.
-        shown = " \\\n    --".join(self.command.split(" --"))
-        with Vertical(classes="dialog wide-dialog"):
-            yield Label("Join this trip from a second terminal, as another member:")
-            yield Static(literal(shown, "bold #ffd75f"), id="join-command")
+        with Vertical(classes="dialog wide-dialog join-dialog"):
+            yield Static(Text("Join this trip from a second terminal, as another member:", style="bold"),
+                         id="join-title")
+            yield ShellCommand(self.command, id="join-command")
             yield Static(Text("Messages sent in one terminal appear in the other. c copies · Esc closes.",
-                              style=palette.MUTED))
+                              style=palette.MUTED), id="join-hint")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 60 or self.size.height < 20, "-small")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.command)
