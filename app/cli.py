@@ -12,6 +12,8 @@ examples:
   trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
   KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
   trip keys list --email you@example.com      your keys (never the keys themselves); trip keys revoke ID
+  trip keys add-ssh --email you@example.com ~/.ssh/id_ed25519.pub   then: ssh -p 2222 this-host
+  trip ssh --port 2222 --url http://127.0.0.1:8000/api/v1   members reach their trip ui with plain ssh
   trip demo                                   a lively demo trip in the terminal UI
   trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...   the terminal UI on your service
   TRIP_API_KEY=$KEY trip mcp                  the API as an MCP server for AI agents (stdio)
@@ -88,6 +90,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("key", metavar="KEY_OR_ID", help="the key (osk_...) or its id")
     _add_db(revoke)
+    add_ssh = key_commands.add_parser(
+        "add-ssh",
+        help="register an SSH public key for a user (and the user, if new), for trip ssh",
+        description="Register an SSH public key (a .pub file) for a user, created with a personal group if "
+        "missing; prints its SHA256 fingerprint. A key belongs to one user.",
+    )
+    add_ssh.add_argument("--email", required=True, help="the user's email")
+    add_ssh.add_argument("--name", default=None, help="a name for the key (default: its comment)")
+    add_ssh.add_argument("file", metavar="FILE.pub", help="the public key file, or - for stdin")
+    _add_db(add_ssh)
+
+    ssh = commands.add_parser(
+        "ssh",
+        help="serve the terminal UI over SSH (members sign in with their registered SSH keys)",
+        description="An SSH server next to the service: a member whose SSH key is registered (trip keys "
+        "add-ssh, or /me/ssh-keys) gets their own `trip ui` with `ssh -p PORT HOST`, nothing to install. "
+        "It reads the database as `trip keys` does, and each session's app talks to the API at --url "
+        "with a key made for the session and revoked when it ends.",
+    )
+    ssh.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ssh.add_argument("--port", type=int, default=2222, help="port to listen on (default 2222)")
+    ssh.add_argument("--url", default=None, help="the API root the sessions use (default: $TRIP_API_URL, "
+                     "else http://127.0.0.1:8000/api/v1)")
+    ssh.add_argument("--host-key", default=None, metavar="FILE",
+                     help="the server's private host key, made (ed25519, 0600) if missing; default: "
+                     "ssh_host_ed25519_key in your data directory")
+    ssh.add_argument("--sessions-per-user", type=int, default=3, metavar="N", help="sessions a member may have open (default 3)")
+    ssh.add_argument("--max-sessions", type=int, default=50, metavar="N", help="sessions in all (default 50)")
+    ssh.add_argument("--idle-timeout", type=float, default=3600, metavar="SECONDS",
+                     help="close a session after this long without a keystroke (default 3600)")
+    ssh.add_argument("--failed-auth-limit", type=int, default=10, metavar="N",
+                     help="failed sign-ins per minute per client address, then the address is refused until the "
+                     "minute ends (default 10)")
+    _add_db(ssh)
 
     ui = commands.add_parser(
         "ui",
@@ -263,14 +299,91 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_add_ssh(args: argparse.Namespace) -> int:
+    from app.server.storage import ssh_keys
+    from app.server.storage.accounts import ensure_user
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read(64_000)
+        key = ssh_keys.parse_public_key(text)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"trip keys add-ssh: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    except ssh_keys.KeyProblem as problem:
+        print(f"trip keys add-ssh: {args.file}: {problem}", file=sys.stderr)
+        return 2
+
+    async def add(conn):
+        return await ssh_keys.add_key(conn, await ensure_user(conn, args.email), key, args.name)
+
+    try:
+        added = _on_database(args, add)
+    except ssh_keys.KeyTaken:
+        print(f"trip keys add-ssh: the key {key.fingerprint} is already registered", file=sys.stderr)
+        return 1
+    except ssh_keys.KeyProblem as problem:
+        print(f"trip keys add-ssh: {problem}", file=sys.stderr)
+        return 1
+    print(added["fingerprint"])
+    return 0
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    from pathlib import Path
+
+    from platformdirs import user_data_dir
+
+    from app.client.client import resolve_base_url
+    from app.ssh.server import Config, HostKeyProblem, Limits, TripSSH
+
+    try:
+        url = resolve_base_url(args.url)
+    except ValueError as exc:
+        print(f"trip ssh: {exc}", file=sys.stderr)
+        return 2
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    session_log = logging.getLogger("trip.ssh")  # a line per session and per refusal; asyncssh's own stay quiet
+    session_log.addHandler(handler)
+    session_log.setLevel(logging.INFO)
+    host_key = Path(args.host_key) if args.host_key else Path(user_data_dir("tripdeck")) / "ssh_host_ed25519_key"
+    limits = Limits(
+        sessions_per_user=args.sessions_per_user, sessions_total=args.max_sessions, idle_timeout=args.idle_timeout,
+        failed_auth_per_minute=args.failed_auth_limit,
+    )
+    service = TripSSH(Config(database_url=_database_url(args.db), api_url=url, host_key=host_key, limits=limits))
+
+    async def run() -> int:
+        try:
+            port = await service.start(args.host, args.port)
+        except HostKeyProblem as problem:
+            print(f"trip ssh: {problem}", file=sys.stderr)
+            await service.db.dispose()
+            return 1
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        print(f"Tripdeck over SSH on {args.host}:{port} (ssh -p {port} {args.host}), API {url}", file=sys.stderr)
+        await stop.wait()
+        await service.close()
+        return 0
+
+    return asyncio.run(run())
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from app.tui import startup
 
     startup.hold_collector()  # until the first screen is up: see app/tui/startup.py
     from app.tui import config
     from app.tui.app import TripdeckApp
+    from app.tui.clock import Clock, local_zone
 
     settings = config.resolve(args.url, args.key)
+    clock = Clock(zone=local_zone(settings.timezone))  # the viewer's clock: the config's zone, else the system's
     if settings.url and not args.share and (problem := config.url_problem(settings.url)):
         where = ("--url" if args.url else "TRIP_API_URL" if os.environ.get("TRIP_API_URL")
                  else f"the config file {config.config_path()}")
@@ -284,9 +397,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"trip ui: {error}", file=sys.stderr)
             return 2
-        TripdeckApp(url=shared.base_url, shared=shared, keymap=settings.keymap).run()
+        TripdeckApp(url=shared.base_url, shared=shared, keymap=settings.keymap, clock=clock).run()
         return 0
-    TripdeckApp(url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap).run()
+    TripdeckApp(url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap, clock=clock).run()
     return 0
 
 
@@ -304,9 +417,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # The server migrates, seeds and starts in its thread while the UI's modules load here.
         from app.tui import config
         from app.tui.app import TripdeckApp
+        from app.tui.clock import Clock, local_zone
         from app.tui.demo.story import YOU
 
-        keymap = config.load().keymap
+        saved = config.load()
         try:
             server.wait()
         except RuntimeError as error:  # the database cannot be opened, the port taken...
@@ -315,7 +429,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         assert server.trip is not None
         app = TripdeckApp(
             url=server.url, key=server.keys[YOU.ref], trip_id=server.trip.trip_id,
-            join_command=server.join_command(), keymap=keymap,
+            join_command=server.join_command(), keymap=saved.keymap, clock=Clock(zone=local_zone(saved.timezone)),
         )
         app.run()
     finally:
@@ -347,9 +461,10 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("serve", "keys"):
-        command = {"serve": cmd_serve, "create": cmd_keys_create, "list": cmd_keys_list, "revoke": cmd_keys_revoke}[
-            "serve" if args.command == "serve" else args.keys_command
+    if args.command in ("serve", "keys", "ssh"):
+        command = {"serve": cmd_serve, "ssh": cmd_ssh, "create": cmd_keys_create, "list": cmd_keys_list,
+                   "revoke": cmd_keys_revoke, "add-ssh": cmd_keys_add_ssh}[
+            args.command if args.command in ("serve", "ssh") else args.keys_command
         ]
         try:
             return command(args)

@@ -1,0 +1,36 @@
+"""One `trip serve` and one `trip ssh` per test module, on a temp SQLite file or (with
+TRIP_TEST_DATABASE_URL) a fresh PostgreSQL schema; members are made per test."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Iterator
+
+import pytest
+
+from app.server.storage.database import Database, with_schema
+from tests.conftest import new_schema_name, postgres_url
+from tests.ssh.support import Stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("ssh")
+    base = postgres_url()
+    url = with_schema(base, new_schema_name()) if base else f"sqlite+aiosqlite:///{directory / 'trip.db'}"
+    stack = Stack(url, directory)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        if base:
+            async def drop() -> None:
+                db = Database(url)
+                try:
+                    await db.drop_schema()
+                finally:
+                    await db.dispose()
+
+            asyncio.run(drop())

@@ -1,0 +1,214 @@
+"""`trip ssh` end to end: a real SSH server process, a real `trip serve`, and an asyncssh client on
+a PTY whose output feeds a terminal emulator, so the tests see what a member sees."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import asyncssh
+import httpx
+import pytest
+
+from tests.ssh.support import Terminal, connect, new_trip, start_ssh
+
+pytestmark = pytest.mark.slow
+
+
+def email(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+
+
+async def refused_soon(api_url: str, key: str) -> bool:
+    """Does the service refuse `key` within a few seconds (revocation reaches its key cache within one)?"""
+    async with httpx.AsyncClient(base_url=api_url) as http:
+        for _ in range(50):
+            if (await http.get("/me", headers={"Authorization": f"Bearer {key}"})).status_code == 401:
+                return True
+            await asyncio.sleep(0.1)
+    return False
+
+
+def session_key_of(pid: int) -> str:
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"TRIP_API_KEY="))
+
+
+async def test_a_member_sees_their_trips_chats_and_the_session_key_dies_with_the_session(stack):
+    alice = await stack.member(email("alice"), "Alice")
+    trip = await new_trip(alice, "Lisbon by the sea")
+    await new_trip(await stack.member(email("eve"), "Eve"), "Eve's secret trip")
+    async with connect(stack.ssh.port, alice.ssh_key) as conn:
+        terminal = await Terminal.open(conn, 80, 24)
+        await terminal.wait_for("Lisbon by the sea")
+        assert "secret" not in terminal.text()
+        children = stack.ssh.session_children()
+        assert len(children) == 1
+        session_key = session_key_of(children[0])
+        assert session_key.startswith("osk_")
+        cmdline = Path(f"/proc/{children[0]}/cmdline").read_bytes()
+        assert session_key.encode() not in cmdline  # the key is in the environment only
+        async with httpx.AsyncClient(base_url=stack.api_url) as http:
+            me = await http.get("/me", headers={"Authorization": f"Bearer {session_key}"})
+            assert me.json()["_id"] == alice.user_id
+
+        terminal.type("\r")  # open the highlighted trip
+        await terminal.wait_for("No legs yet")
+        terminal.type("5")  # the chat pane, its input focused
+        await terminal.wait_for("general")
+        await terminal.quiet(0.3)
+        terminal.type("hello from ssh\r")
+        channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]
+        for _ in range(100):
+            messages = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages")).json()["items"]
+            if messages:
+                break
+            await asyncio.sleep(0.1)
+        assert [(m["content"], m["authorId"]) for m in messages] == [("hello from ssh", alice.user_id)]
+        await terminal.wait_for("hello from ssh")
+
+        terminal.type("\x1b")  # leave the chat input
+        await terminal.quiet(0.3)
+        terminal.type("q")  # quitting the app ends the connection
+        assert await terminal.ended() == 0
+    assert await refused_soon(stack.api_url, session_key)
+    log = stack.ssh.output()
+    line = next(line for line in log.splitlines() if f"user={alice.email}" in line and "ended" in line)
+    assert "duration=" in line and "from=127.0.0.1" in line and alice.ssh_key.get_fingerprint() in line
+    assert session_key not in log and session_key[4:12] not in log
+
+
+async def test_a_resize_reaches_the_app(stack):
+    bob = await stack.member(email("bob"), "Bob")
+    await new_trip(bob, "Alps")
+    async with connect(stack.ssh.port, bob.ssh_key) as conn:
+        terminal = await Terminal.open(conn, 80, 24)
+        await terminal.wait_for("Alps")
+        assert "palette" in terminal.screen.display[23]  # the footer on the last row
+        terminal.resize(120, 40)
+        for _ in range(200):
+            if "palette" in terminal.screen.display[39]:
+                break
+            await asyncio.sleep(0.05)
+        assert "palette" in terminal.screen.display[39], terminal.text()
+        assert terminal.screen.display[39].rstrip().endswith("palette") and len(terminal.screen.display[39]) == 120
+
+
+async def test_a_disconnect_without_quitting_stops_the_app_and_revokes_its_key(stack):
+    carol = await stack.member(email("carol"), "Carol")
+    conn = await connect(stack.ssh.port, carol.ssh_key)
+    terminal = await Terminal.open(conn, 80, 24)
+    await terminal.wait_for("No trips yet")
+    (child,) = stack.ssh.session_children()
+    session_key = session_key_of(child)
+    conn.abort()  # the laptop lid closes
+    for _ in range(100):
+        if not Path(f"/proc/{child}").exists() and not stack.ssh.session_children():
+            break
+        await asyncio.sleep(0.1)
+    assert stack.ssh.session_children() == []
+    assert await refused_soon(stack.api_url, session_key)
+
+
+async def test_an_unknown_key_is_told_its_fingerprint_and_sees_nothing(stack):
+    stranger = asyncssh.generate_private_key("ssh-ed25519")
+    banners: list[str] = []
+
+    class Client(asyncssh.SSHClient):
+        def auth_banner_received(self, msg: str, lang: str) -> None:
+            banners.append(msg)
+
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with connect(stack.ssh.port, stranger, client_factory=Client):
+            pass
+    assert len(banners) == 1
+    assert stranger.get_fingerprint() in banners[0]
+    assert "trip keys add-ssh" in banners[0] and "SSH keys" in banners[0]
+
+
+async def test_a_registered_key_after_an_unknown_one_gets_in(stack):
+    dave = await stack.member(email("dave"), "Dave")
+    await new_trip(dave, "Rome")
+    async with connect(stack.ssh.port, client_keys=[asyncssh.generate_private_key("ssh-ed25519"), dave.ssh_key]) as conn:
+        terminal = await Terminal.open(conn)
+        await terminal.wait_for("Rome")
+
+
+async def test_passwords_and_keyboard_interactive_are_refused(stack):
+    member = await stack.member(email("pw"), "Pw")
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with connect(stack.ssh.port, password="hunter2", kbdint_auth=True, preferred_auth="password,keyboard-interactive"):
+            pass
+    with pytest.raises(asyncssh.PermissionDenied):  # a registered member's password attempt too
+        async with connect(stack.ssh.port, password=member.email, preferred_auth="password"):
+            pass
+
+
+async def test_exec_subsystems_and_forwarding_are_refused(stack):
+    erin = await stack.member(email("erin"), "Erin")
+    async with connect(stack.ssh.port, erin.ssh_key) as conn:
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.run("cat /etc/passwd", check=True)
+        with pytest.raises((asyncssh.ChannelOpenError, asyncssh.SFTPError)):
+            async with conn.start_sftp_client():
+                pass
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.open_connection("127.0.0.1", 22)
+        with pytest.raises(asyncssh.ChannelListenError):
+            await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 22)
+        assert stack.ssh.session_children() == []
+
+
+async def test_share_opens_the_shared_trip_read_only(stack):
+    fay = await stack.member(email("fay"), "Fay")
+    trip = await new_trip(fay, "Shared Sicily")
+    token = (await fay.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
+    async with connect(stack.ssh.port, fay.ssh_key) as conn:
+        before = (await fay.http.get("/me/ssh-keys")).json()
+        terminal = await Terminal.open(conn, 80, 24, command=f"share {token}")
+        await terminal.wait_for("Shared Sicily")
+        (child,) = stack.ssh.session_children()
+        environ = Path(f"/proc/{child}/environ").read_bytes()
+        assert b"TRIP_API_KEY=" not in environ  # a share link needs no key, so none is made
+        terminal.type("q")
+        await terminal.ended()
+    assert (await fay.http.get("/me/ssh-keys")).json() != before  # the key's last use was recorded
+
+
+async def test_limits_per_user_idle_and_failed_sign_ins(stack):
+    server = stack.another_ssh("--sessions-per-user", "1", "--idle-timeout", "3", "--failed-auth-limit", "3")
+    gus = await stack.member(email("gus"), "Gus")
+    async with connect(server.port, gus.ssh_key) as first:
+        terminal = await Terminal.open(first)
+        await terminal.wait_for("No trips yet")
+        async with connect(server.port, gus.ssh_key) as second:
+            refused = await Terminal.open(second)
+            assert await refused.ended() == 1
+            assert "already have 1 session" in refused.text()
+        # No keystroke for 3 s: the session ends, saying why.
+        assert await terminal.ended(timeout=30) is not None
+        assert "idle" in terminal.text()
+    assert "ended: idle" in server.output()
+
+    for _ in range(3):
+        with pytest.raises(asyncssh.PermissionDenied):
+            async with connect(server.port, asyncssh.generate_private_key("ssh-ed25519")):
+                pass
+    with pytest.raises((asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionResetError)):
+        async with connect(server.port, gus.ssh_key):  # a good key, but the address is over its limit
+            pass
+    assert "too many failed sign-ins" in server.output()
+
+
+def test_the_host_key_is_made_owner_only_and_an_open_one_is_refused(stack, tmp_path):
+    key = stack.ssh.host_key
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(key.parent).st_mode) == 0o700
+    exposed = tmp_path / "exposed_key"
+    exposed.write_bytes(asyncssh.generate_private_key("ssh-ed25519").export_private_key())
+    exposed.chmod(0o644)
+    with pytest.raises(RuntimeError, match="may be read by others"):
+        start_ssh(stack.db_url, stack.api_url, tmp_path, "--host-key", str(exposed), timeout=30)
