@@ -26,6 +26,8 @@ from app.client.http import DEFAULT_TIMEOUT, HTTPCore, RateLimitStatus, RetryPol
 from app.client.wire import NOT_GIVEN, build_body, given, item_body, parse, segment
 from app.domain import (
     ActionItem,
+    Activity,
+    ActivityPage,
     ActionItemCreate,
     ActionItemPage,
     ActionItemUpdate,
@@ -59,6 +61,7 @@ from app.domain import (
     OpRequest,
     OpResult,
     Page,
+    RevertResult,
     Trip,
     TripCreate,
     TripPage,
@@ -590,6 +593,31 @@ class TripClient(BaseClient):
         body = {"base_revision": base_revision, "type": type, "payload": dict(payload or {})}
         return await self._send(
             "POST", OpResult, f"/trips/{segment(trip_id)}/ops", json=body, idempotency_key=idempotency_key
+        )
+
+    # --- activity and revert ---------------------------------------------------------------
+
+    async def list_operations(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Activity]:
+        """One page of the trip's activity feed, newest first: who changed what (`summary`, one
+        sentence) and each changed field's before and after."""
+        return await self._list(ActivityPage, f"/trips/{segment(trip_id)}/operations", limit, cursor)
+
+    async def iterate_operations(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Activity]:
+        """The whole activity feed, newest first, a page at a time as you consume it."""
+        async for operation in self._pages(lambda cursor: self.list_operations(trip_id, limit=page_size, cursor=cursor)):
+            yield operation
+
+    async def revert_operation(
+        self, trip_id: str, op_id: str, *, base_revision: int, idempotency_key: str | None = None
+    ) -> RevertResult:
+        """Undo one operation as a new operation (revert that one to redo). Raises
+        `StaleRevisionError` when the trip moved past `base_revision`, `RevertConflictError`
+        (its `conflicting_operations`) when a later change touched the same fields."""
+        return await self._send(
+            "POST", RevertResult, f"/trips/{segment(trip_id)}/operations/{segment(op_id)}/revert",
+            json={"base_revision": base_revision}, idempotency_key=idempotency_key,
         )
 
     async def changes(self, trip_id: str, since: str | None = None, wait: float = 0) -> Changes:

@@ -18,6 +18,8 @@ The hierarchy (catch a parent to handle a whole branch):
       │   ├── StaleRevisionError          409 STALE_REVISION (current_revision, base_revision)
       │   ├── SecretNotReplayedError      409 SECRET_NOT_REPLAYED (a replay of a call whose answer
       │   │                                   held a secret, shown once: make a new one)
+      │   ├── RevertConflictError         409 REVERT_CONFLICT (later changes touched the same
+      │   │                                   fields: `conflicting_operations`)
       │   └── OperationRejectedError      409 OPERATION_REJECTED (the op breaks the timeline)
       ├── PayloadTooLargeError       413 PAYLOAD_TOO_LARGE
       ├── RateLimitedError           429 RATE_LIMITED (retry_after, retried automatically)
@@ -52,6 +54,7 @@ __all__ = [
     "StaleRevisionError",
     "SecretNotReplayedError",
     "OperationRejectedError",
+    "RevertConflictError",
     "PayloadTooLargeError",
     "RateLimitedError",
     "ServerError",
@@ -175,6 +178,19 @@ class OperationRejectedError(ConflictError):
     """409 OPERATION_REJECTED: the op fails against the current timeline; `message` says why."""
 
 
+class RevertConflictError(ConflictError):
+    """409 REVERT_CONFLICT: later operations changed the same fields of the same rows, so the
+    revert would undo them too; nothing was written. `conflicting_operations` are those
+    operations as the activity feed shows them (`Activity`), newest last."""
+
+    @property
+    def conflicting_operations(self) -> list[Any]:
+        from app.domain.activity import Activity
+
+        found = self.body.get("conflicting_operations") if isinstance(self.body, dict) else None
+        return [Activity.model_validate(op) for op in found or [] if isinstance(op, dict)]
+
+
 class PayloadTooLargeError(APIError):
     """413: the request body is over the service's limit (1 MiB)."""
 
@@ -206,6 +222,7 @@ BY_CODE: dict[str, type[APIError]] = {
     "IDEMPOTENCY_IN_PROGRESS": IdempotencyInProgressError,
     "STALE_REVISION": StaleRevisionError,
     "OPERATION_REJECTED": OperationRejectedError,
+    "REVERT_CONFLICT": RevertConflictError,
     "SECRET_NOT_REPLAYED": SecretNotReplayedError,
     "PAYLOAD_TOO_LARGE": PayloadTooLargeError,
     "RATE_LIMITED": RateLimitedError,

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from app.client import (
     APIError,
     RateLimitedError,
+    RevertConflictError,
     StaleRevisionError,
     TripConnectionError,
     TripError,
@@ -63,6 +64,8 @@ def error_body(exc: BaseException) -> dict[str, Any]:
             body["baseRevision"] = exc.base_revision
         if isinstance(exc, RateLimitedError):
             body["retryAfter"] = exc.retry_after
+        if isinstance(exc, RevertConflictError):
+            body["conflictingOperations"] = [wire(op) for op in exc.conflicting_operations]
         return body
     if isinstance(exc, UnexpectedResponseError):
         request_id = exc.response.headers.get("x-request-id") if exc.response is not None else None

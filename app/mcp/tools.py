@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from app.domain import (
     ActionItem,
+    Activity,
     ActionItemCreate,
     ActionItemUpdate,
     BatchResult,
@@ -44,6 +45,7 @@ from app.domain import (
     Message,
     OpResult,
     Page,
+    RevertResult,
     ShareToken,
     SyncResult,
     Trip,
@@ -313,6 +315,34 @@ class TripTools:
     ) -> Changes:
         """Operations (and, with messages:read, new chat messages) after the cursor `since`."""
         return await self.client.changes(trip_id, since=since, wait=wait)
+
+    # --- activity and revert ----------------------------------------------------------------
+
+    @tool("Activity: who changed what", read_only=True)
+    async def list_activity(self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None) -> Page[Activity]:
+        """One page of the trip's activity feed, newest first: each change (`op_id`) with who made it
+        (`actor`: userId, name, keyName of the API key), a one-sentence `summary`, and per row the
+        fields' `before` and `after`. `reverted_by` names a later revert of it. Follow `nextCursor`."""
+        return await self.client.list_operations(trip_id, limit=limit, cursor=cursor)
+
+    @tool("Revert a change", destructive=True)
+    async def revert_operation(
+        self,
+        trip_id: TripId,
+        op_id: Annotated[str, Field(min_length=1, description="The change to undo: an `op_id` from list_activity.")],
+        base_revision: Annotated[
+            int, Field(ge=1, description="The trip revision you last saw (get_trip); the revert applies only at it.")
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> RevertResult:
+        """Undo one change (your own mistake, say) as a new change: a created row is deleted, a deleted
+        one re-created with its id, edited fields set back. Revert the revert to redo. STALE_REVISION
+        when the trip moved on (re-read and retry); REVERT_CONFLICT when a later change touched the
+        same fields (nothing is undone; `conflictingOperations` lists those changes: revert them
+        first, newest first, or leave it)."""
+        return await self.client.revert_operation(
+            trip_id, op_id, base_revision=base_revision, idempotency_key=idempotency_key
+        )
 
     # --- legs ----------------------------------------------------------------------------------
 

@@ -243,7 +243,7 @@ async def _refuse_conflicts(conn: AsyncConnection, trip_id: str, target: Row, ro
         else:
             differ = {c for c, value in change["after"].items() if c in now and now[c] != value}
             if differ:
-                conflicts.append((change["kind"], change["id"], differ if change["change"] == "updated" else None))
+                conflicts.append((change["kind"], change["id"], differ))
     if not conflicts:
         return
     later = await store.after(conn, trip_id, target["result_revision"])

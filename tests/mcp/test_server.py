@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 EXPECTED_TOOLS = {
     "me", "list_trips", "get_trip", "create_trip", "update_trip", "archive_trip", "export_trip",
     "get_itinerary", "get_itinerary_summary", "get_itinerary_diff", "apply_op", "get_changes",
+    "list_activity", "revert_operation",
     "list_legs", "get_leg", "add_leg", "update_leg", "remove_leg",
     "list_map_pins", "get_map_pin", "add_map_pin", "update_map_pin", "remove_map_pin",
     "list_action_items", "get_action_item", "add_action_item", "update_action_item", "remove_action_item",
