@@ -7,9 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from app.client import APIError, SharedTripClient, TripClient, TripConnectionError
@@ -58,7 +59,7 @@ class TripdeckApp(App):
         config_path: Path | None = None,
         initial: TripData | None = None,
         keymap: dict[str, str] | None = None,
-        cursor_blink: bool = True,
+        cursor_blink: bool = False,
         reconnect_after: float = 1.0,
         outbox_path: Path | None = None,
         export_dir: Path | None = None,
@@ -79,7 +80,10 @@ class TripdeckApp(App):
         self._keymap = keymap or {}
         self._preload: asyncio.Task | None = None
         self.cursor_blink = cursor_blink
-        """False in tests and screenshots, so that every frame is the same."""
+        """Whether text cursors blink: not by default, since each blink redraws the input's line
+        on the terminal twice a second for as long as an input has the keyboard (~21 KB a minute
+        down an SSH link; tests/benchmarks/test_terminal_bytes.py). Steady, every frame is the
+        same too (tests, screenshots)."""
         self.reconnect_after = reconnect_after
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
         self.export_dir = export_dir or Path.cwd()
@@ -128,6 +132,12 @@ class TripdeckApp(App):
             return None
         self._preload = None
         return task.result()
+
+    @on(events.DescendantFocus)
+    def _steady_cursor(self, event: events.DescendantFocus) -> None:
+        """Every text input (the chat's, a form's) blinks as `cursor_blink` says."""
+        if isinstance(event.widget, (Input, TextArea)):
+            event.widget.cursor_blink = self.cursor_blink
 
     def on_mount(self) -> None:
         if startup.collector_held():

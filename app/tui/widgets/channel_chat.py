@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual import on
+from textual import _widget_navigation, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -70,7 +70,11 @@ class ChannelList(RowList):
 
 
 class MessageList(KeptRowsOptionList):
-    """The active channel's messages; moving to the top asks for older history."""
+    """The active channel's messages; moving to the top asks for older history.
+
+    A reader at the newest message is `following`: new messages, resizes and rows that wrap
+    anew keep the newest in sight. Scrolling or moving up stops following; End, or Down or the
+    scroll wheel back to the bottom, follows again. The cursor stops at both ends (no wrap)."""
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="chat.reply"),
@@ -91,6 +95,28 @@ class MessageList(KeptRowsOptionList):
 
     settled = False
     """False until the first page has been scrolled to its end; before that, top is not 'near start'."""
+    following = True
+    """The view is at the bottom: it stays there whatever changes its rows or its size."""
+    _replacing = False
+
+    def set_options(self, options) -> "MessageList":
+        # OptionList scrolls to the top before adding the rows again: not a reader's move.
+        self._replacing = True
+        try:
+            return super().set_options(options)
+        finally:
+            self._replacing = False
+
+    def _update_lines(self) -> None:
+        super()._update_lines()
+        if self.following and self.scroll_y != self.max_scroll_y and self._line_cache.lines:
+            # Here, as the rows are measured for the width they are drawn at (a resize, a
+            # scrollbar that came or went, a message that arrived), not a frame later.
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+
+    def on_resize(self) -> None:
+        if not self.following:  # a reader further up keeps the message they were on in sight
+            self.call_after_refresh(self.scroll_to_highlight)
 
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
@@ -99,13 +125,33 @@ class MessageList(KeptRowsOptionList):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if self._replacing or not self._line_cache.lines:
+            return
+        self.following = new >= self.max_scroll_y
         if self.settled and new <= 0 and old > 0:
             self.post_message(self.NearStart(self))
 
     def action_cursor_up(self) -> None:
         if self.highlighted is not None and self.highlighted <= NEAR_START:
             self.post_message(self.NearStart(self))
-        super().action_cursor_up()
+        self._move(-1)
+
+    def action_cursor_down(self) -> None:
+        last = _widget_navigation.find_last_enabled(self.options)
+        if self.highlighted is not None and self.highlighted == last:
+            self.action_last()  # at the newest: show all of it, and follow
+            return
+        self._move(1)
+
+    def _move(self, direction: int) -> None:
+        moved = _widget_navigation.find_next_enabled_no_wrap(self.options, self.highlighted, direction)
+        if moved is not None:
+            self.highlighted = moved
+
+    def action_last(self) -> None:
+        super().action_last()
+        self.following = True
+        self.scroll_end(animate=False, immediate=True)
 
     def action_reply(self) -> None:
         option = self.highlighted_option
@@ -138,9 +184,6 @@ class ChatInput(Input):
         self.history: list[str] = []
         self._position: int | None = None
         self._draft = ""
-
-    def on_mount(self) -> None:
-        self.cursor_blink = getattr(self.app, "cursor_blink", True)
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
@@ -476,22 +519,36 @@ class ChannelChat(Pane):
             return
         at_end = message_list.highlighted is None or message_list.highlighted >= message_list.option_count - 1
         previous = message_list.highlighted_option.id if message_list.highlighted_option else None
+        # Where the highlighted row sat in the view, to put it back there (older rows above it
+        # may have been added, or a reply below it).
+        offset = None
+        if previous is not None and message_list._line_cache.lines:
+            offset = message_list._index_to_line.get(message_list.highlighted, 0) - message_list.scroll_y
+        following = message_list.following
         rows = list(self._rows(state))
         message_list.set_options(rows)
         last = _last_enabled(rows)
         if to_end or (follow and at_end) or previous is None:
+            message_list.following = True
             message_list.highlighted = last
             message_list.settled = False
             self.call_after_refresh(self._settle, message_list)
-        else:
-            try:
-                message_list.highlighted = message_list.get_option_index(previous)
-            except OptionDoesNotExist:
-                message_list.highlighted = last
+            return
+        message_list.following = following
+        try:
+            index = message_list.get_option_index(previous)
+        except OptionDoesNotExist:
+            message_list.highlighted = last
+            return
+        message_list.highlighted = index
+        if not following and offset is not None and message_list._line_cache.lines:
+            message_list.scroll_to(y=message_list._index_to_line[index] - offset, animate=False, immediate=True)
+            message_list.following = False
 
     @staticmethod
     def _settle(message_list: MessageList) -> None:
-        message_list.scroll_end(animate=False, immediate=True)
+        if message_list.following:
+            message_list.scroll_end(animate=False, immediate=True)
         message_list.settled = True
 
     def _rows(self, state: ChannelState):

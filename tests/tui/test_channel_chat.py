@@ -1,0 +1,137 @@
+"""The chat pane against the real server in-process: a reader at the bottom stays there through
+resizes, End and Down behave at the end of the history, the newest message is never half under
+the input, replies to older messages are shown where they are seen, and an idle focused input
+sends the terminal nothing (issue 22)."""
+
+from __future__ import annotations
+
+from app.client import TripClient
+from app.tui.app import TripdeckApp
+from app.tui.clock import Clock
+from app.tui.screens.trip import TripScreen
+from app.tui.widgets.channel_chat import ChannelChat, ChatInput, MessageList
+from tests.conftest import BASE, new_trip
+from tests.tui.conftest import SwitchableTransport, wait_for
+
+
+async def chat_trip(alice, bob, count: int = 30) -> tuple[str, str, list[str]]:
+    """A trip Alice and Bob share whose general channel holds `count` messages, some long."""
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
+    ids = []
+    for number in range(count):
+        author = alice if number % 2 else bob
+        words = " ".join(["long"] * (number % 5) * 6)
+        response = await author.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages",
+                                          json={"content": f"message {number} {words}".strip()})
+        ids.append(response.json()["_id"])
+    return trip["_id"], channel, ids
+
+
+async def open_chat(pilot, app) -> tuple[ChannelChat, MessageList]:
+    await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+    chat = app.screen.query_one(ChannelChat)
+    await wait_for(pilot, lambda: chat.active_state() is not None and chat.active_state().loaded, what="history")
+    await pilot.press("5")
+    await pilot.pause()
+    return chat, chat.query_one(MessageList)
+
+
+def at_bottom(messages: MessageList) -> bool:
+    return messages.max_scroll_y > 0 and messages.scroll_y == messages.max_scroll_y
+
+
+def newest_fully_visible(messages: MessageList) -> bool:
+    """The last option's lines all lie inside the list's visible rows (its last ones when it is
+    taller than the list), and the list counted them at the width they are drawn at."""
+    last = messages.option_count - 1
+    top = messages._index_to_line[last]
+    bottom = top + messages._heights[last]
+    height = messages.scrollable_content_region.height
+    drawn = len(messages._get_option_render(messages.options[last], messages.get_visual_style("option-list--option")))
+    return (drawn == messages._heights[last] and bottom <= messages.scroll_y + height
+            and (messages.scroll_y <= top or bottom - top > height))
+
+
+async def test_a_reader_at_the_bottom_stays_there_through_resizes(server, tui, alice, bob):
+    trip_id, _, _ = await chat_trip(alice, bob)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, messages = await open_chat(pilot, app)
+        await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
+        for size in ((60, 20), (160, 48), (80, 24), (121, 30), (47, 17), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await wait_for(pilot, lambda: at_bottom(messages) and newest_fully_visible(messages),
+                           what=f"the newest message in sight at {size}",
+                           state=lambda: (messages.scroll_y, messages.max_scroll_y))
+
+
+async def test_a_reader_scrolled_up_keeps_the_message_read_through_a_resize(server, tui, alice, bob):
+    trip_id, _, ids = await chat_trip(alice, bob)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, messages = await open_chat(pilot, app)
+        await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
+        messages.focus()
+        await pilot.press(*["up"] * 12)
+        reading = messages.highlighted_option.id
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.pause()
+        index = messages.get_option_index(reading)
+        top = messages._index_to_line[index]
+        assert messages.highlighted_option.id == reading
+        assert messages.scroll_y <= top < messages.scroll_y + messages.scrollable_content_region.height
+        assert not at_bottom(messages)
+
+
+async def test_end_goes_to_the_newest_and_down_there_stays(server, tui, alice, bob):
+    trip_id, _, ids = await chat_trip(alice, bob)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, messages = await open_chat(pilot, app)
+        await pilot.press("escape")  # from the input to the list
+        assert isinstance(app.focused, MessageList)
+        await pilot.press("down")
+        assert messages.highlighted_option.id == ids[-1]  # the newest: Down does not wrap to the oldest
+        assert at_bottom(messages)
+        messages.scroll_to(y=0, animate=False, immediate=True)  # the wheel scrolled away from the cursor
+        await pilot.press("end")
+        await wait_for(pilot, lambda: at_bottom(messages), what="End to scroll to the newest",
+                       state=lambda: (messages.scroll_y, messages.max_scroll_y))
+        await pilot.press("home")
+        assert messages.highlighted_option.id == ids[0] or messages.highlighted < 3
+        await pilot.press("end")
+        await wait_for(pilot, lambda: at_bottom(messages) and messages.highlighted_option.id == ids[-1],
+                       what="End to the newest")
+
+
+async def test_the_newest_message_is_never_half_under_the_input(server, tui, alice, bob):
+    trip_id, _, _ = await chat_trip(alice, bob, count=12)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, messages = await open_chat(pilot, app)
+        for width in range(40, 100, 3):
+            await pilot.resize_terminal(width, 24)
+            await wait_for(pilot, lambda: newest_fully_visible(messages), what=f"the newest message whole at {width}",
+                           state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.virtual_size))
+
+
+async def test_an_idle_focused_input_keeps_a_steady_cursor(server, alice, tmp_path):
+    """The default app (as `trip ui` makes it): the cursor does not blink, since each blink
+    redraws the input line on the terminal, twice a second, for as long as the chat is open."""
+    trip = await new_trip(alice)
+    client = TripClient(api_key=alice.key, base_url=BASE, transport=SwitchableTransport(server.app), max_retries=0)
+    app = TripdeckApp(client=client, url=BASE, key=alice.key, trip_id=trip["_id"],
+                      clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
+                      outbox_path=tmp_path / "outbox.jsonl", log_path=tmp_path / "tripdeck.log")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_chat(pilot, app)
+        chat_input = app.screen.query_one(ChatInput)
+        assert app.focused is chat_input
+        shown = set()
+        for _ in range(15):
+            await pilot.pause(0.1)
+            shown.add(chat_input._cursor_visible)
+        assert shown == {True}
