@@ -253,6 +253,7 @@ def test_trip_demo_on_a_database_it_cannot_reach_says_so_in_one_line(tmp_path):
     ["keys", "create", "--email", "a@example.com"],
     ["keys", "list", "--email", "a@example.com"],
     ["keys", "revoke", "osk_nothing"],
+    ["ssh", "--port", "0"],
 ])
 @pytest.mark.parametrize("database", ["postgresql+asyncpg://nobody@127.0.0.1:1/none", "/proc/no/such.db"])
 def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(command, database):
@@ -263,3 +264,38 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(command, databa
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Tripdeck API on")]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith(f"trip {command[0]}") and "database" in lines[0], lines[0]
+
+
+async def test_keys_add_ssh_registers_a_public_key_once(tmp_path, drop_schemas):
+    import asyncssh
+    from sqlalchemy import select
+
+    from app.server.storage import tables as t
+    from app.server.storage.database import Database
+    from app.server.storage.ssh_keys import list_keys
+    from tests.conftest import database_url
+
+    db = database_url(tmp_path)
+    drop_schemas.append(db)
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="me@laptop")
+    public = tmp_path / "id.pub"
+    public.write_bytes(key.export_public_key())
+    added = trip("keys", "add-ssh", "--email", "new@b.c", str(public), "--db", db)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout == key.get_fingerprint() + "\n"
+    again = trip("keys", "add-ssh", "--email", "other@b.c", str(public), "--db", db)
+    assert again.returncode == 1 and again.stdout == "" and "already registered" in again.stderr
+    private = tmp_path / "id"
+    private.write_bytes(key.export_private_key())
+    refused = trip("keys", "add-ssh", "--email", "new@b.c", str(private), "--db", db)
+    assert refused.returncode == 2 and "private key" in refused.stderr
+    assert private.read_text().splitlines()[1] not in refused.stderr
+    database = Database(db)
+    try:
+        async with database.read() as conn:
+            user_id = (await conn.execute(select(t.users.c.id).where(t.users.c.email == "new@b.c"))).scalar_one()
+            assert [(k["fingerprint"], k["name"]) for k in await list_keys(conn, user_id)] == [
+                (key.get_fingerprint(), "me@laptop")
+            ]
+    finally:
+        await database.dispose()

@@ -182,8 +182,8 @@ class TripSSH:
 
     async def start(self, host: str, port: int) -> int:
         """Migrate, sweep session keys left by a crash, listen; returns the port (0 picks one)."""
+        await self.db.migrate()  # first: a database that cannot be used is said before anything is made
         host_key = load_or_make_host_key(self.config.host_key)
-        await self.db.migrate()
         await self.sweep_session_keys()
         make_private_directories(self.data_dir)
         self._listener = await asyncssh.create_server(
