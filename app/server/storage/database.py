@@ -16,6 +16,8 @@ import collections
 import logging
 import re
 import secrets
+import sqlite3
+import threading
 import zlib
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -285,6 +287,47 @@ class RequestTransaction:
 request_transaction: ContextVar[RequestTransaction | None] = ContextVar("tripdeck_request_transaction", default=None)
 
 
+class _LoopReader:
+    """SQLite: a connection of the event loop's own thread for reads that stand alone.
+
+    aiosqlite runs every statement on its worker thread: a hand-over there and back (the GIL, a
+    wake-up of the loop) costs more than a point lookup itself. A short read of one statement
+    (a key's scopes, the trip-access check, `GET /me`) runs here instead, in autocommit on a
+    read-only connection: in WAL mode a reader never waits for writers. When SQLite cannot
+    answer at once (the file locked exclusively by another program, WAL recovery) it raises at
+    once (no busy timeout here) and the caller waits on aiosqlite's thread as before, so the loop
+    never blocks on a lock. Used only from the thread that opened it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.thread: int | None = None
+        self.conn: sqlite3.Connection | None = None
+
+    def rows(self, sql: str, args: list) -> list | None:
+        """The rows of `sql`, or None when it must run elsewhere (locked, or another thread)."""
+        if self.conn is None:
+            self.thread = threading.get_ident()
+            try:
+                self.conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+                self.conn.execute("PRAGMA query_only=ON")
+            except sqlite3.OperationalError:
+                self.close()
+                return None
+        elif self.thread != threading.get_ident():
+            return None
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                return None
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = self.thread = None
+
+
 class Database:
     """Hands out read and write transactions (`async with db.write() as conn:`)."""
 
@@ -342,6 +385,11 @@ class Database:
             )
             self._autocommit_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._plans: dict[Executable, _Plan] = {}
+        self._loop_reader: _LoopReader | None = None
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._loop_reader = _LoopReader(database)
         self.notify_channel: str | None = None
         """PostgreSQL: when set, every write that touches trips NOTIFYs this channel in its
         transaction (payload `<origin>:<tripId>,...`), so other processes' long polls wake."""
@@ -463,6 +511,8 @@ class Database:
         the busy timeout; on PostgreSQL one round trip without BEGIN/COMMIT and without
         SQLAlchemy's per-statement work. Connections come from the same pools, so on SQLite a
         write still queues behind this process's write transactions on the one write connection.
+        A read on SQLite runs on the event loop's own thread (`_LoopReader`): give it only short
+        statements (a lookup by key), never a scan.
         """
         shared = self._shared()
         if shared is not None:
@@ -472,6 +522,10 @@ class Database:
         if plan is None:
             plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
         args = plan.parameters(params)
+        if not write and self._loop_reader is not None:
+            raw_rows = self._loop_reader.rows(plan.sql, args)
+            if raw_rows is not None:
+                return plan.rows(raw_rows)
         engine = self.write_engine if write or not self.is_sqlite else self.read_engine
         for attempt in (1, 2):
             proxied = await engine.raw_connection()
@@ -550,6 +604,8 @@ class Database:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
 
     async def dispose(self) -> None:
+        if self._loop_reader is not None:
+            self._loop_reader.close()
         await self.write_engine.dispose()
         if self.is_sqlite:
             await self.read_engine.dispose()
