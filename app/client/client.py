@@ -62,6 +62,9 @@ from app.domain import (
     OpResult,
     Page,
     RevertResult,
+    SshKey,
+    SshKeyCreate,
+    SshKeyPage,
     Trip,
     TripCreate,
     TripPage,
@@ -202,6 +205,24 @@ class TripClient(BaseClient):
     async def me(self) -> Me:
         """The key's user, their groups and `default_group_id` (where new trips go)."""
         return await self._get(Me, "/me")
+
+    # --- SSH keys (trip ssh) ----------------------------------------------------------------
+
+    async def list_ssh_keys(self) -> list[SshKey]:
+        """The SSH public keys that sign you in to `trip ssh`, oldest first."""
+        return (await self._get(SshKeyPage, "/me/ssh-keys")).items
+
+    async def add_ssh_key(self, public_key: str, *, name: str | None = None, idempotency_key: str | None = None) -> SshKey:
+        """Register a public key (one `.pub` line). Needs a key with all four scopes; a key
+        already registered to anyone raises ConflictError."""
+        return await self._send(
+            "POST", SshKey, "/me/ssh-keys",
+            json=build_body(SshKeyCreate, None, given(public_key=public_key, name=name if name else NOT_GIVEN)),
+            idempotency_key=idempotency_key,
+        )
+
+    async def delete_ssh_key(self, ssh_key_id: str, *, idempotency_key: str | None = None) -> None:
+        await self._send("DELETE", None, f"/me/ssh-keys/{segment(ssh_key_id)}", idempotency_key=idempotency_key)
 
     # --- trips -----------------------------------------------------------------------------
 
