@@ -47,6 +47,7 @@ from app.domain import (
     Page,
     RevertResult,
     ShareToken,
+    SshKeyPage,
     SyncResult,
     Trip,
     TripExport,
@@ -179,6 +180,13 @@ class TripTools:
     async def me(self) -> Me:
         """The user behind the API key: name, email, groups and `defaultGroupId` (where new trips go)."""
         return await self.client.me()
+
+    @tool("List my SSH keys", read_only=True)
+    async def list_ssh_keys(self) -> SshKeyPage:
+        """The SSH public keys that sign this user in to `trip ssh` (name, fingerprint, last use).
+        Registering or deleting one is left to the user (the terminal app, `trip keys add-ssh`):
+        a key an agent registered would be a way into the account that outlives the agent."""
+        return SshKeyPage(items=await self.client.list_ssh_keys())
 
     @tool("List trips", read_only=True)
     async def list_trips(self, limit: Limit = None, cursor: Cursor = None) -> Page[Trip]:

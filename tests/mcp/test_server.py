@@ -19,7 +19,7 @@ from tests.cli_server import ROOT, child_env, free_port
 pytestmark = pytest.mark.slow
 
 EXPECTED_TOOLS = {
-    "me", "list_trips", "get_trip", "create_trip", "update_trip", "archive_trip", "export_trip",
+    "me", "list_ssh_keys", "list_trips", "get_trip", "create_trip", "update_trip", "archive_trip", "export_trip",
     "get_itinerary", "get_itinerary_summary", "get_itinerary_diff", "apply_op", "get_changes",
     "list_activity", "revert_operation",
     "list_legs", "get_leg", "add_leg", "update_leg", "remove_leg",

@@ -291,3 +291,17 @@ async def test_sync_batch_export_and_share_link(server, alice):
         link = await call(agent, "create_share_link", trip_id=trip_id)
         assert link["token"] and link["token"] in link["url"]
         assert (await call(agent, "revoke_share_link", trip_id=trip_id))["removed"] is True
+
+
+async def test_list_ssh_keys_shows_the_users_keys_and_no_tool_adds_one(server, alice):
+    import asyncssh
+
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="laptop")
+    added = await alice.http.post("/me/ssh-keys", json={"publicKey": key.export_public_key().decode()})
+    assert added.status_code == 201
+    async with connect(server, alice.key) as agent:
+        listed = await call(agent, "list_ssh_keys")
+        assert [(k["_id"], k["fingerprint"], k["name"]) for k in listed["items"]] == [
+            (added.json()["_id"], key.get_fingerprint(), "laptop")
+        ]
+        assert not any("ssh" in tool.name and tool.name != "list_ssh_keys" for tool in (await agent.list_tools()).tools)
