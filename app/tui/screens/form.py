@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -56,6 +57,25 @@ Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
 """save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
 
 
+class Flag(Checkbox):
+    """A yes/no field that reads right without colour: Textual's checkbox draws the same "X" on
+    and off and tells them apart by colour only (with NO_COLOR an unticked flag read as ticked).
+    Here it is "▐✓▌ yes" or "▐ ▌ no"."""
+
+    def __init__(self, value: bool, *, id: str) -> None:
+        super().__init__("yes" if value else "no", value, id=id, compact=True)
+
+    @property
+    def _button(self) -> Content:
+        button = super()._button
+        return Content.assemble(button[0], (("✓" if self.value else " "), self.get_visual_style("toggle--button")),
+                                button[2])
+
+    def watch_value(self) -> None:
+        super().watch_value()  # the -on class and the Changed message
+        self.label = "yes" if self.value else "no"
+
+
 class FormScreen(ReportsFailures, ModalScreen[Any]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
@@ -73,7 +93,8 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form-dialog"):
             yield Label(literal(self.form_title, single_line=True), id="form-title")
-            with VerticalScroll(id="form-body"):
+            # Not a stop of its own: Tab walks the fields (each scrolls into view when focused).
+            with VerticalScroll(id="form-body", can_focus=False):
                 for spec in self.specs:
                     with Horizontal(classes="form-row"):
                         yield Label(spec.label + (" *" if spec.required else ""), classes="form-label")
@@ -86,7 +107,7 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
     def _widget(self, spec: FieldSpec) -> Widget:
         value = self.initial.get(spec.path)
         if spec.kind == "flag":
-            return Checkbox("yes", bool(value), id=spec.widget_id, compact=True)
+            return Flag(bool(value), id=spec.widget_id)
         if spec.kind == "choice":
             options = [(Text(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
             known = {choice for _, choice in options}
@@ -101,6 +122,7 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             error.display = False
         self.query_one("#form-error").display = False
         self.query_one(f"#{self.specs[0].widget_id}").focus()
+        self.opened = self.values()
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -164,7 +186,18 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
         self._save(self.values(), overwrite)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Closes at once when nothing was changed; else asks first (Esc again keeps the work)."""
+        now = self.values()
+        changed = [spec for spec in self.specs if now.get(spec.path) != self.opened.get(spec.path)]
+        if not changed:
+            self.dismiss(None)
+            return
+        from app.tui.screens.modals import ConfirmScreen
+
+        names = ", ".join(spec.label for spec in changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        question = Text(f"Discard {len(changed)} changed field{'s' if len(changed) != 1 else ''} ({names})? "
+                        "n or Esc goes back to the form.")
+        self.app.push_screen(ConfirmScreen(question), lambda discard: self.dismiss(None) if discard else None)
 
     @work(exclusive=True, group="form-save", exit_on_error=False, description="Saving")
     async def _save(self, values: dict[str, Any], overwrite: bool) -> None:

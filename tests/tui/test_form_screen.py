@@ -1,0 +1,66 @@
+"""The item form by keys alone: what a field holds is told apart from a hint, flags read right
+without colour, Esc asks before typed work is dropped, and Tab walks only the fields."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from app.tui.screens.form import FormScreen
+from app.tui.screens.modals import ConfirmScreen
+from app.tui.screenshots import demo_app
+from tests.tui.conftest import wait_for
+from tests.tui.test_fit import row_text
+
+
+async def test_tab_walks_the_fields_and_comes_back_round_without_an_invisible_stop():
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "e")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the leg form")
+        form = app.screen
+        fields = [spec.widget_id for spec in form.specs]
+        seen = []
+        for _ in range(len(fields) + 1):
+            seen.append(app.focused.id if app.focused is not None else None)
+            await pilot.press("tab")
+        assert seen == [*fields, fields[0]]
+
+
+async def test_a_flag_reads_right_without_colour():
+    """Textual's checkbox draws the same "X" on and off (only its colour differs): with NO_COLOR,
+    or to a colour-blind eye, an unticked flag read as ticked."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the action item form")
+        flag = app.screen.query_one("#field-done")
+        assert flag.value is False
+        row = row_text(app, flag.region.y)
+        assert "▐ ▌ no" in row and "X" not in row, row
+        flag.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        row = row_text(app, flag.region.y)
+        assert flag.value is True and "▐✓▌ yes" in row, row
+
+
+async def test_esc_asks_before_dropping_what_was_typed_and_closes_at_once_when_nothing_changed():
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "e")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the leg form")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (FormScreen, ConfirmScreen)), what="closed")
+
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the leg form")
+        form = app.screen
+        await pilot.press("end", *" (old town)")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "1 changed field" in row_text(app, app.screen.query_one(".dialog").region.y + 2)
+        await pilot.press("escape")  # Esc again keeps the work: the safe answer
+        await wait_for(pilot, lambda: app.screen is form, what="back in the form")
+        assert form.query_one("#field-title", Input).value == "Lisbon (old town)"
+        await pilot.press("escape", "y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (FormScreen, ConfirmScreen)), what="dropped")
