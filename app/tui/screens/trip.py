@@ -22,7 +22,8 @@ from textual.widgets import Static
 
 from app.client import StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
-from app.tui import editing, failures, loading, palette, pending, sender
+from app.domain.models import Leg
+from app.tui import conflicts, editing, failures, loading, palette, pending, sender
 from app.tui.failures import ReportsFailures
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
@@ -227,6 +228,7 @@ class TripScreen(ReportsFailures, Screen):
         self.query_one(TripHeader).show(
             data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width,
             read_only=self.read_only,
+            conflicts=len(conflicts.every_conflict(data.summary, data.legs.items)) if data else 0,
         )
 
     def watch_active(self, active: int) -> None:
@@ -351,6 +353,9 @@ class TripScreen(ReportsFailures, Screen):
         if isinstance(saved, Queued):
             self._queued()
             return
+        if isinstance(saved, Leg) and (outside := conflicts.outside_leg(saved)):
+            self.notify("\n".join(conflict.message for conflict in outside), title="Outside the leg's dates",
+                        severity="warning", timeout=8, markup=False)
         self._stale |= {name, "trip"} | ({"pins"} if name == "legs" else set())
         self.refresh_stale()
 
@@ -450,7 +455,8 @@ class TripScreen(ReportsFailures, Screen):
             self.data.legs.items = [by_id[i] for i in new_order if i in by_id]
             self.data.trip = self.data.trip.model_copy(update={"revision": result.new_revision})
             self._show_legs()
-            self.query_one(LegsTimeline).query_one(RowList).highlighted = new_order.index(leg_id)
+            leg_list = self.query_one(LegsTimeline).query_one(RowList)
+            leg_list.highlighted = leg_list.get_option_index(leg_id)  # nights without a stay have rows too
         self._written("legs", True)
 
     @work(group="reorder", exit_on_error=False, description="Moving the leg again")
@@ -700,6 +706,8 @@ class TripScreen(ReportsFailures, Screen):
                 summary = await loading.load_summary(self.client, self.trip_id)
                 if self.data is not None:
                     self.data.summary = summary
+                    self._show_header()
+                    self._show_legs()
                     self._show_pins()
                     self._show_agenda()
                 if not self._summary_stale:
@@ -739,8 +747,10 @@ class TripScreen(ReportsFailures, Screen):
         if data is None:
             return
         timeline = self.query_one(LegsTimeline)
-        timeline.show(data.trip, self._show_rows(timeline, "legs"), more=not data.legs.complete,
-                      today=self.app.clock.today())  # type: ignore[attr-defined]
+        rows = self._show_rows(timeline, "legs")
+        clock = self.app.clock  # type: ignore[attr-defined]
+        timeline.show(data.trip, rows, more=not data.legs.complete, today=clock.today(), viewer=clock.zone,
+                      conflicts=conflicts.every_conflict(data.summary, rows))
 
     def _show_pins(self) -> None:
         data = self.data

@@ -1,10 +1,13 @@
-"""Pane 1: the trip's legs in order, each with its dates, nights, destination and zone, flight /
-stay / car markers, and a bar across the trip's dates with today marked."""
+"""Pane 1: the trip's legs in order, each with its dates, nights, destination and zone, stay and
+car markers, a line per flight on its airports' clocks (and the viewer's, when it reads
+differently), a bar across the trip's dates with today marked, and the conflicts of the leg and
+what it holds under it. Nights without a stay are a row of their own, in the gap they leave."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
@@ -12,13 +15,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets.option_list import Option
 
-from app.domain.models import Leg, Trip
+from app.domain.itinerary import Conflict
+from app.domain.models import Flight, Leg, Trip
+from app.tui import conflicts as placing
 from app.tui import palette
-from app.tui.formatting import date_range, nights, parse_date, short_date, utc_offset
+from app.tui.formatting import (
+    date_range, flight_line, flight_times, nights, parse_date, short_date, utc_offset, viewer_flight_line,
+)
 from app.tui.text import one_line
 from app.tui.widgets.pane import Pane, RowList
 
 INDENT = 3
+FLIGHT_LINES = 3
+"""Flights shown as lines under a leg; more are counted."""
+FLIGHT = "#5fafff"
 
 
 @dataclass
@@ -31,6 +41,9 @@ class LegRow:
     trip_end: dt.date | None
     today: dt.date
     colour: str
+    viewer: ZoneInfo | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    flights_in_conflict: set[int] = field(default_factory=set)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
@@ -53,18 +66,40 @@ class LegRow:
             detail.append_text(marker)
         detail.truncate(width, overflow="ellipsis")
         yield detail
+        for index, flight in enumerate(leg.flights[:FLIGHT_LINES]):
+            yield from self._flight(flight, index in self.flights_in_conflict, width)
+        if len(leg.flights) > FLIGHT_LINES:
+            yield Text(" " * INDENT + f"✈ +{len(leg.flights) - FLIGHT_LINES} more flights", style=FLIGHT)
+        yield from alerts(self.conflicts, width, console)
         yield self._bar(width, start, end)
+
+    def _flight(self, flight: Flight, in_conflict: bool, width: int) -> list[Text]:
+        """'✈ LX160  13:05 ZRH → 08:40⁺¹ NRT · 11h35 · 12:05 → 23:40 your time'; the viewer's
+        times go on a line of their own when the pane is too narrow for both."""
+        times = flight_times(flight, self.leg.timezone)
+        line = Text(" " * INDENT, no_wrap=True, overflow="ellipsis")
+        line.append("✈ ", style=f"bold {palette.ALERT if in_conflict else FLIGHT}")
+        name = flight.flight_number or flight.airline
+        if name:
+            line.append_text(one_line(name, "bold", width=12))
+            line.append("  ")
+        line.append_text(one_line(flight_line(times), f"bold {palette.ALERT}" if in_conflict else ""))
+        yours = viewer_flight_line(times, self.viewer) if self.viewer is not None else None
+        lines = [line]
+        if yours:
+            mine = Text(f"{yours} your time", style=FLIGHT)
+            if line.cell_len + 3 + mine.cell_len <= width:
+                line.append(" · ", style=palette.MUTED)
+                line.append_text(mine)
+            else:
+                lines.append(Text(" " * (INDENT + 2)) + mine)
+        for each in lines:
+            each.truncate(width, overflow="ellipsis")
+        return lines
 
     def _markers(self) -> list[Text]:
         leg = self.leg
         markers: list[Text] = []
-        for flight in leg.flights[:2]:
-            label = " ".join(
-                part for part in (flight.flight_number or flight.airline, _route(flight.from_, flight.to)) if part
-            )
-            markers.append(Text("✈ ", style="bold #5fafff") + one_line(label or "flight"))
-        if len(leg.flights) > 2:
-            markers.append(Text(f"+{len(leg.flights) - 2} ✈", style="#5fafff"))
         stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
         if stays:
             name = stays[0].name or "stay"
@@ -76,34 +111,88 @@ class LegRow:
         return markers
 
     def _bar(self, width: int, start: dt.date | None, end: dt.date | None) -> Text:
-        bar = Text(" " * INDENT, no_wrap=True)
-        span = width - INDENT
-        first, last = self.trip_start, self.trip_end
-        if first is None or last is None or last < first or span <= 0:
-            return bar
-        days = (last - first).days + 1
-
-        def column(day: dt.date) -> int:
-            offset = min(max((day - first).days, 0), days)
-            return offset * span // days
-
-        begin = column(start) if start else 0
-        finish = max(column(end + dt.timedelta(days=1)) if end else 0, begin + 1)
-        today_column = column(self.today) if first <= self.today <= last else None
-        for position in range(span):
-            if position == today_column:
-                bar.append("┃", style=f"bold {palette.TODAY}")
-            elif begin <= position < finish:
-                bar.append("█", style=self.colour)
-            else:
-                bar.append("·", style="#4e4e4e")
-        return bar
+        finish = end + dt.timedelta(days=1) if end else None
+        return bar(width, self.trip_start, self.trip_end, self.today, start, finish, "█", self.colour)
 
 
-def _route(origin: str | None, destination: str | None) -> str:
-    if origin and destination:
-        return f"{origin}→{destination}"
-    return str(origin or destination or "")
+def bar(width: int, first: dt.date | None, last: dt.date | None, today: dt.date, start: dt.date | None,
+        finish: dt.date | None, glyph: str, style: str) -> Text:
+    """A line across the trip's days (`first` to `last`) with [`start`, `finish`) drawn in
+    `glyph` and today's column marked."""
+    line = Text(" " * INDENT, no_wrap=True)
+    span = width - INDENT
+    if first is None or last is None or last < first or span <= 0:
+        return line
+    days = (last - first).days + 1
+
+    def column(day: dt.date) -> int:
+        offset = min(max((day - first).days, 0), days)
+        return offset * span // days
+
+    begin = column(start) if start else 0
+    end = max(column(finish) if finish else 0, begin + 1)
+    today_column = column(today) if first <= today <= last else None
+    for position in range(span):
+        if position == today_column:
+            line.append("┃", style=f"bold {palette.TODAY}")
+        elif begin <= position < end:
+            line.append(glyph, style=style)
+        else:
+            line.append("·", style="#4e4e4e")
+    return line
+
+
+def alerts(conflicts: list[Conflict], width: int, console: Console) -> RenderResult:
+    """'⚠ message' per conflict, wrapped under the row's indent."""
+    for conflict in conflicts:
+        text = Text("⚠ ", style=f"bold {palette.ALERT}")
+        text.append_text(one_line(conflict.message, palette.ALERT))
+        for line in text.wrap(console, max(width - INDENT, 10)):
+            yield Text(" " * INDENT) + line
+
+
+@dataclass
+class NightsRow:
+    """Nights of the trip without a stay, in the gap they leave between the legs: what the
+    nights are and a bar with them marked."""
+
+    conflict: Conflict
+    trip_start: dt.date | None
+    trip_end: dt.date | None
+    today: dt.date
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width, 20)
+        evenings = [day for day in (parse_date(text) for text in self.conflict.dates or []) if day]
+        line = Text(" " * INDENT, no_wrap=True, overflow="ellipsis")
+        line.append("☾ no stay ", style=f"bold {palette.ALERT}")
+        if not evenings:
+            line.append_text(one_line(self.conflict.message, palette.ALERT))
+        elif len(evenings) == 1:
+            line.append(f"for the night of {evenings[0]:%a} {short_date(evenings[0])}", style=palette.ALERT)
+        else:
+            line.append(f"for {len(evenings)} nights, {evenings[0]:%a} {short_date(evenings[0])} – "
+                        f"{evenings[-1]:%a} {short_date(evenings[-1])}", style=palette.ALERT)
+        line.truncate(width, overflow="ellipsis")
+        yield line
+        if evenings:
+            yield bar(width, self.trip_start, self.trip_end, self.today, evenings[0],
+                      evenings[-1] + dt.timedelta(days=1), "░", palette.ALERT)
+
+
+def gap_position(conflict: Conflict, legs: list[Leg]) -> int:
+    """Where a run of nights without a stay goes among the legs (by their index): the leg whose
+    dates hold its first night is where it is; the row goes before that leg when the run starts
+    on the leg's first night (the gap at the handover from the leg before), else after it. A run
+    no leg holds goes before the first leg that starts after it."""
+    evenings = sorted(conflict.dates or [])
+    if not evenings:
+        return len(legs)
+    first = evenings[0]
+    for index, leg in enumerate(legs):
+        if leg.start_date <= first < leg.end_date:
+            return index if first == leg.start_date else index + 1
+    return next((index for index, leg in enumerate(legs) if leg.start_date > first), len(legs))
 
 
 def _spread(left: Text, right: Text, width: int) -> Text:
@@ -133,18 +222,33 @@ class LegsTimeline(Pane):
     def compose(self) -> ComposeResult:
         yield LegList(id="leg-list")
 
-    def show(self, trip: Trip, legs: list[Leg], *, more: bool, today: dt.date) -> None:
+    def show(self, trip: Trip, legs: list[Leg], *, more: bool, today: dt.date,
+             conflicts: list[Conflict] | None = None, viewer: ZoneInfo | None = None) -> None:
+        """`conflicts`: the summary's and the legs' own (app/tui/conflicts.py); each is drawn
+        under the legs it concerns, nights without a stay in their gap. `viewer`: the zone whose
+        clock flights are also shown on."""
         self.trip, self.legs, self.today = trip, legs, today
         start, end = parse_date(trip.start_date), parse_date(trip.end_date)
-        rows = [
-            Option(LegRow(leg, position, start, end, today, palette.series(position - 1)), id=leg.id)
-            for position, leg in enumerate(legs, 1)
-        ]
+        placed = placing.for_legs(conflicts or [], {leg.id for leg in legs})
+        gaps: dict[int, list[Conflict]] = {}
+        for conflict in placed.nights if legs else []:
+            gaps.setdefault(gap_position(conflict, legs), []).append(conflict)
+        rows: list[Option] = []
+        for position, leg in enumerate([*legs, None], 1):
+            for conflict in gaps.get(position - 1, []):
+                rows.append(Option(NightsRow(conflict, start, end, today), disabled=True))
+            if leg is not None:
+                flights = {index for (leg_id, index) in placed.flights if leg_id == leg.id}
+                rows.append(Option(LegRow(leg, position, start, end, today, palette.series(position - 1), viewer,
+                                          placed.by_leg.get(leg.id, []), flights), id=leg.id))
         if not rows:
             rows = [Option(Text("No legs yet.", style=palette.MUTED), disabled=True)]
         leg_list = self.query_one(LegList)
         leg_list.more_available = more
         leg_list.set_rows(rows)
-        total = f"{len(legs)}{'+' if more else ''} legs"
-        marker = f" · today {short_date(today)} ┃" if start and end and start <= today <= end else ""
-        self.border_subtitle = f"{date_range(start, end)} · {total}{marker}"
+        subtitle = Text(f"{date_range(start, end)} · {len(legs)}{'+' if more else ''} legs")
+        if placed.count:
+            subtitle.append(f" · ⚠ {placed.count}", style=f"bold {palette.ALERT}")
+        if start and end and start <= today <= end:
+            subtitle.append(f" · today {short_date(today)} ┃")
+        self.border_subtitle = subtitle

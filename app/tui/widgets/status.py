@@ -14,7 +14,8 @@ from app.tui.widgets.pane import OneLine
 
 
 class TripHeader(OneLine):
-    """Title, dates, status and revision of the trip, who you are, and whether we are live.
+    """Title, dates, status and revision of the trip, how many conflicts the panes mark, who you
+    are, and whether we are live.
 
     Parts never run into each other: at least two cells apart, and when the row is too narrow
     for all of them, whole parts go (the revision, the status, your name, the dates) before the
@@ -24,7 +25,8 @@ class TripHeader(OneLine):
     TITLE_ROOM = 12
     """Cells the title keeps before a whole part is dropped for it."""
 
-    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False) -> None:
+    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False,
+             conflicts: int = 0) -> None:
         badge = Text(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         name = one_line(me.name, "#5fafff", width=20) if me is not None else None
         marks = Text(no_wrap=True)
@@ -43,7 +45,11 @@ class TripHeader(OneLine):
         status = Text(trip.status, style="#87d787" if trip.status == "active" else palette.MUTED)
         revision = Text(f"rev {trip.revision}", style=palette.MUTED) if width >= 120 else None
         title = Text(clean(trip.title, single_line=True), style="bold")
-        left: list[Text | None] = [dates, status, revision]
+        count = None
+        if conflicts:
+            words = f" conflict{'s' if conflicts != 1 else ''}" if width >= 120 else ""
+            count = Text(f"⚠ {conflicts}{words}", style=f"bold {palette.ALERT}")
+        left: list[Text | None] = [dates, status, revision, count]  # the count is never dropped
         right: list[Text | None] = [name, marks]
         # Drop whole parts, least useful first, until the title keeps its few cells.
         for drop in (None, "revision", "status", "name", "dates"):

@@ -1,0 +1,126 @@
+"""The legs pane against the real server in-process (issue 17): flights on their airports'
+clocks and the viewer's, nights without a stay in their gap, and every conflict of a leg or of
+what it holds drawn under it and counted."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from app.tui.screens.trip import TripScreen
+from app.tui.widgets.agenda import Agenda, AgendaList
+from app.tui.widgets.legs_timeline import LegList, LegsTimeline
+from app.tui.widgets.status import TripHeader
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+from tests.tui.test_editing import form_closed, form_opened, replace
+
+ZURICH = {"order": 1, "title": "Zurich", "destination": "Zurich", "startDate": "2027-01-10", "endDate": "2027-01-14",
+          "timezone": "Europe/Zurich",
+          "stays": [{"name": "Hotel Adler", "checkIn": "2027-01-10T15:00", "checkOut": "2027-01-13T11:00"}]}
+SWISS = {"airline": "LX", "flightNumber": "LX160", "from": "ZRH", "to": "NRT",
+         "departureTime": "2027-01-14T13:05", "arrivalTime": "2027-01-15T08:40"}
+TOKYO = {"order": 2, "title": "Tokyo", "destination": "Tokyo", "startDate": "2027-01-15", "endDate": "2027-01-20",
+         "timezone": "Asia/Tokyo", "flights": [SWISS],
+         "stays": [{"name": "Park Hyatt", "checkIn": "2027-01-15T15:00", "checkOut": "2027-01-20T11:00"}]}
+
+
+async def post(actor, path: str, body: dict) -> dict:
+    response = await actor.http.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def japan(alice) -> str:
+    """Zurich then Tokyo: the night of 13 Jan has no bed (the hotel checks out that morning),
+    and breakfast in Tokyo is set for before the flight lands."""
+    trip_id = (await new_trip(alice, "Japan", "2027-01-10", "2027-01-20"))["_id"]
+    await post(alice, f"/trips/{trip_id}/legs", ZURICH)
+    tokyo = await post(alice, f"/trips/{trip_id}/legs", TOKYO)
+    await post(alice, f"/trips/{trip_id}/commitments", {
+        "title": "Sushi breakfast", "startDate": "2027-01-15", "startTime": "08:00", "category": "dinner",
+        "legId": tokyo["_id"]})
+    return trip_id
+
+
+def drawn(row_list, width: int = 76) -> list[str]:
+    """Each row of a pane's list as the text it draws at `width`."""
+    console = Console(width=width, color_system=None, legacy_windows=False)
+    texts = []
+    for option in row_list.options:
+        with console.capture() as capture:
+            console.print(option.prompt)
+        texts.append(capture.get())
+    return texts
+
+
+async def opened(pilot, app) -> TripScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None
+                   and app.screen.data.summary is not None, what="the trip and its summary")
+    await pilot.pause()
+    return app.screen
+
+
+async def test_a_flight_reads_on_its_airports_clocks_and_on_the_viewers(server, tui, alice):
+    app, _ = tui(alice.key, trip_id=await japan(alice))  # viewed from London (tests/tui/conftest.py)
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        tokyo = drawn(screen.query_one(LegList))[-1]
+        assert "✈ LX160  13:05 ZRH → 08:40⁺¹ NRT · 11h35 · 12:05 → 23:40 your time" in tokyo
+
+
+async def test_a_night_without_a_stay_is_a_row_in_its_gap_between_the_legs(server, tui, alice):
+    app, _ = tui(alice.key, trip_id=await japan(alice))
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        rows = drawn(screen.query_one(LegList))
+        assert len(rows) == 3
+        assert rows[0].startswith(" 1 Zurich") and rows[2].startswith(" 2 Tokyo")
+        assert "☾ no stay for the night of Wed 13 Jan" in rows[1]  # the night of the 14th is in the air
+        assert screen.query_one(LegList).options[1].disabled  # the cursor skips it
+
+
+async def test_an_impossible_transfer_is_drawn_in_the_legs_and_the_agenda_and_counted(server, tui, alice):
+    app, _ = tui(alice.key, trip_id=await japan(alice))
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        tokyo = " ".join(drawn(screen.query_one(LegList))[-1].split())
+        assert "⚠ “Sushi breakfast” (2027-01-15 08:00 Asia/Tokyo) starts 40 min before flight" in tokyo
+        agenda = " ".join(" ".join(drawn(screen.query_one(AgendaList))).split())
+        assert "⚠ “Sushi breakfast” (2027-01-15 08:00 Asia/Tokyo) starts 40 min before flight" in agenda
+        assert "⚠ 2" in str(screen.query_one(LegsTimeline).border_subtitle)  # the transfer and the night
+        assert "1 in conflict" in str(screen.query_one(Agenda).border_subtitle)
+        assert "⚠ 2" in str(screen.query_one(TripHeader).render())  # the whole trip's count
+
+
+async def test_overlapping_legs_and_a_flight_before_the_trip_are_drawn_under_their_legs(server, tui, alice):
+    trip_id = (await new_trip(alice, "Japan", "2027-01-10", "2027-01-20"))["_id"]
+    early = {**SWISS, "departureTime": "2027-01-08T13:05", "arrivalTime": "2027-01-09T08:40"}
+    await post(alice, f"/trips/{trip_id}/legs", {**ZURICH, "endDate": "2027-01-16", "stays": []})
+    await post(alice, f"/trips/{trip_id}/legs", {**TOKYO, "flights": [early], "stays": []})
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        gap, zurich, tokyo = (" ".join(text.split()) for text in drawn(screen.query_one(LegList)))
+        assert "⚠ Leg “Zurich” (2027-01-10 to 2027-01-16) overlaps leg “Tokyo”" in zurich
+        assert "⚠ Leg “Zurich” (2027-01-10 to 2027-01-16) overlaps leg “Tokyo”" in tokyo
+        assert "⚠ flight “ZRH → NRT” starts on 2027-01-08, before the trip starts (2027-01-10)" in tokyo
+        assert "no stay for 10 nights" in gap
+
+
+async def test_editing_a_legs_dates_warns_when_its_flight_or_stay_falls_outside(server, tui, alice):
+    app, _ = tui(alice.key, trip_id=await japan(alice))
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        await pilot.press("1", "down")  # Tokyo (the cursor skips the night without a stay)
+        assert screen.query_one(LegList).highlighted_option.id == screen.data.legs.items[1].id
+        await form_opened(pilot, "e")
+        await replace(pilot, "startDate", "2027-01-16")
+        await pilot.press("ctrl+s")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: any("outside leg" in str(n.message) for n in app._notifications),
+                       what="a warning", state=lambda: [str(n.message) for n in app._notifications])
+        warning = next(str(n.message) for n in app._notifications if "outside leg" in str(n.message))
+        assert "Flight LX160 ZRH→NRT (14 Jan – 15 Jan) is outside leg “Tokyo” (16 Jan – 20 Jan)" in warning
+        assert "Stay “Park Hyatt” (15 Jan – 20 Jan) is outside leg “Tokyo” (16 Jan – 20 Jan)" in warning
+        # and it stays drawn under the leg, as long as it is true
+        await wait_for(pilot, lambda: "is outside leg" in drawn(screen.query_one(LegList))[-1], what="the mark")
