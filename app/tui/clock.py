@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
-def local_zone() -> ZoneInfo:
-    """The viewer's zone: $TZ when it names an IANA zone, else the system's, else UTC."""
+def local_zone(preferred: str | None = None) -> ZoneInfo:
+    """The viewer's zone: `preferred` (the config's `timezone`) when it names an IANA zone, else
+    $TZ when it does, else the system's, else UTC."""
     name = os.environ.get("TZ", "")
-    for candidate in (name.lstrip(":"), _system_zone_name()):
+    for candidate in (preferred or "", name.lstrip(":"), _system_zone_name()):
         if candidate:
             try:
                 return ZoneInfo(candidate)

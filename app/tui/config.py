@@ -34,6 +34,9 @@ class Config:
     key: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, e.g. {"trip.pane_chat": "c,5"}; see the help screen for the ids."""
+    timezone: str | None = None
+    """The viewer's IANA zone ("Europe/Zurich"): times are also shown on its clock when theirs
+    differs. None: the system's (see app/tui/clock.py)."""
 
     @property
     def complete(self) -> bool:
@@ -53,13 +56,17 @@ def load(path: Path | None = None) -> Config:
         url=data.get("url") if isinstance(data.get("url"), str) else None,
         key=data.get("key") if isinstance(data.get("key"), str) else None,
         keymap={str(k): str(v) for k, v in keymap.items()} if isinstance(keymap, dict) else {},
+        timezone=data.get("timezone") if isinstance(data.get("timezone"), str) else None,
     )
 
 
 def save(config: Config, path: Path | None = None) -> Path:
     """Write `config` readable by its owner only: created 0600, never world-readable in between."""
     path = path or config_path()
-    body = json.dumps({"url": config.url, "key": config.key, "keymap": config.keymap}, indent=2)
+    fields = {"url": config.url, "key": config.key, "keymap": config.keymap}
+    if config.timezone:
+        fields["timezone"] = config.timezone
+    body = json.dumps(fields, indent=2)
     temporary = path.with_suffix(".tmp")
     descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
     try:
@@ -89,4 +96,5 @@ def resolve(url: str | None, key: str | None, path: Path | None = None) -> Confi
         url=url or os.environ.get("TRIP_API_URL") or saved.url,
         key=key or os.environ.get("TRIP_API_KEY") or saved.key,
         keymap=saved.keymap,
+        timezone=saved.timezone,
     )
