@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
@@ -233,6 +233,17 @@ class TripdeckApp(App):
             sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
         sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
         self.push_screen(HelpScreen(list(sections.items())))
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        if self.client is not None and self.shared is None:
+            yield SystemCommand("SSH keys", "The keys that sign you in to trip ssh: add or delete one", self.action_ssh_keys)
+
+    def action_ssh_keys(self) -> None:
+        from app.tui.screens.ssh_keys import SshKeysScreen
+
+        if not isinstance(self.screen, SshKeysScreen):
+            self.push_screen(SshKeysScreen())
 
     def action_join(self) -> None:
         from app.tui.screens.modals import JoinScreen
