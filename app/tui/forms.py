@@ -27,6 +27,8 @@ class FieldSpec:
     kind: str = "text"
     """text, number, choice or flag."""
     placeholder: str = ""
+    """A hint for an empty field, drawn in italics; one that could be read as a value starts
+    with "e.g." (a real default is set as the value instead)."""
     choices: Choices | None = None
     required: bool = False
 
@@ -58,8 +60,8 @@ def leg_fields() -> list[FieldSpec]:
         FieldSpec("destination", "Destination", required=True),
         FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
         FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True),
-        FieldSpec("timezone", "Time zone", placeholder="Europe/Lisbon", required=True),
-        FieldSpec("order", "Order", kind="number", placeholder="1", required=True),
+        FieldSpec("timezone", "Time zone", placeholder="e.g. Europe/Lisbon (IANA name)", required=True),
+        FieldSpec("order", "Order", kind="number", placeholder="place in the trip, e.g. 1", required=True),
         FieldSpec("accommodation.name", "Stay: name"),
         FieldSpec("accommodation.checkIn", "Stay: check-in", placeholder="YYYY-MM-DDTHH:MM"),
         FieldSpec("accommodation.checkOut", "Stay: check-out", placeholder="YYYY-MM-DDTHH:MM"),
@@ -78,9 +80,9 @@ def leg_fields() -> list[FieldSpec]:
 def pin_fields() -> list[FieldSpec]:
     return [
         FieldSpec("name", "Name", required=True),
-        FieldSpec("lat", "Latitude", kind="number", placeholder="38.7223", required=True),
-        FieldSpec("lng", "Longitude", kind="number", placeholder="-9.1393", required=True),
-        FieldSpec("category", "Category", placeholder="food, sight, stay..."),
+        FieldSpec("lat", "Latitude", kind="number", placeholder="e.g. 38.7223 (-90 to 90)", required=True),
+        FieldSpec("lng", "Longitude", kind="number", placeholder="e.g. -9.1393 (-180 to 180)", required=True),
+        FieldSpec("category", "Category", placeholder="e.g. food, sight, stay"),
         FieldSpec("notes", "Notes"),
     ]
 

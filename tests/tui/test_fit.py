@@ -12,10 +12,14 @@ from app.tui.screenshots import demo_app
 from app.tui.widgets.status import OfflineBanner
 
 
+def row_segments(app, y: int) -> list:
+    """Row `y` of the screen as drawn: rich Segments (text and style)."""
+    return list(app.screen._compositor.render_strips()[y])
+
+
 def row_text(app, y: int) -> str:
     """Row `y` of the screen as the terminal shows it."""
-    strips = app.screen._compositor.render_strips()
-    return "".join(segment.text for segment in strips[y])
+    return "".join(segment.text for segment in row_segments(app, y))
 
 
 async def test_the_footer_that_overflows_leaves_no_stray_letter_in_the_corner():

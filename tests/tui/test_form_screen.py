@@ -9,7 +9,7 @@ from app.tui.screens.form import FormScreen
 from app.tui.screens.modals import ConfirmScreen
 from app.tui.screenshots import demo_app
 from tests.tui.conftest import wait_for
-from tests.tui.test_fit import row_text
+from tests.tui.test_fit import row_segments, row_text
 
 
 async def test_tab_walks_the_fields_and_comes_back_round_without_an_invisible_stop():
@@ -64,3 +64,27 @@ async def test_esc_asks_before_dropping_what_was_typed_and_closes_at_once_when_n
         assert form.query_one("#field-title", Input).value == "Lisbon (old town)"
         await pilot.press("escape", "y")
         await wait_for(pilot, lambda: not isinstance(app.screen, (FormScreen, ConfirmScreen)), what="dropped")
+
+
+async def test_a_hint_is_told_apart_from_a_value_by_its_words_and_its_style_not_only_colour():
+    """The pin form showed 38.7223 / -9.1393 and a new leg Europe/Lisbon in empty fields, drawn
+    like the real values beside them; saving then said "required" next to the visible number."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the pin form")
+        form = app.screen
+        for path in ("lat", "lng"):
+            field = form.query_one(f"#field-{path}", Input)
+            assert field.value == ""
+            segments = [segment for segment in row_segments(app, field.region.y) if segment.text.strip()]
+            hint = next(segment for segment in segments if "e.g." in segment.text)
+            assert hint.style is not None and hint.style.italic, segments
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), what="closed")
+        await pilot.press("1", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the leg form")
+        order = app.screen.query_one("#field-order", Input)
+        assert order.value == "5"  # a real default is a value, drawn upright
+        segments = [segment for segment in row_segments(app, order.region.y) if "5" in segment.text]
+        assert segments and not any(segment.style is not None and segment.style.italic for segment in segments)
