@@ -11,6 +11,8 @@ MENTION = "#ffaf00"
 MENTION_BACKGROUND = "#3a3a00"
 PENDING = "#ffd75f"
 """Writes waiting in the outbox: the outbox bar and the marks under their rows."""
+ADDED = "#87d787"
+"""A field's new value in the activity's details (the old one is in ALERT)."""
 
 URGENCY = {"now": "#ff5f5f", "before_trip": "#ffd75f", "nice_to_have": "#87d787"}
 URGENCY_LABEL = {"now": "Now", "before_trip": "Before the trip", "nice_to_have": "Nice to have"}

@@ -17,6 +17,7 @@ from textual.events import DescendantFocus, Resize, ScreenResume
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -71,6 +72,8 @@ class TripScreen(ReportsFailures, Screen):
         Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
         Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
         Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
+        Binding("a", "activity", "Activity", id="trip.activity"),
+        Binding("u", "undo", "Undo my last change", show=False, id="trip.undo"),
     ]
 
     active: reactive[int] = reactive(1, init=False)
@@ -124,6 +127,8 @@ class TripScreen(ReportsFailures, Screen):
         self._flush_backoff = Backoff()
         self._flush_retry: Timer | None = None
         """The next attempt to send the outbox after the service could not be reached."""
+        self.operations_arrived: Signal[Changes] = Signal(self, "operations_arrived")
+        """Published when the live feed brings operations (the activity screen follows it)."""
 
     # --- layout --------------------------------------------------------------------------
 
@@ -256,14 +261,14 @@ class TripScreen(ReportsFailures, Screen):
         self.app.action_join()  # type: ignore[attr-defined]
 
     WRITES = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "new_channel", "members",
-                        "edit_trip", "export", "retry_outbox", "discard_outbox"})
+                        "edit_trip", "export", "retry_outbox", "discard_outbox", "activity", "undo"})
 
     @property
     def read_only(self) -> bool:
         """Seen through a share link: nothing can be written, so no write is offered."""
         return getattr(self.app, "shared", None) is not None
 
-    EDITS = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip"})
+    EDITS = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip", "undo"})
 
     @property
     def may_edit(self) -> bool:
@@ -293,8 +298,10 @@ class TripScreen(ReportsFailures, Screen):
             return self.data is not None and self.active == CHAT
         if action == "edit_trip":
             return self.data is not None
-        if action in ("members", "export"):
+        if action in ("members", "export", "undo"):
             return self.data is not None and not self.frozen
+        if action == "activity":
+            return self.data is not None
         if action in ("retry_outbox", "discard_outbox"):
             return any(item.error for item in self.outbox_items())
         if action == "toggle_done":
@@ -485,6 +492,23 @@ class TripScreen(ReportsFailures, Screen):
             self.data.members = list(members)
             self._show_checklist()
             self.refresh_bindings()
+
+    def action_activity(self) -> None:
+        """Every change to the trip, live; Enter for details, r to revert (app/tui/screens/activity.py)."""
+        from app.tui.activity import ActivityFeed
+        from app.tui.demo.activity import activity as demo_activity
+        from app.tui.screens.activity import ActivityScreen
+
+        feed = ActivityFeed(None, self.trip_id, demo_activity()) if self.frozen else ActivityFeed(self.client, self.trip_id)
+        self.app.push_screen(ActivityScreen(feed, may_revert=self.may_edit, news=self.operations_arrived))
+
+    @work(group="undo", exclusive=True, exit_on_error=False, description="Undoing your last change")
+    async def action_undo(self) -> None:
+        from app.tui.activity import undo_my_last
+
+        if self.data is not None and self.data.me is not None:
+            self.notify(await undo_my_last(self.client, self.trip_id, self.data.me.id), title="Undo", timeout=8,
+                        markup=False)
 
     def action_edit_trip(self) -> None:
         """Title and dates of the trip, with the same conflict check as the items' forms."""
@@ -995,6 +1019,7 @@ class TripScreen(ReportsFailures, Screen):
             else:
                 self.refresh_channels(list(changes.messages))  # someone made a channel
         if changes.operations:
+            self.operations_arrived.publish(changes)
             self._stale |= kinds_changed([op.operation_type for op in changes.operations])
             self._stale.add("trip")
             self.refresh_stale()

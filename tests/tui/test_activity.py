@@ -1,0 +1,131 @@
+"""The activity screen and undo against the real server: the feed with who, when and the
+sentence, live; Enter shows a change field by field; `r` reverts after asking, and a conflict
+shows the later change and changes nothing; `u` on the trip screen undoes your own last change.
+A snapshot of the screen at 80x24 from the fixed demo data."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from app.tui.screens.activity import ActivityList, ActivityScreen
+from app.tui.screens.modals import ConfirmScreen
+from app.tui.screenshots import demo_app
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+from tests.tui.test_editing import open_trip
+
+LEG = {"order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
+       "timezone": "Europe/Lisbon"}
+
+
+def rows_shown(screen: ActivityScreen) -> list[str]:
+    activity_list = screen.query_one(ActivityList)
+    return [str(activity_list.get_option_at_index(i).prompt) for i in range(activity_list.option_count)]
+
+
+def detail(screen: ActivityScreen) -> str:
+    widget = screen.query_one("#activity-detail", Static)
+    return str(widget.render()) if widget.display else ""
+
+
+async def shared_trip(alice, bob) -> tuple[str, dict]:
+    trip = await new_trip(alice)
+    response = await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    assert response.status_code == 201
+    leg = (await alice.http.post(f"/trips/{trip['_id']}/legs", json=LEG)).json()
+    return trip["_id"], leg
+
+
+async def test_the_activity_screen_is_live_shows_details_and_reverts(server, tui, alice, bob):
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        screen = app.screen
+        assert ["Alice renamed the leg “Lisbon” to “Lisboa”" in rows_shown(screen)[0],
+                "Alice added the leg “Lisbon”" in rows_shown(screen)[1]] == [True, True]
+
+        # Bob changes the leg while the screen is open: it shows up with no key pressed.
+        assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})).status_code == 200
+        await wait_for(pilot, lambda: "Bob changed the destination of “Lisboa”" in rows_shown(screen)[0],
+                       what="Bob's change, live", state=lambda: rows_shown(screen))
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "destination" in detail(screen), what="the details")
+        assert "Lisbon → Porto" in detail(screen) and "Bob" in detail(screen)
+
+        # Alice reverts Bob's change: asked first, then the leg has its destination back.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("undid Bob's change" in row for row in rows_shown(screen)),
+                       what="the revert listed", state=lambda: rows_shown(screen))
+        assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["destination"] == "Lisbon"
+        assert "undone" in next(row for row in rows_shown(screen) if "Bob changed the destination" in row)
+
+
+async def test_a_revert_conflict_shows_the_later_change_and_changes_nothing(server, tui, alice, bob):
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisbon old town"})).status_code == 200
+    revision = (await alice.http.get(f"/trips/{trip_id}")).json()["revision"]
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        screen = app.screen
+        await pilot.press("down")  # Alice's own rename, under Bob's
+        assert "Alice renamed" in rows_shown(screen)[screen.query_one(ActivityList).highlighted]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Not reverted" in detail(screen), what="the conflict")
+        assert "Bob renamed the leg “Lisboa” to “Lisbon old town”" in detail(screen)
+    assert (await alice.http.get(f"/trips/{trip_id}")).json()["revision"] == revision
+
+
+async def test_u_undoes_my_own_last_change_and_says_how_to_redo(server, tui, alice, bob):
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    # Bob's later change of another field is not Alice's to undo, and does not stop hers.
+    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})).status_code == 200
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices)
+        notice = next(m for m in notices() if m.startswith("Undone:"))
+        assert "renamed the leg “Lisbon” to “Lisboa”" in notice and "redo" in notice
+        assert screen is app.screen
+    now = (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()
+    assert (now["title"], now["destination"]) == ("Lisbon", "Porto")
+
+
+async def test_the_activity_is_in_the_palette_and_a_viewer_may_not_revert(server, tui, alice, bob):
+    trip = await new_trip(alice)
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
+    await alice.http.post(f"/trips/{trip['_id']}/legs", json=LEG)
+    app, _ = tui(bob.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        assert not screen.check_action("undo", ())
+        await pilot.press("ctrl+p", *"Activity")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        assert not app.screen.check_action("revert", ())
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ActivityScreen)  # nothing asked
+
+
+def test_the_activity_screen_at_80x24(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["a", "down", "down", "enter"])
