@@ -6,8 +6,10 @@ sends the terminal nothing (issue 22)."""
 from __future__ import annotations
 
 from app.client import TripClient
+from app.domain.models import Message
 from app.tui.app import TripdeckApp
 from app.tui.clock import Clock
+from app.tui.demo import frozen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.channel_chat import ChannelChat, ChatInput, MessageList
 from tests.conftest import BASE, new_trip
@@ -135,3 +137,57 @@ async def test_an_idle_focused_input_keeps_a_steady_cursor(server, alice, tmp_pa
             await pilot.pause(0.1)
             shown.add(chat_input._cursor_visible)
         assert shown == {True}
+
+
+async def test_a_late_reply_to_an_older_message_is_shown_at_the_bottom_where_it_is_seen(server, tui, alice, bob):
+    trip_id, channel, ids = await chat_trip(alice, bob)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat, messages = await open_chat(pilot, app)
+        await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
+        # Bob answers message 3, far up the history, while Alice reads at the bottom.
+        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
+                                     json={"content": "yes to that", "parentId": ids[3]})).json()["_id"]
+        await wait_for(pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply")
+        await pilot.pause()
+        assert messages.options[-1].id == reply  # after the newest, not under message 3
+        assert at_bottom(messages) and newest_fully_visible(messages)
+        assert messages.highlighted_option.id == reply
+        shown = app.screen.query_one(MessageList).render_lines(messages.scrollable_content_region.reset_offset)
+        text = "\n".join(strip.text for strip in shown)
+        assert "reply to Alice: message 3" in text and "Bob        yes to that" in text
+        # Enter on it shows the message it answers; End comes back.
+        await pilot.press("escape", "enter")
+        assert messages.highlighted_option.id == ids[3]
+        top = messages._index_to_line[messages.highlighted]
+        assert messages.scroll_y <= top < messages.scroll_y + messages.scrollable_content_region.height
+        await pilot.press("end")
+        assert messages.highlighted_option.id == reply and at_bottom(messages)
+
+
+async def test_a_reply_to_the_latest_thread_stays_under_its_parent(server, tui, alice, bob):
+    trip_id, channel, ids = await chat_trip(alice, bob, count=4)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat, messages = await open_chat(pilot, app)
+        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
+                                     json={"content": "answering the newest", "parentId": ids[-1]})).json()["_id"]
+        await wait_for(pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply")
+        assert [option.id for option in messages.options[-2:]] == [ids[-1], reply]
+        assert "↳" in str(messages.options[-1].prompt.prefix)  # indented under it, no quote line
+
+
+def late_reply_app() -> TripdeckApp:
+    """The frozen demo trip with a reply, a minute after the newest message, to the first one."""
+    data = frozen.trip_data()
+    general = data.messages["channel-general"].items
+    first, newest = general[0], general[-1]
+    maya = next(member for member in data.members if member.name == "Maya Chen")
+    general.append(Message(_id="message-late-reply", _creationTime=newest.creation_time + 60_000,
+                           trip_id=newest.trip_id, channel_id=newest.channel_id, author_id=maya.user_id,
+                           author_name=maya.name, content="Seats 14A-D on both, all together", parent_id=first.id))
+    return TripdeckApp(initial=data, clock=frozen.clock(), cursor_blink=False)
+
+
+def test_a_late_reply_at_the_bottom_of_the_chat(snap_compare):
+    assert snap_compare(late_reply_app(), terminal_size=(80, 24), press=["5"])

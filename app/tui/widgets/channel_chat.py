@@ -9,6 +9,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
+from rich.console import Group
 from rich.text import Text
 from textual import _widget_navigation, on
 from textual.app import ComposeResult
@@ -417,6 +418,20 @@ class ChannelChat(Pane):
             self.open_channel(event.option.id)
             self.query_one(ChatInput).focus()
 
+    @on(OptionList.OptionSelected, "MessageList")
+    def _message_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a reply shows the message it answers (far up when the reply came late)."""
+        event.stop()
+        state = self.active_state()
+        message = next((m for m in state.history.items if m.id == event.option.id), None) if state else None
+        if message is None or not message.parent_id:
+            return
+        message_list = self.query_one(MessageList)
+        try:
+            message_list.highlighted = message_list.get_option_index(message.parent_id)
+        except OptionDoesNotExist:
+            self.notify("The message this replies to is further back: scroll up to load it.", timeout=4)
+
     @on(Input.Submitted, "ChatInput")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -554,13 +569,20 @@ class ChannelChat(Pane):
     def _rows(self, state: ChannelState):
         messages = state.history.items
         by_id = {message.id: message for message in messages}
+        # A reply sits under its parent while that thread is the latest one; once another
+        # message has started a thread since, it is shown where it arrived, at the bottom where
+        # the reader is, with a line saying what it answers (Enter there shows the parent).
         replies: dict[str, list[Message]] = {}
         roots: list[Message] = []
+        thread_of: dict[str, str] = {}
         for message in messages:
-            if message.parent_id and message.parent_id in by_id and message.parent_id != message.id:
-                replies.setdefault(message.parent_id, []).append(message)
+            parent = message.parent_id
+            if parent and parent != message.id and roots and thread_of.get(parent) == roots[-1].id:
+                replies.setdefault(parent, []).append(message)
+                thread_of[message.id] = roots[-1].id
             else:
                 roots.append(message)
+                thread_of[message.id] = message.id
         if state.history.next_cursor is not None:
             yield Option(Text("  ↑ older messages load as you scroll up", style=palette.MUTED), id="older", disabled=True)
         elif messages:
@@ -583,8 +605,13 @@ class ChannelChat(Pane):
                 emitted.add(message.id)
                 if message.id == state.read_marker:
                     yield Option(_separator("new", palette.ALERT), id="read-marker", disabled=True)
-                yield Option(self._message_row(message, depth, orphan=depth == 0 and bool(message.parent_id)),
-                             id=message.id)
+                parent = by_id.get(message.parent_id or "") if depth == 0 else None
+                if parent is not None and parent.id != message.id:
+                    yield Option(Group(_replying_to(parent), self._message_row(message, 0, orphan=False)),
+                                 id=message.id)
+                else:
+                    yield Option(self._message_row(message, depth, orphan=depth == 0 and bool(message.parent_id)),
+                                 id=message.id)
                 for child in reversed(replies.get(message.id, [])):
                     stack.append((child, min(depth + 1, 4)))
 
@@ -604,6 +631,15 @@ class ChannelChat(Pane):
             content = Text("↳ ", style=palette.MUTED) + content
         return HangingRow(prefix, content, prefix_width=2 * depth + 6 + AUTHOR_WIDTH + 1,
                           background=palette.MENTION_BACKGROUND if mentioned else None)
+
+
+def _replying_to(parent: Message) -> Text:
+    """The line above a reply shown away from its thread: whom and what it answers."""
+    line = Text("↳ reply to ", style=palette.MUTED, no_wrap=True, overflow="ellipsis")
+    line.append_text(one_line(parent.author_name, f"bold {palette.MUTED}", width=AUTHOR_WIDTH * 2))
+    line.append(": ", style=palette.MUTED)
+    line.append_text(one_line(parent.content, palette.MUTED, width=60))
+    return line
 
 
 def _chronological(message: Message) -> tuple[int, str]:
