@@ -1,5 +1,5 @@
 """Writes `screenshots/*.svg`: the trip screen at 160x48, each pane at 80x24, the item forms and
-the members screen, from the fixed demo data. Run `python -m app.tui.screenshots [DIR]`."""
+the members screen and the activity screen, from the fixed demo data. Run `python -m app.tui.screenshots [DIR]`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ SHOTS = [
     ("checklist-item-form-80x24", (80, 24), ["3", "e"]),
     ("trip-form-80x24", (80, 24), ["E"]),
     ("members-80x24", (80, 24), ["m"]),
+    ("activity-80x24", (80, 24), ["a", "down", "down", "enter"]),
 ]
 
 
