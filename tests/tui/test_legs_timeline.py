@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from app.domain.itinerary import Conflict, ItinerarySummary
+from app.domain.models import Commitment, Leg, Trip
+from app.tui.data import Paged, TripData
+from app.tui.demo import frozen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.agenda import Agenda, AgendaList
 from app.tui.widgets.legs_timeline import LegList, LegsTimeline
@@ -36,10 +40,34 @@ async def japan(alice) -> str:
     trip_id = (await new_trip(alice, "Japan", "2027-01-10", "2027-01-20"))["_id"]
     await post(alice, f"/trips/{trip_id}/legs", ZURICH)
     tokyo = await post(alice, f"/trips/{trip_id}/legs", TOKYO)
-    await post(alice, f"/trips/{trip_id}/commitments", {
-        "title": "Sushi breakfast", "startDate": "2027-01-15", "startTime": "08:00", "category": "dinner",
-        "legId": tokyo["_id"]})
+    await post(alice, f"/trips/{trip_id}/commitments", {**SUSHI, "legId": tokyo["_id"]})
     return trip_id
+
+
+SUSHI = {"title": "Sushi breakfast", "startDate": "2027-01-15", "startTime": "08:00", "category": "dinner"}
+CONFLICTS = [
+    Conflict(type="night_without_stay", event_ids=["leg-zurich"], dates=["2027-01-13"],
+             message="No stay for the night of 2027-01-13 (legs “Zurich”)"),
+    Conflict(type="impossible_transfer", event_ids=["leg-tokyo.flight.0", "commitment-sushi"], message=(
+        "“Sushi breakfast” (2027-01-15 08:00 Asia/Tokyo) starts 40 min before flight “ZRH → NRT” into leg "
+        "“Tokyo” lands (2027-01-15 08:40 Asia/Tokyo)")),
+]
+"""What the service finds in `japan` (checked below), with the ids of `japan_data`."""
+
+
+def japan_data() -> TripData:
+    """`japan` as fixed data, for snapshots: the demo's people and chat around it."""
+    data = frozen.trip_data()
+    trip = Trip.model_validate(data.trip.model_dump(by_alias=True) | {
+        "title": "Japan", "startDate": "2027-01-10", "endDate": "2027-01-20"})
+    stored = {"_creationTime": 0, "tripId": trip.id}
+    legs = [Leg.model_validate(body | stored | {"_id": f"leg-{body['title'].lower()}"}) for body in (ZURICH, TOKYO)]
+    sushi = Commitment.model_validate(SUSHI | stored | {"_id": "commitment-sushi", "legId": "leg-tokyo"})
+    data.trip, data.legs, data.commitments = trip, Paged(legs), Paged([sushi])
+    data.summary = ItinerarySummary(trip_id=trip.id, revision=trip.revision, status=trip.status, event_count=4,
+                                    events_by_type={}, trip_bounds=None, conflicts=CONFLICTS,
+                                    conflict_count=len(CONFLICTS), compact_events=[])
+    return data
 
 
 def drawn(row_list, width: int = 76) -> list[str]:
@@ -124,3 +152,19 @@ async def test_editing_a_legs_dates_warns_when_its_flight_or_stay_falls_outside(
         assert "Stay “Park Hyatt” (15 Jan – 20 Jan) is outside leg “Tokyo” (16 Jan – 20 Jan)" in warning
         # and it stays drawn under the leg, as long as it is true
         await wait_for(pilot, lambda: "is outside leg" in drawn(screen.query_one(LegList))[-1], what="the mark")
+
+
+async def test_the_fixed_japan_has_the_conflicts_the_service_finds(server, alice):
+    trip_id = await japan(alice)
+    summary = (await alice.http.get(f"/trips/{trip_id}/itinerary/summary")).json()
+    listed = (await alice.http.get(f"/trips/{trip_id}/legs")).json()["items"]
+    legs = {leg["_id"]: f"leg-{leg['title'].lower()}" for leg in listed}
+    [sushi] = (await alice.http.get(f"/trips/{trip_id}/commitments")).json()["items"]
+    ids = legs | {sushi["_id"]: "commitment-sushi"}
+
+    def renamed(event_id: str) -> str:
+        head, dot, tail = event_id.partition(".")
+        return ids[head] + dot + tail
+
+    found = [Conflict(**(c | {"event_ids": [renamed(i) for i in c["event_ids"]]})) for c in summary["conflicts"]]
+    assert found == CONFLICTS

@@ -65,3 +65,30 @@ def test_the_conflict_dialog(snap_compare):
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=conflict)
+
+
+def _japan_app():
+    from app.tui.app import TripdeckApp
+    from app.tui.clock import Clock
+    from tests.tui.test_legs_timeline import japan_data
+
+    # Two days into the trip, seen from London: Zurich is an hour ahead, Tokyo nine.
+    return TripdeckApp(initial=japan_data(), clock=Clock.frozen("2027-01-12T09:00", "Europe/London"),
+                       cursor_blink=False)
+
+
+@pytest.mark.parametrize(
+    "make, keys",
+    [
+        (_japan_app, ["1", "down"]),
+        (demo_app, ["1"]),
+        (_japan_app, ["4"]),
+        (demo_app, ["4", "down", "down", "down", "down"]),
+    ],
+    ids=["flight-line", "night-without-stay", "impossible-transfer-japan", "impossible-transfer-demo"],
+)
+def test_time_truth_at_80x24(snap_compare, make, keys):
+    """Issue 17: a flight on its airports' clocks and the viewer's, the night without a stay in
+    its gap between the legs, and a commitment set before its flight lands, in the legs pane
+    and in the agenda."""
+    assert snap_compare(make(), terminal_size=(80, 24), press=keys)

@@ -35,15 +35,33 @@ def overlaps(commitments: list[Commitment]) -> list[Conflict]:
     """Timed commitments of one day whose times overlap (the summary's overlapping_commitments)."""
     conflicts = []
     timed = [c for c in commitments if c.start_time and c.end_time and not c.is_all_day]
+
+    def label(c: Commitment) -> str:
+        return f"“{c.title}” ({c.start_date} {c.start_time}–{c.end_time} {c.timezone})"
+
     for index, first in enumerate(timed):
         for second in timed[index + 1:]:
             if first.start_date == second.start_date and first.start_time < second.end_time and second.start_time < first.end_time:
-                conflicts.append(Conflict(
-                    type="overlapping_commitments", event_ids=[first.id, second.id],
-                    message=f"{first.title} ({first.start_time}–{first.end_time}) overlaps {second.title} "
-                            f"({second.start_time}–{second.end_time})",
-                ))
+                conflicts.append(Conflict(type="overlapping_commitments", event_ids=[first.id, second.id],
+                                          message=f"{label(first)} overlaps {label(second)}"))
     return conflicts
+
+
+def caught(plan: Story, commitments: list[Commitment]) -> list[Conflict]:
+    """The story's other deliberate mistakes, worded as the service words them: the night before
+    Granada's stay begins, and the riad's pickup set before the flight into Marrakech lands.
+    tests/tui/test_demo.py checks every conflict here against the seeded trip's summary."""
+    evening = story.day(plan.start, 7)
+    pickup = next(c for c in commitments if c.title == story.PICKUP)
+    flight = plan.legs[3]["flights"][0]
+    lands = flight["arrival_time"].replace("T", " ")
+    return [
+        Conflict(type="night_without_stay", event_ids=["leg-seville", "leg-granada"], dates=[evening],
+                 message=f"No stay for the night of {evening} (legs “Seville”, “Granada”)"),
+        Conflict(type="impossible_transfer", event_ids=["leg-marrakech.flight.0", pickup.id], message=(
+            f"“{pickup.title}” ({pickup.start_date} {pickup.start_time} {pickup.timezone}) starts 35 min before "
+            f"flight “{flight['from_']} → {flight['to']}” into leg “Marrakech” lands ({lands} Africa/Casablanca)")),
+    ]
 
 
 def trip_data(start: dt.date = START, now: str = NOW) -> TripData:
@@ -77,7 +95,7 @@ def trip_data(start: dt.date = START, now: str = NOW) -> TripData:
             is_all_day=all_day, timezone=zone, leg_id=leg_ids.get(leg_ref or ""),
             map_pin_id=f"pin-{pin_ref}" if pin_ref else None))
     commitments.sort(key=lambda c: (c.start_date, c.start_time or ""))
-    conflicts = overlaps(commitments)
+    conflicts = overlaps(commitments) + caught(plan, commitments)
     lats = [pin.lat for pin in pins]
     lngs = [pin.lng for pin in pins]
     summary = ItinerarySummary(

@@ -1,6 +1,10 @@
 """The demo trip as plain data: four legs from Lisbon to Marrakech across three time zones,
-18 pins, a checklist at every urgency, commitments (two of them deliberately overlapping) and
-two channels of chat from four people. Dates are offsets from the trip's first day."""
+18 pins, a checklist at every urgency, commitments and two channels of chat from four people.
+Dates are offsets from the trip's first day.
+
+It holds the mistakes Tripdeck catches, so that a first-time user sees them: two commitments
+that overlap, a night without a stay (Granada's is booked from the second night), and an
+airport pickup set for before the flight lands."""
 
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ def legs(start: dt.date) -> list[dict]:
             "client_ref": "granada", "order": 3, "title": "Granada", "destination": "Granada, Spain",
             "start_date": day(start, 7), "end_date": day(start, 9), "timezone": "Europe/Madrid",
             "stays": [{"client_ref": "albaicin", "name": "Carmen del Albaicín", "lat": 37.1810, "lng": -3.5925,
-                       "check_in": stamp(start, 7, "14:00"), "check_out": stamp(start, 9, "08:00")}],
+                       "check_in": stamp(start, 8, "14:00"), "check_out": stamp(start, 9, "08:00")}],
         },
         {
             "client_ref": "marrakech", "order": 4, "title": "Marrakech", "destination": "Marrakech, Morocco",
@@ -118,6 +122,9 @@ ACTION_ITEMS = [
     ("camera", "Bring the good camera", "nice_to_have", None, False),
 ]
 
+PICKUP = "Riad pickup at the airport"
+"""Set for 13:30, before the flight from Málaga lands (14:05): an impossible transfer."""
+
 COMMITMENTS = [
     # title, day offset, category, start, end, all day, timezone, leg ref, pin ref
     ("Dinner at Cervejaria Ramiro", 1, "dinner", "19:30", "22:00", False, "Europe/Lisbon", "lisbon", "ramiro"),
@@ -128,6 +135,7 @@ COMMITMENTS = [
     ("Flamenco class", 6, "activity", "15:30", "17:00", False, "Europe/Madrid", "seville", None),
     ("Tapas crawl in Santa Cruz", 6, "dinner", "21:00", None, False, "Europe/Madrid", "seville", "rinconcillo"),
     ("Alhambra: Nasrid Palaces", 8, "activity", "08:30", "11:30", False, "Europe/Madrid", "granada", "alhambra"),
+    (PICKUP, 9, "other", "13:30", None, False, "Africa/Casablanca", "marrakech", None),
     ("Priya's birthday", 10, "birthday", None, None, True, None, "marrakech", None),
     ("Birthday dinner at Le Jardin", 10, "dinner", "20:30", "23:00", False, "Africa/Casablanca", "marrakech", "lejardin"),
     ("Hammam", 11, "activity", "17:00", "18:30", False, "Africa/Casablanca", "marrakech", "hammam"),
