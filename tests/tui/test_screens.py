@@ -82,8 +82,10 @@ async def test_picker_creates_opens_and_archives(server, tui, alice):
                        what="the new trip")
         titles = {trip.title: trip for trip in app.screen.trips}
         assert titles["Road trip"].start_date == "2026-09-01"
-        # Archive the highlighted trip after confirming.
-        highlighted = app.screen.trips[0]
+        # Archive the highlighted trip (the new one) after confirming.
+        highlighted = titles["Road trip"]
+        await wait_for(pilot, lambda: app.screen.query_one("#trip-list").highlighted_option.id == highlighted.id,
+                       what="the new trip highlighted")
         await pilot.press("a", "y")
         await wait_for(pilot, lambda: any(t.id == highlighted.id and t.status == "completed" for t in app.screen.trips),
                        what="archived")

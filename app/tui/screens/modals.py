@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,7 +16,10 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
+from app.client import TripError, ValidationError
 from app.tui import palette
+from app.tui.notices import describe
+from app.tui.screens.form import REASONS
 from app.tui.text import literal
 
 
@@ -45,10 +49,18 @@ class NewTrip:
     end_date: str
 
 
-class NewTripScreen(ModalScreen["NewTrip | None"]):
-    """Title and dates of a new trip; the picker creates it and shows the API's errors here."""
+class NewTripScreen(ModalScreen[Any]):
+    """Title and dates of a new trip. `create` sends it; the dialog closes with what it returns,
+    or stays open with the refused fields marked and what was typed kept."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="new_trip.cancel")]
+
+    FIELDS = {"title": "new-title", "startDate": "new-start", "endDate": "new-end"}
+    """The API's field paths and the inputs that hold them."""
+
+    def __init__(self, create: Callable[[NewTrip], Awaitable[Any]]) -> None:
+        super().__init__()
+        self.create = create
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -63,16 +75,50 @@ class NewTripScreen(ModalScreen["NewTrip | None"]):
     def on_mount(self) -> None:
         self.query_one("#new-title", Input).focus()
 
+    def typed(self) -> NewTrip:
+        return NewTrip(*(self.query_one(f"#{field}", Input).value.strip() for field in self.FIELDS.values()))
+
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.dismiss(NewTrip(
-            self.query_one("#new-title", Input).value.strip(),
-            self.query_one("#new-start", Input).value.strip(),
-            self.query_one("#new-end", Input).value.strip(),
-        ))
+        self._create(self.typed())
+
+    @work(exclusive=True, group="new-trip", exit_on_error=False, description="Creating the trip")
+    async def _create(self, new: NewTrip) -> None:
+        try:
+            trip = await self.create(new)
+        except ValidationError as error:
+            self.show_errors(list(error.details or []), error.message)
+            return
+        except TripError as error:
+            self.show_errors([], f"Not created: {describe(error)}")
+            return
+        self.dismiss(trip)
+
+    def show_errors(self, details: list[dict[str, Any]], message: str) -> None:
+        """Marks the fields the details name and says why under them; the first gets the keyboard."""
+        marked: list[str] = []
+        lines: list[str] = []
+        labels = {"title": "Title", "startDate": "Start", "endDate": "End"}
+        for detail in details:
+            path = str(detail.get("path", "")).removeprefix("body.")
+            reason = str(detail.get("reason", "invalid"))
+            if path in self.FIELDS:
+                marked.append(self.FIELDS[path])
+            said = "before the start" if path == "endDate" and reason == "out_of_range" else REASONS.get(reason, reason)
+            lines.append(f"{labels.get(path, path)}: {said}")
+        for field in self.FIELDS.values():
+            self.query_one(f"#{field}").set_class(field in marked, "-invalid")
+        self.query_one("#new-error", Static).update(literal("\n".join(lines) or message))
+        if marked:
+            self.query_one(f"#{next(f for f in self.FIELDS.values() if f in marked)}").focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Closes at once when nothing was typed; else asks first (Esc again goes back)."""
+        if not any(vars(self.typed()).values()):
+            self.dismiss(None)
+            return
+        self.app.push_screen(ConfirmScreen(Text("Discard the new trip you typed? n or Esc goes back to it.")),
+                             lambda discard: self.dismiss(None) if discard else None)
 
 
 def shell_lines(command: str, width: int) -> list[str]:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.client import TripConnectionError, TripError, ValidationError
+from app.client import TripConnectionError, TripError
 from app.domain.models import Me, Trip
 from app.tui import failures, palette
 from app.tui.failures import ReportsFailures
@@ -66,6 +66,8 @@ class TripPickerScreen(ReportsFailures, Screen):
         super().__init__()
         self.trips: list[Trip] = []
         self.me: Me | None = None
+        self.highlight_after_load: str | None = None
+        """A trip just created: highlighted once the list shows it."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(" ✈ Tripdeck · your trips", style="bold #000000 on #5fafff"), id="picker-title")
@@ -134,7 +136,9 @@ class TripPickerScreen(ReportsFailures, Screen):
         trip_list = self.query_one(TripList)
         trip_list.set_options([Option(trip_row(trip), id=trip.id) for trip in self.trips])
         if self.trips:
-            trip_list.highlighted = 0
+            wanted = self.highlight_after_load
+            self.highlight_after_load = None
+            trip_list.highlighted = next((index for index, trip in enumerate(self.trips) if trip.id == wanted), 0)
         trip_list.focus()
         hint = "Enter opens · n new trip · a archive · ? help" if self.trips else "No trips yet: press n to create one."
         self.query_one("#picker-hint", Static).update(Text(hint, style=palette.MUTED))
@@ -153,25 +157,21 @@ class TripPickerScreen(ReportsFailures, Screen):
             self.app.open_trip(event.option.id)  # type: ignore[attr-defined]
 
     def action_new(self) -> None:
-        self.app.push_screen(NewTripScreen(), self._create)
+        self.app.push_screen(NewTripScreen(self.create), self._created)
 
-    def _create(self, new: NewTrip | None) -> None:
-        if new is not None:
-            self.create(new)
-
-    @work(group="trip-write", exit_on_error=False, description="Creating the trip")
-    async def create(self, new: NewTrip) -> None:
+    async def create(self, new: NewTrip) -> Trip:
+        """Sends the new trip; the dialog shows a refusal and stays open."""
         client = self.app.client  # type: ignore[attr-defined]
         me = self.me or await client.me()
         group = me.default_group_id or (me.groups[0].id if me.groups else "")
-        try:
-            trip = await client.create_trip(group_id=group, title=new.title, start_date=new.start_date,
-                                            end_date=new.end_date)
-        except ValidationError as error:
-            fields = ", ".join(f"{d.get('path')} {d.get('reason')}" for d in (error.details or []))
-            self.notify(f"Not created: {fields or error.message}", severity="error", markup=False)
+        return await client.create_trip(group_id=group, title=new.title, start_date=new.start_date,
+                                        end_date=new.end_date)
+
+    def _created(self, trip: Trip | None) -> None:
+        if trip is None:
             return
         self.notify(Text.assemble("Created ", one_line(trip.title)).plain, markup=False)
+        self.highlight_after_load = trip.id
         self.load()
 
     def action_archive(self) -> None:
