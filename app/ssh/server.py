@@ -63,6 +63,9 @@ class Limits:
     until the minute ends. An unknown key offered, and a connection that ends unauthenticated, each count."""
     max_session: float = 12 * 3600.0
     login_timeout: float = 30.0
+    key_check: float = 10.0
+    """Seconds between two looks at whether the session's SSH key is still registered: deleting
+    a lost laptop's key ends its sessions within this time."""
 
 
 @dataclass
@@ -223,6 +226,10 @@ class TripSSH:
         async with self.db.read() as conn:
             owner = await key_store.owner_of(conn, fingerprint)
         return None if owner is None else Member(owner.key_id, owner.user_id, owner.email, fingerprint)
+
+    async def still_registered(self, member: Member) -> bool:
+        found = await self.member_of(member.fingerprint)
+        return found is not None and found.user_id == member.user_id
 
     async def begin_session(self, member: Member, *, with_key: bool) -> str | None:
         """Record the SSH key's use, and make the session's API key (all four scopes: the app
@@ -481,19 +488,25 @@ class Session(asyncssh.SSHServerSession):
         self._start_reading()
 
     async def _watch(self) -> None:
-        """Until the app exits, or the session is idle or too long."""
-        assert self.process is not None
+        """Until the app exits, or the session is idle or too long, or its SSH key is deleted."""
+        assert self.process is not None and self.member is not None
         limits = self.service.limits
         waiting = asyncio.ensure_future(self.process.wait())
+        next_check = time.monotonic() + limits.key_check
         try:
             while True:
                 now = time.monotonic()
-                deadline = min(self.last_input + limits.idle_timeout, self.started + limits.max_session)
+                deadline = min(self.last_input + limits.idle_timeout, self.started + limits.max_session, next_check)
                 done, _ = await asyncio.wait({waiting}, timeout=max(0.05, deadline - now))
                 if done:
                     self._reason = f"the app quit ({self.process.returncode})"
                     return
                 now = time.monotonic()
+                if now >= next_check:
+                    next_check = now + limits.key_check
+                    if not await self.service.still_registered(self.member):
+                        self._reason = "its SSH key was deleted"
+                        return
                 if now >= self.started + limits.max_session:
                     self._reason = "the session reached its longest time"
                     return
@@ -591,6 +604,8 @@ class Session(asyncssh.SSHServerSession):
                 try:
                     if reason == "idle":
                         self.chan.write(b"\r\nTripdeck: closed after being idle.\r\n")
+                    elif reason == "its SSH key was deleted":
+                        self.chan.write(b"\r\nTripdeck: the SSH key of this session was deleted.\r\n")
                     self.chan.exit(max(0, status))
                 except (OSError, asyncssh.Error, BrokenPipeError):
                     pass

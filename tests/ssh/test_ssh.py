@@ -212,3 +212,20 @@ def test_the_host_key_is_made_owner_only_and_an_open_one_is_refused(stack, tmp_p
     exposed.chmod(0o644)
     with pytest.raises(RuntimeError, match="may be read by others"):
         start_ssh(stack.db_url, stack.api_url, tmp_path, "--host-key", str(exposed), timeout=30)
+
+
+async def test_deleting_the_ssh_key_ends_its_sessions(stack):
+    hal = await stack.member(email("hal"), "Hal")
+    async with connect(stack.ssh.port, hal.ssh_key) as conn:
+        terminal = await Terminal.open(conn)
+        await terminal.wait_for("No trips yet")
+        (child,) = stack.ssh.session_children()
+        session_key = session_key_of(child)
+        (registered,) = (await hal.http.get("/me/ssh-keys")).json()["items"]
+        assert (await hal.http.delete(f"/me/ssh-keys/{registered['_id']}")).status_code == 204
+        await terminal.ended(timeout=30)  # the server looks every 10 s
+        assert "SSH key of this session was deleted" in terminal.text()
+    assert await refused_soon(stack.api_url, session_key)
+    with pytest.raises(asyncssh.PermissionDenied):
+        async with connect(stack.ssh.port, hal.ssh_key):
+            pass
