@@ -23,7 +23,7 @@ from app.tui import palette
 from app.tui.failures import ReportsFailures
 from app.tui.forms import FieldSpec
 from app.tui.notices import describe
-from app.tui.text import clean, literal
+from app.tui.text import clean, literal, one_line
 
 REASONS = {
     "required": "required",
@@ -109,10 +109,10 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
         if spec.kind == "flag":
             return Flag(bool(value), id=spec.widget_id)
         if spec.kind == "choice":
-            options = [(Text(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
+            options = [(one_line(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
             known = {choice for _, choice in options}
             if value is not None and value not in known:
-                options.append((Text(f"{value} (unknown)"), value))  # never drop what the row holds
+                options.append((one_line(f"{value} (unknown)"), value))  # never drop what the row holds
             return Select(options, value=value if value is not None else Select.NULL,
                           allow_blank=not spec.required, prompt="—", id=spec.widget_id, compact=True)
         return Input(str(value or ""), placeholder=spec.placeholder, id=spec.widget_id, compact=True)
