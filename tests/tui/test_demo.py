@@ -3,8 +3,14 @@ shows exactly the conflicts the service finds in the seeded one."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+
 from app.client import TripClient
 from app.tui.demo import frozen, story
+from app.tui.demo.seed import seed
+from app.tui.formatting import flight_line, flight_times
 from tests.conftest import BASE
 from tests.tui.test_trip_screen import seeded_demo
 
@@ -37,3 +43,25 @@ async def test_the_fixed_demo_has_the_conflicts_the_service_finds_in_the_seeded_
     assert fixed == found
     # What a first-time user should see caught: a clash, a night without a bed, a pickup too early.
     assert {"overlapping_commitments", "night_without_stay", "impossible_transfer"} <= {c[0] for c in found}
+
+
+@pytest.mark.parametrize("start", [dt.date(2027, 1, 10), dt.date(2027, 2, 10)], ids=["winter", "ramadan"])
+async def test_the_demo_catches_the_same_mistakes_in_every_season(server, start):
+    """Madrid's and Morocco's offsets differ by one hour in summer, none in winter, two during
+    Ramadan (Morocco goes back to UTC): the flights still take as long, the pickup is still early."""
+    import httpx
+
+    keys = {person.ref: (await server.user_key(person.email, person.name))[1] for person in story.PEOPLE}
+    clients = {ref: TripClient(api_key=key, base_url=BASE, transport=httpx.ASGITransport(app=server.app))
+               for ref, key in keys.items()}
+    try:
+        seeded = await seed(clients, start)
+        summary = await clients["you"].get_itinerary_summary(seeded.trip_id)
+        [marrakech] = [leg async for leg in clients["you"].iterate_legs(seeded.trip_id) if leg.title == "Marrakech"]
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    assert sorted(c.type for c in summary.conflicts) == [
+        "impossible_transfer", "night_without_stay", "overlapping_commitments"]
+    assert [flight_line(flight_times(f, marrakech.timezone)).split(" · ")[-1] for f in marrakech.flights] == [
+        "1h20", "3h35"]

@@ -55,11 +55,15 @@ def caught(plan: Story, commitments: list[Commitment]) -> list[Conflict]:
     pickup = next(c for c in commitments if c.title == story.PICKUP)
     flight = plan.legs[3]["flights"][0]
     lands = flight["arrival_time"].replace("T", " ")
+    early = dt.datetime.fromisoformat(flight["arrival_time"]) - dt.datetime.fromisoformat(
+        f"{pickup.start_date}T{pickup.start_time}")  # both on Marrakech's clock
+    minutes = int(early.total_seconds() // 60)
+    wait = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
     return [
         Conflict(type="night_without_stay", event_ids=["leg-seville", "leg-granada"], dates=[evening],
                  message=f"No stay for the night of {evening} (legs “Seville”, “Granada”)"),
         Conflict(type="impossible_transfer", event_ids=["leg-marrakech.flight.0", pickup.id], message=(
-            f"“{pickup.title}” ({pickup.start_date} {pickup.start_time} {pickup.timezone}) starts 35 min before "
+            f"“{pickup.title}” ({pickup.start_date} {pickup.start_time} {pickup.timezone}) starts {wait} before "
             f"flight “{flight['from_']} → {flight['to']}” into leg “Marrakech” lands ({lands} Africa/Casablanca)")),
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 TITLE = "Lisbon → Seville → Marrakech"
 DAYS = 14
@@ -40,6 +41,15 @@ def day(start: dt.date, offset: int) -> str:
 
 def stamp(start: dt.date, offset: int, time: str) -> str:
     return f"{day(start, offset)}T{time}"
+
+
+def landing(start: dt.date, offset: int, time: str, origin: str, destination: str, minutes: int) -> str:
+    """The local arrival of a flight leaving `origin` (a zone) at `time` on day `offset` and in the
+    air `minutes`: the demo's flights take as long in winter as in summer, whatever the zones'
+    offsets are on the dates the demo runs."""
+    departs = dt.datetime.fromisoformat(stamp(start, offset, time)).replace(tzinfo=ZoneInfo(origin))
+    lands = (departs.astimezone(dt.timezone.utc) + dt.timedelta(minutes=minutes)).astimezone(ZoneInfo(destination))
+    return lands.strftime("%Y-%m-%dT%H:%M")
 
 
 def legs(start: dt.date) -> list[dict]:
@@ -75,9 +85,11 @@ def legs(start: dt.date) -> list[dict]:
             "start_date": day(start, 9), "end_date": day(start, DAYS - 1), "timezone": "Africa/Casablanca",
             "flights": [
                 {"airline": "Royal Air Maroc", "flight_number": "AT985", "from_": "AGP", "to": "RAK",
-                 "departure_time": stamp(start, 9, "13:20"), "arrival_time": stamp(start, 9, "14:05"), "seat": "7C"},
+                 "departure_time": stamp(start, 9, "13:20"), "seat": "7C",
+                 "arrival_time": landing(start, 9, "13:20", "Europe/Madrid", "Africa/Casablanca", 80)},
                 {"airline": "British Airways", "flight_number": "BA2665", "from_": "RAK", "to": "LGW",
-                 "departure_time": stamp(start, DAYS - 1, "15:40"), "arrival_time": stamp(start, DAYS - 1, "19:35")},
+                 "departure_time": stamp(start, DAYS - 1, "15:40"),
+                 "arrival_time": landing(start, DAYS - 1, "15:40", "Africa/Casablanca", "Europe/London", 215)},
             ],
             "stays": [{"client_ref": "riad", "name": "Riad Yasmine", "lat": 31.6318, "lng": -7.9849,
                        "check_in": stamp(start, 9, "16:00"), "check_out": stamp(start, DAYS - 1, "11:00"),
@@ -123,7 +135,8 @@ ACTION_ITEMS = [
 ]
 
 PICKUP = "Riad pickup at the airport"
-"""Set for 13:30, before the flight from Málaga lands (14:05): an impossible transfer."""
+"""Set for 13:15, before the flight from Málaga lands (13:40 in summer, 14:40 in winter, local
+time): an impossible transfer in every season."""
 
 COMMITMENTS = [
     # title, day offset, category, start, end, all day, timezone, leg ref, pin ref
@@ -135,7 +148,7 @@ COMMITMENTS = [
     ("Flamenco class", 6, "activity", "15:30", "17:00", False, "Europe/Madrid", "seville", None),
     ("Tapas crawl in Santa Cruz", 6, "dinner", "21:00", None, False, "Europe/Madrid", "seville", "rinconcillo"),
     ("Alhambra: Nasrid Palaces", 8, "activity", "08:30", "11:30", False, "Europe/Madrid", "granada", "alhambra"),
-    (PICKUP, 9, "other", "13:30", None, False, "Africa/Casablanca", "marrakech", None),
+    (PICKUP, 9, "other", "13:15", None, False, "Africa/Casablanca", "marrakech", None),
     ("Priya's birthday", 10, "birthday", None, None, True, None, "marrakech", None),
     ("Birthday dinner at Le Jardin", 10, "dinner", "20:30", "23:00", False, "Africa/Casablanca", "marrakech", "lejardin"),
     ("Hammam", 11, "activity", "17:00", "18:30", False, "Africa/Casablanca", "marrakech", "hammam"),
