@@ -34,6 +34,7 @@ from app.client.errors import (  # noqa: E402
     IdempotencyConflictError,
     IdempotencyInProgressError,
     NotFoundError,
+    NotSupportedError,
     OperationRejectedError,
     PayloadTooLargeError,
     RateLimitedError,
@@ -47,6 +48,7 @@ from app.client.errors import (  # noqa: E402
     UnexpectedResponseError,
     ValidationError,
 )
+from app.client.capabilities import Capabilities  # noqa: E402
 from app.client.http import RateLimitStatus, RetryPolicy  # noqa: E402
 from app.client.shared import SharedTripClient  # noqa: E402
 from app.client.wire import NOT_GIVEN  # noqa: E402
@@ -67,6 +69,8 @@ __all__ = [
     "UnauthorizedError",
     "ForbiddenError",
     "NotFoundError",
+    "NotSupportedError",
+    "Capabilities",
     "ConflictError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",

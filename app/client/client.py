@@ -14,6 +14,7 @@ reused by the retries of that call; see `app.client.http` for the retry rules an
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
 from urllib.parse import urlsplit
@@ -21,7 +22,14 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel
 
-from app.client.errors import SecretNotReplayedError, TripError, UnexpectedResponseError
+from app.client.capabilities import FEATURES, Capabilities, from_openapi
+from app.client.errors import (
+    APIError,
+    NotSupportedError,
+    SecretNotReplayedError,
+    TripError,
+    UnexpectedResponseError,
+)
 from app.client.http import DEFAULT_TIMEOUT, HTTPCore, RateLimitStatus, RetryPolicy
 from app.client.wire import NOT_GIVEN, build_body, given, item_body, parse, segment
 from app.domain import (
@@ -181,6 +189,87 @@ class TripClient(BaseClient):
             max_retries=max_retries,
             deadline=deadline,
         )
+        self._features: dict[str, bool] = {}
+        """What this client has learned of the service's extensions (see `capabilities`)."""
+        self._openapi_read = False
+
+    # --- what the service offers beyond the seed's API -------------------------------------
+
+    async def capabilities(self, trip_id: str | None = None) -> Capabilities:
+        """Which of our extensions the service has, learned once per client (one client, one
+        service URL): from its OpenAPI document when it publishes one (one request), else by
+        asking each extension's route about `trip_id` (a trip the key may read; without one, the
+        first of `list_trips`) with requests that change nothing. A 404 from an extension's
+        route on a trip that exists teaches it too. A feature that could not be probed (no trip
+        to ask about) is reported missing but asked again next time."""
+        unknown = [feature for feature in FEATURES if feature not in self._features and feature != "share_links"]
+        if unknown and not self._openapi_read:
+            self._openapi_read = True
+            try:
+                document = (await self._http.request("GET", "/openapi.json")).json()
+            except (TripError, ValueError):
+                document = None
+            for feature, present in (from_openapi(document) or {}).items():
+                self._features.setdefault(feature, present)
+            unknown = [feature for feature in unknown if feature not in self._features]
+        if unknown and trip_id is None:
+            trips = (await self.list_trips(limit=1)).items
+            trip_id = trips[0].id if trips else None
+        if unknown and trip_id is not None:
+            await self.get_trip(trip_id)  # it exists: a 404 below is the route's
+            found = await asyncio.gather(*(self._route_present(feature, trip_id) for feature in unknown))
+            for feature, present in zip(unknown, found):
+                self._features.setdefault(feature, present)
+        known = {feature: self._features.get(feature, False) for feature in FEATURES}
+        known["share_links"] = self._features.get("share_links")
+        return Capabilities(**known)
+
+    async def _route_present(self, feature: str, trip_id: str | None) -> bool:
+        """Ask the feature's route (of a trip that exists) without changing anything: a write
+        route gets an empty body, which a service that has it refuses as invalid."""
+        base = f"/trips/{segment(trip_id)}" if trip_id is not None else ""
+        method, path, params = {
+            "changes": ("GET", f"{base}/changes", None),
+            "itinerary": ("GET", f"{base}/itinerary/summary", None),
+            "activity": ("GET", f"{base}/operations", {"limit": 1}),
+            "ops": ("POST", f"{base}/ops", None),
+            "member_writes": ("POST", f"{base}/members", None),
+            "channel_writes": ("POST", f"{base}/channels", None),
+            "ssh_keys": ("GET", "/me/ssh-keys", None),
+        }[feature]
+        try:
+            await self._http.request(method, path, params=params, json={} if method == "POST" else None)
+        except APIError as error:
+            if error.status in (404, 405):
+                return False
+            if method == "GET":
+                raise
+        return True
+
+    async def _extension(self, feature: str, trip_id: str | None, call: Callable[[], Awaitable[T]], *,
+                         base_route: bool = True) -> T:
+        """`call()` of one of our extensions' routes. Once the service is known to lack the
+        feature, raise NotSupportedError without a request; a 404 (or 405) teaches that when the
+        trip exists (`base_route`: the call was the feature's own route, not one of a row of it,
+        whose 404 may mean the row is gone: then the feature's route is asked)."""
+        if self._features.get(feature) is False:
+            raise NotSupportedError(feature, FEATURES[feature])
+        try:
+            result = await call()
+        except APIError as error:
+            if error.status not in (404, 405) or self._features.get(feature) is True:
+                raise
+            if trip_id is not None:
+                try:
+                    await self.get_trip(trip_id)
+                except APIError:
+                    raise error from None  # the trip is what is missing (or not yours)
+            if base_route or not await self._route_present(feature, trip_id):
+                self._features[feature] = False
+                raise NotSupportedError(feature, FEATURES[feature], cause=error) from error
+            raise
+        self._features[feature] = True
+        return result
 
     # --- generic shapes of the endpoints -------------------------------------------------
 
@@ -210,19 +299,21 @@ class TripClient(BaseClient):
 
     async def list_ssh_keys(self) -> list[SshKey]:
         """The SSH public keys that sign you in to `trip ssh`, oldest first."""
-        return (await self._get(SshKeyPage, "/me/ssh-keys")).items
+        page = await self._extension("ssh_keys", None, lambda: self._get(SshKeyPage, "/me/ssh-keys"))
+        return page.items
 
     async def add_ssh_key(self, public_key: str, *, name: str | None = None, idempotency_key: str | None = None) -> SshKey:
         """Register a public key (one `.pub` line). Needs a key with all four scopes; a key
         already registered to anyone raises ConflictError."""
-        return await self._send(
-            "POST", SshKey, "/me/ssh-keys",
-            json=build_body(SshKeyCreate, None, given(public_key=public_key, name=name if name else NOT_GIVEN)),
-            idempotency_key=idempotency_key,
-        )
+        body = build_body(SshKeyCreate, None, given(public_key=public_key, name=name if name else NOT_GIVEN))
+        return await self._extension("ssh_keys", None, lambda: self._send(
+            "POST", SshKey, "/me/ssh-keys", json=body, idempotency_key=idempotency_key,
+        ))
 
     async def delete_ssh_key(self, ssh_key_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._send("DELETE", None, f"/me/ssh-keys/{segment(ssh_key_id)}", idempotency_key=idempotency_key)
+        await self._extension("ssh_keys", None, lambda: self._send(
+            "DELETE", None, f"/me/ssh-keys/{segment(ssh_key_id)}", idempotency_key=idempotency_key,
+        ), base_route=False)
 
     # --- trips -----------------------------------------------------------------------------
 
@@ -502,10 +593,10 @@ class TripClient(BaseClient):
             yield channel
 
     async def create_channel(self, trip_id: str, name: str, *, idempotency_key: str | None = None) -> Channel:
-        return await self._send(
-            "POST", Channel, f"/trips/{segment(trip_id)}/channels",
-            json=build_body(ChannelCreate, None, {"name": name}), idempotency_key=idempotency_key,
-        )
+        body = build_body(ChannelCreate, None, {"name": name})
+        return await self._extension("channel_writes", trip_id, lambda: self._send(
+            "POST", Channel, f"/trips/{segment(trip_id)}/channels", json=body, idempotency_key=idempotency_key,
+        ))
 
     async def list_messages(
         self, trip_id: str, channel_id: str, *, limit: int | None = None, cursor: str | None = None
@@ -547,21 +638,22 @@ class TripClient(BaseClient):
 
     async def add_member(self, trip_id: str, email: str, role: str, *, idempotency_key: str | None = None) -> Member:
         """Add an existing user (by email) with a role: owner, planner, editor or viewer."""
-        return await self._send(
-            "POST", Member, f"/trips/{segment(trip_id)}/members",
-            json=build_body(MemberCreate, None, {"email": email, "role": role}), idempotency_key=idempotency_key,
-        )
+        body = build_body(MemberCreate, None, {"email": email, "role": role})
+        return await self._extension("member_writes", trip_id, lambda: self._send(
+            "POST", Member, f"/trips/{segment(trip_id)}/members", json=body, idempotency_key=idempotency_key,
+        ))
 
     async def update_member(self, trip_id: str, user_id: str, role: str, *, idempotency_key: str | None = None) -> Member:
-        return await self._send(
-            "PATCH", Member, f"/trips/{segment(trip_id)}/members/{segment(user_id)}",
-            json=build_body(MemberUpdate, None, {"role": role}), idempotency_key=idempotency_key,
-        )
+        body = build_body(MemberUpdate, None, {"role": role})
+        return await self._extension("member_writes", trip_id, lambda: self._send(
+            "PATCH", Member, f"/trips/{segment(trip_id)}/members/{segment(user_id)}", json=body,
+            idempotency_key=idempotency_key,
+        ), base_route=False)
 
     async def remove_member(self, trip_id: str, user_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._send(
+        await self._extension("member_writes", trip_id, lambda: self._send(
             "DELETE", None, f"/trips/{segment(trip_id)}/members/{segment(user_id)}", idempotency_key=idempotency_key
-        )
+        ), base_route=False)
 
     # --- share tokens ----------------------------------------------------------------------
 
@@ -575,29 +667,35 @@ class TripClient(BaseClient):
         from app.domain.bulk import ShareToken
 
         path = f"/trips/{segment(trip_id)}/share-token"
-        try:
-            return await self._send("POST", ShareToken, path, idempotency_key=idempotency_key)
-        except SecretNotReplayedError:
-            if idempotency_key is not None:
-                raise
-            return await self._send("POST", ShareToken, path)
+
+        async def create() -> ShareToken:
+            try:
+                return await self._send("POST", ShareToken, path, idempotency_key=idempotency_key)
+            except SecretNotReplayedError:
+                if idempotency_key is not None:
+                    raise
+                return await self._send("POST", ShareToken, path)
+
+        return await self._extension("share_links", trip_id, create)
 
     async def revoke_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._send("DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key)
+        await self._extension("share_links", trip_id, lambda: self._send(
+            "DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key))
 
     # --- itinerary, operations, live changes ----------------------------------------------
 
     async def get_itinerary(self, trip_id: str) -> Itinerary:
         """Every event of the trip (commitments, flights, check-ins, car pickups) in time order."""
-        return await self._get(Itinerary, f"/trips/{segment(trip_id)}/itinerary")
+        return await self._extension("itinerary", trip_id, lambda: self._get(Itinerary, f"/trips/{segment(trip_id)}/itinerary"))
 
     async def get_itinerary_diff(self, trip_id: str, since_revision: int) -> ItineraryDiff:
-        return await self._get(
+        return await self._extension("itinerary", trip_id, lambda: self._get(
             ItineraryDiff, f"/trips/{segment(trip_id)}/itinerary/diff", {"since_revision": since_revision}
-        )
+        ))
 
     async def get_itinerary_summary(self, trip_id: str) -> ItinerarySummary:
-        return await self._get(ItinerarySummary, f"/trips/{segment(trip_id)}/itinerary/summary")
+        return await self._extension("itinerary", trip_id, lambda: self._get(
+            ItinerarySummary, f"/trips/{segment(trip_id)}/itinerary/summary"))
 
     async def apply_op(
         self,
@@ -612,9 +710,9 @@ class TripClient(BaseClient):
         `StaleRevisionError` (re-read, re-apply, retry); an op the timeline refuses raises
         `OperationRejectedError`."""
         body = {"base_revision": base_revision, "type": type, "payload": dict(payload or {})}
-        return await self._send(
+        return await self._extension("ops", trip_id, lambda: self._send(
             "POST", OpResult, f"/trips/{segment(trip_id)}/ops", json=body, idempotency_key=idempotency_key
-        )
+        ))
 
     # --- activity and revert ---------------------------------------------------------------
 
@@ -623,7 +721,8 @@ class TripClient(BaseClient):
     ) -> Page[Activity]:
         """One page of the trip's activity feed, newest first: who changed what (`summary`, one
         sentence) and each changed field's before and after."""
-        return await self._list(ActivityPage, f"/trips/{segment(trip_id)}/operations", limit, cursor)
+        return await self._extension("activity", trip_id, lambda: self._list(
+            ActivityPage, f"/trips/{segment(trip_id)}/operations", limit, cursor))
 
     async def iterate_operations(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Activity]:
         """The whole activity feed, newest first, a page at a time as you consume it."""
@@ -636,10 +735,10 @@ class TripClient(BaseClient):
         """Undo one operation as a new operation (revert that one to redo). Raises
         `StaleRevisionError` when the trip moved past `base_revision`, `RevertConflictError`
         (its `conflicting_operations`) when a later change touched the same fields."""
-        return await self._send(
+        return await self._extension("activity", trip_id, lambda: self._send(
             "POST", RevertResult, f"/trips/{segment(trip_id)}/operations/{segment(op_id)}/revert",
             json={"base_revision": base_revision}, idempotency_key=idempotency_key,
-        )
+        ), base_route=False)
 
     async def changes(self, trip_id: str, since: str | None = None, wait: float = 0) -> Changes:
         """What changed after cursor `since` (operations, and messages with messages:read).
@@ -654,9 +753,9 @@ class TripClient(BaseClient):
         read = None if base.read is None else base.read + wait  # None: the caller wants no timeout
         timeout = httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
         params = {"since": since, "wait": _number(wait) if wait else None}
-        return await self._get(
+        return await self._extension("changes", trip_id, lambda: self._get(
             Changes, f"/trips/{segment(trip_id)}/changes", params, timeout=timeout, extra_deadline=float(wait)
-        )
+        ))
 
     async def watch_changes(
         self, trip_id: str, since: str | None = None, *, wait: float = 25

@@ -12,6 +12,9 @@ The hierarchy (catch a parent to handle a whole branch):
       ├── UnauthorizedError          401 UNAUTHORIZED
       ├── ForbiddenError             403 FORBIDDEN
       ├── NotFoundError              404 NOT_FOUND
+      │   └── NotSupportedError          ... of a route the service does not have: one of our
+      │                                      extensions on a service of the seed's API only
+      │                                      (`feature`; see `TripClient.capabilities()`)
       ├── ConflictError              409 CONFLICT (and every other 409)
       │   ├── IdempotencyConflictError    409 IDEMPOTENCY_CONFLICT (same key, different request)
       │   ├── IdempotencyInProgressError  409 IDEMPOTENCY_IN_PROGRESS (retried automatically)
@@ -48,6 +51,7 @@ __all__ = [
     "UnauthorizedError",
     "ForbiddenError",
     "NotFoundError",
+    "NotSupportedError",
     "ConflictError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
@@ -140,6 +144,28 @@ class ForbiddenError(APIError):
 
 class NotFoundError(APIError):
     """404: the trip, row, route or share token does not exist (or is not yours to see)."""
+
+
+class NotSupportedError(NotFoundError):
+    """The service does not have this route: an extension of ours (the changes feed, the
+    itinerary, ops, activity, member or channel writes, share links, SSH keys) on a service of
+    the seed's API only. Raised once the SDK has learned it (then without a request); `feature`
+    names what is missing, as in `Capabilities`."""
+
+    def __init__(self, feature: str, description: str, *, cause: APIError | None = None) -> None:
+        super().__init__(
+            f"this service does not support {description}",
+            status=cause.status if cause is not None else 404,
+            code=cause.code if cause is not None else "NOT_FOUND",
+            request_id=cause.request_id if cause is not None else None,
+            body=cause.body if cause is not None else None,
+            response=cause.response if cause is not None else None,
+        )
+        self.feature = feature
+        self.description = description
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ConflictError(APIError):
