@@ -19,7 +19,7 @@ from app.tui import config as config_file
 from app.tui import failures
 from app.tui import loading, startup
 from app.tui.clock import Clock
-from app.tui.commands import TripdeckCommands, bindings_of
+from app.tui.commands import TripdeckCommands, bindings_of, where
 from app.tui.data import TripData
 from app.tui import sender
 from app.tui.live import SHARED_INTERVAL, Backoff
@@ -229,13 +229,16 @@ class TripdeckApp(App):
             return
         sections: dict[str, list[tuple[str, str, str]]] = {}
         for node, binding, keys in bindings_of(self.screen):
-            area = "Everywhere" if node is self else type(node).__name__
+            area = where(node)
             sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
         sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
         self.push_screen(HelpScreen(list(sections.items())))
 
     def get_system_commands(self, screen):
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Quit is our own binding's command, and Textual's keys panel is what `?` (Help) shows.
+            if command.title not in ("Quit", "Keys"):
+                yield command
         if self.client is not None and self.shared is None:
             yield SystemCommand("SSH keys", "The keys that sign you in to trip ssh: add or delete one", self.action_ssh_keys)
 

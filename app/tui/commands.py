@@ -3,12 +3,15 @@ the app's, the screen's and every pane's, each with the keys that run it."""
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Iterator
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import Input
 
 
 def bindings_of(screen: DOMNode) -> Iterator[tuple[DOMNode, Binding, str]]:
@@ -28,6 +31,29 @@ def bindings_of(screen: DOMNode) -> Iterator[tuple[DOMNode, Binding, str]]:
                     app.get_key_display(b) for b in _all_keys(node, binding)
                 )
                 yield node, binding, keys
+
+
+def where(node: DOMNode) -> str:
+    """Where a node's keys work, in words for the help screen: "Everywhere", "Trip screen",
+    "2 Map pane", "5 Chat pane, while typing" (not the class names the code uses)."""
+    from app.tui.widgets.pane import Pane
+
+    if node is node.app:
+        return "Everywhere"
+    if isinstance(node, Screen):
+        return _words(type(node).__name__)
+    pane = next((ancestor for ancestor in [node, *node.ancestors] if isinstance(ancestor, Pane)), None)
+    if pane is None:
+        return _words(type(node).__name__)
+    name = f"{pane.number} {pane.title} pane"
+    if pane is node:
+        return name
+    return f"{name}, while typing" if isinstance(node, Input) else f"{name}, {_words(type(node).__name__).lower()}"
+
+
+def _words(class_name: str) -> str:
+    """"TripScreen" -> "Trip screen"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name).capitalize()
 
 
 def _all_keys(node: DOMNode, binding: Binding) -> list[Binding]:
