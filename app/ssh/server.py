@@ -206,8 +206,10 @@ class TripSSH:
         if self._listener is not None:
             self._listener.close()
             await self._listener.wait_closed()
-        await asyncio.gather(*(session.end("the server is stopping") for session in list(self.sessions)),
-                             return_exceptions=True)
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.stop("the server is stopping")
+        await asyncio.gather(*(session.finished() for session in sessions), return_exceptions=True)
         await self.db.dispose()
 
     async def sweep_session_keys(self) -> int:
@@ -346,7 +348,9 @@ class Session(asyncssh.SSHServerSession):
         self._reading = False
         self._paused = False
         self._task: asyncio.Task | None = None
-        self._ended = False
+        self._stop = asyncio.Event()
+        self._closed = False
+        """The channel is gone: nothing more is written to it."""
         self._reason = "the app quit"
 
     # --- asyncssh callbacks ---
@@ -407,13 +411,25 @@ class Session(asyncssh.SSHServerSession):
         self._start_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._reason = "the client disconnected" if exc is None else f"the connection broke ({exc.__class__.__name__})"
-        if not self._ended:
-            asyncio.get_running_loop().create_task(self.end(self._reason))
+        self._closed = True
+        self.stop("the client disconnected" if exc is None else f"the connection broke ({exc.__class__.__name__})")
+
+    def stop(self, reason: str) -> None:
+        """End the session (the run task stops the app, revokes the key and says goodbye)."""
+        if not self._stop.is_set():
+            self._reason = reason
+            self._stop.set()
+
+    async def finished(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
     # --- the session ---
 
     async def run(self) -> None:
+        """The session, start to end. Only this task cleans up, whatever ends the session (the
+        app quits, the client goes, idle, the server stops): so a key made while the client was
+        leaving is revoked all the same."""
         assert self.chan is not None
         service, limits = self.service, self.service.limits
         member = self.member
@@ -434,15 +450,16 @@ class Session(asyncssh.SSHServerSession):
         service.sessions.add(self)
         try:
             self.api_key = await service.begin_session(member, with_key=self.share_token is None)
-            await self._spawn()
-            await self._watch()
+            if not self._stop.is_set():
+                await self._spawn()
+                await self._watch()
         except Exception as error:  # the child could not start, the database failed...
             log.exception("ssh session of %s failed", member.email)
             self._reason = f"failed ({error.__class__.__name__})"
-            if self.chan is not None and not self._ended:
+            if not self._closed:
                 self.chan.write(b"\r\nTripdeck: the session failed on the server; try again.\r\n")
         finally:
-            await self.end(self._reason)
+            await self._end(self._reason)
 
     def _refuse(self, text: str) -> None:
         assert self.chan is not None and self.member is not None
@@ -492,13 +509,17 @@ class Session(asyncssh.SSHServerSession):
         assert self.process is not None and self.member is not None
         limits = self.service.limits
         waiting = asyncio.ensure_future(self.process.wait())
+        stopping = asyncio.ensure_future(self._stop.wait())
         next_check = time.monotonic() + limits.key_check
         try:
             while True:
                 now = time.monotonic()
                 deadline = min(self.last_input + limits.idle_timeout, self.started + limits.max_session, next_check)
-                done, _ = await asyncio.wait({waiting}, timeout=max(0.05, deadline - now))
-                if done:
+                await asyncio.wait({waiting, stopping}, timeout=max(0.05, deadline - now),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if self._stop.is_set():
+                    return
+                if waiting.done():
                     self._reason = f"the app quit ({self.process.returncode})"
                     return
                 now = time.monotonic()
@@ -514,8 +535,9 @@ class Session(asyncssh.SSHServerSession):
                     self._reason = "idle"
                     return
         finally:
-            if not waiting.done():
-                waiting.cancel()
+            for task in (waiting, stopping):
+                if not task.done():
+                    task.cancel()
 
     # --- the pseudo-terminal ---
 
@@ -546,7 +568,7 @@ class Session(asyncssh.SSHServerSession):
 
     def _send_output(self) -> None:
         self._flush = None
-        if self._outgoing and self.chan is not None and not self._ended:
+        if self._outgoing and self.chan is not None and not self._closed:
             self.bytes_out += len(self._outgoing)
             self.chan.write(bytes(self._outgoing))
         self._outgoing.clear()
@@ -573,13 +595,8 @@ class Session(asyncssh.SSHServerSession):
 
     # --- the end ---
 
-    async def end(self, reason: str) -> None:
-        """Stop the app, revoke the session's key, close the channel, log one line. Idempotent."""
-        if self._ended:
-            return
-        self._ended = True
-        if self._task is not None and self._task is not asyncio.current_task() and not self._task.done():
-            self._task.cancel()
+    async def _end(self, reason: str) -> None:
+        """Stop the app, revoke the session's key, close the channel, log one line."""
         service = self.service
         try:
             await self._stop_process()
@@ -599,7 +616,7 @@ class Session(asyncssh.SSHServerSession):
                     log.exception("could not revoke a session key; the next start sweeps it")
             was_running = self in service.sessions
             service.sessions.discard(self)
-            if self.chan is not None:
+            if self.chan is not None and not self._closed:
                 status = self.process.returncode if self.process is not None and self.process.returncode is not None else 0
                 try:
                     if reason == "idle":
@@ -609,9 +626,8 @@ class Session(asyncssh.SSHServerSession):
                     self.chan.exit(max(0, status))
                 except (OSError, asyncssh.Error, BrokenPipeError):
                     pass
-                connection = self.chan.get_connection()
-                if connection is not None:
-                    connection.close()  # one session a connection: quitting the app ends the connection
+            if self.chan is not None and (connection := self.chan.get_connection()) is not None:
+                connection.close()  # one session a connection: quitting the app ends the connection
             if was_running and self.member is not None:
                 log.info(
                     "ssh session user=%s key=%s from=%s duration=%.1fs bytes_out=%d share=%s ended: %s",

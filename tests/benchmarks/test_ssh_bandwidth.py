@@ -132,6 +132,7 @@ async def measure(stack: Stack, compression: bool) -> dict:
     }
 
 
+@pytest.mark.timeout(1800 if FULL else 300)
 async def test_ssh_bandwidth_and_echo(tmp_path: Path):
     stack = Stack(f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", tmp_path)
     try:
