@@ -371,6 +371,10 @@ class _Flight:
     def label(self) -> str:
         return f"flight “{self.title}”"
 
+    def sentence_label(self) -> str:
+        """'Flight “ZRH → NRT”': to begin a sentence (str.capitalize would lower the codes)."""
+        return f"Flight “{self.title}”"
+
     def departure(self) -> str:
         return f"{self.departs_text.replace('T', ' ')} {self.departure_zone}"
 
@@ -396,7 +400,7 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
     for flight in flights:
         if flight.departs and flight.lands and flight.lands < flight.departs:
             conflicts.append({"type": "impossible_transfer", "event_ids": [flight.id], "message": (
-                f"{flight.label().capitalize()} lands ({flight.arrival()}) {_minutes(flight.departs - flight.lands)} "
+                f"{flight.sentence_label()} lands ({flight.arrival()}) {_minutes(flight.departs - flight.lands)} "
                 f"before it departs ({flight.departure()}): is a time or a zone wrong?")})
     timed = sorted((f for f in flights if f.departs), key=lambda f: (f.departs, f.id))
     for previous, following in zip(timed, timed[1:]):
@@ -406,7 +410,7 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
         how = (f"{_minutes(wait)} before {previous.label()} lands" if wait < dt.timedelta(0)
                else f"{_minutes(wait)} after {previous.label()} lands")
         conflicts.append({"type": "impossible_transfer", "event_ids": [previous.id, following.id], "message": (
-            f"{following.label().capitalize()} departs ({following.departure()}) {how} ({previous.arrival()}); "
+            f"{following.sentence_label()} departs ({following.departure()}) {how} ({previous.arrival()}); "
             f"the minimum connection is {_minutes(minimum)}")})
     # The flight into a leg: of the leg's flights that land on or before its first day, the one
     # landing last (a leg's flight home on its last day is not the way in).

@@ -297,6 +297,7 @@ async def test_a_connection_shorter_than_the_minimum_is_an_impossible_transfer(a
     [found] = await conflicts(alice, trip_id, "impossible_transfer")
     assert found["event_ids"] == [f"{leg['_id']}.flight.0", f"{leg['_id']}.flight.1"]
     assert "40 min after" in found["message"] and "45 min" in found["message"]
+    assert found["message"].startswith("Flight “ZRH → NRT” departs")  # the codes as written, not “zrh → nrt”
     # 13:05 leaves 80 minutes: fine. (The same times read in the leg's zone would not be.)
     fixed = [dict(f) for f in leg["flights"]]  # sent back as read
     fixed[1]["departureTime"] = "2027-01-14T13:05"
@@ -312,6 +313,7 @@ async def test_a_flight_landing_before_it_departs_is_flagged(alice):
     [found] = await conflicts(alice, trip_id, "impossible_transfer")
     assert found["event_ids"] == [f"{leg['_id']}.flight.0"]
     assert "before it departs" in found["message"] and "3 h 00 min" in found["message"]
+    assert found["message"].startswith("Flight “JFK → LHR” lands")
 
 
 async def test_a_commitment_before_the_flight_into_its_leg_lands(alice):
