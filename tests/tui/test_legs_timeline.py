@@ -168,3 +168,27 @@ async def test_the_fixed_japan_has_the_conflicts_the_service_finds(server, alice
 
     found = [Conflict(**(c | {"event_ids": [renamed(i) for i in c["event_ids"]]})) for c in summary["conflicts"]]
     assert found == CONFLICTS
+
+
+async def test_a_tight_connection_is_drawn_under_both_legs_and_their_flights_marked(server, tui, alice):
+    trip_id = (await new_trip(alice, "Japan", "2027-01-10", "2027-01-20"))["_id"]
+    # Lands at Narita 08:40; the connection to Osaka leaves 20 minutes later (45 are needed).
+    onward = {"flightNumber": "NH2177", "from": "NRT", "to": "ITM", "departureTime": "2027-01-15T09:00",
+              "arrivalTime": "2027-01-15T10:35"}
+    await post(alice, f"/trips/{trip_id}/legs", {**TOKYO, "stays": []})
+    await post(alice, f"/trips/{trip_id}/legs", {**TOKYO, "order": 3, "title": "Osaka", "destination": "Osaka",
+                                                 "flights": [onward], "stays": []})
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        rows = [" ".join(text.split()) for text in drawn(screen.query_one(LegList))]
+        message = ("⚠ Flight “NRT → ITM” departs (2027-01-15 09:00 Asia/Tokyo) 20 min after flight “ZRH → NRT” "
+                   "lands (2027-01-15 08:40 Asia/Tokyo); the minimum connection is 45 min")
+        tokyo = next(row for row in rows if row.startswith("1 Tokyo"))
+        osaka = next(row for row in rows if row.startswith("2 Osaka"))
+        assert message in tokyo and message in osaka
+        timeline = screen.query_one(LegsTimeline)
+        assert {(leg.title, index) for leg in timeline.legs for index, _ in enumerate(leg.flights)} == {
+            ("Tokyo", 0), ("Osaka", 0)}
+        rendered = [option.prompt for option in screen.query_one(LegList).options if hasattr(option.prompt, "leg")]
+        assert [row.flights_in_conflict for row in rendered] == [{0}, {0}]
