@@ -109,8 +109,7 @@ def summary(op: Mapping[str, Any], reverted: Mapping[str, Any] | None = None) ->
 
 
 def _words(columns: list[str]) -> str:
-    names = list(dict.fromkeys(WORDS.get(c, c.replace("_", " ")) for c in columns))
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return _and(list(dict.fromkeys(WORDS.get(c, c.replace("_", " ")) for c in columns)))
 
 
 def _quoted(change: Mapping[str, Any]) -> str:
@@ -191,10 +190,16 @@ def describe(operation_type: str, rows: list[Mapping[str, Any]]) -> str:
         return text
     counts = Counter((r["change"], r["kind"]) for r in main)
     parts = []
-    for (change, kind), count in counts.items():
-        noun = NOUNS[kind]
-        parts.append(f"{VERBS[change]} {count} {noun}{'s' if count > 1 else ''}")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    for change in VERBS:  # "added 2 legs and 1 map pin; changed 1 map pin"
+        counted = [f"{count} {NOUNS[kind]}{'s' if count > 1 else ''}" for (verb, kind), count in counts.items()
+                   if verb == change]
+        if counted:
+            parts.append(f"{VERBS[change]} {_and(counted)}")
+    return "; ".join(parts)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --- revert -------------------------------------------------------------------------------

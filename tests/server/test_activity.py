@@ -238,3 +238,39 @@ async def test_the_share_view_shows_no_activity_and_no_door_code(server, alice):
         assert "9999" not in shared and "4711" not in shared
     finally:
         await anonymous.aclose()
+
+
+async def test_an_operation_logged_before_the_feed_kept_rows_reads_generically_and_cannot_be_reverted(server, alice):
+    from sqlalchemy import insert, update
+
+    from app.server.storage import tables as t
+
+    trip = await new_trip(alice)
+    async with server.db.write() as conn:  # as migration 0005 leaves an older operation
+        await conn.execute(insert(t.operations).values(
+            trip_id=trip["_id"], result_revision=2, op_id="olderoperation00000000", operation_type="update_leg",
+            affected_event_ids=[], event_changes=[], created_at=1, actor_id=None, actor_key_name=None,
+            row_changes=None))
+        await conn.execute(update(t.trips).where(t.trips.c.id == trip["_id"]).values(revision=2))
+    (older,) = (await feed(alice, trip["_id"]))["items"]
+    assert older["summary"] == "Someone made a change (update leg)"
+    assert older["actor"] == {"userId": None, "name": None, "keyName": None} and older["changes"] == []
+    response = await revert(alice, trip["_id"], "olderoperation00000000")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "OPERATION_REJECTED"
+
+
+async def test_batch_and_sync_say_how_many_rows_of_each_kind_they_changed(alice):
+    trip = await new_trip(alice)
+    trip_id = trip["_id"]
+    pins = [{"clientRef": f"p{i}", "name": f"Pin {i}", "lat": 1.0, "lng": 2.0} for i in range(3)]
+    assert (await alice.http.post(f"/trips/{trip_id}/map-pins:batch", json={"items": pins})).status_code == 200
+    body = {"mapPins": [{**pins[0], "name": "Renamed"}, {"clientRef": "p9", "name": "New", "lat": 1.0, "lng": 2.0}],
+            "actionItems": [{"clientRef": "a", "text": "Pack", "urgency": "now"}]}
+    assert (await alice.http.post(f"/trips/{trip_id}/sync", json=body)).status_code == 200
+    synced, batched = (await feed(alice, trip_id))["items"][:2]
+    assert batched["summary"] == "Alice added 3 map pins"
+    assert synced["summary"] == "Alice added 1 checklist item and 1 map pin; changed 1 map pin"
+    assert (await revert(alice, trip_id, synced["op_id"])).status_code == 200
+    names = sorted(pin["name"] for pin in (await alice.http.get(f"/trips/{trip_id}/map-pins")).json()["items"])
+    assert names == ["Pin 0", "Pin 1", "Pin 2"]
+    assert (await alice.http.get(f"/trips/{trip_id}/action-items")).json()["items"] == []

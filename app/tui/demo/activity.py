@@ -52,7 +52,7 @@ def activity() -> list[Activity]:
             "startTime": (None, "19:30"), "category": (None, "activity")})], None, None),
         ("you", "2026-07-15T12:30", "update_trip", "changed the trip's dates", [
             ("trip-demo", "trip", "updated", TITLE, {"endDate": ("2026-07-23", "2026-07-24")})], None, None),
-        ("priya", "2026-07-14T20:15", "sync", "added 3 map pins and changed 1 map pin", [], None, None),
+        ("priya", "2026-07-14T20:15", "sync", "added 3 map pins; changed 1 map pin", [], None, None),
     ]
     rows.sort(key=lambda row: row[1], reverse=True)
     items = []
