@@ -229,3 +229,49 @@ async def test_deleting_the_ssh_key_ends_its_sessions(stack):
     with pytest.raises(asyncssh.PermissionDenied):
         async with connect(stack.ssh.port, hal.ssh_key):
             pass
+
+
+async def session_keys_of(stack, user_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.server.storage import tables as t
+    from app.server.storage.database import Database
+    from app.ssh.server import SESSION_KEY_NAME
+
+    db = Database(stack.db_url)
+    try:
+        async with db.read() as conn:
+            return (await conn.execute(select(func.count()).where(
+                t.api_keys.c.user_id == user_id, t.api_keys.c.name == SESSION_KEY_NAME))).scalar_one()
+    finally:
+        await db.dispose()
+
+
+async def test_clients_that_leave_at_once_leave_no_session_key_behind(stack):
+    ivy = await stack.member(email("ivy"), "Ivy")
+    for _ in range(5):
+        conn = await connect(stack.ssh.port, ivy.ssh_key)
+        await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+        conn.abort()
+    for _ in range(100):
+        if await session_keys_of(stack, ivy.user_id) == 0 and not stack.ssh.session_children():
+            break
+        await asyncio.sleep(0.1)
+    assert await session_keys_of(stack, ivy.user_id) == 0
+    assert stack.ssh.session_children() == []
+
+
+async def test_stopping_the_server_ends_its_sessions_and_revokes_their_keys(stack):
+    server = stack.another_ssh()
+    jo = await stack.member(email("jo"), "Jo")
+    async with connect(server.port, jo.ssh_key) as conn:
+        terminal = await Terminal.open(conn)
+        await terminal.wait_for("No trips yet")
+        (child,) = server.session_children()
+        session_key = session_key_of(child)
+        await asyncio.get_running_loop().run_in_executor(None, server.stop)
+        assert server.proc.returncode == 0
+        await terminal.ended()
+    assert not Path(f"/proc/{child}").exists()
+    assert await refused_soon(stack.api_url, session_key)
+    assert "ended: the server is stopping" in server.output()
