@@ -366,7 +366,8 @@ def cmd_ssh(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        print(f"Tripdeck over SSH on {args.host}:{port} (ssh -p {port} {args.host}), API {url}", file=sys.stderr)
+        print(f"Tripdeck over SSH on {args.host}:{port} (ssh -p {port} {args.host}), API {url}, "
+              f"host key {service.host_key_fingerprint}", file=sys.stderr)
         await stop.wait()
         await service.close()
         return 0

@@ -182,11 +182,14 @@ class TripSSH:
         self.sessions: set[Session] = set()
         self.data_dir = config.data_dir or config.host_key.parent
         self._listener: asyncssh.SSHAcceptor | None = None
+        self.host_key_fingerprint = ""
 
     async def start(self, host: str, port: int) -> int:
         """Migrate, sweep session keys left by a crash, listen; returns the port (0 picks one)."""
         await self.db.migrate()  # first: a database that cannot be used is said before anything is made
         host_key = load_or_make_host_key(self.config.host_key)
+        self.host_key_fingerprint = host_key.get_fingerprint()
+        """Published to members, so that they can check it on their first connection."""
         await self.sweep_session_keys()
         make_private_directories(self.data_dir)
         self._listener = await asyncssh.create_server(

@@ -275,3 +275,9 @@ async def test_stopping_the_server_ends_its_sessions_and_revokes_their_keys(stac
     assert not Path(f"/proc/{child}").exists()
     assert await refused_soon(stack.api_url, session_key)
     assert "ended: the server is stopping" in server.output()
+
+
+async def test_the_host_key_fingerprint_is_announced_and_is_the_one_served(stack):
+    async with connect(stack.ssh.port, (await stack.member(email("kim"), "Kim")).ssh_key) as conn:
+        served = conn.get_server_host_key().get_fingerprint()
+    assert f"host key {served}" in stack.ssh.output()
