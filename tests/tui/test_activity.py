@@ -129,3 +129,22 @@ async def test_the_activity_is_in_the_palette_and_a_viewer_may_not_revert(server
 
 def test_the_activity_screen_at_80x24(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(80, 24), press=["a", "down", "down", "enter"])
+
+
+async def test_a_failed_load_reaches_the_user_and_u_with_nothing_to_undo_says_so(server, tui, alice):
+    trip = await new_trip(alice)
+    app, transport = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "Nothing of yours to undo." in notices(), what="the notice", state=notices)
+        transport.offline = True
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any(m.startswith("Loading the activity failed") for m in notices()),
+                       what="the failure notice", state=notices)
+        assert isinstance(app.screen, ActivityScreen)
+        assert "cannot reach the trip service" in detail(app.screen)  # said in place too

@@ -21,6 +21,7 @@ from app.domain.activity import Activity
 from app.tui import palette
 from app.tui.activity import ActivityFeed, shown_value, when, without_actor
 from app.tui.failures import ReportsFailures
+from app.tui.notices import describe
 from app.tui.text import literal, one_line
 
 if TYPE_CHECKING:
@@ -210,3 +211,15 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
         self.notify(f"Reverted: {without_actor(item)}.", title="Undone", timeout=5, markup=False)
         await self.feed.refresh()
         self._show()
+
+    def failure_shown(self, worker, error: BaseException) -> None:
+        """Besides the notice, in place: the line under the list says what did not happen."""
+        detail = self.query_one("#activity-detail", Static)
+        detail.update(Text.assemble((f"{worker.description} failed: ", palette.ALERT),
+                                    literal(describe(error), palette.ALERT)))
+        detail.display = True
+        self.detail_of = None
+        if not self.feed.items:
+            self.query_one(ActivityList).set_options(
+                [Option(Text("Not loaded: ctrl+r on the trip screen reloads, a opens this again.", style=palette.MUTED),
+                        disabled=True)])
