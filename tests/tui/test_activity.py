@@ -148,3 +148,21 @@ async def test_a_failed_load_reaches_the_user_and_u_with_nothing_to_undo_says_so
                        what="the failure notice", state=notices)
         assert isinstance(app.screen, ActivityScreen)
         assert "cannot reach the trip service" in detail(app.screen)  # said in place too
+
+
+async def test_a_revert_by_someone_else_reaches_an_open_trip_screen(server, tui, alice, bob):
+    from app.tui.widgets.legs_timeline import LegsTimeline
+
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    renamed = (await alice.http.get(f"/trips/{trip_id}/operations")).json()["items"][0]
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_trip(pilot, app)
+        assert [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisboa"]
+        revision = (await bob.http.get(f"/trips/{trip_id}")).json()["revision"]
+        response = await bob.http.post(f"/trips/{trip_id}/operations/{renamed['op_id']}/revert",
+                                       json={"base_revision": revision})
+        assert response.status_code == 200
+        await wait_for(pilot, lambda: [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
+                       what="the leg's old title, live", state=lambda: [s.title for s in screen.query_one(LegsTimeline).legs])
