@@ -18,6 +18,12 @@ def parse_date(value: str | None) -> dt.date | None:
         return None
 
 
+def counted(number: int, noun: str, *, more: bool = False) -> str:
+    """'1 leg', '3 legs'; '1+ legs' when more may follow (not all paged in yet)."""
+    plural = noun if number == 1 and not more else noun + "s"
+    return f"{number}{'+' if more else ''} {plural}"
+
+
 def short_date(day: dt.date) -> str:
     """'15 Jul'"""
     return f"{day.day} {day:%b}"

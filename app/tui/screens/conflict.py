@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 
 from app.domain.itinerary import ItineraryDiff
 from app.tui import palette
+from app.tui.formatting import counted
 from app.tui.text import literal
 
 
@@ -77,7 +78,7 @@ class StaleRevisionScreen(ModalScreen[bool]):
             text.append(f"  r{operation.result_revision} ", style=palette.MUTED)
             text.append_text(literal(operation.operation_type.replace("_", " "), single_line=True))
             if operation.affected_event_ids:
-                text.append(f"  ({len(operation.affected_event_ids)} event(s))", style=palette.MUTED)
+                text.append(f"  ({counted(len(operation.affected_event_ids), 'event')})", style=palette.MUTED)
             text.append("\n")
         return text
 

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from app.domain.itinerary import Conflict
 from app.domain.models import Commitment
 from app.tui import palette
-from app.tui.formatting import day_label, in_zone, parse_date, parse_time
+from app.tui.formatting import counted, day_label, in_zone, parse_date, parse_time
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.rows import HangingRow
@@ -113,7 +113,7 @@ class Agenda(Pane):
                 agenda.highlighted = agenda.get_option_index(upcoming)
                 self.call_after_refresh(agenda.on_show)
         conflict_ids = {c.id for c in commitments if c.id in concerns}
-        subtitle = Text(f"{len(commitments)}{'+' if more else ''} commitments")
+        subtitle = Text(counted(len(commitments), "commitment", more=more))
         if conflict_ids:
             subtitle.append(f" · ⚠ {len(conflict_ids)} in conflict", style=f"bold {palette.ALERT}")
         self.border_subtitle = subtitle

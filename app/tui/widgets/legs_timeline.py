@@ -20,7 +20,7 @@ from app.domain.models import Flight, Leg, Trip
 from app.tui import conflicts as placing
 from app.tui import palette
 from app.tui.formatting import (
-    date_range, flight_line, flight_times, nights, parse_date, short_date, utc_offset, viewer_flight_line,
+    counted, date_range, flight_line, flight_times, nights, parse_date, short_date, utc_offset, viewer_flight_line,
 )
 from app.tui.text import one_line
 from app.tui.widgets.pane import Pane, RowList
@@ -69,7 +69,7 @@ class LegRow:
         for index, flight in enumerate(leg.flights[:FLIGHT_LINES]):
             yield from self._flight(flight, index in self.flights_in_conflict, width)
         if len(leg.flights) > FLIGHT_LINES:
-            yield Text(" " * INDENT + f"✈ +{len(leg.flights) - FLIGHT_LINES} more flights", style=FLIGHT)
+            yield Text(" " * INDENT + f"✈ +{counted(len(leg.flights) - FLIGHT_LINES, 'more flight')}", style=FLIGHT)
         yield from alerts(self.conflicts, width, console)
         yield self._bar(width, start, end)
 
@@ -246,7 +246,7 @@ class LegsTimeline(Pane):
         leg_list = self.query_one(LegList)
         leg_list.more_available = more
         leg_list.set_rows(rows)
-        subtitle = Text(f"{date_range(start, end)} · {len(legs)}{'+' if more else ''} legs")
+        subtitle = Text(f"{date_range(start, end)} · {counted(len(legs), 'leg', more=more)}")
         if placed.count:
             subtitle.append(f" · ⚠ {placed.count}", style=f"bold {palette.ALERT}")
         if start and end and start <= today <= end:

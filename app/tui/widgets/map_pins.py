@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from app.domain.itinerary import Bounds
 from app.domain.models import Leg, MapPin
 from app.tui import palette
+from app.tui.formatting import counted
 from app.tui.text import one_line
 from app.tui.widgets.braille import BrailleCanvas
 from app.tui.widgets.pane import OneLine, Pane, RowList
@@ -226,7 +227,7 @@ class MapPins(Pane):
         braille.show(pins, route, self.categories)
         braille.highlighted = pin_list.highlighted_option.id if pin_list.highlighted_option else None
         self._show_detail(braille.highlighted)
-        subtitle = Text(f"{len(pins)}{'+' if more else ''} pins")
+        subtitle = Text(counted(len(pins), "pin", more=more))
         for name in self.categories[:5]:
             subtitle.append("  ● ", style=palette.category_colour(name, self.categories))
             subtitle.append_text(one_line(name, width=12))
