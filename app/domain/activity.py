@@ -43,7 +43,8 @@ class Activity(SnakeModel):
     created_at: int = Field(description="Milliseconds since the epoch")
     actor: ActivityActor
     summary: str = Field(description="One sentence for people: “Maya moved “Flamenco class” from 15:30 to 17:30”")
-    changes: list[RowChange]
+    changes: list[RowChange] = Field(description="The rows it changed, the first 50 of them (see changes_total)")
+    changes_total: int = Field(default=0, description="How many rows it changed in all")
     reverted_by: str | None = Field(default=None, description="The op_id of a later revert of this operation")
     reverts: str | None = Field(default=None, description="For a revert: the op_id it undid")
 

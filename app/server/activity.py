@@ -39,6 +39,9 @@ WORDS = {"start_date": "date", "end_date": "end date", "start_time": "start time
          "client_ref": "clientRef", "min_connection_minutes": "minimum connection", "lat": "position",
          "lng": "position"}
 VERBS = {"created": "added", "updated": "changed", "deleted": "removed"}
+CHANGES_SHOWN = 50
+"""Rows an item of the feed lists (`changes_total` counts them all): a sync of 500 legs is one
+operation, and its whole rows made one item of 300 KB."""
 WHEN_COLUMNS = {"start_date", "start_time", "end_time", "is_all_day"}
 
 
@@ -73,7 +76,8 @@ def item(op: Mapping[str, Any], reverted: Mapping[str, Mapping[str, Any]] | None
         "created_at": op["created_at"],
         "actor": {"userId": op["actor_id"], "name": op["actor_name"], "keyName": op["actor_key_name"]},
         "summary": summary(op, (reverted or {}).get(op["reverts"] or "")),
-        "changes": [row_change_wire(change) for change in rows or []],
+        "changes": [row_change_wire(change) for change in (rows or [])[:CHANGES_SHOWN]],
+        "changes_total": len(rows or []),
         "reverted_by": op["reverted_by"],
         "reverts": op["reverts"],
     }

@@ -274,3 +274,14 @@ async def test_batch_and_sync_say_how_many_rows_of_each_kind_they_changed(alice)
     names = sorted(pin["name"] for pin in (await alice.http.get(f"/trips/{trip_id}/map-pins")).json()["items"])
     assert names == ["Pin 0", "Pin 1", "Pin 2"]
     assert (await alice.http.get(f"/trips/{trip_id}/action-items")).json()["items"] == []
+
+
+async def test_an_item_lists_the_first_50_rows_of_a_big_import_and_counts_them_all(alice):
+    trip = await new_trip(alice)
+    pins = [{"clientRef": f"p{i}", "name": f"Pin {i}", "lat": 1.0, "lng": 2.0} for i in range(60)]
+    assert (await alice.http.post(f"/trips/{trip['_id']}/sync", json={"mapPins": pins})).status_code == 200
+    (synced,) = (await feed(alice, trip["_id"]))["items"]
+    assert synced["summary"] == "Alice added 60 map pins"
+    assert len(synced["changes"]) == 50 and synced["changes_total"] == 60
+    assert (await revert(alice, trip["_id"], synced["op_id"])).status_code == 200  # all 60 go
+    assert (await alice.http.get(f"/trips/{trip['_id']}/map-pins")).json()["items"] == []

@@ -133,6 +133,8 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
                                                width=28 if change.change == "updated" else 56))
         if not item.changes:
             lines.append("\nNo rows changed.", style=palette.MUTED)
+        elif item.changes_total > len(item.changes):
+            lines.append(f"\n… and {item.changes_total - len(item.changes)} more rows", style=palette.MUTED)
         detail.update(lines)
         detail.display = True
 
