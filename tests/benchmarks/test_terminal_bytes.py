@@ -149,7 +149,7 @@ def measure(server: DemoServer, size: tuple[int, int], home: Path) -> Measured:
         ui.wait_quiet()
         idle_other = ui.count_for(IDLE_SECONDS) * 60 / IDLE_SECONDS
         ui.type("5")  # the chat, its input focused
-        ui.wait_for(b"Message\xe2\x80\xa6")
+        ui.wait_for(b"Leave input")  # the footer offers the input's keys
         time.sleep(1.5)
         idle_input = ui.count_for(IDLE_SECONDS) * 60 / IDLE_SECONDS
         idle_window = idle_input / 60 * MESSAGE_WINDOW

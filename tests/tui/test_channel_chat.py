@@ -191,3 +191,34 @@ def late_reply_app() -> TripdeckApp:
 
 def test_a_late_reply_at_the_bottom_of_the_chat(snap_compare):
     assert snap_compare(late_reply_app(), terminal_size=(80, 24), press=["5"])
+
+
+def repainting(screen) -> set[tuple[str, bool]]:
+    """The widgets (and the screen) that asked to be drawn again, and whether with a layout."""
+    return {(type(widget).__name__, widget._layout_required) for widget in [screen, *screen.query("*")]
+            if widget._repaint_required or widget._layout_required}
+
+
+async def test_an_arriving_message_repaints_the_message_list_only():
+    """On a slow link every repainted row costs: a message that arrives while the chat is read
+    at the bottom repaints the message list (whose rows all move up) and its scrollbar, not the
+    channel list, the pane's border, or (through a layout) the other panes' scrollbars."""
+    app = late_reply_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        chat = app.screen.query_one(ChannelChat)
+        messages = chat.query_one(MessageList)
+        newest = chat.active_state().history.items[-1]
+        kept = messages.options[0]
+        screen = app.screen
+        for number in range(2):
+            await pilot.pause()
+            assert not repainting(screen)
+            chat.receive([newest.model_copy(update={"id": f"arrived-{number}", "content": f"Tapas at nine? ({number})",
+                                                    "creation_time": newest.creation_time + number + 1})])
+            assert repainting(screen) == {("MessageList", False)}
+            assert messages.options[-1].id == f"arrived-{number}"
+            await wait_for(pilot, lambda: at_bottom(messages), what="the newest in sight",
+                           state=lambda: (messages.scroll_y, messages.max_scroll_y))
+        assert messages.options[0] is kept  # the rows already shown were kept, not made again

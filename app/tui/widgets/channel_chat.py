@@ -99,6 +99,14 @@ class MessageList(KeptRowsOptionList):
     following = True
     """The view is at the bottom: it stays there whatever changes its rows or its size."""
     _replacing = False
+    _measuring = False
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> "MessageList":
+        # The pane sets this list's size (1fr), not its rows: rows that come change what it
+        # scrolls over (its virtual size, a reactive that asks for a layout of the whole screen,
+        # which repaints every pane's scrollbar on the terminal), not its place. A scrollbar
+        # that comes or goes still asks for its layout.
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._measuring, recompose=recompose)
 
     def set_options(self, options) -> "MessageList":
         # OptionList scrolls to the top before adding the rows again: not a reader's move.
@@ -109,7 +117,11 @@ class MessageList(KeptRowsOptionList):
             self._replacing = False
 
     def _update_lines(self) -> None:
-        super()._update_lines()
+        self._measuring = True
+        try:
+            super()._update_lines()
+        finally:
+            self._measuring = False
         if self.following and self.scroll_y != self.max_scroll_y and self._line_cache.lines:
             # Here, as the rows are measured for the width they are drawn at (a resize, a
             # scrollbar that came or went, a message that arrived), not a frame later.
@@ -258,6 +270,8 @@ class ChannelChat(Pane):
         self.active: str | None = None
         self.in_sight = False
         self.reply_to: Message | None = None
+        self._channels_shown: tuple = ()
+        self._subtitle_shown: object = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -498,7 +512,12 @@ class ChannelChat(Pane):
                 row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
             rows.append(Option(row, id=channel_id))
         channel_list = self.query_one(ChannelList)
-        channel_list.set_rows(rows, keep=False)
+        # Each message that arrives comes here: what did not change is not drawn again (an
+        # update of the pane's border redraws the whole pane on the terminal).
+        shown = tuple((row.id, _text_key(row.prompt)) for row in rows)
+        if shown != self._channels_shown:
+            self._channels_shown = shown
+            channel_list.set_rows(rows, keep=False)
         if self.active in self.order:
             channel_list.highlighted = self.order.index(self.active)
         unread, mentions = self.unread_total
@@ -510,7 +529,9 @@ class ChannelChat(Pane):
             subtitle.append(f" · {unread} unread", style="bold #5fafff")
         if mentions:
             subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
-        self.border_subtitle = subtitle
+        if _text_key(subtitle) != self._subtitle_shown:
+            self._subtitle_shown = _text_key(subtitle)
+            self.border_subtitle = subtitle
         self.post_message(self.UnreadChanged(unread, mentions))
 
     def _render_reply_bar(self) -> None:
@@ -541,7 +562,14 @@ class ChannelChat(Pane):
             offset = message_list._index_to_line.get(message_list.highlighted, 0) - message_list.scroll_y
         following = message_list.following
         rows = list(self._rows(state))
-        message_list.set_options(rows)
+        shown = [option.id for option in message_list.options]
+        if shown and len(rows) > len(shown) and [row.id for row in rows[:len(shown)]] == shown:
+            # Messages arrived after the last one shown: add their rows and keep the others
+            # (and their drawn lines); setting all rows again would also scroll to the top first.
+            message_list.add_options(rows[len(shown):])
+            rows = message_list.options
+        else:
+            message_list.set_options(rows)
         last = _last_enabled(rows)
         if to_end or (follow and at_end) or previous is None:
             message_list.following = True
@@ -640,6 +668,11 @@ def _replying_to(parent: Message) -> Text:
     line.append(": ", style=palette.MUTED)
     line.append_text(one_line(parent.content, palette.MUTED, width=60))
     return line
+
+
+def _text_key(text: object) -> object:
+    """What a Text shows (its characters and styles), to compare two of them."""
+    return (text.plain, tuple(text.spans), str(text.style)) if isinstance(text, Text) else text
 
 
 def _chronological(message: Message) -> tuple[int, str]:
