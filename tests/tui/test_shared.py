@@ -69,8 +69,8 @@ async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alic
         # Revoked: the view says the service refuses, and keeps what it showed.
         assert (await alice.http.delete(f"/trips/{trip_id}/share-token")).status_code == 204
         banner = screen.query_one(OfflineBanner)
-        await wait_for(pilot, lambda: banner.display, what="the banner")
-        assert "answered" in shown(banner)
+        await wait_for(pilot, lambda: banner.display and "answered" in shown(banner), what="the banner",
+                       state=lambda: shown(banner))  # shown once laid out, a frame after display
         assert any(p.name == "Miradouro" for p in screen.data.pins.items)
 
 
@@ -84,9 +84,25 @@ async def test_a_share_link_view_goes_offline_and_comes_back(server, alice, tmp_
         screen = app.screen
         banner = screen.query_one(OfflineBanner)
         transport.offline = True
-        await wait_for(pilot, lambda: banner.display, what="offline")
-        assert "cannot reach" in shown(banner)
+        await wait_for(pilot, lambda: banner.display and "cannot reach" in shown(banner), what="offline",
+                       state=lambda: shown(banner))
         await alice.http.patch(f"/trips/{trip['_id']}", json={"title": "Renamed meanwhile"})
         transport.offline = False
         await wait_for(pilot, lambda: not banner.display and screen.data.trip.title == "Renamed meanwhile",
                        what="back, with the new title")
+
+
+async def test_the_read_only_chat_offers_no_reply_or_write(server, alice, tmp_path):
+    from textual.widgets import Footer
+
+    trip = await new_trip(alice)
+    token = (await alice.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
+    app, _ = shared_app(server, token, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
+                       what="the shared trip")
+        await pilot.press("5")
+        await pilot.pause(0.2)
+        footer = " ".join(str(key.description) for key in app.screen.query_one(Footer).query("FooterKey"))
+        assert "Reply" not in footer and "Write" not in footer and "channel" not in footer, footer
+        assert not {"r", "i"} & set(app.screen.active_bindings), app.screen.active_bindings
