@@ -224,6 +224,13 @@ class TripClient(BaseClient):
         known["share_links"] = self._features.get("share_links")
         return Capabilities(**known)
 
+    def supports(self, feature: str) -> bool | None:
+        """What this client has learned so far of one feature of `FEATURES`, without a request:
+        True, False, or None (not known yet: see `capabilities`)."""
+        if feature not in FEATURES:
+            raise ValueError(f"unknown feature {feature!r}; one of {', '.join(FEATURES)}")
+        return self._features.get(feature)
+
     async def _route_present(self, feature: str, trip_id: str | None) -> bool:
         """Ask the feature's route (of a trip that exists) without changing anything: a write
         route gets an empty body, which a service that has it refuses as invalid."""

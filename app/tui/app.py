@@ -66,6 +66,7 @@ class TripdeckApp(App):
         shared: SharedTripClient | None = None,
         shared_interval: float = SHARED_INTERVAL,
         log_path: Path | None = None,
+        poll_per_minute: float | None = None,
     ) -> None:
         super().__init__()
         self.client_factory = client_factory
@@ -94,6 +95,10 @@ class TripdeckApp(App):
         """Seconds between two looks at a shared trip (it has no changes feed to wait on)."""
         self.log_path = log_path
         """Where failures are logged (None: the data directory's tripdeck.log)."""
+        from app.tui.polling import PER_MINUTE
+
+        self.poll_per_minute = poll_per_minute or PER_MINUTE
+        """Requests a minute of an idle trip view on a service without the changes feed, at most."""
         self.outbox = Outbox(outbox_path)
         """Messages and writes made while offline, on disk until the service has them: only this
         user's on this service are shown and sent (see `know_user`)."""
@@ -232,6 +237,10 @@ class TripdeckApp(App):
             area = where(node)
             sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
         sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
+        from app.tui.service_features import not_offered
+
+        if missing := not_offered(self.client if self.shared is None else None):
+            sections["Not on this service"] = [(keys, why, "") for keys, why in missing]
         self.push_screen(HelpScreen(list(sections.items())))
 
     def get_system_commands(self, screen):
@@ -239,7 +248,9 @@ class TripdeckApp(App):
             # Quit is our own binding's command, and Textual's keys panel is what `?` (Help) shows.
             if command.title not in ("Quit", "Keys"):
                 yield command
-        if self.client is not None and self.shared is None:
+        from app.tui.service_features import offered
+
+        if self.client is not None and self.shared is None and offered(self.client, "ssh_keys"):
             yield SystemCommand("SSH keys", "The keys that sign you in to trip ssh: add or delete one", self.action_ssh_keys)
 
     def action_ssh_keys(self) -> None:

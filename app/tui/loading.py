@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.client import NotFoundError, SharedTripClient, TripClient
+from app.client import NotFoundError, NotSupportedError, SharedTripClient, TripClient
 from app.domain.itinerary import ItinerarySummary
 from app.domain.models import ActionItem, Commitment, Leg, MapPin, Member, Message, Trip
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
@@ -70,14 +70,21 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     The itinerary summary (conflicts) is not part of it: the service computes it over the whole
     trip, which takes long on a huge one, so the screen asks for it separately, afterwards.
 
-    The cursor is read before any content, so that a change made while the rest loads is
+    The cursor is None from a service without the changes feed (it is then polled, see
+    app/tui/polling.py). It is read before any content, so that a change made while the rest loads is
     delivered again by the feed (the panes ignore what they already have) and never missed."""
+    async def feed_cursor() -> str | None:
+        try:
+            return (await client.changes(trip_id)).cursor
+        except NotSupportedError:
+            return None  # a service of the seed's API only: the screen polls instead
+
     first = [client.list_channels(trip_id, limit=200)]
     if with_cursor:
-        first.append(client.changes(trip_id))
+        first.append(feed_cursor())
     answers = await asyncio.gather(*first)
     channels = list(answers[0].items)
-    cursor = answers[1].cursor if with_cursor else None
+    cursor = answers[1] if with_cursor else None
     chosen = channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
 
     async def newest(channel: str | None) -> Paged[Message] | None:

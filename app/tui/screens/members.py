@@ -56,7 +56,15 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         option = self.query_one(MemberList).highlighted_option
         return next((m for m in self.members if option is not None and m.user_id == option.id), None)
 
+    NEEDS = {"add": "member_writes", "change_role": "member_writes", "remove": "member_writes",
+             "share": "share_links", "revoke_share": "share_links"}
+    """Our extensions behind each key: not offered on a service that lacks them (the help says so)."""
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from app.tui.service_features import offered
+
+        if action in self.NEEDS and not offered(getattr(self.app, "client", None), self.NEEDS[action]):
+            return False
         role = self.my_role
         if action in ("add", "change_role", "share", "revoke_share"):
             return role is not None and role.may_manage_members

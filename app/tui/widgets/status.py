@@ -26,7 +26,8 @@ class TripHeader(OneLine):
     """Cells the title keeps before a whole part is dropped for it."""
 
     def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False,
-             conflicts: int = 0) -> None:
+             conflicts: int = 0, updated: str | None = None) -> None:
+        """`updated`: how fresh a polled view is ("updated 10 s ago"), said instead of "● live"."""
         badge = Text(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         name = one_line(me.name, "#5fafff", width=20) if me is not None else None
         marks = Text(no_wrap=True)
@@ -35,6 +36,8 @@ class TripHeader(OneLine):
             marks.append("  ")
         if online and trip is None:
             marks.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
+        elif online and updated is not None:
+            marks.append(f"↻ {updated} ", style=palette.MUTED)
         else:
             marks.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
         if trip is None:
