@@ -21,10 +21,10 @@ from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Static
 
-from app.client import StaleRevisionError, TripConnectionError, TripError
+from app.client import NotSupportedError, StaleRevisionError, TripConnectionError, TripError
 from app.domain.itinerary import Changes
 from app.domain.models import Leg
-from app.tui import conflicts, editing, failures, loading, palette, pending, sender
+from app.tui import conflicts, editing, failures, loading, palette, pending, sender, service_features
 from app.tui.failures import ReportsFailures
 from app.tui.editing import KIND_OF_PANE
 from app.tui.forms import form_values
@@ -122,6 +122,9 @@ class TripScreen(ReportsFailures, Screen):
         self._layout: tuple | None = None
         self._resumed = False
         self.follower: Follower | None = None
+        self.poller = None
+        """A service without the changes feed: its plain endpoints polled (app/tui/polling.py)."""
+        self._freshness_shown: str | None = None
         self.watcher: SharedWatcher | None = None
         self._move_lock = asyncio.Lock()
         self._flush_backoff = Backoff()
@@ -234,7 +237,25 @@ class TripScreen(ReportsFailures, Screen):
             data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width,
             read_only=self.read_only,
             conflicts=len(conflicts.every_conflict(data.summary, data.legs.items)) if data else 0,
+            updated=self._freshness(),
         )
+
+    def _freshness(self) -> str | None:
+        """How fresh a polled view is ("updated 10 s ago"); None when the changes feed keeps it live."""
+        if self.poller is None:
+            return None
+        from app.tui.polling import freshness
+
+        updated = self.poller.updated_at
+        self._freshness_shown = freshness(None if updated is None else self.poller.clock() - updated)
+        return self._freshness_shown
+
+    def _show_freshness(self) -> None:
+        from app.tui.polling import freshness
+
+        updated = self.poller.updated_at if self.poller is not None else None
+        if updated is not None and freshness(self.poller.clock() - updated) != self._freshness_shown:
+            self._show_header()
 
     def watch_active(self, active: int) -> None:
         if active != CHAT:
@@ -268,6 +289,9 @@ class TripScreen(ReportsFailures, Screen):
         """Seen through a share link: nothing can be written, so no write is offered."""
         return getattr(self.app, "shared", None) is not None
 
+    NEEDS = {"activity": "activity", "undo": "activity", "new_channel": "channel_writes"}
+    """Actions that need one of our extensions (app/tui/service_features.py)."""
+
     EDITS = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip", "undo"})
 
     @property
@@ -284,6 +308,8 @@ class TripScreen(ReportsFailures, Screen):
             return False
         if action in self.EDITS and not self.may_edit:
             return False
+        if (feature := self.NEEDS.get(action)) and not service_features.offered(self.client, feature):
+            return False  # this service lacks it: the help says so
         if action == "join":
             return bool(getattr(self.app, "join_command", None))
         if action == "trips":
@@ -442,6 +468,9 @@ class TripScreen(ReportsFailures, Screen):
             try:
                 result = await self.client.apply_op(self.trip_id, base_revision=base_revision, type="reorder",
                                                     payload={"leg_ids": new_order})
+            except NotSupportedError:  # no ops on this service: plain PATCHes of `order`
+                await self._reorder_by_patch(leg_id, new_order)
+                return
             except StaleRevisionError:
                 try:
                     diff = await self.client.get_itinerary_diff(self.trip_id, base_revision)
@@ -464,6 +493,21 @@ class TripScreen(ReportsFailures, Screen):
             self._show_legs()
             leg_list = self.query_one(LegsTimeline).query_one(RowList)
             leg_list.highlighted = leg_list.get_option_index(leg_id)  # nights without a stay have rows too
+        self._written("legs", True)
+
+    async def _reorder_by_patch(self, leg_id: str, new_order: list[str]) -> None:
+        from app.tui.reorder import reorder_by_patch
+
+        assert self.data is not None
+        legs = await reorder_by_patch(self.client, self.trip_id, self.data.legs.items, new_order)
+        if legs is None:
+            self.notify("Someone changed the legs meanwhile: here is their order; move again if you still want to.",
+                        title="Not moved", severity="warning", timeout=8)
+        else:
+            self.data.legs.items = legs
+            self._show_legs()
+            leg_list = self.query_one(LegsTimeline).query_one(RowList)
+            leg_list.highlighted = leg_list.get_option_index(leg_id)
         self._written("legs", True)
 
     @work(group="reorder", exit_on_error=False, description="Moving the leg again")
@@ -697,6 +741,8 @@ class TripScreen(ReportsFailures, Screen):
             return  # a share link offers no summary, and nothing waits to be sent
         if self.follower is None and event.cursor is not None:
             self.follow(event.cursor)
+        elif self.follower is None and self.poller is None:
+            self.poll(event.data)  # no changes feed on this service
         if event.data.me is not None:
             self.app.know_user(event.data.me)  # type: ignore[attr-defined]
             self._show_outbox()
@@ -998,6 +1044,36 @@ class TripScreen(ReportsFailures, Screen):
         )
         await self.follower.run()
 
+    @work(exclusive=True, group="changes", exit_on_error=False, description="Polling for changes")
+    async def poll(self, data: TripData) -> None:
+        """The service has no changes feed: poll its plain endpoints, and learn which of our
+        other extensions it lacks, so that their keys are not offered (app/tui/polling.py)."""
+        from app.tui.polling import Poller
+
+        chat = self.query_one(ChannelChat)
+        self.poller = poller = Poller(
+            self.client, self.trip_id, data.trip.revision,
+            channels=lambda: [channel.id for channel in self.data.channels] if self.data else [],
+            open_channel=lambda: chat.active,
+            on_changes=lambda changes: self.post_message(self.ChangesArrived(changes)),
+            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
+                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
+            on_online=lambda: self.post_message(self.CameBack()),
+            per_minute=self.app.poll_per_minute,  # type: ignore[attr-defined]
+            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
+        )
+        poller.checked = {"chat": poller.clock(), "trip": poller.clock()}  # as fresh as the load
+        for channel_id, page in data.messages.items():
+            poller.know(channel_id, page.items)
+        self._show_header()
+        self.set_interval(1.0, self._show_freshness, name="freshness")
+        try:
+            await self.client.capabilities(self.trip_id)
+        except TripError:
+            pass  # the features stay unknown, so not offered; polling goes on
+        self.refresh_bindings()
+        await poller.run()
+
     @work(exclusive=True, group="changes", exit_on_error=False, description="Following the shared trip")
     async def watch_shared(self, revision: int) -> None:
         self.watcher = SharedWatcher(
@@ -1055,6 +1131,8 @@ class TripScreen(ReportsFailures, Screen):
             loading.reload_rows(self.client, self.trip_id, kind, len(getattr(data, kind).items)) for kind in lists
         ))
         data.trip = await self.client.get_trip(self.trip_id)
+        if self.poller is not None:
+            self.poller.revision = data.trip.revision  # seen: not news for the next poll
         for kind, page in zip(lists, pages):
             setattr(data, kind, page)
         self._show_header()
