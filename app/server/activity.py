@@ -18,7 +18,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.server import events
+from app.domain import events
 from app.server.auth import TripAccess, ensure_role
 from app.server.clock import new_id
 from app.server.errors import ApiError, not_found

@@ -19,7 +19,7 @@ import os
 import statistics
 import time
 
-from app.server import timeline
+from app.domain import timeline
 from app.server.responses import JSON
 
 SIZE = os.environ.get("TRIP_BENCH_SIZE", "smoke")

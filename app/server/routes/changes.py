@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from app.domain.itinerary import Changes
-from app.server import timeline
+from app.domain import timeline
 from app.server.auth import TripAccess, TripReader, recheck_trip_access
 from app.server.errors import ErrorResponses, not_found, validation_error
 from app.server.responses import JSON

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from app.domain.itinerary import Itinerary, ItineraryDiff, ItinerarySummary
-from app.server import timeline
+from app.domain import timeline
 from app.server.auth import TripReader
 from app.server.errors import ErrorResponses, validation_error
 from app.server.responses import JSON

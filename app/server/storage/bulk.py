@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.server import events
+from app.domain import events
 from app.server.clock import new_id, now_ms
 from app.server.errors import ApiError, validation_error
 from app.server.storage import content

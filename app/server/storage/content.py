@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import app.domain.localtime as localtime
 from app.domain import models as m
 from app.domain.localtime import flight_zones
-from app.server import events
+from app.domain import events
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, describe, not_found, validation_error
 from app.server.storage import converters, pagination

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import app.domain.localtime as localtime
 from app.domain.localtime import flight_zones
-from app.server import events
+from app.domain import events
 
 Row = Mapping[str, Any]
 
