@@ -163,11 +163,13 @@ def _end(moment: dt.datetime | None, place: str, reference: dt.date | None) -> s
     return " ".join(part for part in (clock, place) if part)
 
 
-def flight_line(times: FlightTimes) -> str:
+def flight_line(times: FlightTimes, *, departure_time: bool = True) -> str:
     """'13:05 ZRH → 08:40⁺¹ NRT · 11h35': local times, the arrival's day offset from the
-    departure's date, and the time in the air across the zones."""
+    departure's date, and the time in the air across the zones. Without `departure_time`,
+    'ZRH → 08:40⁺¹ NRT · 11h35', for a row whose time column says when it leaves."""
     reference = times.departs.date() if times.departs else None
-    line = f"{_end(times.departs, times.origin, None)} → {_end(times.lands, times.destination, reference)}".strip()
+    start = _end(times.departs if departure_time else None, times.origin, None)
+    line = f"{start} → {_end(times.lands, times.destination, reference)}".strip()
     if times.in_air is not None:
         line += f" · {duration(times.in_air)}"
     return line

@@ -20,6 +20,7 @@ def test_a_long_haul_flight_reads_in_its_airports_zones_with_the_next_day_marked
                                    "arrivalTime": "2027-01-15T08:40"}), "Asia/Tokyo")
     assert str(times.departs.tzinfo) == "Europe/Zurich"  # the leg is Tokyo's: the airport wins
     assert flight_line(times) == "13:05 ZRH → 08:40⁺¹ NRT · 11h35"
+    assert flight_line(times, departure_time=False) == "ZRH → 08:40⁺¹ NRT · 11h35"  # beside a time column
 
 
 def test_a_flight_that_lands_on_the_calendar_day_before_it_left():

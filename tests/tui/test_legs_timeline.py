@@ -116,7 +116,7 @@ async def test_an_impossible_transfer_is_drawn_in_the_legs_and_the_agenda_and_co
         agenda = " ".join(" ".join(drawn(screen.query_one(AgendaList))).split())
         assert "⚠ “Sushi breakfast” (2027-01-15 08:00 Asia/Tokyo) starts 40 min before flight" in agenda
         assert "⚠ 2" in str(screen.query_one(LegsTimeline).border_subtitle)  # the transfer and the night
-        assert "1 in conflict" in str(screen.query_one(Agenda).border_subtitle)
+        assert "2 in conflict" in str(screen.query_one(Agenda).border_subtitle)  # the breakfast and the flight
         assert "⚠ 2" in str(screen.query_one(TripHeader).render())  # the whole trip's count
 
 
@@ -192,3 +192,18 @@ async def test_a_tight_connection_is_drawn_under_both_legs_and_their_flights_mar
             ("Tokyo", 0), ("Osaka", 0)}
         rendered = [option.prompt for option in screen.query_one(LegList).options if hasattr(option.prompt, "leg")]
         assert [row.flights_in_conflict for row in rendered] == [{0}, {0}]
+
+
+async def test_the_agenda_shows_flights_on_their_day_with_their_conflicts(server, tui, alice):
+    app, _ = tui(alice.key, trip_id=await japan(alice))
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        rows = [" ".join(text.split()) for text in drawn(screen.query_one(AgendaList))]
+        thursday = rows.index("Thu 14 Jan 2027")  # the day LX160 leaves Zurich, on Zurich's clock
+        flight = rows[thursday + 1]
+        assert flight.startswith("13:05 ZRH → 08:40⁺¹ NRT · 11h35 ✈ LX160 12:05 → 23:40 your time · leg Tokyo")
+        assert "⚠ “Sushi breakfast” (2027-01-15 08:00 Asia/Tokyo) starts 40 min before" in flight
+        assert rows[thursday + 2] == "Fri 15 Jan 2027" and rows[thursday + 3].startswith("08:00 Sushi breakfast")
+        agenda = screen.query_one(AgendaList)
+        assert agenda.highlighted_option.id == screen.data.commitments.items[0].id  # flights are read, not picked
+        assert "2 in conflict" in str(screen.query_one(Agenda).border_subtitle)

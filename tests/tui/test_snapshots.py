@@ -83,7 +83,7 @@ def _japan_app():
         (_japan_app, ["1", "down"]),
         (demo_app, ["1"]),
         (_japan_app, ["4"]),
-        (demo_app, ["4", "down", "down", "down", "down"]),
+        (demo_app, ["4", "down", "down", "down", "down", "down"]),  # past the pickup: it and its flight
     ],
     ids=["flight-line", "night-without-stay", "impossible-transfer-japan", "impossible-transfer-demo"],
 )

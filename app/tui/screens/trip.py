@@ -856,6 +856,7 @@ class TripScreen(ReportsFailures, Screen):
             today=clock.today(),
             viewer=clock.zone,
             more=not data.commitments.complete,
+            legs=self._overlaid("legs")[0],  # their flights, on the days they depart
         )
 
     _SHOW = {"legs": "_show_legs", "pins": "_show_pins", "action_items": "_show_checklist",

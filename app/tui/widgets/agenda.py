@@ -1,10 +1,12 @@
 """Pane 4: commitments as an agenda by day ("Today", "Tomorrow", "Wed 15 Jul 2026"), times in the
 event's zone with the viewer's own beside them when they differ, category, linked leg or pin,
-and the itinerary summary's conflicts marked on the events they concern."""
+and the itinerary summary's conflicts marked on the events they concern. The legs' flights are
+rows of the day they depart (on their airports' clocks), to read; they are edited with their leg."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -13,9 +15,11 @@ from textual.app import ComposeResult
 from textual.widgets.option_list import Option
 
 from app.domain.itinerary import Conflict
-from app.domain.models import Commitment
+from app.domain.models import Commitment, Flight, Leg
 from app.tui import palette
-from app.tui.formatting import counted, day_label, in_zone, parse_date, parse_time
+from app.tui.formatting import (
+    counted, day_label, flight_line, flight_times, in_zone, parse_date, parse_time, viewer_flight_line,
+)
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.rows import HangingRow
@@ -63,6 +67,35 @@ def viewer_span(commitment: Commitment, zone_name: str | None, viewer: ZoneInfo)
     return text
 
 
+@dataclass(frozen=True)
+class FlightEntry:
+    """A leg's flight as an agenda row: on the day it departs, at its departure's local time."""
+
+    id: str
+    """Its itinerary event id, `<leg id>.flight.<n>`: the summary's conflicts name it so."""
+    leg: Leg
+    flight: Flight
+    start_date: str
+    start_time: str
+
+
+def flight_entries(legs: list[Leg]) -> list[FlightEntry]:
+    entries = []
+    for leg in legs:
+        for index, flight in enumerate(leg.flights):
+            departs = flight_times(flight, leg.timezone).departs
+            if departs is not None:
+                entries.append(FlightEntry(f"{leg.id}.flight.{index}", leg, flight, departs.date().isoformat(),
+                                           f"{departs:%H:%M}"))
+    return entries
+
+
+def _when(row: Commitment | FlightEntry) -> tuple[str, str]:
+    if isinstance(row, FlightEntry):
+        return row.start_date, row.start_time
+    return row.start_date, "" if row.is_all_day else row.start_time or ""
+
+
 class Agenda(Pane):
     number = 4
     title = "Agenda"
@@ -85,19 +118,27 @@ class Agenda(Pane):
         today: dt.date,
         viewer: ZoneInfo,
         more: bool,
+        legs: list[Leg] | None = None,
     ) -> None:
+        """`legs`: whose flights are shown among the commitments, on the days they depart."""
         self.commitments = commitments
         concerns: dict[str, list[Conflict]] = {}
         for conflict in conflicts:
             for event_id in conflict.event_ids:
                 concerns.setdefault(event_id, []).append(conflict)
         rows: list[Option] = []
-        for date, group in groupby(commitments, key=lambda c: c.start_date):
+        # Sorted stably: commitments keep the service's order, a flight goes after those of its minute.
+        entries: list[Commitment | FlightEntry] = sorted([*commitments, *flight_entries(legs or [])], key=_when)
+        for date, group in groupby(entries, key=lambda c: c.start_date):
             day = parse_date(date)
             label = day_label(day, today) if day else date
             style = f"bold {palette.TODAY}" if day == today else "bold"
             rows.append(Option(Text(f" {label} ", style=f"{style} reverse"), id=f"day:{date}", disabled=True))
             for commitment in group:
+                if isinstance(commitment, FlightEntry):
+                    rows.append(Option(self._flight_row(commitment, concerns, viewer), id=commitment.id,
+                                       disabled=True))
+                    continue
                 zone_name = commitment.timezone or leg_zones.get(commitment.leg_id or "")
                 rows.append(Option(self._row(commitment, zone_name, concerns, leg_names, pin_names, viewer),
                                    id=commitment.id))
@@ -112,11 +153,36 @@ class Agenda(Pane):
             if upcoming is not None:
                 agenda.highlighted = agenda.get_option_index(upcoming)
                 self.call_after_refresh(agenda.on_show)
-        conflict_ids = {c.id for c in commitments if c.id in concerns}
+        conflict_ids = {c.id for c in entries if c.id in concerns}
         subtitle = Text(counted(len(commitments), "commitment", more=more))
         if conflict_ids:
             subtitle.append(f" · ⚠ {len(conflict_ids)} in conflict", style=f"bold {palette.ALERT}")
         self.border_subtitle = subtitle
+
+    @staticmethod
+    def _flight_row(entry: FlightEntry, concerns: dict[str, list[Conflict]], viewer: ZoneInfo) -> HangingRow:
+        """' 13:05       ZRH → 08:40⁺¹ NRT · 11h35  ✈ LX160', the viewer's clock and the leg below."""
+        clashes = concerns.get(entry.id, [])
+        times = flight_times(entry.flight, entry.leg.timezone)
+        body = Text(overflow="fold")
+        body.append_text(one_line(flight_line(times, departure_time=False), "bold"))
+        body.append("  ✈", style="bold #5fafff")
+        name = entry.flight.flight_number or entry.flight.airline
+        if name:
+            body.append(" ")
+            body.append_text(one_line(name, "#5fafff", width=12))
+        details = []
+        yours = viewer_flight_line(times, viewer)
+        if yours:
+            details.append(Text(f"{yours} your time", style="#5fafff"))
+        details.append(Text("leg ", style=palette.MUTED) + one_line(entry.leg.title, width=30))
+        body.append("\n")
+        body.append_text(Text(" · ", style=palette.MUTED).join(details))
+        for conflict in clashes:
+            body.append("\n⚠ ", style=f"bold {palette.ALERT}")
+            body.append_text(literal(conflict.message, palette.ALERT, single_line=True))
+        time = Text(f" {entry.start_time}", style=f"bold {palette.ALERT}" if clashes else "bold")
+        return HangingRow(time, body, prefix_width=TIME_WIDTH + 1)
 
     @staticmethod
     def _row(
