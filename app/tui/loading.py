@@ -54,12 +54,25 @@ async def load_messages(client: TripClient, trip_id: str, channel_id: str, *, cu
     return Paged(list(reversed(page.items)), page.next_cursor)
 
 
-async def load_summary(client: TripClient, trip_id: str) -> ItinerarySummary | None:
-    """The itinerary summary (for conflicts), or None from a service that has no summary yet."""
+async def load_summary(client: TripClient, trip_id: str, data: TripData | None = None) -> ItinerarySummary | None:
+    """The itinerary summary (for conflicts). From a service without the itinerary endpoints it
+    is computed here from `data`'s lists (read whole first where only a page is loaded) by the
+    service's own code (app/domain/summary.py); None without `data`."""
     try:
         return await client.get_itinerary_summary(trip_id)
+    except NotSupportedError:
+        if data is None:
+            return None
     except NotFoundError:
         return None
+    from app.domain.summary import summary_of
+
+    async def every(kind: str) -> list:
+        paged = getattr(data, kind)
+        return list(paged.items) if paged.complete else (await reload_rows(client, trip_id, kind, 10**9)).items
+
+    legs, commitments, pins = await asyncio.gather(every("legs"), every("commitments"), every("pins"))
+    return summary_of(data.trip, legs, commitments, pins)
 
 
 async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None = None,

@@ -173,3 +173,21 @@ async def test_our_own_service_still_offers_everything(tui, alice, trip):
         from app.tui.service_features import not_offered
 
         assert not_offered(app.client) == []
+
+
+async def test_the_summary_pane_shows_conflicts_computed_here(seed_tui, alice, trip):
+    leg = await add_leg(alice, trip["_id"], "Bath", "2026-07-15", "2026-07-18", 1)
+    for title, time, end in (("Tea", "15:00", "16:00"), ("Spa", "15:30", "17:00")):
+        response = await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
+            "title": title, "startDate": "2026-07-16", "startTime": time, "endTime": end, "category": "activity",
+            "legId": leg["_id"]})
+        assert response.status_code == 201
+    app, _ = seed_tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app) and app.screen.data.summary is not None, what="the summary")
+        screen = app.screen
+        assert any(c.type == "overlapping_commitments" for c in screen.data.summary.conflicts)
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "in conflict" in str(screen.query_one(Agenda).border_subtitle),
+                       what="the agenda's conflicts")
+        assert "conflict" in header(app)

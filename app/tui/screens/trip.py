@@ -773,7 +773,7 @@ class TripScreen(ReportsFailures, Screen):
         try:
             while True:
                 self._summary_stale = False
-                summary = await loading.load_summary(self.client, self.trip_id)
+                summary = await loading.load_summary(self.client, self.trip_id, self.data)
                 if self.data is not None:
                     self.data.summary = summary
                     self._show_header()
