@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
@@ -134,8 +134,15 @@ class IdempotencyStore:
         self._last_sweep = 0
         self._running: dict[tuple[str, str], asyncio.Event] = {}
         dialect = sqlite if db.is_sqlite else postgresql
+        # Built once (hot path: every write with a key claims and records).
         self._insert = dialect.insert(records).on_conflict_do_nothing(
             index_elements=[records.c.api_key_id, records.c.key]
+        )
+        self._record_answer = (
+            update(records)
+            .where(records.c.api_key_id == bindparam("claim_key_id"), records.c.key == bindparam("claim_key"))
+            .values(state="done", status_code=bindparam("answer_status"), response_body=bindparam("answer_body"),
+                    expires_at=bindparam("answer_expires"))
         )
 
     async def begin(self, request: Request, api_key_id: str) -> None:
@@ -212,7 +219,7 @@ class IdempotencyStore:
         if now - self._last_sweep > 60_000:
             self._last_sweep = now
             await conn.execute(delete(records).where(records.c.expires_at <= now))
-        inserted = await conn.execute(self._insert.values(**values))
+        inserted = await conn.execute(self._insert, values)
         if inserted.rowcount == 1:
             return None
         mine = (records.c.api_key_id == api_key_id, records.c.key == key)
@@ -230,10 +237,9 @@ class IdempotencyStore:
         """Record the answer in the claim's transaction and commit it with the request's writes."""
         try:
             await claim.shared.conn.execute(
-                update(records)
-                .where(records.c.api_key_id == claim.api_key_id, records.c.key == claim.key)
-                .values(state="done", status_code=status, response_body=body.decode("utf-8"),
-                        expires_at=now_ms() + TTL_MS)
+                self._record_answer,
+                {"claim_key_id": claim.api_key_id, "claim_key": claim.key, "answer_status": status,
+                 "answer_body": body.decode("utf-8"), "answer_expires": now_ms() + TTL_MS},
             )
             await claim.shared.commit()
         except BaseException:

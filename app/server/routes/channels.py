@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain import models as m
@@ -49,12 +49,21 @@ async def create_channel(request: Request, access: ChatWriter, body: m.ChannelCr
     return JSON(converters.channel(row), status_code=201)
 
 
+# Statements of the hot paths (a message sent) are built once: building one per request cost more
+# than running it (SQLAlchemy derives each new statement's cache key before it finds the compiled SQL).
+_channel_of_trip = select(t.channels.c.id).where(
+    t.channels.c.id == bindparam("channel_id"), t.channels.c.trip_id == bindparam("trip_id")
+)
+_message_of_channel = select(t.messages.c.id).where(
+    t.messages.c.id == bindparam("message_id"), t.messages.c.channel_id == bindparam("channel_id")
+)
+_insert_message = insert(t.messages)
+
+
 async def _channel(conn, trip_id: str, channel_id: str) -> None:
     if not plausible_id(channel_id):
         raise not_found("Channel")
-    found = await conn.execute(
-        select(t.channels.c.id).where(t.channels.c.id == channel_id, t.channels.c.trip_id == trip_id)
-    )
+    found = await conn.execute(_channel_of_trip, {"channel_id": channel_id, "trip_id": trip_id})
     if found.first() is None:
         raise not_found("Channel")
 
@@ -86,9 +95,7 @@ async def send_message(request: Request, channel_id: str, access: ChatWriter, bo
         await lock_trip(conn, access.trip_id)  # seq order = commit order, for the changes feed
         await _channel(conn, access.trip_id, channel_id)
         if body.parent_id:
-            parent = await conn.execute(
-                select(t.messages.c.id).where(t.messages.c.id == body.parent_id, t.messages.c.channel_id == channel_id)
-            )
+            parent = await conn.execute(_message_of_channel, {"message_id": body.parent_id, "channel_id": channel_id})
             if parent.first() is None:
                 raise validation_error([{"path": "parentId", "reason": "not_found"}], "parentId is not a message of this channel")
         row = {
@@ -96,6 +103,6 @@ async def send_message(request: Request, channel_id: str, access: ChatWriter, bo
             "author_name": access.key.user_name, "content": body.content, "parent_id": body.parent_id,
             "created_at": now_ms(),
         }
-        await conn.execute(insert(t.messages).values(**row))
+        await conn.execute(_insert_message, row)
         mark_touched(conn, access.trip_id)
     return JSON(converters.message(row), status_code=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.server.clock import new_id, now_ms
@@ -41,6 +41,9 @@ def note_row(conn: AsyncConnection, kind: str, before: Mapping[str, Any] | None,
     conn.info.setdefault("row_changes", []).append({"kind": kind, "id": named["id"], "label": label, **entry})  # type: ignore[index]
 
 
+_lock_trip = select(t.trips.c.id).where(t.trips.c.id == bindparam("trip_id")).with_for_update(key_share=True)
+
+
 async def lock_trip(conn: AsyncConnection, trip_id: str) -> None:
     """Serialise the writers of one trip until this transaction ends.
 
@@ -55,7 +58,7 @@ async def lock_trip(conn: AsyncConnection, trip_id: str) -> None:
     locked = conn.info.setdefault("locked_trips", set())
     if trip_id in locked:
         return
-    await conn.execute(select(t.trips.c.id).where(t.trips.c.id == trip_id).with_for_update(key_share=True))
+    await conn.execute(_lock_trip, {"trip_id": trip_id})
     locked.add(trip_id)
 
 
