@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from app.client import (
     APIError,
+    NotSupportedError,
     RateLimitedError,
     RevertConflictError,
     StaleRevisionError,
@@ -59,6 +60,10 @@ def error_body(exc: BaseException) -> dict[str, Any]:
             "requestId": exc.request_id,
             "details": list(exc.details),
         }
+        if isinstance(exc, NotSupportedError):
+            # Said apart from a missing trip or row: retrying or fixing the id cannot help.
+            body["code"] = "NOT_SUPPORTED"
+            body["feature"] = exc.feature
         if isinstance(exc, StaleRevisionError):
             body["currentRevision"] = exc.current_revision
             body["baseRevision"] = exc.base_revision

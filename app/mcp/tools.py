@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, Literal
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from app.client import NotSupportedError
 from app.domain import (
     ActionItem,
     Activity,
@@ -268,8 +269,19 @@ class TripTools:
         with no bed booked) and impossible_transfer (a connection under the minimum, a flight landing
         before it departs, a commitment before the flight into its leg lands), each with event_ids
         and a message; event counts by type, the map bounds and compact events. Also the resource
-        `trip://{trip_id}/summary`."""
-        return await self.client.get_itinerary_summary(trip_id)
+        `trip://{trip_id}/summary`. From a service without the itinerary endpoints (the seed's API
+        only) it is computed here from the trip's lists by the same rules."""
+        try:
+            return await self.client.get_itinerary_summary(trip_id)
+        except NotSupportedError:
+            from app.domain.summary import summary_of
+
+            client = self.client
+            trip = await client.get_trip(trip_id)
+            legs = [leg async for leg in client.iterate_legs(trip_id, page_size=200)]
+            commitments = [row async for row in client.iterate_commitments(trip_id, page_size=200)]
+            pins = [pin async for pin in client.iterate_map_pins(trip_id, page_size=200)]
+            return summary_of(trip, legs, commitments, pins)
 
     @tool("What changed since a revision", read_only=True)
     async def get_itinerary_diff(
