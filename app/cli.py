@@ -9,16 +9,26 @@ import sys
 
 EPILOG = """\
 examples:
-  trip serve --port 8000                      run the API on http://127.0.0.1:8000/api/v1
-  KEY=$(trip keys create --email you@example.com)   make a user (if new) and an API key
-  trip keys list --email you@example.com      your keys (never the keys themselves); trip keys revoke ID
-  trip keys add-ssh --email you@example.com ~/.ssh/id_ed25519.pub   then: ssh -p 2222 this-host
-  trip ssh --port 2222 --url http://127.0.0.1:8000/api/v1   members reach their trip ui with plain ssh
-  trip demo                                   a lively demo trip in the terminal UI
-  trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...   the terminal UI on your service
-  TRIP_API_KEY=$KEY trip mcp                  the API as an MCP server for AI agents (stdio)
-  trip export --trip ID --format ics -o trip.ics   the trip's calendar (also geojson, json)
-  trip import snapshot.json --trip ID --dry-run    what a sync import would change
+  trip demo
+      a lively demo trip in the terminal UI
+  trip serve --port 8000
+      run the API on http://127.0.0.1:8000/api/v1
+  KEY=$(trip keys create --email you@example.com)
+      make a user (if new) and an API key
+  trip keys list --email you@example.com
+      your keys (never the keys themselves); trip keys revoke ID
+  trip keys add-ssh --email you@example.com ~/.ssh/id_ed25519.pub
+      then: ssh -p 2222 this-host
+  trip ssh --port 2222 --url http://127.0.0.1:8000/api/v1
+      members reach their trip ui with plain ssh
+  trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...
+      the terminal UI on your service (saved for next time)
+  TRIP_API_KEY=$KEY trip mcp
+      the API as an MCP server for AI agents (stdio)
+  trip export --trip ID --format ics -o trip.ics
+      the trip's calendar (also geojson, json)
+  trip import snapshot.json --trip ID --dry-run
+      what a sync import would change
 """
 
 
@@ -218,7 +228,21 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         print(f"trip keys create: {exc}", file=sys.stderr)
         return 2
     print(key)
+    if not args.db:
+        # A server started with --db elsewhere would not know this key: say where it went.
+        source = "TRIP_DATABASE_URL" if os.environ.get("TRIP_DATABASE_URL") else "the default"
+        print(f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
+              "another database needs the same --db here", file=sys.stderr)
     return 0
+
+
+def _shown_database(url: str) -> str:
+    """The database URL as a message shows it: without its password."""
+    from sqlalchemy.engine import make_url
+
+    from app.server.storage.database import normalise_url
+
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
 async def _open_database(url: str) -> None:
@@ -459,9 +483,26 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """`parser.parse_args`, except that an unknown option is reported by the (sub)command it was
+    given to, with that command's usage: argparse leaves extras to the top-level parser, which
+    answered `trip demo --bogus` with the usage of `trip`."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        target = parser
+        for name in (getattr(args, "command", None), getattr(args, "keys_command", None)):
+            choices = next((action.choices for action in target._actions
+                            if isinstance(action, argparse._SubParsersAction)), None)
+            if not name or not choices or name not in choices:
+                break
+            target = choices[name]
+        target.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command in ("serve", "keys", "ssh"):
         command = {"serve": cmd_serve, "ssh": cmd_ssh, "create": cmd_keys_create, "list": cmd_keys_list,
                    "revoke": cmd_keys_revoke, "add-ssh": cmd_keys_add_ssh}[
@@ -472,12 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:
             if (problem := _database_problem(error)) is None:
                 raise
-            from sqlalchemy.engine import make_url
-
-            from app.server.storage.database import normalise_url
-
-            shown = make_url(normalise_url(_database_url(args.db))).render_as_string(hide_password=True)
-            print(f"trip {args.command}: cannot use the database {shown}: {problem}", file=sys.stderr)
+            print(f"trip {args.command}: cannot use the database {_shown_database(_database_url(args.db))}: "
+                  f"{problem}", file=sys.stderr)
             return 1
     if args.command == "ui":
         return cmd_ui(args)

@@ -46,10 +46,11 @@ USAGE = 2
 URL, no key, an output file that cannot be written."""
 
 
-def fail(command: str, exc: BaseException | str, status: int = REFUSED) -> int:
-    """One line on stderr, never a traceback: what went wrong, in words."""
+def fail(command: str, exc: BaseException | str, status: int = REFUSED, *, url: str | None = None) -> int:
+    """One line on stderr, never a traceback: what went wrong, in words (and which service, `url`,
+    could not be reached: it may come from trip ui's config file, not the command line)."""
     if isinstance(exc, TripConnectionError):
-        exc = f"cannot reach the trip service ({exc})"
+        exc = f"cannot reach the trip service{f' at {url}' if url else ''} ({exc})"
     print(f"trip {command}: {printable(exc)}", file=sys.stderr)
     return status
 
@@ -59,16 +60,20 @@ class UsageError(ValueError):
 
 
 def open_client(args: argparse.Namespace) -> TripClient:
-    """The SDK client for --url/--key (or TRIP_API_URL/TRIP_API_KEY), or UsageError saying what
-    is missing or malformed."""
-    if not (args.key or os.environ.get("TRIP_API_KEY")):
-        raise UsageError("no API key: pass --key or set TRIP_API_KEY (make one with `trip keys create --email ...`)")
-    url = args.url or os.environ.get("TRIP_API_URL")
+    """The SDK client for --url/--key, else TRIP_API_URL/TRIP_API_KEY, else the URL and key that
+    `trip ui` saved in its config file; or UsageError saying what is missing or malformed."""
+    from app.tui.config import resolve  # the same order as trip ui: flags, environment, config file
+
+    settings = resolve(args.url, args.key)
+    if not settings.key:
+        raise UsageError("no API key: pass --key, set TRIP_API_KEY, or sign in once with `trip ui` (make a key "
+                         "with `trip keys create --email ...`)")
+    url = settings.url
     try:
-        return TripClient(args.key, base_url=url)
+        return TripClient(settings.key, base_url=url)
     except ValueError:
         raise UsageError(f"{url!r} is not a service URL: it must start with http:// or https://, "
-                         "such as http://127.0.0.1:8000/api/v1 (--url or TRIP_API_URL)") from None
+                         "such as http://127.0.0.1:8000/api/v1 (--url, TRIP_API_URL or trip ui's config file)") from None
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -76,11 +81,12 @@ def open_client(args: argparse.Namespace) -> TripClient:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        export = asyncio.run(_fetch_export(open_client(args), args.trip))
+        client = open_client(args)
+        export = asyncio.run(_fetch_export(client, args.trip))
     except UsageError as exc:
         return fail("export", exc, USAGE)
     except TripError as exc:
-        return fail("export", exc)
+        return fail("export", exc, url=client.base_url)
     if args.format == "ics":
         text = to_ics(export)
     elif args.format == "geojson":
@@ -238,7 +244,7 @@ def cmd_import(args: argparse.Namespace, *, ask: Callable[[str], str] = input) -
     except TripError as exc:
         if sys.stderr.isatty():
             print(file=sys.stderr)  # end a progress bar's line
-        return fail("import", exc)
+        return fail("import", exc, url=client.base_url)
     except KeyboardInterrupt:
         print("\ntrip import: interrupted; chunks already applied stay applied", file=sys.stderr)
         return 130

@@ -299,3 +299,63 @@ async def test_keys_add_ssh_registers_a_public_key_once(tmp_path, drop_schemas):
             ]
     finally:
         await database.dispose()
+
+
+# --- first use (issue 22): help that fits, errors of the command typed, keys that say where ---
+
+
+def test_top_level_help_fits_80_columns():
+    result = trip("--help", env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"})
+    assert result.returncode == 0
+    wide = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert not wide, wide
+
+
+@pytest.mark.parametrize("command", [["demo"], ["serve"], ["keys", "list", "--email", "a@b.c"],
+                                     ["export", "--trip", "t1", "--format", "json"]])
+def test_an_unknown_option_is_reported_by_the_command_it_was_given_to(command):
+    result = trip(*command, "--bogus", stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    usage = result.stderr.splitlines()[0]
+    assert usage.startswith(f"usage: trip {' '.join(command[:2] if command[0] == 'keys' else command[:1])} "), result.stderr
+    assert "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_export_uses_the_url_and_key_trip_ui_saved(tmp_path):
+    """`trip ui` saves the service's URL and key in the config file: export reads them too, and
+    when there is none says so in the CLI's words, not the SDK's ("pass api_key=...")."""
+    import json
+
+    config = tmp_path / "config.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIP_CONFIG_FILE": str(config)}
+    env.pop("TRIP_API_KEY", None)
+    env.pop("TRIP_API_URL", None)
+    missing = trip("export", "--trip", "t1", "--format", "json", env=env)
+    assert missing.returncode == 2 and "api_key=" not in missing.stderr, missing.stderr
+    assert "--key" in missing.stderr and "trip ui" in missing.stderr, missing.stderr
+
+    config.write_text(json.dumps({"url": "http://127.0.0.1:9/api/v1", "key": "osk_saved"}))
+    saved = trip("export", "--trip", "t1", "--format", "json", env=env)
+    # Port 9 (discard) answers nothing: the error names the saved service, so it was used.
+    assert saved.returncode != 0 and "127.0.0.1:9" in saved.stderr, saved.stderr
+    assert "no API key" not in saved.stderr, saved.stderr
+
+
+def test_keys_create_without_db_says_which_database_has_the_key(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "HOME": str(tmp_path)}
+    result = trip("keys", "create", "--email", "a@b.c", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("osk_") and result.stdout.count("\n") == 1  # still the key alone
+    assert str(tmp_path / "data") in result.stderr and "--db" in result.stderr, result.stderr
+    given = trip("keys", "create", "--email", "a@b.c", "--db", str(tmp_path / "k.db"), env=env)
+    assert given.returncode == 0 and given.stderr == "", given.stderr  # chosen with --db: nothing to say
+
+
+def test_keys_create_without_db_names_trip_database_url_when_that_chose_the_database(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    elsewhere = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+    result = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--email", "a@b.c"], cwd=ROOT,
+                            env={**env, "TRIP_DATABASE_URL": elsewhere}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "TRIP_DATABASE_URL" in result.stderr and "server.db" in result.stderr, result.stderr
