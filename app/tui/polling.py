@@ -133,7 +133,8 @@ class Poller:
             if self.backoff.failures:
                 self.backoff.reset()
                 await _call(self.on_online)  # which reloads everything
-            self.checked["chat" if what == "chat" else "trip" if what == "trip" else f"head:{channel}"] = self.clock()
+            if what != "head":  # the other channels only count unread messages
+                self.checked[what] = self.clock()
             if changes is not None and (changes.messages or changes.operations):
                 await _call(self.on_changes, changes)
 
