@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from app.domain.itinerary import Bounds, Conflict, ItinerarySummary
+from app.domain.summary import summary_of
 from app.domain.models import (
     ActionItem, Channel, Commitment, GroupMembership, Leg, LegCreate, MapPin, Me, Member, Message, Trip,
 )
@@ -29,43 +29,6 @@ def clock() -> Clock:
 
 def _user(ref: str) -> str:
     return f"user-{ref}"
-
-
-def overlaps(commitments: list[Commitment]) -> list[Conflict]:
-    """Timed commitments of one day whose times overlap (the summary's overlapping_commitments)."""
-    conflicts = []
-    timed = [c for c in commitments if c.start_time and c.end_time and not c.is_all_day]
-
-    def label(c: Commitment) -> str:
-        return f"“{c.title}” ({c.start_date} {c.start_time}–{c.end_time} {c.timezone})"
-
-    for index, first in enumerate(timed):
-        for second in timed[index + 1:]:
-            if first.start_date == second.start_date and first.start_time < second.end_time and second.start_time < first.end_time:
-                conflicts.append(Conflict(type="overlapping_commitments", event_ids=[first.id, second.id],
-                                          message=f"{label(first)} overlaps {label(second)}"))
-    return conflicts
-
-
-def caught(plan: Story, commitments: list[Commitment]) -> list[Conflict]:
-    """The story's other deliberate mistakes, worded as the service words them: the night before
-    Granada's stay begins, and the riad's pickup set before the flight into Marrakech lands.
-    tests/tui/test_demo.py checks every conflict here against the seeded trip's summary."""
-    evening = story.day(plan.start, 7)
-    pickup = next(c for c in commitments if c.title == story.PICKUP)
-    flight = plan.legs[3]["flights"][0]
-    lands = flight["arrival_time"].replace("T", " ")
-    early = dt.datetime.fromisoformat(flight["arrival_time"]) - dt.datetime.fromisoformat(
-        f"{pickup.start_date}T{pickup.start_time}")  # both on Marrakech's clock
-    minutes = int(early.total_seconds() // 60)
-    wait = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-    return [
-        Conflict(type="night_without_stay", event_ids=["leg-seville", "leg-granada"], dates=[evening],
-                 message=f"No stay for the night of {evening} (legs “Seville”, “Granada”)"),
-        Conflict(type="impossible_transfer", event_ids=["leg-marrakech.flight.0", pickup.id], message=(
-            f"“{pickup.title}” ({pickup.start_date} {pickup.start_time} {pickup.timezone}) starts {wait} before "
-            f"flight “{flight['from_']} → {flight['to']}” into leg “Marrakech” lands ({lands} Africa/Casablanca)")),
-    ]
 
 
 def trip_data(start: dt.date = START, now: str = NOW) -> TripData:
@@ -99,13 +62,8 @@ def trip_data(start: dt.date = START, now: str = NOW) -> TripData:
             is_all_day=all_day, timezone=zone, leg_id=leg_ids.get(leg_ref or ""),
             map_pin_id=f"pin-{pin_ref}" if pin_ref else None))
     commitments.sort(key=lambda c: (c.start_date, c.start_time or ""))
-    conflicts = overlaps(commitments) + caught(plan, commitments)
-    lats = [pin.lat for pin in pins]
-    lngs = [pin.lng for pin in pins]
-    summary = ItinerarySummary(
-        trip_id=TRIP_ID, revision=trip.revision, status="active", event_count=len(commitments),
-        events_by_type={}, trip_bounds=Bounds(min_lat=min(lats), max_lat=max(lats), min_lng=min(lngs), max_lng=max(lngs)),
-        conflicts=conflicts, conflict_count=len(conflicts), compact_events=[])
+    # The service's own rules (app/domain/timeline.py): the conflicts are those `trip demo` shows.
+    summary = summary_of(trip, legs, commitments, pins)
 
     channels = [Channel(_id=f"channel-{name}", _creationTime=CREATED + i, trip_id=TRIP_ID, name=name)
                 for i, name in enumerate(story.CHANNELS)]
