@@ -49,6 +49,8 @@ FLUSH_DELAY = 0.004
 """Seconds the app's output is gathered before it goes out: a frame that the terminal driver hands
 over in several reads leaves in one SSH packet, not one per read."""
 OUTPUT_READ = 65536
+INPUT_BUFFER = 65536
+"""Bytes of input held for the app at most (a paste while it starts)."""
 
 
 @dataclass(frozen=True)
@@ -397,9 +399,9 @@ class Session(asyncssh.SSHServerSession):
 
     def data_received(self, data: bytes, datatype) -> None:
         self.last_input = time.monotonic()
-        if self.master is None:
-            return
-        self._incoming += data
+        if len(self._incoming) + len(data) > INPUT_BUFFER:
+            return  # the app is not reading (still starting, or stuck): drop rather than grow
+        self._incoming += data  # keys typed while the app starts wait for it
         self._write_input()
 
     def eof_received(self) -> bool:
@@ -506,6 +508,7 @@ class Session(asyncssh.SSHServerSession):
         finally:
             os.close(slave)
         self._start_reading()
+        self._write_input()
 
     async def _watch(self) -> None:
         """Until the app exits, or the session is idle or too long, or its SSH key is deleted."""

@@ -56,14 +56,15 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def start_ssh(db_url: str, api_url: str, directory: Path, *flags: str, timeout: float = 60) -> SshServer:
+def start_ssh(db_url: str, api_url: str, directory: Path, *flags: str, timeout: float = 60,
+              env: dict[str, str] | None = None) -> SshServer:
     port = free_port()
     host_key = directory / f"host-{port}" / "ssh_host_ed25519_key"
     log = Path(tempfile.mkstemp(prefix=f"trip-ssh-{port}-", suffix=".log")[1])
     argv = [sys.executable, "-m", "app.cli", "ssh", "--db", db_url, "--url", api_url, "--port", str(port),
             "--host-key", str(host_key), *flags]
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, cwd=ROOT, env={**child_env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     server = SshServer(port, proc, log, host_key)
     deadline = time.monotonic() + timeout
     while "Tripdeck over SSH on" not in server.output():
@@ -98,8 +99,8 @@ class Stack:
             raise
         self.extra: list[SshServer] = []
 
-    def another_ssh(self, *flags: str) -> SshServer:
-        server = start_ssh(self.db_url, self.api_url, self.directory, *flags)
+    def another_ssh(self, *flags: str, env: dict[str, str] | None = None) -> SshServer:
+        server = start_ssh(self.db_url, self.api_url, self.directory, *flags, env=env)
         self.extra.append(server)
         return server
 

@@ -281,3 +281,29 @@ async def test_the_host_key_fingerprint_is_announced_and_is_the_one_served(stack
     async with connect(stack.ssh.port, (await stack.member(email("kim"), "Kim")).ssh_key) as conn:
         served = conn.get_server_host_key().get_fingerprint()
     assert f"host key {served}" in stack.ssh.output()
+
+
+async def test_keys_typed_while_the_app_starts_reach_it(stack):
+    lee = await stack.member(email("lee"), "Lee")
+    async with connect(stack.ssh.port, lee.ssh_key) as conn:
+        terminal = await Terminal.open(conn)
+        terminal.type("q")  # before the app is up: held for it, not dropped
+        assert await terminal.ended(timeout=30) == 0
+
+
+async def test_a_session_gets_the_client_terminal_and_none_of_the_servers_secrets(stack):
+    server = stack.another_ssh(env={"TRIP_DATABASE_URL": stack.db_url, "AWS_SECRET_ACCESS_KEY": "do-not-pass"})
+    max_ = await stack.member(email("max"), "Max")
+    async with connect(server.port, max_.ssh_key) as conn:
+        process = await conn.create_process(term_type="screen-256color", term_size=(100, 30), encoding=None,
+                                            env={"TZ": "Asia/Tokyo", "LD_PRELOAD": "/tmp/evil.so"})
+        terminal = Terminal(process, 100, 30)
+        await terminal.wait_for("No trips yet")
+        (child,) = server.session_children()
+        environ = dict(v.split("=", 1) for v in Path(f"/proc/{child}/environ").read_text().split("\0") if "=" in v)
+        terminal.type("q")
+        await terminal.ended()
+    assert environ["TERM"] == "screen-256color" and environ["TZ"] == "Asia/Tokyo"
+    assert "LD_PRELOAD" not in environ and "AWS_SECRET_ACCESS_KEY" not in environ and "TRIP_DATABASE_URL" not in environ
+    assert environ["TRIP_API_URL"] == stack.api_url and environ["TRIP_API_KEY"].startswith("osk_")
+    assert not Path(environ["TRIP_CONFIG_FILE"]).exists()
