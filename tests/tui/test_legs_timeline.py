@@ -207,3 +207,21 @@ async def test_the_agenda_shows_flights_on_their_day_with_their_conflicts(server
         agenda = screen.query_one(AgendaList)
         assert agenda.highlighted_option.id == screen.data.commitments.items[0].id  # flights are read, not picked
         assert "2 in conflict" in str(screen.query_one(Agenda).border_subtitle)
+
+
+def test_nights_without_a_stay_sit_in_their_gap():
+    from app.tui.widgets.legs_timeline import gap_position
+
+    def leg(start: str, end: str) -> Leg:
+        return Leg.model_validate({"_id": start, "_creationTime": 0, "tripId": "t", "order": 1, "title": start,
+                                   "destination": "x", "startDate": start, "endDate": end, "timezone": "UTC"})
+
+    legs = [leg("2027-01-10", "2027-01-14"), leg("2027-01-14", "2027-01-17"), leg("2027-01-19", "2027-01-20")]
+
+    def night(*dates: str) -> Conflict:
+        return Conflict(type="night_without_stay", event_ids=[], message="", dates=list(dates))
+
+    assert gap_position(night("2027-01-14"), legs) == 1  # the first night of a leg: at the handover, before it
+    assert gap_position(night("2027-01-12", "2027-01-13"), legs) == 1  # within a leg: after it
+    assert gap_position(night("2027-01-17", "2027-01-18"), legs) == 2  # between legs no leg holds: before the next
+    assert gap_position(night("2027-01-25"), legs) == 3
