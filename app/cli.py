@@ -522,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_demo(args)
     if args.command == "mcp":
         return cmd_mcp(args)
+    if args.command in ("export", "import"):
+        from app.tui.config import resolve
+
+        saved = resolve(args.url, args.key)  # as trip ui finds them: flags, environment, its config file
+        args.url, args.key = saved.url, saved.key
     if args.command == "export":
         from app.transfer import cmd_export
 

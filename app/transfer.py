@@ -60,17 +60,16 @@ class UsageError(ValueError):
 
 
 def open_client(args: argparse.Namespace) -> TripClient:
-    """The SDK client for --url/--key, else TRIP_API_URL/TRIP_API_KEY, else the URL and key that
-    `trip ui` saved in its config file; or UsageError saying what is missing or malformed."""
-    from app.tui.config import resolve  # the same order as trip ui: flags, environment, config file
-
-    settings = resolve(args.url, args.key)
-    if not settings.key:
+    """The SDK client for --url/--key (the composition root, app/cli.py, fills them from
+    TRIP_API_URL/TRIP_API_KEY or the config file `trip ui` saved), or UsageError saying what is
+    missing or malformed."""
+    key = args.key or os.environ.get("TRIP_API_KEY")
+    if not key:
         raise UsageError("no API key: pass --key, set TRIP_API_KEY, or sign in once with `trip ui` (make a key "
                          "with `trip keys create --email ...`)")
-    url = settings.url
+    url = args.url or os.environ.get("TRIP_API_URL")
     try:
-        return TripClient(settings.key, base_url=url)
+        return TripClient(key, base_url=url)
     except ValueError:
         raise UsageError(f"{url!r} is not a service URL: it must start with http:// or https://, "
                          "such as http://127.0.0.1:8000/api/v1 (--url, TRIP_API_URL or trip ui's config file)") from None
