@@ -17,7 +17,7 @@ from app.client import APIError, SharedTripClient, TripClient, TripConnectionErr
 from app.domain.models import Me
 from app.tui import config as config_file
 from app.tui import failures
-from app.tui import loading, startup
+from app.tui import loading, startup, terminal
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of, where
 from app.tui.data import TripData
@@ -137,6 +137,10 @@ class TripdeckApp(App):
             return None
         self._preload = None
         return task.result()
+
+    def get_driver_class(self):
+        """Textual's driver for this terminal, writing fewer bytes per frame (app/tui/terminal.py)."""
+        return terminal.compacting(super().get_driver_class())
 
     @on(events.DescendantFocus)
     def _steady_cursor(self, event: events.DescendantFocus) -> None:
