@@ -32,7 +32,14 @@ async def list_ssh_keys(request: Request, key: CurrentKey) -> Any:
         return page(await store.list_keys(conn, key.user_id), None)
 
 
-@router.post("", response_model=m.SshKey, status_code=201, summary="Register an SSH public key")
+@router.post(
+    "", response_model=m.SshKey, status_code=201, summary="Register an SSH public key",
+    description="One OpenSSH public key line (`ssh-ed25519 AAAA... comment`; ECDSA, RSA of 2048 bits or more and "
+    "their `sk-` forms too), stored with its SHA256 fingerprint as `ssh-keygen -l` prints it; `name` defaults to "
+    "the key's comment. A key belongs to one user: one registered to anyone is 409 CONFLICT. A private key, "
+    "several lines or a damaged key is 400 (the key is never echoed). Needs an API key with all four scopes on "
+    "every trip (403 otherwise): a `trip ssh` session acts with such a key.",
+)
 async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -> Any:
     _require_full_key(key)
     try:
@@ -50,7 +57,11 @@ async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -
     return JSON(item, status_code=201)
 
 
-@router.delete("/{ssh_key_id}", status_code=204, summary="Delete one of your SSH keys")
+@router.delete(
+    "/{ssh_key_id}", status_code=204, summary="Delete one of your SSH keys",
+    description="It no longer signs you in, and `trip ssh` ends the sessions it opened within seconds. Needs an "
+    "API key with all four scopes on every trip.",
+)
 async def delete_ssh_key(request: Request, ssh_key_id: str, key: CurrentKey) -> Response:
     _require_full_key(key)
     async with request.app.state.db.write() as conn:
