@@ -88,3 +88,26 @@ async def test_a_hint_is_told_apart_from_a_value_by_its_words_and_its_style_not_
         assert order.value == "5"  # a real default is a value, drawn upright
         segments = [segment for segment in row_segments(app, order.region.y) if "5" in segment.text]
         assert segments and not any(segment.style is not None and segment.style.italic for segment in segments)
+
+
+async def test_a_leg_the_service_refuses_keeps_the_form_open_and_says_the_end_is_before_the_start(
+        server, tui, alice):
+    from tests.conftest import new_trip
+    from tests.tui.test_editing import form_opened, open_trip, replace, rows
+
+    trip = await new_trip(alice)
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        form = await form_opened(pilot, "1", "n")
+        await pilot.press(*"Porto")
+        await replace(pilot, "destination", "Porto")
+        await replace(pilot, "startDate", "2026-07-20")
+        await replace(pilot, "endDate", "2026-07-16")
+        await replace(pilot, "timezone", "Europe/Lisbon")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: form.errors, what="the refusal")
+        assert app.screen is form and form.errors == {"endDate": "before the start date"}
+        assert "↑ before the start date" in str(form.query_one("#field-endDate-error").render())
+        assert form.query_one("#field-title", Input).value == "Porto"
+        assert await rows(alice, trip["_id"], "legs") == []

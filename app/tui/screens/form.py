@@ -147,7 +147,7 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             if spec is None:
                 unplaced.append(f"{path}: {REASONS.get(reason, reason)}")
             else:
-                self.errors.setdefault(spec.path, REASONS.get(reason, reason))
+                self.errors.setdefault(spec.path, self._reason(spec, reason))
         for spec in self.specs:
             widget = self.query_one(f"#{spec.widget_id}")
             error = self.query_one(f"#{spec.widget_id}-error", Static)
@@ -162,6 +162,14 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
         if self.errors:
             first = next(spec for spec in self.specs if spec.path in self.errors)
             self.query_one(f"#{first.widget_id}").focus()
+
+    ENDS = {"endDate": "the start date", "accommodation.checkOut": "the check-in", "endTime": "the start time"}
+    """Fields whose "out of range" means they come before their start."""
+
+    def _reason(self, spec: FieldSpec, reason: str) -> str:
+        if reason == "out_of_range" and spec.path in self.ENDS:
+            return f"before {self.ENDS[spec.path]}"
+        return REASONS.get(reason, reason)
 
     def _spec_for(self, path: str) -> FieldSpec | None:
         path = path.removeprefix("body.")
