@@ -1,6 +1,7 @@
 """Property: after any sequence of creates, edits, moves, reorders and deletes (REST, ops, batch
-and sync), reverting every one of them, newest first, gives back the trip's export exactly as it
-was (ids, creation times and links included); only the revision has moved on."""
+and sync, with reverts among them), reverting every one of them, newest first, gives back the
+trip's export exactly as it was (ids, creation times and links included); only the revision has
+moved on."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ extra_step = st.one_of(
     st.tuples(st.just("sync"), st.integers(0, 2)),
     st.tuples(st.just("trip_dates"), st.sampled_from([("2026-07-14", "2026-07-22"), ("2026-07-15", "2026-07-25")])),
     st.tuples(st.just("door_code"), st.integers(0, 50), st.text("0123456789", min_size=4, max_size=6)),
+    st.tuples(st.just("revert"), st.integers(0, 50)),
 )
 
 
@@ -63,6 +65,12 @@ class Reverter(Editor):
         elif kind == "trip_dates":
             start, end = args[0]
             assert (await http.patch(path, json={"startDate": start, "endDate": end})).status_code == 200
+        elif kind == "revert":  # an undo in the middle (of any change, an undo too): applied or refused whole
+            if ops := (await http.get(f"{path}/operations", params={"limit": 200})).json()["items"]:
+                op = ops[args[0] % len(ops)]
+                revision = (await http.get(path)).json()["revision"]
+                response = await http.post(f"{path}/operations/{op['op_id']}/revert", json={"base_revision": revision})
+                assert response.status_code == 200 or response.json()["error"]["code"] == "REVERT_CONFLICT", response.text
         elif kind == "door_code":
             if ids := await self.ids("legs"):
                 leg_id = ids[args[0] % len(ids)]
