@@ -382,7 +382,8 @@ class Session(asyncssh.SSHServerSession):
         if len(words) == 2 and words[0] == "share" and words[1]:
             self.share_token = words[1]
             return True
-        log.info("ssh refused exec %r from %s", command[:40], self.address)
+        # Only the first word: the rest may be a token typed wrong (`shar TOKEN`).
+        log.info("ssh refused the command %r from %s", command.split(maxsplit=1)[0][:20] if command.strip() else "", self.address)
         return False
 
     def subsystem_requested(self, subsystem: str) -> bool:
