@@ -166,3 +166,7 @@ async def test_a_revert_by_someone_else_reaches_an_open_trip_screen(server, tui,
         assert response.status_code == 200
         await wait_for(pilot, lambda: [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
                        what="the leg's old title, live", state=lambda: [s.title for s in screen.query_one(LegsTimeline).legs])
+
+
+def test_the_activity_screen_at_160x48(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(160, 48), press=["a", "enter"])
