@@ -111,3 +111,7 @@ async def test_a_leg_the_service_refuses_keeps_the_form_open_and_says_the_end_is
         assert "↑ before the start date" in str(form.query_one("#field-endDate-error").render())
         assert form.query_one("#field-title", Input).value == "Porto"
         assert await rows(alice, trip["_id"], "legs") == []
+        # The refused field has the keyboard with its text selected: typing replaces it.
+        await pilot.press(*"2026-07-22", "enter")
+        await wait_for(pilot, lambda: app.screen is not form, what="saved")
+        assert [leg["endDate"] for leg in await rows(alice, trip["_id"], "legs")] == ["2026-07-22"]

@@ -161,7 +161,10 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
         general.update(literal("\n".join(lines), palette.ALERT))
         if self.errors:
             first = next(spec for spec in self.specs if spec.path in self.errors)
-            self.query_one(f"#{first.widget_id}").focus()
+            widget = self.query_one(f"#{first.widget_id}")
+            widget.focus()
+            if isinstance(widget, Input):
+                widget.select_all()  # typing replaces the refused value, as Tab into a field does
 
     ENDS = {"endDate": "the start date", "accommodation.checkOut": "the check-in", "endTime": "the start time"}
     """Fields whose "out of range" means they come before their start."""
