@@ -13,7 +13,13 @@ from pathlib import Path
 import asyncssh
 import httpx
 import pytest
+from sqlalchemy import func, select, update
 
+from app.server.auth import hash_key
+from app.server.storage import tables as t
+from app.server.storage.accounts import create_key
+from app.server.storage.database import Database
+from app.ssh.server import SESSION_KEY_NAME
 from tests.ssh.support import Terminal, connect, new_trip, start_ssh
 
 pytestmark = pytest.mark.slow
@@ -237,12 +243,6 @@ async def test_deleting_the_ssh_key_ends_its_sessions(stack):
 
 
 async def session_keys_of(stack, user_id: str) -> int:
-    from sqlalchemy import func, select
-
-    from app.server.storage import tables as t
-    from app.server.storage.database import Database
-    from app.ssh.server import SESSION_KEY_NAME
-
     db = Database(stack.db_url)
     try:
         async with db.read() as conn:
@@ -312,3 +312,21 @@ async def test_a_session_gets_the_client_terminal_and_none_of_the_servers_secret
     assert "LD_PRELOAD" not in environ and "AWS_SECRET_ACCESS_KEY" not in environ and "TRIP_DATABASE_URL" not in environ
     assert environ["TRIP_API_URL"] == stack.api_url and environ["TRIP_API_KEY"].startswith("osk_")
     assert not Path(environ["TRIP_CONFIG_FILE"]).exists()
+
+
+async def test_a_start_revokes_the_session_keys_a_crashed_server_left(stack):
+    nia = await stack.member(email("nia"), "Nia")
+    db = Database(stack.db_url)
+    try:
+        async with db.write() as conn:
+            stale = await create_key(conn, nia.user_id, None, name=SESSION_KEY_NAME)
+            recent = await create_key(conn, nia.user_id, None, name=SESSION_KEY_NAME)  # a live session elsewhere
+            day_ago = int((time.time() - 24 * 3600) * 1000)
+            await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(stale)).values(created_at=day_ago))
+    finally:
+        await db.dispose()
+    stack.another_ssh()
+    assert await refused_soon(stack.api_url, stale)
+    async with httpx.AsyncClient(base_url=stack.api_url) as http:
+        assert (await http.get("/me", headers={"Authorization": f"Bearer {recent}"})).status_code == 200
+        assert (await http.get("/me", headers={"Authorization": f"Bearer {nia.api_key}"})).status_code == 200
