@@ -22,8 +22,9 @@ class TripHeader(OneLine):
     title is cut further than a few cells."""
 
     GAP = 2
-    TITLE_ROOM = 12
-    """Cells the title keeps before a whole part is dropped for it."""
+    TITLE_ROOM = {"revision": 16, "status": 16, "name": 8, "dates": 8}
+    """Cells the title keeps before each part, least useful first, is dropped for it: the title
+    says which trip this is, more than its status does."""
 
     def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False,
              conflicts: int = 0, updated: str | None = None) -> None:
@@ -54,18 +55,12 @@ class TripHeader(OneLine):
             count = Text(f"⚠ {conflicts}{words}", style=f"bold {palette.ALERT}")
         left: list[Text | None] = [dates, status, revision, count]  # the count is never dropped
         right: list[Text | None] = [name, marks]
-        # Drop whole parts, least useful first, until the title keeps its few cells.
-        for drop in (None, "revision", "status", "name", "dates"):
-            if drop == "revision":
-                left[2] = None
-            elif drop == "status":
-                left[1] = None
-            elif drop == "dates":
-                left[0] = None
-            elif drop == "name":
-                right[0] = None
-            if self._title_room(badge, left, right, width) >= min(title.cell_len, self.TITLE_ROOM):
-                break
+        # Drop whole parts, least useful first, while the title has fewer cells than it keeps.
+        slots = {"revision": (left, 2), "status": (left, 1), "name": (right, 0), "dates": (left, 0)}
+        for part, keeps in self.TITLE_ROOM.items():
+            if self._title_room(badge, left, right, width) < min(title.cell_len, keeps):
+                parts, index = slots[part]
+                parts[index] = None
         self.update(self._row(badge, title, left, right, width))
 
     def _parts(self, parts: list[Text | None]) -> Text:
