@@ -51,3 +51,57 @@ async def test_the_view_is_as_fresh_as_its_least_recently_read_part(server, alic
         await client.send_message(trip["_id"], channel, "two")
         news = await poller._poll_channel(channel, True)
         assert [message.content for message in news.messages] == ["two"]
+
+
+async def test_a_429_waits_as_long_as_the_service_asks_and_is_not_an_outage(tmp_path):
+    import asyncio
+
+    import httpx
+
+    from app.client import TripClient
+    from app.server.app import create_app
+    from app.server.settings import Settings
+    from app.server.storage.database import Database
+    from tests.conftest import BASE, Server
+
+    class Recording(httpx.AsyncBaseTransport):
+        def __init__(self, app) -> None:
+            self.inner = httpx.ASGITransport(app=app)
+            self.answers: list[tuple[int, str | None]] = []
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            self.answers.append((response.status_code, response.headers.get("retry-after")))
+            return response
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'trip.db'}", rate_limit=4)
+    db = Database(settings.database_url)
+    app = create_app(settings, db)
+    async with app.router.lifespan_context(app):
+        _, key = await Server(app, db).user_key("alice@example.com", "Alice")
+        transport = Recording(app)
+        async with TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0) as client:
+            me = await client.me()
+            trip = await client.create_trip(group_id=me.default_group_id, title="T", start_date="2026-07-15",
+                                            end_date="2026-07-16")
+            waits: list[float] = []
+            offline: list[object] = []
+
+            async def sleep(seconds: float) -> None:
+                waits.append(seconds)
+                if len(waits) > 4:
+                    raise asyncio.CancelledError
+
+            poller = Poller(client, trip.id, trip.revision, channels=lambda: [], open_channel=lambda: None,
+                            on_changes=print, on_offline=lambda *args: offline.append(args), on_online=print,
+                            sleep=sleep)
+            try:
+                await poller.run()
+            except asyncio.CancelledError:
+                pass
+    polls = transport.answers[2:]  # after /me and the new trip
+    refused = [index for index, (status, _) in enumerate(polls) if status == 429]
+    assert refused, polls
+    first = refused[0]
+    assert waits[first + 1] >= float(polls[first][1])  # as long as Retry-After says, at least
+    assert offline == []  # "slow down" is not "the service is gone"

@@ -191,3 +191,17 @@ async def test_the_summary_pane_shows_conflicts_computed_here(seed_tui, alice, t
         await wait_for(pilot, lambda: "in conflict" in str(screen.query_one(Agenda).border_subtitle),
                        what="the agenda's conflicts")
         assert "conflict" in header(app)
+
+
+async def test_a_message_in_another_channel_counts_as_unread(seed_tui, alice, bob, trip):
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    other = (await alice.http.post(f"/trips/{trip['_id']}/channels", json={"name": "food"})).json()["_id"]
+    app, _ = seed_tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app) and app.screen.poller is not None
+                       and other in app.screen.poller.seen, what="a first look at the other channel")
+        chat = app.screen.query_one(ChannelChat)
+        assert chat.active != other and chat.unread_total == (0, 0)
+        await bob.http.post(f"/trips/{trip['_id']}/channels/{other}/messages", json={"content": "tapas?"})
+        await wait_for(pilot, lambda: chat.unread_total == (1, 0), timeout=30, what="the unread count",
+                       state=lambda: chat.unread_total)
