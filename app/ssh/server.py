@@ -273,6 +273,7 @@ class Connection(asyncssh.SSHServer):
         self._candidate: Member | None = None
         self._unknown = 0
         self._bannered = False
+        self._database_away = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -286,7 +287,8 @@ class Connection(asyncssh.SSHServer):
     def connection_lost(self, exc: Exception | None) -> None:
         # A connection that never signed in counts once (a password-only client, a scanner); one
         # that offered unknown keys has been counted for them already.
-        if self.member is None and self._unknown == 0 and not self.service.failed.blocked(self.address):
+        if (self.member is None and self._unknown == 0 and not self._database_away
+                and not self.service.failed.blocked(self.address)):
             self.service.failed.fail(self.address)
 
     def begin_auth(self, username: str) -> bool:
@@ -307,14 +309,23 @@ class Connection(asyncssh.SSHServer):
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         self._candidate = None
         fingerprint = key.get_fingerprint("sha256")
-        member = await self.service.member_of(fingerprint)
+        assert self.conn is not None
+        try:
+            member = await self.service.member_of(fingerprint)
+        except Exception as error:  # the database is away: refuse the key, but it is not the client's failure
+            log.warning("ssh could not look up key %s from %s (%s: %s)", fingerprint, self.address,
+                        error.__class__.__name__, error)
+            self._database_away = True
+            if not self._bannered:
+                self._bannered = True
+                self.conn.send_auth_banner("Tripdeck cannot check keys right now; try again in a minute.\r\n")
+            return False
         if member is not None:
             self._candidate = member
             return True
         self._unknown += 1
         self.service.failed.fail(self.address)
         log.info("ssh unknown key %s from %s", fingerprint, self.address)
-        assert self.conn is not None
         if not self._bannered:
             self._bannered = True
             self.conn.send_auth_banner(unknown_key_banner(fingerprint))
