@@ -110,7 +110,9 @@ class NewTripScreen(ModalScreen[Any]):
             self.query_one(f"#{field}").set_class(field in marked, "-invalid")
         self.query_one("#new-error", Static).update(literal("\n".join(lines) or message))
         if marked:
-            self.query_one(f"#{next(f for f in self.FIELDS.values() if f in marked)}").focus()
+            field = self.query_one(f"#{next(f for f in self.FIELDS.values() if f in marked)}", Input)
+            field.focus()
+            field.select_all()  # typing replaces the refused value
 
     def action_cancel(self) -> None:
         """Closes at once when nothing was typed; else asks first (Esc again goes back)."""
