@@ -249,8 +249,9 @@ class TripClient(BaseClient):
         except APIError as error:
             if error.status in (404, 405):
                 return False
-            if method == "GET":
+            if error.status >= 500:
                 raise
+            # Refused (400, 401, 403, 409...): the route is there, this key or body may not use it.
         return True
 
     async def _extension(self, feature: str, trip_id: str | None, call: Callable[[], Awaitable[T]], *,

@@ -75,3 +75,28 @@ async def test_a_missing_trip_is_not_a_missing_feature(server, alice):
             await client.changes("no-such-trip")
         assert not isinstance(raised.value, NotSupportedError)
         assert (await client.capabilities()).missing == []
+
+
+async def test_a_key_that_may_not_use_a_route_still_finds_it(server, make_actor, alice, trip):
+    reader = await make_actor("reader@example.com", "Reader", scopes=[f"trips:read:{trip['_id']}"])
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": reader.email, "role": "viewer"})
+    async with TripClient(api_key=reader.key, base_url=BASE, transport=Counting(SeedOnly(server.app))) as client:
+        caps = await client.capabilities(trip["_id"])
+        assert "changes" in caps.missing and "ssh_keys" in caps.missing
+    async with TripClient(api_key=reader.key, base_url=BASE, transport=Counting(NoOpenApi(server.app))) as client:
+        caps = await client.capabilities(trip["_id"])  # ours, asked route by route with a narrow key
+        assert caps.missing == []
+
+
+class NoOpenApi:
+    """Our service without its OpenAPI document: the client asks route by route."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/openapi.json"):
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"error": {"code": "NOT_FOUND", "message": "No such route"}}'})
+            return
+        await self.app(scope, receive, send)
