@@ -205,3 +205,14 @@ async def test_a_message_in_another_channel_counts_as_unread(seed_tui, alice, bo
         await bob.http.post(f"/trips/{trip['_id']}/channels/{other}/messages", json={"content": "tapas?"})
         await wait_for(pilot, lambda: chat.unread_total == (1, 0), timeout=30, what="the unread count",
                        state=lambda: chat.unread_total)
+
+
+async def test_at_the_default_pace_another_members_message_arrives_within_30_seconds(seed_tui, alice, bob, trip):
+    await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
+    app, _ = seed_tui(alice.key, trip_id=trip["_id"], poll_per_minute=None)  # 15 a minute, as in use
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app) and app.screen.poller is not None, what="polling")
+        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "on my way"})
+        await wait_for(pilot, lambda: "on my way" in messages_shown(app), timeout=30, what="Bob's message")
+        assert "updated" in header(app)
