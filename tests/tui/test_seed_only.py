@@ -14,7 +14,7 @@ from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.status import TripHeader
-from tests.conftest import BASE, new_trip
+from tests.conftest import BASE
 from tests.seed_only import SeedOnly
 from tests.tui.conftest import SwitchableTransport, wait_for
 
