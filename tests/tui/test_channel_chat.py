@@ -222,3 +222,25 @@ async def test_an_arriving_message_repaints_the_message_list_only():
             await wait_for(pilot, lambda: at_bottom(messages), what="the newest in sight",
                            state=lambda: (messages.scroll_y, messages.max_scroll_y))
         assert messages.options[0] is kept  # the rows already shown were kept, not made again
+
+
+async def test_messages_that_arrive_while_another_pane_is_shown_are_in_sight_on_return(server, tui, alice, bob):
+    trip_id, channel, ids = await chat_trip(alice, bob)
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat, messages = await open_chat(pilot, app)
+        await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
+        await pilot.press("escape", "1")  # the legs: at 80x24 the chat is out of sight
+        for number in range(3):
+            await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
+                                json={"content": f"while you were away {number} " + "words " * 12})
+        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
+                                     json={"content": "and yes to your first one", "parentId": ids[1]})).json()["_id"]
+        await wait_for(pilot, lambda: chat.unread_total == (4, 0), what="four unread",
+                       state=lambda: chat.unread_total)
+        await pilot.resize_terminal(70, 22)
+        await pilot.press("5")
+        await wait_for(pilot, lambda: at_bottom(messages) and newest_fully_visible(messages),
+                       what="the newest in sight", state=lambda: (messages.scroll_y, messages.max_scroll_y))
+        assert messages.options[-1].id == reply and chat.unread_total == (0, 0)
+        assert "read-marker" in [option.id for option in messages.options]
