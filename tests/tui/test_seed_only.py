@@ -162,6 +162,13 @@ async def test_what_the_service_lacks_is_not_offered_and_help_says_why(seed_tui,
         rows = dict(app.screen.sections)["Not on this service"]
         assert ("a u", "this service does not support the activity feed and undo", "") in rows
         assert any("share links" in why for _, why, _ in rows)
+        await pilot.press("escape")
+        assert "SSH keys" not in [command.title for command in app.get_system_commands(app.screen)]
+        from app.tui.screens.members import MembersScreen
+
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="the members")
+        assert not any(app.screen.check_action(action, ()) for action in ("add", "change_role", "share"))
 
 
 async def test_our_own_service_still_offers_everything(tui, alice, trip):
@@ -173,6 +180,7 @@ async def test_our_own_service_still_offers_everything(tui, alice, trip):
         from app.tui.service_features import not_offered
 
         assert not_offered(app.client) == []
+        assert "SSH keys" in [command.title for command in app.get_system_commands(app.screen)]
 
 
 async def test_the_summary_pane_shows_conflicts_computed_here(seed_tui, alice, trip):
