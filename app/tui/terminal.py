@@ -11,6 +11,7 @@ terminal emulator). `compacting` makes a Textual driver that writes compacted fr
 
 from __future__ import annotations
 
+import functools
 import re
 
 from textual.driver import Driver
@@ -44,7 +45,14 @@ class Style:
         return (isinstance(other, Style) and self.attributes == other.attributes
                 and self.foreground == other.foreground and self.background == other.background)
 
+    def __hash__(self) -> int:
+        return hash((self.attributes, self.foreground, self.background))
+
     def apply(self, parameters: str) -> "Style | None":
+        """This style with the SGR `parameters` applied (None for codes not modelled)."""
+        return _applied(self, parameters)
+
+    def _apply(self, parameters: str) -> "Style | None":
         codes = parameters.split(";") if parameters else ["0"]
         attributes, foreground, background = set(self.attributes), self.foreground, self.background
         index = 0
@@ -84,6 +92,9 @@ class Style:
 
     def change_to(self, target: "Style") -> str:
         """The shortest SGR sequence we know from this style to `target`."""
+        return _change(self, target)
+
+    def _change_to(self, target: "Style") -> str:
         codes: list[str] = []
         removed = self.attributes - target.attributes
         if removed:
@@ -101,6 +112,17 @@ class Style:
         full = "0;" + ";".join(_codes(target)) if _codes(target) else "0"
         short = ";".join(codes)
         return f"\x1b[{short if len(short) <= len(full) else full}m"
+
+
+# A screen uses a few dozen styles: each parse and each change between two is worked out once.
+@functools.lru_cache(maxsize=4096)
+def _applied(style: Style, parameters: str) -> Style | None:
+    return style._apply(parameters)
+
+
+@functools.lru_cache(maxsize=4096)
+def _change(shown: Style, target: Style) -> str:
+    return shown._change_to(target)
 
 
 def _codes(style: Style) -> list[str]:
