@@ -79,5 +79,9 @@ async def test_picker_new_trip_with_a_wrong_key_says_the_key_was_refused(server,
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, NewTripScreen), what="the new trip dialog")
         await pilot.press(*"Andes", "enter")
-        await wait_for(pilot, lambda: any("Creating the trip failed" in str(n.message) and "key was refused"
-                                          in str(n.message) for n in app._notifications), what="the notice")
+        # Said in the dialog, which stays open with what was typed (issue 22).
+        dialog = app.screen
+        error = lambda: str(dialog.query_one("#new-error").render())  # noqa: E731
+        await wait_for(pilot, lambda: "Not created" in error() and "key was refused" in error(),
+                       what="the refusal", state=error)
+        assert app.screen is dialog and dialog.query_one("#new-title").value == "Andes"

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 from app.client import TripError, ValidationError
-from app.tui import palette
+from app.tui import failures, palette
 from app.tui.notices import describe
 from app.tui.screens.form import REASONS
 from app.tui.text import literal
@@ -90,7 +90,7 @@ class NewTripScreen(ModalScreen[Any]):
             self.show_errors(list(error.details or []), error.message)
             return
         except TripError as error:
-            self.show_errors([], f"Not created: {describe(error)}")
+            self.show_errors([], f"Not created: {describe(error)}. {failures.advice(error, failures.log_path())}")
             return
         self.dismiss(trip)
 
