@@ -155,8 +155,9 @@ class Poller:
             self.seen[channel_id] = {message.id for message in page.items}
             return None
         new = [message for message in page.items if message.id not in seen]
-        cursor, pages = page.next_cursor, 0
-        while len(new) == len(page.items) and cursor and pages < MORE_PAGES:
+        cursor = page.next_cursor if page.items and len(new) == len(page.items) else None
+        pages = 0
+        while cursor and pages < MORE_PAGES:
             pages += 1
             page = await self.client.list_messages(self.trip_id, channel_id, limit=limit, cursor=cursor)
             more = [message for message in page.items if message.id not in seen]

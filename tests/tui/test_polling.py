@@ -105,3 +105,23 @@ async def test_a_429_waits_as_long_as_the_service_asks_and_is_not_an_outage(tmp_
     first = refused[0]
     assert waits[first + 1] >= float(polls[first][1])  # as long as Retry-After says, at least
     assert offline == []  # "slow down" is not "the service is gone"
+
+
+async def test_a_busy_channel_between_two_polls_loses_no_message(server, alice, trip):
+    import httpx
+
+    from app.client import TripClient
+    from app.tui.polling import OPEN_CHANNEL_PAGE
+    from tests.conftest import BASE
+
+    async with TripClient(api_key=alice.key, base_url=BASE, transport=httpx.ASGITransport(app=server.app)) as client:
+        channel = (await client.list_channels(trip["_id"])).items[0].id
+        poller = Poller(client, trip["_id"], trip["revision"], channels=lambda: [channel],
+                        open_channel=lambda: channel, on_changes=print, on_offline=print, on_online=print)
+        assert await poller._poll_channel(channel, True) is None
+        sent = [f"m{i}" for i in range(2 * OPEN_CHANNEL_PAGE + 5)]  # more than two pages
+        for content in sent:
+            await client.send_message(trip["_id"], channel, content)
+        news = await poller._poll_channel(channel, True)
+        assert [message.content for message in news.messages] == sent  # oldest first, none missing
+        assert await poller._poll_channel(channel, True) is None
