@@ -22,7 +22,7 @@ examples:
   trip ssh --port 2222 --url http://127.0.0.1:8000/api/v1
       members reach their trip ui with plain ssh
   trip ui --url http://127.0.0.1:8000/api/v1 --key osk_...
-      the terminal UI on your service (saved for next time)
+      the terminal UI on your service (plain trip ui asks once, then remembers)
   TRIP_API_KEY=$KEY trip mcp
       the API as an MCP server for AI agents (stdio)
   trip export --trip ID --format ics -o trip.ics
