@@ -115,3 +115,24 @@ async def test_a_leg_the_service_refuses_keeps_the_form_open_and_says_the_end_is
         await pilot.press(*"2026-07-22", "enter")
         await wait_for(pilot, lambda: app.screen is not form, what="saved")
         assert [leg["endDate"] for leg in await rows(alice, trip["_id"], "legs")] == ["2026-07-22"]
+
+
+async def test_a_field_holding_an_invisible_control_names_it_under_the_input(server, tui, alice):
+    """An input draws its text raw: a right-to-left override in a title would sit there unseen."""
+    from tests.conftest import new_trip
+    from tests.tui.test_editing import form_opened, open_trip
+
+    trip = await new_trip(alice)
+    leg = {"title": "Ria\u202evine", "destination": "Porto", "startDate": "2026-07-15", "endDate": "2026-07-18",
+           "timezone": "Europe/Lisbon", "order": 1}
+    assert (await alice.http.post(f"/trips/{trip['_id']}/legs", json=leg)).status_code == 201
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        form = await form_opened(pilot, "1", "e")
+        note = form.query_one("#field-title-hidden")
+        await pilot.pause()
+        assert note.display and "Ria⟨RLO⟩vine" in str(note.render())
+        assert not form.query_one("#field-destination-hidden").display
+        await pilot.press("end", "backspace", "backspace", "backspace", "backspace", "backspace")  # "Ria"
+        await wait_for(pilot, lambda: not note.display, what="the note gone with the character")

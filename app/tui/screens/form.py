@@ -100,6 +100,7 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
                         yield Label(spec.label + (" *" if spec.required else ""), classes="form-label")
                         yield self._widget(spec)
                     yield Static("", id=f"{spec.widget_id}-error", classes="form-error")
+                    yield Static("", id=f"{spec.widget_id}-hidden", classes="form-error form-hidden")
             yield Static("", id="form-error")
             yield Static(Text("Enter or ctrl+s saves · Esc cancels · Tab next field · * required",
                               style=palette.MUTED))
@@ -123,6 +124,22 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
         self.query_one("#form-error").display = False
         self.query_one(f"#{self.specs[0].widget_id}").focus()
         self.opened = self.values()
+        for field in self.query(Input):
+            self._show_hidden(field)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._show_hidden(event.input)
+
+    def _show_hidden(self, field: Input) -> None:
+        """An input shows its text raw, so a character a terminal hides or acts on (U+202E, a
+        zero-width space, ESC) is named under it, as the panes show it."""
+        note = self.query_one(f"#{field.id}-hidden", Static)
+        value = field.value
+        hidden = clean(value, single_line=True) != value.replace("\t", "    ")
+        note.display = hidden
+        if hidden:
+            note.update(Text.assemble(("↑ holds hidden characters: ", palette.MUTED), one_line(value)))
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
