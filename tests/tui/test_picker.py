@@ -53,3 +53,19 @@ async def test_esc_in_the_new_trip_dialog_asks_before_dropping_what_was_typed(se
         assert app.screen.query_one("#new-title", Input).value == "Road trip"
         await pilot.press("escape", "y")
         await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="dropped")
+
+
+async def test_at_40_columns_the_picker_shows_each_trip_by_its_title(server, tui, alice):
+    from tests.tui.test_fit import row_text
+
+    await new_trip(alice, title="Andes by bus", start="2026-07-01", end="2026-07-05")
+    app, _ = tui(alice.key)
+    async with app.run_test(size=(40, 15)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips")
+        await pilot.pause()
+        row = next((row_text(app, y) for y in range(15) if "Jul 2026" in row_text(app, y)), "")
+        assert "Andes by bus" in row and "1 Jul – 5 Jul 2026" in row, row
+        await pilot.resize_terminal(100, 24)
+        await pilot.pause(0.2)
+        row = next(row_text(app, y) for y in range(24) if "Jul 2026" in row_text(app, y))
+        assert "Andes by bus" in row and "draft" in row and "1 member" in row, row

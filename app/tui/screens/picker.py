@@ -32,20 +32,23 @@ class TripList(OptionList):
     """One row per trip."""
 
 
-def trip_row(trip: Trip) -> Table:
+def trip_row(trip: Trip, width: int = 120) -> Table:
+    """Title, dates, status and member count; below 60 columns the count goes, below 48 the
+    status too, so the title keeps room (at 40 columns the fixed columns had taken it all)."""
     grid = Table.grid(padding=(0, 2), expand=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(width=26, no_wrap=True)
-    grid.add_column(width=9, no_wrap=True)
-    grid.add_column(width=10, no_wrap=True, justify="right")
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=8)
+    grid.add_column(width=26 if width >= 60 else 21, no_wrap=True, overflow="ellipsis")  # a range over new year: 24
     status_style = {"active": "#87d787", "draft": "#ffd75f"}.get(trip.status, palette.MUTED)
     members = trip.member_count
-    grid.add_row(
-        one_line(trip.title, "bold"),
-        Text(date_range(parse_date(trip.start_date), parse_date(trip.end_date))),
-        Text(trip.status, style=status_style),
-        Text(f"{members} member{'s' if members != 1 else ''}" if members is not None else "", style=palette.MUTED),
-    )
+    cells = [one_line(trip.title, "bold"), Text(date_range(parse_date(trip.start_date), parse_date(trip.end_date)))]
+    if width >= 48:
+        grid.add_column(width=9, no_wrap=True)
+        cells.append(Text(trip.status, style=status_style))
+    if width >= 60:
+        grid.add_column(width=10, no_wrap=True, justify="right")
+        cells.append(Text(f"{members} member{'s' if members != 1 else ''}" if members is not None else "",
+                          style=palette.MUTED))
+    grid.add_row(*cells)
     return grid
 
 
@@ -134,7 +137,7 @@ class TripPickerScreen(ReportsFailures, Screen):
         order = {"active": 0, "draft": 1, "completed": 2}
         self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
         trip_list = self.query_one(TripList)
-        trip_list.set_options([Option(trip_row(trip), id=trip.id) for trip in self.trips])
+        trip_list.set_options([Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips])
         if self.trips:
             wanted = self.highlight_after_load
             self.highlight_after_load = None
@@ -142,6 +145,14 @@ class TripPickerScreen(ReportsFailures, Screen):
         trip_list.focus()
         hint = "Enter opens · n new trip · a archive · ? help" if self.trips else "No trips yet: press n to create one."
         self.query_one("#picker-hint", Static).update(Text(hint, style=palette.MUTED))
+
+    def on_resize(self) -> None:
+        """Rows are laid out for the width (see `trip_row`): lay them out again, keeping the highlight."""
+        if self.trips:
+            trip_list = self.query_one(TripList)
+            highlighted = trip_list.highlighted
+            trip_list.set_options([Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips])
+            trip_list.highlighted = highlighted
 
     def action_reload(self) -> None:
         self.load()
