@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from app.domain.fields import ApiModel
+from app.domain.fields import ApiModel, BaseRevision
 from app.domain.itinerary import SnakeModel
 from app.domain.models import Page
 
@@ -58,7 +58,7 @@ class ActivityPage(Page):
 class RevertRequest(SnakeModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_revision: int = Field(ge=1, le=2**31 - 1, description="The revision you last saw; the revert applies only at it")
+    base_revision: BaseRevision
 
 
 class RevertResult(SnakeModel):

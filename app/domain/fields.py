@@ -100,6 +100,11 @@ LegOrder = Annotated[
                       f"0..{ORDER_MAX}. A reorder op numbers the legs 0, 1, 2, ..."),
     BeforeValidator(_whole_float_as_int),  # after Field: the schema then says minimum/maximum
 ]
+BaseRevision = Annotated[
+    int,
+    Field(ge=1, le=2**31 - 1, strict=True, description="The revision you last saw; the change applies only at it"),
+    BeforeValidator(_whole_float_as_int),  # 3.0 is 3; "3" and true are refused, as for every number
+]
 Flag = Annotated[bool, Field(strict=True)]
 MinConnection = Annotated[
     int,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.domain.fields import Date, Id, Time, few_unknown_fields
+from app.domain.fields import BaseRevision, Date, Id, Time, few_unknown_fields
 from app.domain.models import Message
 
 EventType = Literal[
@@ -123,7 +123,7 @@ class ItinerarySummary(SnakeModel):
 class OpRequest(SnakeModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_revision: int = Field(ge=1, le=2**31 - 1, description="The revision you last saw; the op applies only at it")
+    base_revision: BaseRevision
     type: OpType
     payload: dict[str, Any] = Field(
         default_factory=dict,

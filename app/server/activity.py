@@ -14,7 +14,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any, Mapping
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -100,15 +100,15 @@ def summary(op: Mapping[str, Any], reverted: Mapping[str, Any] | None = None) ->
         return f"{who} made a change ({op['operation_type'].replace('_', ' ')})"
     what = describe(op["operation_type"], rows)
     if op["reverts"]:
-        if reverted is not None and reverted["reverts"]:
-            return f"{who} redid a change: {what}"
         if reverted is None:
             whose = "a"
         elif reverted["actor_id"] == op["actor_id"]:
             whose = "their own"
         else:
             whose = f"{reverted['actor_name'] or 'someone'}'s"
-        return f"{who} undid {whose} change: {what}"
+        # Undoing an undo is a redo, and undoing that an undo again: name what was undone, and
+        # `what` says what it did now.
+        return f"{who} undid {whose} {'undo' if reverted is not None and reverted['reverts'] else 'change'}: {what}"
     return f"{who} {what}"
 
 
@@ -223,9 +223,9 @@ async def revert(conn: AsyncConnection, access: TripAccess, op_id: str, base_rev
         raise not_found("Operation")
     if target["row_changes"] is None:
         raise rejected("This change was logged before Tripdeck kept what each change did, so it cannot be reverted")
-    if target["operation_type"] == "archive_trip":
-        ensure_role(access, access.role.may_manage_members, "Only an owner or planner may undo archiving the trip")
     rows: list[Row] = target["row_changes"]
+    if any(_archives_or_unarchives(change) for change in rows):
+        ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip")
     await _refuse_conflicts(conn, trip_id, target, rows)
     changes: list[tuple[str, str]] = []
     for change in reversed(rows):
@@ -237,6 +237,25 @@ async def revert(conn: AsyncConnection, access: TripAccess, op_id: str, base_rev
     written = await store.by_id(conn, trip_id, revert_id)
     assert written is not None
     return {"operation": item(written, {op_id: target}), "revision": revision}
+
+
+async def _unowned_if_gone(conn: AsyncConnection, trip_id: str, kind: content.Kind, row: dict[str, Any]) -> None:
+    """A checklist item put back with an owner who has left the trip meanwhile gets no owner: an
+    owner is always a member (as a create or edit checks)."""
+    if kind is not content.ACTION_ITEM or not row.get("owner"):
+        return
+    member = await conn.execute(select(t.trip_members.c.user_id).where(
+        t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]))
+    if member.first() is None:
+        row["owner"] = None
+
+
+def _archives_or_unarchives(change: Row) -> bool:
+    """Does undoing `change` move the trip into or out of `completed`? (Whatever operation made
+    it: an archive, a PATCH of the status, a revert of either.)"""
+    if change["kind"] != "trip" or "status" not in (change.get("before") or {}):
+        return False
+    return (change["before"]["status"] == "completed") != ((change.get("after") or {}).get("status") == "completed")
 
 
 async def _refuse_conflicts(conn: AsyncConnection, trip_id: str, target: Row, rows: list[Row]) -> None:
@@ -297,6 +316,7 @@ async def _invert(conn: AsyncConnection, trip: Row, change: Row) -> list[tuple[s
             for column, table in (("leg_id", t.legs), ("map_pin_id", t.map_pins)):
                 if row.get(column) and await store.current_row(conn, table, trip_id, row[column]) is None:
                     row[column] = None
+        await _unowned_if_gone(conn, trip_id, kind, row)
         try:
             async with conn.begin_nested():
                 await conn.execute(insert(kind.table).values(**row))
@@ -308,8 +328,10 @@ async def _invert(conn: AsyncConnection, trip: Row, change: Row) -> list[tuple[s
         return events.event_changes([], content.row_events(kind, row, zones))
     now = await store.current_row(conn, kind.table, trip_id, row_id)
     assert now is not None  # checked by _refuse_conflicts
-    restored = {**now, **change["before"]}
-    await conn.execute(update(kind.table).where(kind.table.c.id == row_id).values(**change["before"]))
+    before = dict(change["before"])
+    await _unowned_if_gone(conn, trip_id, kind, before)
+    restored = {**now, **before}
+    await conn.execute(update(kind.table).where(kind.table.c.id == row_id).values(**before))
     note_row(conn, kind_name, now, restored)
     zones = await content.leg_timezones_of(conn, trip_id, now, restored) if kind is content.COMMITMENT else None
     found = events.event_changes(content.row_events(kind, now, zones), content.row_events(kind, restored, zones))

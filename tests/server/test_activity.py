@@ -140,8 +140,13 @@ async def test_revert_of_a_delete_recreates_the_row_with_its_id_and_a_revert_can
     assert (await revert(alice, trip_id, deleted["op_id"])).json()["error"]["code"] == "REVERT_CONFLICT"
     redo = await revert(alice, trip_id, undone["op_id"])
     assert redo.status_code == 200, redo.text
-    assert redo.json()["operation"]["summary"].startswith("Alice redid a change: removed the leg “Lisbon”")
+    assert redo.json()["operation"]["summary"].startswith("Alice undid their own undo: removed the leg “Lisbon”")
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).status_code == 404
+    # And undoing the redo puts the leg back: the sentence says so, not "redid".
+    again = await revert(alice, trip_id, redo.json()["operation"]["op_id"])
+    assert again.status_code == 200, again.text
+    assert again.json()["operation"]["summary"].startswith("Alice undid their own undo: added 1 leg; changed 1 commitment")
+    assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json() == leg
 
 
 async def test_revert_of_a_create_deletes_the_row(alice):
@@ -285,3 +290,50 @@ async def test_an_item_lists_the_first_50_rows_of_a_big_import_and_counts_them_a
     assert len(synced["changes"]) == 50 and synced["changes_total"] == 60
     assert (await revert(alice, trip["_id"], synced["op_id"])).status_code == 200  # all 60 go
     assert (await alice.http.get(f"/trips/{trip['_id']}/map-pins")).json()["items"] == []
+
+
+async def test_archiving_or_unarchiving_needs_an_owner_or_planner_by_any_road(alice, make_actor):
+    """An editor may not archive by PATCHing the status, nor by reverting a revert of an archive
+    (a revert's type is `revert`; what it does to the trip's status decides)."""
+    carol = await make_actor("carol@example.com", "Carol")
+    trip = await new_trip(alice)
+    trip_id = trip["_id"]
+    await add_member(alice, trip_id, carol, "editor")
+    refused = await carol.http.patch(f"/trips/{trip_id}", json={"status": "completed"})
+    assert refused.status_code == 403, refused.text
+    assert (await carol.http.patch(f"/trips/{trip_id}", json={"status": "active"})).status_code == 200
+    assert (await alice.http.delete(f"/trips/{trip_id}")).status_code == 200
+    assert (await carol.http.patch(f"/trips/{trip_id}", json={"status": "active"})).status_code == 403
+    archived = (await feed(alice, trip_id))["items"][0]
+    undone = await revert(alice, trip_id, archived["op_id"])
+    assert undone.status_code == 200
+    redo = await revert(carol, trip_id, undone.json()["operation"]["op_id"])
+    assert redo.status_code == 403, redo.text
+    assert (await alice.http.get(f"/trips/{trip_id}")).json()["status"] == "active"
+
+
+async def test_a_revert_does_not_bring_back_an_owner_who_left_the_trip(alice, make_actor):
+    carol = await make_actor("carol@example.com", "Carol")
+    trip = await new_trip(alice)
+    trip_id = trip["_id"]
+    await add_member(alice, trip_id, carol, "editor")
+    item = await carol.http.post(f"/trips/{trip_id}/action-items", json={"text": "Book the ferry", "urgency": "before_trip", "owner": carol.user_id})
+    assert item.status_code == 201, item.text
+    assert (await carol.http.delete(f"/trips/{trip_id}/action-items/{item.json()['_id']}")).status_code == 204
+    deleted = (await feed(alice, trip_id))["items"][0]
+    assert (await alice.http.delete(f"/trips/{trip_id}/members/{carol.user_id}")).status_code == 204
+    back = await revert(alice, trip_id, deleted["op_id"])
+    assert back.status_code == 200, back.text
+    restored = (await alice.http.get(f"/trips/{trip_id}/action-items/{item.json()['_id']}")).json()
+    assert restored["text"] == "Book the ferry" and restored.get("owner") is None
+
+
+async def test_base_revision_is_a_whole_number(alice):
+    trip = await new_trip(alice)
+    await flamenco(alice, trip["_id"])
+    op = (await feed(alice, trip["_id"]))["items"][0]
+    base = await revision(alice, trip["_id"])
+    for wrong in (str(base), True, float(base) + 0.5, None):
+        answer = await alice.http.post(f"/trips/{trip['_id']}/operations/{op['op_id']}/revert",
+                                       json={"base_revision": wrong})
+        assert answer.status_code == 400, (wrong, answer.text)

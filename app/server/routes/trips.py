@@ -72,6 +72,9 @@ async def update_trip(request: Request, access: TripEditor, body: m.TripUpdate) 
         else:
             changes[name] = value.value if isinstance(value, m.TripStatus) else value
     merged = {**access.trip, **changes}
+    if (merged["status"] == "completed") != (access.trip["status"] == "completed"):
+        # Archiving, or taking a trip out of its archive, by PATCH as by DELETE or a revert.
+        ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip")
     if merged["end_date"] < merged["start_date"]:
         details.append({"path": "endDate", "reason": "out_of_range"})
     if details:
