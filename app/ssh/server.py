@@ -49,6 +49,8 @@ FLUSH_DELAY = 0.004
 """Seconds the app's output is gathered before it goes out: a frame that the terminal driver hands
 over in several reads leaves in one SSH packet, not one per read."""
 OUTPUT_READ = 65536
+CLOSE_GRACE = 5.0
+"""Seconds a client has to close the channel of an ended session before its connection is closed."""
 INPUT_BUFFER = 65536
 """Bytes of input held for the app at most (a paste while it starts)."""
 
@@ -645,7 +647,14 @@ class Session(asyncssh.SSHServerSession):
                 except (OSError, asyncssh.Error, BrokenPipeError):
                     pass
             if self.chan is not None and (connection := self.chan.get_connection()) is not None:
-                connection.close()  # one session a connection: quitting the app ends the connection
+                # One session a connection: quitting the app ends the connection, once the client
+                # has the exit status and the channel's close (closing at once could cut them off,
+                # and OpenSSH then exits 255, "closed by remote host").
+                try:
+                    await asyncio.wait_for(self.chan.wait_closed(), CLOSE_GRACE)
+                except asyncio.TimeoutError:
+                    pass
+                connection.close()
             if was_running and self.member is not None:
                 log.info(
                     "ssh session user=%s key=%s from=%s duration=%.1fs bytes_out=%d share=%s ended: %s",
