@@ -646,6 +646,12 @@ class Session(asyncssh.SSHServerSession):
                     self.chan.exit(max(0, status))
                 except (OSError, asyncssh.Error, BrokenPipeError):
                     pass
+            if was_running and self.member is not None:
+                log.info(
+                    "ssh session user=%s key=%s from=%s duration=%.1fs bytes_out=%d share=%s ended: %s",
+                    self.member.email, self.member.fingerprint, self.address, time.monotonic() - self.started,
+                    self.bytes_out, "yes" if self.share_token is not None else "no", reason,
+                )
             if self.chan is not None and (connection := self.chan.get_connection()) is not None:
                 # One session a connection: quitting the app ends the connection, once the client
                 # has the exit status and the channel's close (closing at once could cut them off,
@@ -655,12 +661,6 @@ class Session(asyncssh.SSHServerSession):
                 except asyncio.TimeoutError:
                     pass
                 connection.close()
-            if was_running and self.member is not None:
-                log.info(
-                    "ssh session user=%s key=%s from=%s duration=%.1fs bytes_out=%d share=%s ended: %s",
-                    self.member.email, self.member.fingerprint, self.address, time.monotonic() - self.started,
-                    self.bytes_out, "yes" if self.share_token is not None else "no", reason,
-                )
 
     def _send_output_now(self) -> None:
         """What the app wrote last (its goodbye, the terminal restored) goes out before the end."""
