@@ -239,7 +239,8 @@ class TripdeckApp(App):
         sections: dict[str, list[tuple[str, str, str]]] = {}
         for node, binding, keys in bindings_of(self.screen):
             area = where(node)
-            sections.setdefault(area, []).append((keys, binding.description, binding.id or ""))
+            # The footer shows the short description; help the longer tooltip where one is given.
+            sections.setdefault(area, []).append((keys, binding.tooltip or binding.description, binding.id or ""))
         sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
         from app.tui.service_features import not_offered
 

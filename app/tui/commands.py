@@ -73,7 +73,7 @@ class TripdeckCommands(Provider):
         for node, binding, keys in bindings_of(self.screen):
             if node is not self.app and not node.check_action(binding.action, ()):  # type: ignore[attr-defined]
                 continue
-            commands.append((binding.description, keys, node, binding.action))
+            commands.append((binding.tooltip or binding.description, keys, node, binding.action))
         return commands
 
     async def discover(self) -> Hits:

@@ -54,7 +54,7 @@ class TripScreen(ReportsFailures, Screen):
         Binding("3", "pane(3)", "Checklist", show=False, id="trip.pane_checklist"),
         Binding("4", "pane(4)", "Agenda", show=False, id="trip.pane_agenda"),
         Binding("5", "pane(5)", "Chat", show=False, id="trip.pane_chat"),
-        Binding("tab", "cycle(1)", "Next pane", id="trip.next_pane"),
+        Binding("tab", "cycle(1)", "Panes", id="trip.next_pane", tooltip="Next pane"),
         Binding("shift+tab", "cycle(-1)", "Previous pane", show=False, id="trip.previous_pane"),
         Binding("t", "trips", "Trips", id="trip.trips"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="trip.reload"),
@@ -324,7 +324,9 @@ class TripScreen(ReportsFailures, Screen):
             return self.data is not None and self.active == CHAT
         if action == "edit_trip":
             return self.data is not None
-        if action in ("members", "export", "undo"):
+        if action == "members":
+            return self.data is not None  # on fixed data it shows them; a change says there is no service
+        if action in ("export", "undo"):
             return self.data is not None and not self.frozen
         if action == "activity":
             return self.data is not None
