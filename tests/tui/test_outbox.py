@@ -13,6 +13,7 @@ import pytest
 
 from app.tui.outbox import Outbox, Owner, Pending, PendingWrite, key_fingerprint
 from app.tui.screens.trip import TripScreen
+from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
 from app.tui.widgets.pane import RowList
 from app.tui.widgets.legs_timeline import LegsTimeline
@@ -52,7 +53,7 @@ async def test_three_messages_queued_offline_survive_a_restart_and_arrive_once(s
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
         await wait_for(pilot, lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"], what="shown",
-                       state=lambda: messages_shown(app)[-5:])
+                       state=lambda: [(m.content, m.creation_time, m.id) for m in app.screen.query_one(ChannelChat).active_state().history.items])
         assert not app.screen.query_one(OutboxBar).display
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two [b]three[/b]", "four"]
     assert outbox_of(path, alice).items == []

@@ -5,13 +5,13 @@ import os
 import stat
 from zoneinfo import ZoneInfo
 
-from app.domain.models import Commitment
+from app.domain.models import Channel, Commitment, Message
 from app.tui import config
 from app.tui.formatting import day_label, utc_offset
 from app.tui.live import Backoff, kinds_changed
 from app.tui.widgets.agenda import viewer_span
 from app.tui.widgets.braille import BrailleCanvas
-from app.tui.widgets.channel_chat import mention_pattern
+from app.tui.widgets.channel_chat import ChannelState, mention_pattern
 from app.tui.widgets.map_pins import Projection
 
 
@@ -101,3 +101,14 @@ def test_zooming_keeps_the_centre_and_pushes_far_points_out():
     assert abs(x - 40) <= 1 and abs(y - 24) <= 1
     far_x, far_y = close(31.6, -7.9)
     assert not (0 <= far_x < 80 and 0 <= far_y < 48)
+
+
+def test_a_channel_keeps_messages_in_time_order_whatever_order_they_arrive_in():
+    def message(content: str, at: int) -> Message:
+        return Message.model_validate({"_id": content, "_creationTime": at, "tripId": "t", "channelId": "c",
+                                       "authorId": "u", "authorName": "Ann", "content": content})
+
+    state = ChannelState(Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"}))
+    for content, at in [("one", 100), ("four", 300), ("two", 200), ("two", 200), ("zero", 50)]:
+        state.add(message(content, at))
+    assert [m.content for m in state.history.items] == ["zero", "one", "two", "four"]

@@ -4,6 +4,7 @@ a page at a time when the cursor reaches the top, and an input with Up/Down hist
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import zlib
@@ -59,10 +60,16 @@ class ChannelState:
     """Id of the first message that arrived while the channel was out of sight."""
 
     def add(self, message: Message) -> bool:
+        """Keep `message` in its place in time: the live feed and our own sends (the outbox's
+        answers) may hand over a later message before an earlier one."""
         if message.id in self.seen:
             return False
         self.seen.add(message.id)
-        self.history.items.append(message)
+        items = self.history.items
+        if items and _chronological(message) < _chronological(items[-1]):
+            bisect.insort(items, message, key=_chronological)
+        else:
+            items.append(message)
         return True
 
 
