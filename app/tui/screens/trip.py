@@ -58,7 +58,7 @@ class TripScreen(ReportsFailures, Screen):
         Binding("shift+tab", "cycle(-1)", "Previous pane", show=False, id="trip.previous_pane"),
         Binding("t", "trips", "Trips", id="trip.trips"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="trip.reload"),
-        Binding("j", "join", "Join", id="trip.join", tooltip="Join command: how another member joins"),
+        Binding("j", "join", "Join", id="trip.join", tooltip="Join command"),
         Binding("n", "new_item", "New", id="trip.new_item"),
         Binding("e", "edit_item", "Edit", id="trip.edit_item"),
         Binding("d", "delete_item", "Delete", id="trip.delete_item"),
