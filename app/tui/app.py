@@ -4,6 +4,7 @@ where a failed background task becomes a visible, non-fatal notice."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -89,6 +90,10 @@ class TripdeckApp(App):
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
         self.export_dir = export_dir or Path.cwd()
         """Where palette exports (.ics, GeoJSON) are written."""
+        self.writes_files = os.environ.get("TRIP_NO_LOCAL_FILES") != "1"
+        """False in a session of `trip ssh`, which sets TRIP_NO_LOCAL_FILES: the app runs on the
+        server, where a file (an export, a screenshot) would be written for its other local users
+        to read, not on the member's machine; so none is offered."""
         self.shared = shared
         """Set: a read-only view of one trip through its share link, no key, nothing written."""
         self.shared_interval = shared_interval
@@ -246,12 +251,15 @@ class TripdeckApp(App):
 
         if missing := not_offered(self.client if self.shared is None else None):
             sections["Not on this service"] = [(keys, why, "") for keys, why in missing]
+        if not self.writes_files:
+            sections["Not over SSH"] = [("ctrl+e, ctrl+g, Screenshot",
+                                         "Exports and screenshots: the file would be written on the server, not your machine", "")]
         self.push_screen(HelpScreen(list(sections.items())))
 
     def get_system_commands(self, screen):
         for command in super().get_system_commands(screen):
             # Quit is our own binding's command, and Textual's keys panel is what `?` (Help) shows.
-            if command.title not in ("Quit", "Keys"):
+            if command.title not in ("Quit", "Keys") and (self.writes_files or command.title != "Screenshot"):
                 yield command
         from app.tui.service_features import offered
 

@@ -140,6 +140,10 @@ class SharedWatcher:
                 delay = max(self.backoff.next_delay(), float(getattr(error, "retry_after", None) or 0))
                 if getattr(error, "status", None) != 429:
                     await _call(self.on_offline, self.backoff.failures, delay, error)
+                if getattr(error, "status", None) == 404:
+                    # Revoked: asking again changes nothing, and the service counts each 404 as a
+                    # failed attempt of this address (under trip ssh, every member's address).
+                    return
                 continue
             if self.backoff.failures:
                 self.backoff.reset()

@@ -72,6 +72,10 @@ async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alic
         await wait_for(pilot, lambda: banner.display and "answered" in shown(banner), what="the banner",
                        state=lambda: shown(banner))  # shown once laid out, a frame after display
         assert any(p.name == "Miradouro" for p in screen.data.pins.items)
+        # and asks no more: each 404 counts against the address's failed attempts (every member's, over SSH)
+        asked = sum("/shared/" in line for line in transport.requests)
+        await pilot.pause(2.0)  # ten times the interval
+        assert sum("/shared/" in line for line in transport.requests) == asked
 
 
 async def test_a_share_link_view_goes_offline_and_comes_back(server, alice, tmp_path):

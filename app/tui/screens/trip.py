@@ -310,6 +310,8 @@ class TripScreen(ReportsFailures, Screen):
             return False
         if (feature := self.NEEDS.get(action)) and not service_features.offered(self.client, feature):
             return False  # this service lacks it: the help says so
+        if action == "export" and not getattr(self.app, "writes_files", True):
+            return False  # over SSH the file would land on the server: the help says so
         if action == "join":
             return bool(getattr(self.app, "join_command", None))
         if action == "trips":
