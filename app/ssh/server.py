@@ -53,6 +53,14 @@ CLOSE_GRACE = 5.0
 """Seconds a client has to close the channel of an ended session before its connection is closed."""
 INPUT_BUFFER = 65536
 """Bytes of input held for the app at most (a paste while it starts)."""
+MAX_WIDTH, MAX_HEIGHT = 500, 300
+"""The largest terminal a session gets: a client may ask for any size (up to 2**32), and the app's
+memory and work grow with the cells (10000x10000 took ~640 MB and a core)."""
+DRAIN_LIMIT = 1 << 20
+"""Bytes of the app's last output read at most when a session ends."""
+TERMINAL_RESET = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m"
+"""Mouse reporting, focus events and bracketed paste off, the main screen back, the cursor shown:
+sent when the server ended the app (idle, key deleted, stopping), which had no chance to restore them."""
 
 
 @dataclass(frozen=True)
@@ -370,18 +378,23 @@ class Session(asyncssh.SSHServerSession):
         self._closed = False
         """The channel is gone: nothing more is written to it."""
         self._reason = "the app quit"
+        self._connection: asyncssh.SSHServerConnection | None = None
+        """Kept from the start: a torn-down channel no longer gives its connection (it asserts)."""
+        self._app_stopped = False
+        """The server ended the app (it did not quit): the client's terminal is restored for it."""
 
     # --- asyncssh callbacks ---
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
+        self._connection = chan.get_connection()
 
     def pty_requested(self, term_type: str, term_size, term_modes) -> bool:
         self.has_pty = True
         self.term_type = term_type or self.term_type
         width, height = term_size[0], term_size[1]
         if width and height:
-            self.size = (width, height)
+            self.size = clamp_size(width, height)
         return True
 
     def shell_requested(self) -> bool:
@@ -407,9 +420,9 @@ class Session(asyncssh.SSHServerSession):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         if width and height:
-            self.size = (width, height)
+            self.size = clamp_size(width, height)
             if self.master is not None:
-                _set_size(self.master, width, height)  # the kernel sends the app SIGWINCH
+                _set_size(self.master, *self.size)  # the kernel sends the app SIGWINCH
 
     def data_received(self, data: bytes, datatype) -> None:
         self.last_input = time.monotonic()
@@ -589,8 +602,11 @@ class Session(asyncssh.SSHServerSession):
     def _send_output(self) -> None:
         self._flush = None
         if self._outgoing and self.chan is not None and not self._closed:
-            self.bytes_out += len(self._outgoing)
-            self.chan.write(bytes(self._outgoing))
+            try:
+                self.chan.write(bytes(self._outgoing))
+                self.bytes_out += len(self._outgoing)
+            except (OSError, asyncssh.Error):  # the client closed the channel: the session is ending
+                pass
         self._outgoing.clear()
 
     def _write_input(self) -> None:
@@ -620,14 +636,10 @@ class Session(asyncssh.SSHServerSession):
         service = self.service
         try:
             await self._stop_process()
-            if self.master is not None:
-                self._send_output_now()
-                loop = asyncio.get_running_loop()
-                self._stop_reading()
-                loop.remove_writer(self.master)
-                os.close(self.master)
-                self.master = None
+        except Exception:
+            log.exception("ssh could not stop a session's app")
         finally:
+            self._close_terminal()
             if self.api_key is not None:
                 key, self.api_key = self.api_key, None
                 try:
@@ -652,7 +664,7 @@ class Session(asyncssh.SSHServerSession):
                     self.member.email, self.member.fingerprint, self.address, time.monotonic() - self.started,
                     self.bytes_out, "yes" if self.share_token is not None else "no", reason,
                 )
-            if self.chan is not None and (connection := self.chan.get_connection()) is not None:
+            if self.chan is not None and (connection := self._connection) is not None:
                 # One session a connection: quitting the app ends the connection, once the client
                 # has the exit status and the channel's close (closing at once could cut them off,
                 # and OpenSSH then exits 255, "closed by remote host").
@@ -660,19 +672,43 @@ class Session(asyncssh.SSHServerSession):
                     await asyncio.wait_for(self.chan.wait_closed(), CLOSE_GRACE)
                 except asyncio.TimeoutError:
                     pass
+                except Exception as error:  # the channel is torn down already: the log line still follows
+                    log.debug("ssh channel close: %r", error)
                 connection.close()
+
+    def _close_terminal(self) -> None:
+        """Send what the app wrote last (and, if the server ended it, the terminal restored), then
+        close the PTY. Never raises and never waits: it runs in the event loop of every session."""
+        if self.master is None:
+            return
+        master = self.master
+        try:
+            self._send_output_now()
+            if self._app_stopped and self.chan is not None and not self._closed:
+                self.chan.write(TERMINAL_RESET)
+        except Exception:
+            log.exception("ssh could not send a session's last output")
+        finally:
+            self._stop_reading()
+            asyncio.get_running_loop().remove_writer(master)
+            os.close(master)
+            self.master = None
 
     def _send_output_now(self) -> None:
         """What the app wrote last (its goodbye, the terminal restored) goes out before the end."""
         if self._flush is not None:
             self._flush.cancel()
-        while self.master is not None:
+        if self.master is not None:
+            os.set_blocking(self.master, False)  # whatever failed before: a read here must not wait
+        drained = 0
+        while self.master is not None and drained < DRAIN_LIMIT:
             try:
                 data = os.read(self.master, OUTPUT_READ)
             except OSError:  # nothing more (EAGAIN), or the app's side is closed (EIO)
                 break
             if not data:
                 break
+            drained += len(data)
             self._outgoing += data
         self._send_output()
 
@@ -681,6 +717,7 @@ class Session(asyncssh.SSHServerSession):
         if process is None or process.returncode is not None:
             return
         for signal_number, wait in ((signal.SIGHUP, 2.0), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+            self._app_stopped = True
             try:
                 os.killpg(process.pid, signal_number)
             except ProcessLookupError:
@@ -692,7 +729,12 @@ class Session(asyncssh.SSHServerSession):
                 continue
 
 
+def clamp_size(width: int, height: int) -> tuple[int, int]:
+    return max(1, min(width, MAX_WIDTH)), max(1, min(height, MAX_HEIGHT))
+
+
 def _set_size(fd: int, width: int, height: int) -> None:
+    width, height = clamp_size(width, height)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 

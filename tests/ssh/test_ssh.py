@@ -118,6 +118,13 @@ async def test_a_disconnect_without_quitting_stops_the_app_and_revokes_its_key(s
         await asyncio.sleep(0.1)
     assert stack.ssh.session_children() == []
     assert await refused_soon(stack.api_url, session_key)
+    for _ in range(100):  # the end of a session the client left is logged as any other
+        if f"user={carol.email}" in stack.ssh.output():
+            break
+        await asyncio.sleep(0.1)
+    line = next((line for line in stack.ssh.output().splitlines() if f"user={carol.email}" in line), "")
+    assert "ended: the" in line and "from=127.0.0.1" in line and carol.ssh_key.get_fingerprint() in line
+    assert "Task exception was never retrieved" not in stack.ssh.output()
 
 
 async def test_an_unknown_key_is_told_its_fingerprint_and_sees_nothing(stack):
@@ -236,6 +243,7 @@ async def test_deleting_the_ssh_key_ends_its_sessions(stack):
         assert (await hal.http.delete(f"/me/ssh-keys/{registered['_id']}")).status_code == 204
         await terminal.ended(timeout=30)  # the server looks every 10 s
         assert "SSH key of this session was deleted" in terminal.text()
+        assert_terminal_restored(terminal.raw)
     assert await refused_soon(stack.api_url, session_key)
     with pytest.raises(asyncssh.PermissionDenied):
         async with connect(stack.ssh.port, hal.ssh_key):
@@ -277,6 +285,7 @@ async def test_stopping_the_server_ends_its_sessions_and_revokes_their_keys(stac
         await asyncio.get_running_loop().run_in_executor(None, server.stop)
         assert server.proc.returncode == 0
         await terminal.ended()
+    assert_terminal_restored(terminal.raw)
     assert not Path(f"/proc/{child}").exists()
     assert await refused_soon(stack.api_url, session_key)
     assert "ended: the server is stopping" in server.output()
@@ -330,3 +339,104 @@ async def test_a_start_revokes_the_session_keys_a_crashed_server_left(stack):
     async with httpx.AsyncClient(base_url=stack.api_url) as http:
         assert (await http.get("/me", headers={"Authorization": f"Bearer {recent}"})).status_code == 200
         assert (await http.get("/me", headers={"Authorization": f"Bearer {nia.api_key}"})).status_code == 200
+
+
+async def test_every_way_a_client_leaves_ends_its_session_cleanly(stack):
+    server = stack.another_ssh()
+    tom = await stack.member(email("tom"), "Tom")
+    for leave in ("close the channel", "close the connection", "send EOF and close"):
+        async with connect(server.port, tom.ssh_key) as conn:
+            terminal = await Terminal.open(conn)
+            await terminal.wait_for("No trips yet")
+            before = server.output().count(f"user={tom.email}")
+            if leave == "close the channel":
+                terminal.process.close()
+            elif leave == "close the connection":
+                conn.close()
+            else:
+                terminal.process.stdin.write_eof()
+                terminal.process.close()
+                conn.close()
+        for _ in range(150):
+            if server.output().count(f"user={tom.email}") > before:
+                break
+            await asyncio.sleep(0.1)
+        assert server.output().count(f"user={tom.email}") == before + 1, leave
+    await asyncio.sleep(6)  # past the grace a closing channel has (CLOSE_GRACE)
+    await asyncio.get_running_loop().run_in_executor(None, server.stop)  # a task that failed says so at the latest now
+    assert server.proc.returncode == 0
+    assert "Task exception was never retrieved" not in server.output()
+    assert "Traceback" not in server.output()
+
+
+def terminal_size_of(pid: int) -> tuple[int, int]:
+    """(width, height) of the PTY a session's app runs on."""
+    import fcntl
+    import struct
+    import termios
+
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    finally:
+        os.close(fd)
+    return cols, rows
+
+
+async def size_becomes(pid: int, size: tuple[int, int]) -> tuple[int, int]:
+    for _ in range(100):
+        if (seen := terminal_size_of(pid)) == size:
+            break
+        await asyncio.sleep(0.05)
+    return seen
+
+
+async def test_a_huge_terminal_is_clamped_and_freezes_nobody(stack):
+    olga = await stack.member(email("olga"), "Olga")
+    pat = await stack.member(email("pat"), "Pat")
+    async with connect(stack.ssh.port, olga.ssh_key) as conn:
+        # A size that does not fit the kernel's 16-bit window size, then a huge one that does.
+        process = await conn.create_process(term_type="xterm", term_size=(70000, 70000), encoding=None)
+        terminal = Terminal(process, 500, 300)
+        for _ in range(200):
+            if stack.ssh.session_children():
+                break
+            await asyncio.sleep(0.05)
+        (child,) = stack.ssh.session_children()
+        session_key = session_key_of(child)
+        assert await size_becomes(child, (500, 300)) == (500, 300)
+        process.change_terminal_size(10000, 10000)
+        await asyncio.sleep(0.3)
+        assert terminal_size_of(child) == (500, 300)
+        process.change_terminal_size(100, 30)
+        assert await size_becomes(child, (100, 30)) == (100, 30)
+        # The server still serves others meanwhile.
+        async with asyncio.timeout(30), connect(stack.ssh.port, pat.ssh_key) as other:
+            second = await Terminal.open(other)
+            await second.wait_for("No trips yet")
+            second.type("q")
+            await second.ended()
+    assert await refused_soon(stack.api_url, session_key)
+    for _ in range(100):
+        if f"user={olga.email}" in stack.ssh.output():
+            break
+        await asyncio.sleep(0.1)
+    assert f"user={olga.email}" in stack.ssh.output()
+
+
+async def test_a_session_end_restores_the_clients_terminal_when_the_server_ends_it(stack):
+    server = stack.another_ssh("--idle-timeout", "10")
+    quinn = await stack.member(email("quinn"), "Quinn")
+    async with connect(server.port, quinn.ssh_key) as conn:
+        terminal = await Terminal.open(conn)
+        await terminal.wait_for("No trips yet")
+        assert b"\x1b[?1049h" in terminal.raw and b"\x1b[?1000h" in terminal.raw
+        await terminal.ended(timeout=40)
+    assert_terminal_restored(terminal.raw)
+    assert terminal.raw.rfind(b"idle") > terminal.raw.rfind(b"\x1b[?1049l")  # the reason shows on the main screen
+
+
+def assert_terminal_restored(raw: bytes | bytearray) -> None:
+    """The main screen is back, mouse reporting off and the cursor shown, after all the app wrote."""
+    for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1000h", b"\x1b[?1000l"), (b"\x1b[?25l", b"\x1b[?25h")):
+        assert raw.rfind(off) > raw.rfind(on), f"{off!r} not sent after the last {on!r}: {bytes(raw[-300:])!r}"
