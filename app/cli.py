@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--key", default=None, help="your API key (osk_...)")
     ui.add_argument("--trip", default=None, metavar="ID", help="open this trip directly")
     ui.add_argument("--share", default=None, metavar="TOKEN",
-                    help="open a trip read-only through its share link (the token or the whole URL; no key needed)")
+                    help="open a trip read-only through its share link (the token or the whole URL; no key needed; "
+                    "else $TRIP_SHARE_TOKEN, which `ps` does not show to other users)")
 
     demo = commands.add_parser(
         "demo",
@@ -409,6 +410,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     settings = config.resolve(args.url, args.key)
     clock = Clock(zone=local_zone(settings.timezone))  # the viewer's clock: the config's zone, else the system's
+    # From the environment too (trip ssh passes it so): a command line is shown by `ps` to every local user.
+    args.share = args.share or os.environ.get("TRIP_SHARE_TOKEN") or None
     if settings.url and not args.share and (problem := config.url_problem(settings.url)):
         where = ("--url" if args.url else "TRIP_API_URL" if os.environ.get("TRIP_API_URL")
                  else f"the config file {config.config_path()}")

@@ -514,20 +514,23 @@ class Session(asyncssh.SSHServerSession):
             TRIP_LOG_FILE=str(data / "ssh-sessions.log"),
             # No config file: nothing of the server account's (its key, its keymap) reaches a member.
             TRIP_CONFIG_FILE=str(data / "ssh-no-config.json"),
+            # The member's files are on their own machine: nothing (an export, a screenshot) is
+            # written to this server's disk, where other local users could read it.
+            TRIP_NO_LOCAL_FILES="1",
         )
         if self.api_key is not None:
             env["TRIP_API_KEY"] = self.api_key
+        if self.share_token is not None:
+            env["TRIP_SHARE_TOKEN"] = self.share_token  # not argv: `ps` shows that to every local user
         return env
 
     async def _spawn(self) -> None:
         master, slave = os.openpty()
         self.master = master
-        _set_size(master, *self.size)
-        os.set_blocking(master, False)
         argv = list(self.service.config.ui_command) + ["--url", self.service.config.api_url]
-        if self.share_token is not None:
-            argv += ["--share", self.share_token]
         try:
+            os.set_blocking(master, False)  # first: the end reads what is left, and must never wait
+            _set_size(master, *self.size)
             self.process = await asyncio.create_subprocess_exec(
                 *argv, stdin=slave, stdout=slave, stderr=slave, env=self._environment(),
                 start_new_session=True, preexec_fn=_take_terminal, close_fds=True,
@@ -672,7 +675,7 @@ class Session(asyncssh.SSHServerSession):
                     await asyncio.wait_for(self.chan.wait_closed(), CLOSE_GRACE)
                 except asyncio.TimeoutError:
                     pass
-                except Exception as error:  # the channel is torn down already: the log line still follows
+                except Exception as error:  # the channel is torn down already: the connection still closes
                     log.debug("ssh channel close: %r", error)
                 connection.close()
 

@@ -187,6 +187,8 @@ async def test_share_opens_the_shared_trip_read_only(stack):
         (child,) = stack.ssh.session_children()
         environ = Path(f"/proc/{child}/environ").read_bytes()
         assert b"TRIP_API_KEY=" not in environ  # a share link needs no key, so none is made
+        assert f"TRIP_SHARE_TOKEN={token}".encode() in environ
+        assert token.encode() not in Path(f"/proc/{child}/cmdline").read_bytes()  # `ps` shows that to everyone
         terminal.type("q")
         await terminal.ended()
     assert (await fay.http.get("/me/ssh-keys")).json() != before  # the key's last use was recorded
@@ -440,3 +442,33 @@ def assert_terminal_restored(raw: bytes | bytearray) -> None:
     """The main screen is back, mouse reporting off and the cursor shown, after all the app wrote."""
     for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1000h", b"\x1b[?1000l"), (b"\x1b[?25l", b"\x1b[?25h")):
         assert raw.rfind(off) > raw.rfind(on), f"{off!r} not sent after the last {on!r}: {bytes(raw[-300:])!r}"
+
+
+async def test_a_session_writes_no_file_on_the_server(stack):
+    sam = await stack.member(email("sam"), "Sam")
+    trip = await new_trip(sam, "Export me")
+    async with connect(stack.ssh.port, sam.ssh_key) as conn:
+        terminal = await Terminal.open(conn, 120, 90)  # the help whole on one screen
+        await terminal.wait_for("Export me")
+        terminal.type("\r")
+        await terminal.wait_for("No legs yet")
+        (child,) = stack.ssh.session_children()
+        cwd = Path(os.readlink(f"/proc/{child}/cwd"))
+        terminal.type("\x05")  # ctrl+e: export the calendar
+        await terminal.quiet(0.5)
+        terminal.type("?")
+        await terminal.wait_for("Not over SSH")
+        assert "Exports and screenshots" in terminal.text(), terminal.text()
+        terminal.type("\x1b")
+        await terminal.quiet(0.3)
+        terminal.type("\x10")  # ctrl+p: the palette offers no screenshot
+        await terminal.quiet(0.3)
+        terminal.type("Screensh")
+        await terminal.quiet(0.5)
+        assert "Screenshot" not in terminal.text()
+        terminal.type("\x1b")
+        await terminal.quiet(0.3)
+        terminal.type("q")
+        await terminal.ended()
+    assert not (cwd / f"trip-{trip['_id']}.ics").exists()
+    assert "Wrote" not in terminal.text()
