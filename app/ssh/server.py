@@ -16,6 +16,7 @@ import fcntl
 import ipaddress
 import logging
 import os
+import re
 import shlex
 import signal
 import struct
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncssh
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from app.server.routes.shared import TOKEN_PREFIX, hash_token
 from app.server.storage import accounts
 from app.server.storage import ssh_keys as key_store
 from app.server.storage import tables as t
@@ -43,6 +45,8 @@ PASSED_ENVIRONMENT = ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 """Of the server's environment, only these reach a session (never TRIP_DATABASE_URL, say)."""
 CLIENT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COLORTERM")
 """What a client may set with `SendEnv`."""
+SHARE_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}")
+"""What `trip serve` makes (app/server/routes/shared.py): anything else is refused unlooked-up."""
 UNKNOWN_KEYS_PER_CONNECTION = 6
 """Keys a client may offer in one connection before it is disconnected (OpenSSH's MaxAuthTries)."""
 FLUSH_DELAY = 0.004
@@ -254,6 +258,13 @@ class TripSSH:
         async with self.db.write() as conn:
             await key_store.touch(conn, member.ssh_key_id)
             return await accounts.create_key(conn, member.user_id, None, name=SESSION_KEY_NAME) if with_key else None
+
+    async def share_opens(self, token: str) -> bool:
+        if not SHARE_TOKEN.fullmatch(token):
+            return False  # not even the form of one (shr_ and 43 URL-safe characters)
+        async with self.db.read() as conn:
+            found = await conn.execute(select(t.trips.c.id).where(t.trips.c.share_token_hash == hash_token(token)))
+        return found.scalar() is not None
 
     async def revoke(self, key: str) -> None:
         async with self.db.write() as conn:
@@ -473,6 +484,8 @@ class Session(asyncssh.SSHServerSession):
             self.chan.write(b"Tripdeck is a terminal app: connect with a terminal (ssh -t).\r\n")
             self.chan.exit(1)
             return
+        if self.share_token is not None and not await self._share_opens():
+            return
         if len(service.sessions) >= limits.sessions_total:
             self._refuse("The server has as many sessions as it takes; try again later.")
             return
@@ -492,6 +505,24 @@ class Session(asyncssh.SSHServerSession):
                 self.chan.write(b"\r\nTripdeck: the session failed on the server; try again.\r\n")
         finally:
             await self._end(self._reason)
+
+    async def _share_opens(self) -> bool:
+        """Whether the share token opens a trip, looked up here before any app starts: every app
+        calls the API from this host's address, which the API shuts out for a minute after 30
+        failed attempts (a share 404 is one), so one member's wrong tokens would shut out every
+        member. A wrong token counts as a failed sign-in of the client's own address instead."""
+        assert self.share_token is not None
+        service = self.service
+        try:
+            opens = not service.failed.blocked(self.address) and await service.share_opens(self.share_token)
+        except Exception as error:  # the database is away: not the client's failure
+            log.warning("ssh could not look up a share token (%s: %s)", error.__class__.__name__, error)
+            self._refuse("Tripdeck cannot check share links right now; try again in a minute.")
+            return False
+        if not opens:
+            service.failed.fail(self.address)
+            self._refuse("Tripdeck: that share link opens no trip (mistyped, or revoked).")
+        return opens
 
     def _refuse(self, text: str) -> None:
         assert self.chan is not None and self.member is not None

@@ -444,6 +444,34 @@ def assert_terminal_restored(raw: bytes | bytearray) -> None:
         assert raw.rfind(off) > raw.rfind(on), f"{off!r} not sent after the last {on!r}: {bytes(raw[-300:])!r}"
 
 
+async def test_a_share_token_that_opens_nothing_starts_no_app_and_counts_against_its_client(stack):
+    # Every app calls the API from this host's address: wrong share tokens must not reach the API,
+    # whose failed-attempt limit would then shut out every member of this host.
+    server = stack.another_ssh("--failed-auth-limit", "4")
+    rita = await stack.member(email("rita"), "Rita")
+    trip = await new_trip(rita, "Shared Crete")
+    token = (await rita.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
+    wrong = ["shr_" + "A" * 43, "shr_short", token[:-1] + ("B" if token[-1] != "B" else "C")]
+    for bad in wrong:
+        async with connect(server.port, rita.ssh_key) as conn:
+            refused = await Terminal.open(conn, command=f"share {bad}")
+            assert await refused.ended(timeout=10) == 1
+            assert "opens no trip" in refused.text()
+            assert server.session_children() == []
+    async with connect(server.port, rita.ssh_key) as conn:  # a good one still opens
+        terminal = await Terminal.open(conn, command=f"share {token}")
+        await terminal.wait_for("Shared Crete")
+        terminal.type("q")
+        await terminal.ended()
+    async with connect(server.port, rita.ssh_key) as conn:  # the fourth wrong one fills this address's minute
+        refused = await Terminal.open(conn, command=f"share {wrong[0]}")
+        assert await refused.ended(timeout=10) == 1
+    with pytest.raises((asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionResetError)):
+        async with connect(server.port, rita.ssh_key):
+            pass
+    assert token not in server.output() and wrong[0] not in server.output()
+
+
 async def test_a_session_writes_no_file_on_the_server(stack):
     sam = await stack.member(email("sam"), "Sam")
     trip = await new_trip(sam, "Export me")
