@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncssh
 import pytest
 
 from app.server.auth import ALL_SCOPES
@@ -72,6 +73,12 @@ ENDPOINTS = [
         "payload": {"title": "Dinner", "startDate": "2026-07-16", "category": "dinner"},
     }, True),
     Endpoint("GET", "/trips/{trip}/changes", "trips:read"),
+    Endpoint("GET", "/trips/{trip}/operations", "trips:read"),
+    Endpoint("POST", "/trips/{trip}/operations/{op}/revert", "trips:write", {"base_revision": "{revision}"}, True),
+    # SSH keys: listing needs any key; adding or deleting one a key with every scope on every trip.
+    Endpoint("GET", "/me/ssh-keys", None),
+    Endpoint("POST", "/me/ssh-keys", "trips:write", {"publicKey": "{new_ssh_key}"}),
+    Endpoint("DELETE", "/me/ssh-keys/{ssh_key}", "trips:write"),
 ]
 
 
@@ -81,7 +88,7 @@ def test_matrix_covers_every_documented_operation(server):
         for path, operations in server.app.openapi()["paths"].items()
         for method in operations
     }
-    names = {"trip_id": "trip", "channel_id": "channel", "user_id": "member"}
+    names = {"trip_id": "trip", "channel_id": "channel", "user_id": "member", "op_id": "op", "ssh_key_id": "ssh_key"}
     # The share-token views take no key at all: tests/server/test_share.py covers them.
     documented = {operation for operation in documented if " /shared/" not in operation}
     covered = set()
@@ -93,6 +100,10 @@ def test_matrix_covers_every_documented_operation(server):
             path = path.replace("{" + row + "}", "{item_id}")
         covered.add(f"{endpoint.method} {path}")
     assert documented - covered == set()
+
+
+def new_public_key() -> str:
+    return asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode().strip()
 
 
 @dataclass
@@ -112,8 +123,9 @@ async def build_world(alice, make_actor) -> tuple[World, dict]:
         item = await created(alice.http, f"/trips/{tid}/action-items", item_body())
         commitment = await created(alice.http, f"/trips/{tid}/commitments", commitment_body(legId=leg["_id"]))
         channel = (await alice.http.get(f"/trips/{tid}/channels")).json()["items"][0]
+        op = (await alice.http.get(f"/trips/{tid}/operations", params={"limit": 1})).json()["items"][0]
         return {"trip": tid, "leg": leg["_id"], "pin": pin["_id"], "item": item["_id"],
-                "commitment": commitment["_id"], "channel": channel["_id"], "group": group}
+                "commitment": commitment["_id"], "channel": channel["_id"], "group": group, "op": op["op_id"]}
 
     trip_a, trip_b = await new_trip(alice, "A"), await new_trip(alice, "B")
     ids, other = await fill(trip_a), await fill(trip_b)
@@ -125,6 +137,9 @@ async def build_world(alice, make_actor) -> tuple[World, dict]:
     ids["member"], other["member"] = member.user_id, outsider.user_id
     revision = (await alice.http.get(f"/trips/{ids['trip']}")).json()["revision"]
     ids["revision"] = other["revision"] = str(revision)
+    registered = await alice.http.post("/me/ssh-keys", json={"publicKey": new_public_key()})
+    assert registered.status_code == 201, registered.text
+    ids["ssh_key"], ids["new_ssh_key"] = registered.json()["_id"], new_public_key()
     return World(ids, other, revision), {"trip_a": trip_a, "trip_b": trip_b}
 
 
@@ -150,6 +165,8 @@ async def snapshot(alice, ids) -> tuple:
     for collection in ("legs", "action-items", "commitments", "map-pins", "channels", "members"):
         parts.append(await alice.http.get(f"/trips/{tid}/{collection}"))
     parts.append(await alice.http.get(f"/trips/{tid}/channels/{ids['channel']}/messages"))
+    parts.append(await alice.http.get(f"/trips/{tid}/operations"))
+    parts.append(await alice.http.get("/me/ssh-keys"))
     return tuple(p.json() for p in parts)
 
 
