@@ -44,6 +44,24 @@ async def test_a_flag_reads_right_without_colour():
         assert flag.value is True and "▐✓▌ yes" in row, row
 
 
+async def test_enter_on_a_flag_saves_the_form_as_the_footer_says_and_space_ticks_it():
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the action item form")
+        form = app.screen
+        await pilot.press(*"Buy sunscreen")
+        flag = form.query_one("#field-done")
+        flag.focus()
+        await pilot.press("space")
+        assert flag.value is True
+        await pilot.press("enter")
+        # The fixed demo data has no service: the attempt to save is what shows that Enter saved.
+        await wait_for(pilot, lambda: any("no trip service" in n.message for n in app._notifications),
+                       what="the save to be tried", state=lambda: (type(app.screen).__name__, flag.value))
+        assert flag.value is True  # and did not untick the flag
+
+
 async def test_esc_asks_before_dropping_what_was_typed_and_closes_at_once_when_nothing_changed():
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -136,3 +154,19 @@ async def test_a_field_holding_an_invisible_control_names_it_under_the_input(ser
         assert not form.query_one("#field-destination-hidden").display
         await pilot.press("end", "backspace", "backspace", "backspace", "backspace", "backspace")  # "Ria"
         await wait_for(pilot, lambda: not note.display, what="the note gone with the character")
+
+
+async def test_down_at_the_last_row_of_a_pane_stays_there_and_up_at_the_first_too():
+    """Holding Down ran off the end back to the first row (then `e` edited the wrong leg)."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for pane in ("1", "2", "3", "4"):
+            await pilot.press(pane, "end")
+            rows = app.focused
+            last = rows.highlighted
+            await pilot.press("down", "down")
+            assert rows.highlighted == last, (pane, rows.highlighted, last)
+            await pilot.press("home")
+            first = rows.highlighted
+            await pilot.press("up")
+            assert rows.highlighted == first, (pane, rows.highlighted, first)

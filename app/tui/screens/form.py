@@ -6,7 +6,7 @@ before overwriting."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -57,10 +57,14 @@ Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
 """save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
 
 
-class Flag(Checkbox):
+class Flag(Checkbox, inherit_bindings=False):
     """A yes/no field that reads right without colour: Textual's checkbox draws the same "X" on
     and off and tells them apart by colour only (with NO_COLOR an unticked flag read as ticked).
-    Here it is "▐✓▌ yes" or "▐ ▌ no"."""
+    Here it is "▐✓▌ yes" or "▐ ▌ no". Space ticks it; Enter saves the form, as everywhere in a
+    form (Textual's checkbox also toggled on Enter, so the footer's "Enter saves" flipped it)."""
+
+    BINDINGS: ClassVar = [Binding("space", "toggle_button", "Toggle", show=False),
+                          Binding("enter", "screen.save", "Save", show=False)]
 
     def __init__(self, value: bool, *, id: str) -> None:
         super().__init__("yes" if value else "no", value, id=id, compact=True)

@@ -9,6 +9,7 @@ from typing import ClassVar, Iterable
 
 from rich.console import Group
 from rich.text import Text
+from textual import _widget_navigation
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.message import Message
@@ -104,6 +105,18 @@ class RowList(KeptRowsOptionList):
             return row
         marker = Text(f"   ⧗ {note}", style=f"italic {palette.PENDING}", no_wrap=True, overflow="ellipsis")
         return Option(Group(row.prompt, marker), id=row.id, disabled=row.disabled)
+
+    # The cursor stops at both ends, as in the chat: holding Down must not land on the first row.
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def _move(self, direction: int) -> None:
+        moved = _widget_navigation.find_next_enabled_no_wrap(self.options, self.highlighted, direction)
+        if moved is not None:
+            self.highlighted = moved
 
     def _first_enabled(self) -> int | None:
         for index, option in enumerate(self.options):
