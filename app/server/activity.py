@@ -106,9 +106,13 @@ def summary(op: Mapping[str, Any], reverted: Mapping[str, Any] | None = None) ->
             whose = "their own"
         else:
             whose = f"{reverted['actor_name'] or 'someone'}'s"
-        # Undoing an undo is a redo, and undoing that an undo again: name what was undone, and
-        # `what` says what it did now.
-        return f"{who} undid {whose} {'undo' if reverted is not None and reverted['reverts'] else 'change'}: {what}"
+        # After the colon, what the undone operation had done ("undid their own change: removed the
+        # leg" reads as the removal undone; the revert's own effect there read backwards). Undoing
+        # an undo is a redo, and undoing that an undo again: each says what it undid.
+        noun = "undo" if reverted is not None and reverted["reverts"] else "change"
+        if reverted is None or reverted.get("row_changes") is None:
+            return f"{who} undid {whose} {noun}, which left this: {what}"
+        return f"{who} undid {whose} {noun}: {describe(reverted['operation_type'], reverted['row_changes'])}"
     return f"{who} {what}"
 
 
