@@ -170,3 +170,21 @@ async def test_down_at_the_last_row_of_a_pane_stays_there_and_up_at_the_first_to
             first = rows.highlighted
             await pilot.press("up")
             assert rows.highlighted == first, (pane, rows.highlighted, first)
+
+
+async def test_a_refusal_that_explains_itself_is_shown_beside_the_marked_field(alice, trip):
+    """A time in the spring-forward gap: the service says why; the form said only "not valid here"."""
+    refused = await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
+        "title": "Late dinner", "startDate": "2027-03-14", "category": "dinner", "startTime": "02:30",
+        "endTime": "03:30", "timezone": "America/New_York"})
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    app = demo_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("4", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="the commitment form")
+        app.screen.show_errors(error["details"], error["message"])
+        await pilot.pause()
+        shown = str(app.screen.query_one("#form-error").render())
+        assert "02:30" in shown and "America/New_York" in shown, (error["message"], shown)
+        assert app.screen.errors  # the field is marked too

@@ -50,7 +50,7 @@ def test_a_form_with_validation_errors(snap_compare):
         await pilot.press("1", "e")
         # The details as the API words them (tests/tui/test_editing.py gets them from the server).
         pilot.app.screen.show_errors([{"path": "startDate", "reason": "invalid"},
-                                      {"path": "timezone", "reason": "invalid"}], "Invalid leg")
+                                      {"path": "timezone", "reason": "invalid"}], "Invalid fields: startDate, timezone")
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=reject)

@@ -35,6 +35,11 @@ REASONS = {
 }
 
 
+GENERIC_MESSAGES = ("Missing required fields", "Unknown fields", "Too long", "Out of range", "Not found",
+                    "Invalid fields")
+"""How the service's refusals begin when their message only names the fields (the marks say it)."""
+
+
 class ChangedOnServer(Exception):
     """Raised by a form's save: the row changed on the server since the form opened."""
 
@@ -177,7 +182,10 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             error.display = problem is not None
             error.update(Text(f"↑ {problem}", style=palette.ALERT) if problem else "")
         general = self.query_one("#form-error", Static)
-        lines = unplaced or ([message] if message and not self.errors else [])
+        # The service's own words, unless they only repeat which fields are wrong: "02:30 does not
+        # exist in America/New_York: clocks skip from 02:00 to 03:00" says what "not valid" cannot.
+        says_more = message and not message.startswith(GENERIC_MESSAGES)
+        lines = unplaced or ([message] if message and (says_more or not self.errors) else [])
         general.display = bool(lines)
         general.update(literal("\n".join(lines), palette.ALERT))
         if self.errors:
