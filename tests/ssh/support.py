@@ -33,6 +33,16 @@ class SshServer:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    async def logged(self, text: str, timeout: float = 15.0) -> bool:
+        """Whether `text` reaches the server's log within `timeout` (a session's line is written
+        as its cleaning up ends, which may be after the client saw the end)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
     def session_children(self) -> list[int]:
         """The pids of the `trip ui` processes this server runs now."""
         children: list[int] = []

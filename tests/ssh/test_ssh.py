@@ -211,7 +211,7 @@ async def test_limits_per_user_idle_and_failed_sign_ins(stack):
         assert await terminal.ended(timeout=40) is not None
         assert time.monotonic() - typed >= 9.5
         assert "idle" in terminal.text()
-    assert "ended: idle" in server.output()
+    assert await server.logged("ended: idle"), server.output()
 
     for _ in range(3):
         with pytest.raises(asyncssh.PermissionDenied):
@@ -220,7 +220,7 @@ async def test_limits_per_user_idle_and_failed_sign_ins(stack):
     with pytest.raises((asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionResetError)):
         async with connect(server.port, gus.ssh_key):  # a good key, but the address is over its limit
             pass
-    assert "too many failed sign-ins" in server.output()
+    assert await server.logged("too many failed sign-ins"), server.output()
 
 
 def test_the_host_key_is_made_owner_only_and_an_open_one_is_refused(stack, tmp_path):
