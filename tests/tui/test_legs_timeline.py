@@ -107,6 +107,18 @@ async def test_a_night_without_a_stay_is_a_row_in_its_gap_between_the_legs(serve
         assert screen.query_one(LegList).options[1].disabled  # the cursor skips it
 
 
+async def test_a_new_trip_without_legs_draws_the_nights_its_warning_counts(server, tui, alice):
+    """A fresh trip said '⚠ 1' in the header and on the pane, and drew nothing that explained it."""
+    trip_id = (await new_trip(alice, "Fresh", "2027-05-10", "2027-05-20"))["_id"]
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        assert "⚠ 1" in str(screen.query_one(LegsTimeline).border_subtitle)
+        rows = drawn(screen.query_one(LegList))
+        assert rows[0].startswith("No legs yet.")
+        assert "☾ no stay for 10 nights, Mon 10 May – Wed 19 May" in rows[1], rows
+
+
 async def test_an_impossible_transfer_is_drawn_in_the_legs_and_the_agenda_and_counted(server, tui, alice):
     app, _ = tui(alice.key, trip_id=await japan(alice))
     async with app.run_test(size=(80, 40)) as pilot:

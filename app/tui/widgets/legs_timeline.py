@@ -241,8 +241,9 @@ class LegsTimeline(Pane):
                 flights = {index for (leg_id, index) in placed.flights if leg_id == leg.id}
                 rows.append(Option(LegRow(leg, position, start, end, today, palette.series(position - 1), viewer,
                                           placed.by_leg.get(leg.id, []), flights), id=leg.id))
-        if not rows:
-            rows = [Option(Text("No legs yet.", style=palette.MUTED), disabled=True)]
+        if not legs:  # the nights are still without a stay: drawn, as the ⚠ counts them
+            rows = [Option(Text("No legs yet.", style=palette.MUTED), disabled=True),
+                    *(Option(NightsRow(conflict, start, end, today), disabled=True) for conflict in placed.nights)]
         leg_list = self.query_one(LegList)
         leg_list.more_available = more
         leg_list.set_rows(rows)
