@@ -244,3 +244,30 @@ async def test_messages_that_arrive_while_another_pane_is_shown_are_in_sight_on_
                        what="the newest in sight", state=lambda: (messages.scroll_y, messages.max_scroll_y))
         assert messages.options[-1].id == reply and chat.unread_total == (0, 0)
         assert "read-marker" in [option.id for option in messages.options]
+
+
+async def test_a_reader_up_the_history_keeps_their_message_through_a_size_where_everything_fits():
+    """At 160x48 every message fits, the view's offset is 0 and 0 is also its end: that read as
+    the reader having come back to the newest, and back at 80x24 the view jumped there, the
+    highlighted message out of sight (then `r` replied to a message nobody could see)."""
+    from app.tui.screenshots import demo_app
+
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5", "escape")
+        messages = app.screen.query_one(MessageList)
+        for _ in range(12):
+            await pilot.press("up")
+        await pilot.pause()
+        chosen = messages.highlighted
+        assert not messages.following
+
+        def in_sight() -> bool:
+            line = messages._index_to_line.get(messages.highlighted)
+            return line is not None and messages.scroll_y <= line < messages.scroll_y + messages.size.height
+
+        for size in ((160, 48), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await wait_for(pilot, in_sight, what=f"the chosen message in sight at {size}",
+                           state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.following))
+            assert messages.highlighted == chosen and not messages.following

@@ -243,7 +243,7 @@ async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_count
         transport.offline = True
         await pilot.press("3", "space")  # tick the first
         await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
-        await pilot.press("down", "d", "y")  # delete the second
+        await pilot.press("home", "d", "y")  # delete the other (the ticked one moved below it)
         await wait_for(pilot, lambda: len(app.outbox.items) == 2, what="the delete queued")
         assert [item.label for item in app.outbox.items] == ["tick Pack", "delete action item Book taxi"]
         await alice.http.delete(f"/trips/{trip['_id']}/action-items/{items[1]['_id']}")  # gone meanwhile

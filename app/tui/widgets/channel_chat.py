@@ -143,9 +143,17 @@ class MessageList(KeptRowsOptionList):
         if self.settled and highlighted is not None and highlighted < NEAR_START + 2:
             self.post_message(self.NearStart(self))
 
+    _seen_max_scroll: float = 0.0
+    """The scroll range when the view last moved: a move that comes with a new range is the view's
+    size or rows changing (a resize clamps the offset; at a size where every row fits the offset
+    is 0 and 0 is the end), not a reader's, and leaves `following` as it was."""
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if self._replacing or not self._line_cache.lines:
+            return
+        if self.max_scroll_y != self._seen_max_scroll:
+            self._seen_max_scroll = self.max_scroll_y
             return
         self.following = new >= self.max_scroll_y
         if self.settled and new <= 0 and old > 0:
