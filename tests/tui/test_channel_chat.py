@@ -271,3 +271,24 @@ async def test_a_reader_up_the_history_keeps_their_message_through_a_size_where_
             await wait_for(pilot, in_sight, what=f"the chosen message in sight at {size}",
                            state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.following))
             assert messages.highlighted == chosen and not messages.following
+
+
+async def test_a_narrow_chat_gives_the_messages_the_width_and_says_where_the_unread_are():
+    from app.tui.screenshots import demo_app
+    from app.tui.widgets.channel_chat import ChannelList
+
+    app = demo_app()
+    async with app.run_test(size=(40, 15)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        chat = app.screen.query_one(ChannelChat)
+        assert not chat.query_one(ChannelList).display or chat.query_one(ChannelList).size.width == 0
+        assert chat.query_one(MessageList).size.width >= 30
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert chat.query_one(ChannelList).size.width > 0
+        chat.states[chat.active].unread = 0
+        other = next(state for channel_id, state in chat.states.items() if channel_id != chat.active)
+        other.unread = 2
+        chat._render_channels()
+        assert "2 unread in other channels" in str(chat.border_subtitle)

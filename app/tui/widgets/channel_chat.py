@@ -296,6 +296,13 @@ class ChannelChat(Pane):
                 yield ReplyBar(id="reply-bar")
                 yield ChatInput(id="chat-input", placeholder="Message… (Enter sends, Esc leaves)", max_length=4000)
 
+    NARROW = 48
+    """Below this width the channel list goes (`[` and `]` still switch; the border names the
+    channel): at 40 columns it left the messages a strip four letters wide."""
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "-narrow")
+
     def focus_target(self) -> Widget:
         chat_input = self.query_one(ChatInput)
         return chat_input if not chat_input.disabled else self.query_one(MessageList)
@@ -541,7 +548,9 @@ class ChannelChat(Pane):
             subtitle.append("# ")
             subtitle.append_text(one_line(self.states[self.active].channel.name, width=24))
         if unread:
-            subtitle.append(f" · {unread} unread", style="bold #5fafff")
+            here = self.states[self.active].unread if self.active in self.states else 0
+            where = " in other channels" if not here else ""  # the border is this channel's
+            subtitle.append(f" · {unread} unread{where}", style="bold #5fafff")
         if mentions:
             subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
         if _text_key(subtitle) != self._subtitle_shown:
