@@ -311,3 +311,20 @@ async def test_new_channel_from_the_chat_pane(server, tui, alice):
         await wait_for(pilot, lambda: any(c.name == "[b]planning[/b]" for c in screen.data.channels), what="channel")
     channels = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"]
     assert "[b]planning[/b]" in [channel["name"] for channel in channels]
+
+
+async def test_a_new_row_gets_the_cursor_when_it_arrives(server, tui, alice):
+    """A new checklist item landed somewhere below the view with the cursor left where it was."""
+    trip = await new_trip(alice)
+    for text in ("Pack", "Book taxi", "Buy adapters"):
+        await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": text, "urgency": "now"})
+    app, _ = tui(alice.key, trip_id=trip["_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_trip(pilot, app)
+        await pilot.press("3", "home")
+        await form_opened(pilot, "n")
+        await pilot.press(*"Renew passports", "enter")
+        await form_closed(pilot)
+        await wait_for(pilot, lambda: (row := app.screen.highlighted_row("action_items")) is not None
+                       and row.text == "Renew passports", what="the cursor on the new item",
+                       state=lambda: getattr(app.screen.highlighted_row("action_items"), "text", None))

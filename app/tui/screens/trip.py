@@ -393,6 +393,9 @@ class TripScreen(ReportsFailures, Screen):
         if isinstance(saved, Leg) and (outside := conflicts.outside_leg(saved)):
             self.notify("\n".join(conflict.message for conflict in outside), title="Outside the leg's dates",
                         severity="warning", timeout=8, markup=False)
+        if getattr(saved, "id", None):  # a new row comes with the reload: the cursor goes to it
+            pane = self.panes()[next(number for number, kind in KIND_OF_PANE.items() if kind == name)]
+            pane.query_one(RowList).wanted = saved.id
         self._stale |= {name, "trip"} | ({"pins"} if name == "legs" else set())
         self.refresh_stale()
 

@@ -85,9 +85,16 @@ class RowList(KeptRowsOptionList):
     pending: dict[str, str] = {}
     """Row id -> note, for rows with a write waiting in the outbox: shown under the row."""
 
+    wanted: str | None = None
+    """A row id to highlight as soon as it is among the rows (a row just created: the reload that
+    brings it shows it where the cursor is, not somewhere below the view)."""
+
     def set_rows(self, rows: Iterable[Option | None], *, keep: bool = True) -> None:
         """Replace the rows; the highlighted row stays on the same id when it still exists."""
         previous = self.highlighted_option.id if keep and self.highlighted_option else None
+        rows = list(rows)
+        if self.wanted is not None and any(row is not None and row.id == self.wanted for row in rows):
+            previous, self.wanted = self.wanted, None
         if self.pending:
             rows = [self._marked(row) for row in rows]
         self.set_options(rows)
