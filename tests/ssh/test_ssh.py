@@ -39,9 +39,16 @@ async def refused_soon(api_url: str, key: str) -> bool:
     return False
 
 
-def session_key_of(pid: int) -> str:
-    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"TRIP_API_KEY="))
+async def session_key_of(pid: int) -> str:
+    """The API key in a session's `trip ui` environment (a child seen between its fork and its
+    exec still has the server's environment: wait for the exec)."""
+    for _ in range(100):
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        found = [v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"TRIP_API_KEY=")]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no TRIP_API_KEY in the environment of {pid}")
 
 
 async def test_a_member_sees_their_trips_chats_and_the_session_key_dies_with_the_session(stack):
@@ -54,7 +61,7 @@ async def test_a_member_sees_their_trips_chats_and_the_session_key_dies_with_the
         assert "secret" not in terminal.text()
         children = stack.ssh.session_children()
         assert len(children) == 1
-        session_key = session_key_of(children[0])
+        session_key = await session_key_of(children[0])
         assert session_key.startswith("osk_")
         cmdline = Path(f"/proc/{children[0]}/cmdline").read_bytes()
         assert session_key.encode() not in cmdline  # the key is in the environment only
@@ -110,7 +117,7 @@ async def test_a_disconnect_without_quitting_stops_the_app_and_revokes_its_key(s
     terminal = await Terminal.open(conn, 80, 24)
     await terminal.wait_for("No trips yet")
     (child,) = stack.ssh.session_children()
-    session_key = session_key_of(child)
+    session_key = await session_key_of(child)
     conn.abort()  # the laptop lid closes
     for _ in range(100):
         if not Path(f"/proc/{child}").exists() and not stack.ssh.session_children():
@@ -240,7 +247,7 @@ async def test_deleting_the_ssh_key_ends_its_sessions(stack):
         terminal = await Terminal.open(conn)
         await terminal.wait_for("No trips yet")
         (child,) = stack.ssh.session_children()
-        session_key = session_key_of(child)
+        session_key = await session_key_of(child)
         (registered,) = (await hal.http.get("/me/ssh-keys")).json()["items"]
         assert (await hal.http.delete(f"/me/ssh-keys/{registered['_id']}")).status_code == 204
         await terminal.ended(timeout=30)  # the server looks every 10 s
@@ -283,7 +290,7 @@ async def test_stopping_the_server_ends_its_sessions_and_revokes_their_keys(stac
         terminal = await Terminal.open(conn)
         await terminal.wait_for("No trips yet")
         (child,) = server.session_children()
-        session_key = session_key_of(child)
+        session_key = await session_key_of(child)
         await asyncio.get_running_loop().run_in_executor(None, server.stop)
         assert server.proc.returncode == 0
         await terminal.ended()
@@ -405,7 +412,7 @@ async def test_a_huge_terminal_is_clamped_and_freezes_nobody(stack):
                 break
             await asyncio.sleep(0.05)
         (child,) = stack.ssh.session_children()
-        session_key = session_key_of(child)
+        session_key = await session_key_of(child)
         assert await size_becomes(child, (500, 300)) == (500, 300)
         process.change_terminal_size(10000, 10000)
         await asyncio.sleep(0.3)

@@ -68,8 +68,8 @@ class Flag(Checkbox, inherit_bindings=False):
     Here it is "▐✓▌ yes" or "▐ ▌ no". Space ticks it; Enter saves the form, as everywhere in a
     form (Textual's checkbox also toggled on Enter, so the footer's "Enter saves" flipped it)."""
 
-    BINDINGS: ClassVar = [Binding("space", "toggle_button", "Toggle", show=False),
-                          Binding("enter", "screen.save", "Save", show=False)]
+    BINDINGS: ClassVar = [Binding("space", "toggle_button", "Toggle", show=False, id="form.flag_toggle"),
+                          Binding("enter", "screen.save", "Save", show=False, id="form.flag_save")]
 
     def __init__(self, value: bool, *, id: str) -> None:
         super().__init__("yes" if value else "no", value, id=id, compact=True)
