@@ -93,12 +93,17 @@ async def drop_schemas() -> AsyncIterator[list[str]]:
     urls: list[str] = []
     yield urls
     for url in urls:
-        db = Database(url)
+        await drop_schema_of(url)
+
+
+async def drop_schema_of(url: str) -> None:
+    """Drop the PostgreSQL schema a test's URL names (nothing for SQLite or a URL without one)."""
+    db = Database(url)
+    try:
         if db.schema:
-            try:
-                await db.drop_schema()
-            finally:
-                await db.dispose()
+            await db.drop_schema()
+    finally:
+        await db.dispose()
 
 
 @dataclass

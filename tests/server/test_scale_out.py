@@ -15,7 +15,7 @@ from app.server.storage import tables as t
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
 from app.server.ratelimit import SYNC_BATCH
-from tests.conftest import database_url
+from tests.conftest import database_url, drop_schema_of
 from tests.processes import start_servers, stop_servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -33,15 +33,7 @@ def servers(tmp_path_factory):
         yield url, servers
     finally:
         stop_servers(servers)
-
-        async def drop() -> None:
-            db = Database(url)
-            try:
-                await db.drop_schema()
-            finally:
-                await db.dispose()
-
-        asyncio.run(drop())
+        asyncio.run(drop_schema_of(url))
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from app.server.storage.database import Database, with_schema
-from tests.conftest import new_schema_name, postgres_url
+from app.server.storage.database import with_schema
+from tests.conftest import drop_schema_of, new_schema_name, postgres_url
 from tests.ssh.support import Stack
 
 pytestmark = pytest.mark.slow
@@ -26,11 +26,4 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     finally:
         stack.stop()
         if base:
-            async def drop() -> None:
-                db = Database(url)
-                try:
-                    await db.drop_schema()
-                finally:
-                    await db.dispose()
-
-            asyncio.run(drop())
+            asyncio.run(drop_schema_of(url))
