@@ -176,13 +176,7 @@ class Agenda(Pane):
         if yours:
             details.append(Text(f"{yours} your time", style="#5fafff"))
         details.append(Text("leg ", style=palette.MUTED) + one_line(entry.leg.title, width=30))
-        body.append("\n")
-        body.append_text(Text(" · ", style=palette.MUTED).join(details))
-        for conflict in clashes:
-            body.append("\n⚠ ", style=f"bold {palette.ALERT}")
-            body.append_text(literal(conflict.message, palette.ALERT, single_line=True))
-        time = Text(f" {entry.start_time}", style=f"bold {palette.ALERT}" if clashes else "bold")
-        return HangingRow(time, body, prefix_width=TIME_WIDTH + 1)
+        return _agenda_row(entry.start_time, body, details, clashes)
 
     @staticmethod
     def _row(
@@ -206,11 +200,17 @@ class Agenda(Pane):
             details.append(Text("leg ", style=palette.MUTED) + one_line(leg_names[commitment.leg_id], width=30))
         if commitment.map_pin_id and commitment.map_pin_id in pin_names:
             details.append(Text("⌖ ", style=palette.MUTED) + one_line(pin_names[commitment.map_pin_id], width=30))
-        if details:
-            body.append("\n")
-            body.append_text(Text(" · ", style=palette.MUTED).join(details))
-        for conflict in clashes:
-            body.append("\n⚠ ", style=f"bold {palette.ALERT}")
-            body.append_text(literal(conflict.message, palette.ALERT, single_line=True))
-        time = Text(f" {time_span(commitment)}", style=f"bold {palette.ALERT}" if clashes else "bold")
-        return HangingRow(time, body, prefix_width=TIME_WIDTH + 1)
+        return _agenda_row(time_span(commitment), body, details, clashes)
+
+
+def _agenda_row(time: str, body: Text, details: list[Text], clashes: list[Conflict]) -> HangingRow:
+    """A row of the agenda: its time (red when it clashes), the body, a line of details joined
+    by dots and a line per conflict."""
+    if details:
+        body.append("\n")
+        body.append_text(Text(" · ", style=palette.MUTED).join(details))
+    for conflict in clashes:
+        body.append("\n⚠ ", style=f"bold {palette.ALERT}")
+        body.append_text(literal(conflict.message, palette.ALERT, single_line=True))
+    shown = Text(f" {time}", style=f"bold {palette.ALERT}" if clashes else "bold")
+    return HangingRow(shown, body, prefix_width=TIME_WIDTH + 1)
