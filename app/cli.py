@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import UTC
 
 EPILOG = """\
 examples:
@@ -51,18 +52,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the REST service", description="Run the trip API (uvicorn).")
+    serve = commands.add_parser(
+        "serve", help="run the REST service", description="Run the trip API (uvicorn)."
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument("--rate-limit", type=int, default=60, metavar="N", help="requests per minute per key (default 60)")
+    serve.add_argument(
+        "--rate-limit", type=int, default=60, metavar="N", help="requests per minute per key (default 60)"
+    )
     serve.add_argument("--public-url", default=None, help="base URL used in share links")
-    serve.add_argument("--failed-auth-limit", type=int, default=30, metavar="N",
-                       help="failed attempts (unknown keys, share tokens) per minute per client address, "
-                            "then 429 for the address until the minute ends (default 30)")
-    serve.add_argument("--trusted-proxy", action="append", default=[], type=_proxy, metavar="ADDR",
-                       help="a reverse proxy (address or network) whose X-Forwarded-For is believed: the "
-                            "client is then the right-most address that is not a trusted proxy (repeatable; "
-                            "by default X-Forwarded-For is ignored)")
+    serve.add_argument(
+        "--failed-auth-limit",
+        type=int,
+        default=30,
+        metavar="N",
+        help="failed attempts (unknown keys, share tokens) per minute per client address, "
+        "then 429 for the address until the minute ends (default 30)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        type=_proxy,
+        metavar="ADDR",
+        help="a reverse proxy (address or network) whose X-Forwarded-For is believed: the "
+        "client is then the right-most address that is not a trusted proxy (repeatable; "
+        "by default X-Forwarded-For is ignored)",
+    )
     _add_db(serve)
 
     keys = commands.add_parser("keys", help="manage API keys", description="Manage API keys.")
@@ -121,18 +137,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ssh.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ssh.add_argument("--port", type=int, default=2222, help="port to listen on (default 2222)")
-    ssh.add_argument("--url", default=None, help="the API root the sessions use (default: $TRIP_API_URL, "
-                     "else http://127.0.0.1:8000/api/v1)")
-    ssh.add_argument("--host-key", default=None, metavar="FILE",
-                     help="the server's private host key, made (ed25519, 0600) if missing; default: "
-                     "ssh_host_ed25519_key in your data directory")
-    ssh.add_argument("--sessions-per-user", type=int, default=3, metavar="N", help="sessions a member may have open (default 3)")
+    ssh.add_argument(
+        "--url",
+        default=None,
+        help="the API root the sessions use (default: $TRIP_API_URL, else http://127.0.0.1:8000/api/v1)",
+    )
+    ssh.add_argument(
+        "--host-key",
+        default=None,
+        metavar="FILE",
+        help="the server's private host key, made (ed25519, 0600) if missing; default: "
+        "ssh_host_ed25519_key in your data directory",
+    )
+    ssh.add_argument(
+        "--sessions-per-user",
+        type=int,
+        default=3,
+        metavar="N",
+        help="sessions a member may have open (default 3)",
+    )
     ssh.add_argument("--max-sessions", type=int, default=50, metavar="N", help="sessions in all (default 50)")
-    ssh.add_argument("--idle-timeout", type=float, default=3600, metavar="SECONDS",
-                     help="close a session after this long without a keystroke (default 3600)")
-    ssh.add_argument("--failed-auth-limit", type=int, default=10, metavar="N",
-                     help="failed sign-ins per minute per client address, then the address is refused until the "
-                     "minute ends (default 10)")
+    ssh.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="close a session after this long without a keystroke (default 3600)",
+    )
+    ssh.add_argument(
+        "--failed-auth-limit",
+        type=int,
+        default=10,
+        metavar="N",
+        help="failed sign-ins per minute per client address, then the address is refused until the "
+        "minute ends (default 10)",
+    )
     _add_db(ssh)
 
     ui = commands.add_parser(
@@ -144,9 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--url", default=None, help="the API root, e.g. http://127.0.0.1:8000/api/v1")
     ui.add_argument("--key", default=None, help="your API key (osk_...)")
     ui.add_argument("--trip", default=None, metavar="ID", help="open this trip directly")
-    ui.add_argument("--share", default=None, metavar="TOKEN",
-                    help="open a trip read-only through its share link (the token or the whole URL; no key needed; "
-                    "else $TRIP_SHARE_TOKEN, which `ps` does not show to other users)")
+    ui.add_argument(
+        "--share",
+        default=None,
+        metavar="TOKEN",
+        help="open a trip read-only through its share link (the token or the whole URL; no key needed; "
+        "else $TRIP_SHARE_TOKEN, which `ps` does not show to other users)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -163,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default http://127.0.0.1:8000/api/v1) and TRIP_API_KEY; every call goes through the API with that key.",
     )
     mcp.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
-    mcp.add_argument("--host", default="127.0.0.1", help="with --http: address to listen on (default 127.0.0.1)")
+    mcp.add_argument(
+        "--host", default="127.0.0.1", help="with --http: address to listen on (default 127.0.0.1)"
+    )
     mcp.add_argument("--port", type=int, default=8765, help="with --http: port to listen on (default 8765)")
     mcp.add_argument("--path", default="/mcp", help="with --http: endpoint path (default /mcp)")
 
@@ -198,14 +243,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.server.settings import Settings
 
     settings = Settings(
-        database_url=_database_url(args.db), rate_limit=args.rate_limit, public_url=args.public_url,
-        failed_auth_limit=args.failed_auth_limit, trusted_proxies=tuple(args.trusted_proxy),
+        database_url=_database_url(args.db),
+        rate_limit=args.rate_limit,
+        public_url=args.public_url,
+        failed_auth_limit=args.failed_auth_limit,
+        trusted_proxies=tuple(args.trusted_proxy),
     )
     asyncio.run(_open_database(settings.database_url))  # a database that cannot be used: one line, below
-    print(f"Tripdeck API on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url})", file=sys.stderr)
+    print(
+        f"Tripdeck API on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url})",
+        file=sys.stderr,
+    )
     # proxy_headers=False: uvicorn would otherwise take the client address from X-Forwarded-For
     # of any local peer; the server decides whom to believe (--trusted-proxy).
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_level="warning", proxy_headers=False
+    )
     return 0
 
 
@@ -232,8 +285,11 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     if not args.db:
         # A server started with --db elsewhere would not know this key: say where it went.
         source = "TRIP_DATABASE_URL" if os.environ.get("TRIP_DATABASE_URL") else "the default"
-        print(f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
-              "another database needs the same --db here", file=sys.stderr)
+        print(
+            f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
+            "another database needs the same --db here",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -289,11 +345,11 @@ def _on_database(args: argparse.Namespace, work):
 
 
 def _utc(ms: int | None) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if ms is None:
         return "never"
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
@@ -304,12 +360,18 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         print(f"trip keys list: no user with the email {args.email}", file=sys.stderr)
         return 1
     rows = [("ID", "NAME", "SCOPES", "CREATED", "LAST USED")] + [
-        (key["id"], key["name"] or "-", ",".join(key["scopes"]), _utc(key["created_at"]), _utc(key["last_used_at"]))
+        (
+            key["id"],
+            key["name"] or "-",
+            ",".join(key["scopes"]),
+            _utc(key["created_at"]),
+            _utc(key["last_used_at"]),
+        )
         for key in keys
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
     return 0
 
 
@@ -318,7 +380,10 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
     revoked = _on_database(args, lambda conn: revoke_key(conn, args.key))
     if revoked is None:
-        print("trip keys revoke: no such key (give the key itself or its id from `trip keys list`)", file=sys.stderr)
+        print(
+            "trip keys revoke: no such key (give the key itself or its id from `trip keys list`)",
+            file=sys.stderr,
+        )
         return 1
     print(f"revoked key {revoked['id']} of {revoked['email']}")
     return 0
@@ -370,15 +435,23 @@ def cmd_ssh(args: argparse.Namespace) -> int:
         return 2
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    session_log = logging.getLogger("trip.ssh")  # a line per session and per refusal; asyncssh's own stay quiet
+    session_log = logging.getLogger(
+        "trip.ssh"
+    )  # a line per session and per refusal; asyncssh's own stay quiet
     session_log.addHandler(handler)
     session_log.setLevel(logging.INFO)
-    host_key = Path(args.host_key) if args.host_key else Path(user_data_dir("tripdeck")) / "ssh_host_ed25519_key"
+    host_key = (
+        Path(args.host_key) if args.host_key else Path(user_data_dir("tripdeck")) / "ssh_host_ed25519_key"
+    )
     limits = Limits(
-        sessions_per_user=args.sessions_per_user, sessions_total=args.max_sessions, idle_timeout=args.idle_timeout,
+        sessions_per_user=args.sessions_per_user,
+        sessions_total=args.max_sessions,
+        idle_timeout=args.idle_timeout,
         failed_auth_per_minute=args.failed_auth_limit,
     )
-    service = TripSSH(Config(database_url=_database_url(args.db), api_url=url, host_key=host_key, limits=limits))
+    service = TripSSH(
+        Config(database_url=_database_url(args.db), api_url=url, host_key=host_key, limits=limits)
+    )
 
     async def run() -> int:
         try:
@@ -391,8 +464,11 @@ def cmd_ssh(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        print(f"Tripdeck over SSH on {args.host}:{port} (ssh -p {port} {args.host}), API {url}, "
-              f"host key {service.host_key_fingerprint}", file=sys.stderr)
+        print(
+            f"Tripdeck over SSH on {args.host}:{port} (ssh -p {port} {args.host}), API {url}, "
+            f"host key {service.host_key_fingerprint}",
+            file=sys.stderr,
+        )
         await stop.wait()
         await service.close()
         return 0
@@ -409,25 +485,36 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from app.tui.clock import Clock, local_zone
 
     settings = config.resolve(args.url, args.key)
-    clock = Clock(zone=local_zone(settings.timezone))  # the viewer's clock: the config's zone, else the system's
+    clock = Clock(
+        zone=local_zone(settings.timezone)
+    )  # the viewer's clock: the config's zone, else the system's
     # From the environment too (trip ssh passes it so): a command line is shown by `ps` to every local user.
     args.share = args.share or os.environ.get("TRIP_SHARE_TOKEN") or None
     if settings.url and not args.share and (problem := config.url_problem(settings.url)):
-        where = ("--url" if args.url else "TRIP_API_URL" if os.environ.get("TRIP_API_URL")
-                 else f"the config file {config.config_path()}")
+        where = (
+            "--url"
+            if args.url
+            else "TRIP_API_URL"
+            if os.environ.get("TRIP_API_URL")
+            else f"the config file {config.config_path()}"
+        )
         print(f"trip ui: {problem} (from {where})", file=sys.stderr)
         return 2
     if args.share:
         from app.client import SharedTripClient
 
         try:
-            shared = SharedTripClient(args.share, base_url=args.url or (settings.url if "://" not in args.share else None))
+            shared = SharedTripClient(
+                args.share, base_url=args.url or (settings.url if "://" not in args.share else None)
+            )
         except ValueError as error:
             print(f"trip ui: {error}", file=sys.stderr)
             return 2
         TripdeckApp(url=shared.base_url, shared=shared, keymap=settings.keymap, clock=clock).run()
         return 0
-    TripdeckApp(url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap, clock=clock).run()
+    TripdeckApp(
+        url=settings.url, key=settings.key, trip_id=args.trip, keymap=settings.keymap, clock=clock
+    ).run()
     return 0
 
 
@@ -456,13 +543,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 1
         assert server.trip is not None
         app = TripdeckApp(
-            url=server.url, key=server.keys[YOU.ref], trip_id=server.trip.trip_id,
-            join_command=server.join_command(), keymap=saved.keymap, clock=Clock(zone=local_zone(saved.timezone)),
+            url=server.url,
+            key=server.keys[YOU.ref],
+            trip_id=server.trip.trip_id,
+            join_command=server.join_command(),
+            keymap=saved.keymap,
+            clock=Clock(zone=local_zone(saved.timezone)),
         )
         app.run()
     finally:
         server.stop()
     return 0
+
+
 def cmd_mcp(args: argparse.Namespace) -> int:
     from app.client.client import resolve_base_url
 
@@ -479,8 +572,11 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     # stdout is the protocol's channel on stdio: everything human goes to stderr.
     where = f"http://{args.host}:{args.port}{args.path}" if args.http else "stdio"
     if args.http and args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"trip mcp: warning: {args.host} is not loopback, and the MCP endpoint has no login of its own: "
-              "anyone who reaches it acts with this API key", file=sys.stderr)
+        print(
+            f"trip mcp: warning: {args.host} is not loopback, and the MCP endpoint has no login of its own: "
+            "anyone who reaches it acts with this API key",
+            file=sys.stderr,
+        )
     print(f"Tripdeck MCP server on {where}, API {url}", file=sys.stderr)
     run(http=args.http, host=args.host, port=args.port, path=args.path)
     return 0
@@ -494,8 +590,14 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     if extras:
         target = parser
         for name in (getattr(args, "command", None), getattr(args, "keys_command", None)):
-            choices = next((action.choices for action in target._actions
-                            if isinstance(action, argparse._SubParsersAction)), None)
+            choices = next(
+                (
+                    action.choices
+                    for action in target._actions
+                    if isinstance(action, argparse._SubParsersAction)
+                ),
+                None,
+            )
             if not name or not choices or name not in choices:
                 break
             target = choices[name]
@@ -507,17 +609,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)
     if args.command in ("serve", "keys", "ssh"):
-        command = {"serve": cmd_serve, "ssh": cmd_ssh, "create": cmd_keys_create, "list": cmd_keys_list,
-                   "revoke": cmd_keys_revoke, "add-ssh": cmd_keys_add_ssh}[
-            args.command if args.command in ("serve", "ssh") else args.keys_command
-        ]
+        command = {
+            "serve": cmd_serve,
+            "ssh": cmd_ssh,
+            "create": cmd_keys_create,
+            "list": cmd_keys_list,
+            "revoke": cmd_keys_revoke,
+            "add-ssh": cmd_keys_add_ssh,
+        }[args.command if args.command in ("serve", "ssh") else args.keys_command]
         try:
             return command(args)
         except Exception as error:
             if (problem := _database_problem(error)) is None:
                 raise
-            print(f"trip {args.command}: cannot use the database {_shown_database(_database_url(args.db))}: "
-                  f"{problem}", file=sys.stderr)
+            print(
+                f"trip {args.command}: cannot use the database {_shown_database(_database_url(args.db))}: "
+                f"{problem}",
+                file=sys.stderr,
+            )
             return 1
     if args.command == "ui":
         return cmd_ui(args)

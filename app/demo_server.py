@@ -110,8 +110,9 @@ class DemoServer:
             assert self.database_url is not None
             self.keys = await make_keys(self.database_url)
             settings = Settings(database_url=self.database_url, rate_limit=1000)
-            config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                    lifespan="on")
+            config = uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
             server = uvicorn.Server(config)
             self._server = server
             serving = asyncio.create_task(server.serve())

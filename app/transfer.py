@@ -12,8 +12,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
 from app.client import TripClient, TripConnectionError, TripError
 from app.domain import SyncResult, Trip
@@ -65,14 +66,18 @@ def open_client(args: argparse.Namespace) -> TripClient:
     missing or malformed."""
     key = args.key or os.environ.get("TRIP_API_KEY")
     if not key:
-        raise UsageError("no API key: pass --key, set TRIP_API_KEY, or sign in once with `trip ui` (make a key "
-                         "with `trip keys create --email ...`)")
+        raise UsageError(
+            "no API key: pass --key, set TRIP_API_KEY, or sign in once with `trip ui` (make a key "
+            "with `trip keys create --email ...`)"
+        )
     url = args.url or os.environ.get("TRIP_API_URL")
     try:
         return TripClient(key, base_url=url)
     except ValueError:
-        raise UsageError(f"{url!r} is not a service URL: it must start with http:// or https://, "
-                         "such as http://127.0.0.1:8000/api/v1 (--url, TRIP_API_URL or trip ui's config file)") from None
+        raise UsageError(
+            f"{url!r} is not a service URL: it must start with http:// or https://, "
+            "such as http://127.0.0.1:8000/api/v1 (--url, TRIP_API_URL or trip ui's config file)"
+        ) from None
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -91,7 +96,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.format == "geojson":
         text = json.dumps(to_geojson(export), ensure_ascii=False, indent=2) + "\n"
     else:
-        text = json.dumps(export.model_dump(mode="json", by_alias=True, exclude_unset=True), ensure_ascii=False, indent=2) + "\n"
+        text = (
+            json.dumps(
+                export.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     if args.output:
         try:
             write_atomically(Path(args.output), text)
@@ -198,7 +210,11 @@ def item_label(snapshot: Snapshot, category: str, index: int) -> str:
 
 
 def describe(outcome: Outcome, snapshot: Snapshot, out: TextIO) -> None:
-    verb = {"created": "to create", "updated": "to update"} if outcome.dry_run else {"created": "created", "updated": "updated"}
+    verb = (
+        {"created": "to create", "updated": "to update"}
+        if outcome.dry_run
+        else {"created": "created", "updated": "updated"}
+    )
     for category in snapshot.items:
         out.write(
             f"  {category:<12} {outcome.count(category, 'created'):>5} {verb['created']}, "
@@ -235,8 +251,10 @@ def cmd_import(args: argparse.Namespace, *, ask: Callable[[str], str] = input) -
     except (SnapshotError, UsageError) as exc:
         return fail("import", exc, USAGE)
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
-        print("trip import: not a terminal, so nobody can confirm: pass --yes to apply, or --dry-run",
-              file=sys.stderr)
+        print(
+            "trip import: not a terminal, so nobody can confirm: pass --yes to apply, or --dry-run",
+            file=sys.stderr,
+        )
         return USAGE
     try:
         return asyncio.run(_import(args, client, snapshot, ask))
@@ -249,13 +267,21 @@ def cmd_import(args: argparse.Namespace, *, ask: Callable[[str], str] = input) -
         return 130
 
 
-async def _import(args: argparse.Namespace, client: TripClient, snapshot: Snapshot, ask: Callable[[str], str]) -> int:
+async def _import(
+    args: argparse.Namespace, client: TripClient, snapshot: Snapshot, ask: Callable[[str], str]
+) -> int:
     out = sys.stdout
     for name in snapshot.skipped:
-        print(f"trip import: skipping {name!r}: the sync endpoint takes legs, actionItems and mapPins", file=sys.stderr)
+        print(
+            f"trip import: skipping {name!r}: the sync endpoint takes legs, actionItems and mapPins",
+            file=sys.stderr,
+        )
     for category, refs in repeated_client_refs(snapshot).items():
         shown = ", ".join(repr(r) for r in refs[:5])
-        print(f"trip import: {category} repeats clientRef {shown}: later copies update earlier ones", file=sys.stderr)
+        print(
+            f"trip import: {category} repeats clientRef {shown}: later copies update earlier ones",
+            file=sys.stderr,
+        )
 
     chunks = plan_chunks(snapshot)
     async with client:
@@ -263,16 +289,24 @@ async def _import(args: argparse.Namespace, client: TripClient, snapshot: Snapsh
 
         async def send(items: Mapping[str, list[Any]], dry_run: bool) -> SyncResult:
             return await client.sync_trip(
-                args.trip, legs=items.get("legs"), action_items=items.get("actionItems"),
-                map_pins=items.get("mapPins"), dry_run=dry_run,
+                args.trip,
+                legs=items.get("legs"),
+                action_items=items.get("actionItems"),
+                map_pins=items.get("mapPins"),
+                dry_run=dry_run,
             )
 
         title = repr(trip.title)
         requests = f" in {len(chunks)} requests" if len(chunks) > 1 else ""
         preview = await sync_in_chunks(
-            send, chunks, dry_run=True, progress=Progress("Checking", snapshot.total) if len(chunks) > 1 else None
+            send,
+            chunks,
+            dry_run=True,
+            progress=Progress("Checking", snapshot.total) if len(chunks) > 1 else None,
         )
-        out.write(f"Dry run of {args.file} ({snapshot.total} items{requests}) into {title} ({printable(args.trip)}):\n")
+        out.write(
+            f"Dry run of {args.file} ({snapshot.total} items{requests}) into {title} ({printable(args.trip)}):\n"
+        )
         describe(preview, snapshot, out)
         out.flush()
         if args.dry_run:
@@ -287,7 +321,10 @@ async def _import(args: argparse.Namespace, client: TripClient, snapshot: Snapsh
             return 1
 
         applied = await sync_in_chunks(
-            send, chunks, dry_run=False, progress=Progress("Importing", snapshot.total) if len(chunks) > 1 else None
+            send,
+            chunks,
+            dry_run=False,
+            progress=Progress("Importing", snapshot.total) if len(chunks) > 1 else None,
         )
         out.write(f"Imported into {title}:\n")
         describe(applied, snapshot, out)

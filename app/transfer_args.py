@@ -23,7 +23,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     imports = commands.add_parser(
         "import",
         help="sync legs, action items and map pins from a JSON file into a trip",
-        description="Import FILE.json ({\"legs\": [...], \"actionItems\": [...], \"mapPins\": [...]}, or a "
+        description='Import FILE.json ({"legs": [...], "actionItems": [...], "mapPins": [...]}, or a '
         "`trip export --format json` file) through the sync endpoint: items whose clientRef exists are "
         "diff-merged, others created, nothing deleted. A dry run is shown first; on a terminal you are "
         "asked before anything is written.",
@@ -36,5 +36,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_connection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=None, help="API root (default: $TRIP_API_URL or http://127.0.0.1:8000/api/v1)")
+    parser.add_argument(
+        "--url", default=None, help="API root (default: $TRIP_API_URL or http://127.0.0.1:8000/api/v1)"
+    )
     parser.add_argument("--key", default=None, help="API key (default: $TRIP_API_KEY)")

@@ -8,9 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -50,8 +50,22 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
     db = tmp_path_factory.mktemp("mcp") / "trip.db"
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--db", str(db), "--port", str(port), "--rate-limit", "100000"],
-        cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--rate-limit",
+            "100000",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/api/v1"
     try:

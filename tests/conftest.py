@@ -12,8 +12,8 @@ import functools
 import os
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -35,7 +35,7 @@ def postgres_url() -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def postgres_unreachable(url: str) -> str | None:
     """Why PostgreSQL at `url` does not answer, or None when it does."""
     import asyncpg
@@ -44,8 +44,12 @@ def postgres_unreachable(url: str) -> str | None:
 
     async def probe() -> None:
         conn = await asyncpg.connect(
-            host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username,
-            password=parsed.password, database=parsed.database, timeout=3,
+            host=parsed.host or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=parsed.username,
+            password=parsed.password,
+            database=parsed.database,
+            timeout=3,
         )
         await conn.close()
 
@@ -117,7 +121,9 @@ class Server:
             transport=httpx.ASGITransport(app=self.app), base_url=BASE, headers=headers, timeout=30
         )
 
-    async def user_key(self, email: str | None = None, name: str | None = None, scopes: list[str] | None = None) -> tuple[str, str]:
+    async def user_key(
+        self, email: str | None = None, name: str | None = None, scopes: list[str] | None = None
+    ) -> tuple[str, str]:
         email = email or f"{uuid.uuid4().hex[:8]}@example.com"
         async with self.db.write() as conn:
             user_id = await ensure_user(conn, email, name)
@@ -154,7 +160,9 @@ class Actor:
 async def make_actor(server) -> AsyncIterator:
     clients: list[httpx.AsyncClient] = []
 
-    async def make(email: str | None = None, name: str | None = None, scopes: list[str] | None = None) -> Actor:
+    async def make(
+        email: str | None = None, name: str | None = None, scopes: list[str] | None = None
+    ) -> Actor:
         email = email or f"{uuid.uuid4().hex[:8]}@example.com"
         user_id, key = await server.user_key(email, name, scopes)
         http = server.client(key)
@@ -176,7 +184,9 @@ async def bob(make_actor) -> Actor:
     return await make_actor("bob@example.com", "Bob")
 
 
-async def new_trip(actor: Actor, title: str = "Cotswolds", start: str = "2026-07-15", end: str = "2026-07-22") -> dict:
+async def new_trip(
+    actor: Actor, title: str = "Cotswolds", start: str = "2026-07-15", end: str = "2026-07-22"
+) -> dict:
     me = (await actor.http.get("/me")).json()
     response = await actor.http.post(
         "/trips", json={"groupId": me["defaultGroupId"], "title": title, "startDate": start, "endDate": end}

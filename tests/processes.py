@@ -28,7 +28,7 @@ def free_port() -> int:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
@@ -64,7 +64,12 @@ SERVE = ["-m", "app.cli", "serve"]
 
 
 def start_servers(
-    db_url: str, count: int, *, args: list[str] | None = None, timeout: float = 30, command: list[str] = SERVE,
+    db_url: str,
+    count: int,
+    *,
+    args: list[str] | None = None,
+    timeout: float = 30,
+    command: list[str] = SERVE,
     env: dict[str, str] | None = None,
 ) -> list[ServeProcess]:
     """Start `count` servers (`trip serve`, or `command` taking --db and --port) on one database
@@ -100,7 +105,9 @@ def wait_until_up(server: ServeProcess, timeout: float) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"trip serve on port {server.port} did not answer within {timeout}s:\n{server.output()}")
+    raise RuntimeError(
+        f"trip serve on port {server.port} did not answer within {timeout}s:\n{server.output()}"
+    )
 
 
 def stop_servers(servers: list[ServeProcess]) -> None:

@@ -40,12 +40,17 @@ EXTENSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 """(methods, path) of every route of ours that the seed does not have; "*": every method."""
 
-SEED_PATH_FOR_OTHER_METHODS = (re.compile(f"^{API}{_TRIP}/members/?$"), re.compile(f"^{API}{_TRIP}/channels/?$"))
+SEED_PATH_FOR_OTHER_METHODS = (
+    re.compile(f"^{API}{_TRIP}/members/?$"),
+    re.compile(f"^{API}{_TRIP}/channels/?$"),
+)
 """Paths the seed serves with GET only: another method there is 405, as on any server."""
 
 
 def is_extension(method: str, path: str) -> bool:
-    return any((methods == "*" or method == methods) and pattern.match(path) for methods, pattern in EXTENSIONS)
+    return any(
+        (methods == "*" or method == methods) and pattern.match(path) for methods, pattern in EXTENSIONS
+    )
 
 
 class SeedOnly:
@@ -66,12 +71,18 @@ class SeedOnly:
         method, path = scope["method"], scope["path"]
         self.refused.append(f"{method} {path}")
         not_allowed = any(pattern.match(path) for pattern in SEED_PATH_FOR_OTHER_METHODS)
-        status, code, message = (405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed here") if not_allowed \
+        status, code, message = (
+            (405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed here")
+            if not_allowed
             else (404, "NOT_FOUND", "No such route")
+        )
         request_id = f"req_{uuid.uuid4().hex}"
         body = json.dumps({"error": {"code": code, "message": message, "requestId": request_id}}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"x-request-id", request_id.encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
         if not_allowed:
             headers.append((b"allow", b"GET"))
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -19,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def trip(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
     env = dict(env or {**os.environ, "PYTHONPATH": str(ROOT)})
     env.pop("TRIP_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
 
 
 def test_help_names_every_command():
@@ -61,8 +68,13 @@ def test_serve_answers_a_key_from_keys_create(tmp_path):
     key = trip("keys", "create", "--email", "a@b.c", "--db", db).stdout.strip()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--db", db, "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--db", db, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 30
@@ -77,10 +89,12 @@ def test_serve_answers_a_key_from_keys_create(tmp_path):
         assert me.status_code == 200 and me.json()["email"] == "a@b.c"
         assert me.headers["x-request-id"]
         # curl -d sends form encoding; the body is still read as JSON.
-        trip_response = httpx.post(f"{base}/trips", headers={"Authorization": f"Bearer {key}",
-                                                             "Content-Type": "application/x-www-form-urlencoded"},
-                                   content=f'{{"groupId":"{me.json()["defaultGroupId"]}","title":"Cotswolds",'
-                                           '"startDate":"2026-07-15","endDate":"2026-07-22"}')
+        trip_response = httpx.post(
+            f"{base}/trips",
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded"},
+            content=f'{{"groupId":"{me.json()["defaultGroupId"]}","title":"Cotswolds",'
+            '"startDate":"2026-07-15","endDate":"2026-07-22"}',
+        )
         assert trip_response.status_code == 201, trip_response.text
         assert httpx.get(f"{base}/trips").status_code == 401
     finally:
@@ -108,7 +122,9 @@ from app.cli import main
 main(["ui", "--url", "http://127.0.0.1:9/api/v1", "--key", "osk_test", "--trip", "T1"])
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     import json
 
@@ -151,7 +167,9 @@ async def stored_keys(db_url: str) -> dict[str, str]:
     database = Database(db_url)
     try:
         async with database.read() as conn:
-            return {h: i for h, i in (await conn.execute(select(t.api_keys.c.key_hash, t.api_keys.c.id))).all()}
+            return {
+                h: i for h, i in (await conn.execute(select(t.api_keys.c.key_hash, t.api_keys.c.id))).all()
+            }
     finally:
         await database.dispose()
 
@@ -167,15 +185,19 @@ async def test_keys_list_shows_each_key_but_never_the_key(tmp_path, drop_schemas
     db = database_url(tmp_path)
     drop_schemas.append(db)
     first = trip("keys", "create", "--email", "a@b.c", "--db", db).stdout.strip()
-    second = trip("keys", "create", "--email", "a@b.c", "--scope", "trips:read", "--scope", "messages:read",
-                  "--db", db).stdout.strip()
+    second = trip(
+        "keys", "create", "--email", "a@b.c", "--scope", "trips:read", "--scope", "messages:read", "--db", db
+    ).stdout.strip()
     other = trip("keys", "create", "--email", "o@b.c", "--db", db).stdout.strip()
     ids = await stored_keys(db)
     database = Database(db)
     try:
         async with database.write() as conn:  # as a server records a use: 2026-07-15 09:30:05 UTC
-            await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(first))
-                               .values(last_used_at=1784107805000))
+            await conn.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.key_hash == hash_key(first))
+                .values(last_used_at=1784107805000)
+            )
     finally:
         await database.dispose()
 
@@ -184,7 +206,9 @@ async def test_keys_list_shows_each_key_but_never_the_key(tmp_path, drop_schemas
     header, *rows = listed.stdout.splitlines()
     assert header.split() == ["ID", "NAME", "SCOPES", "CREATED", "LAST", "USED"]
     assert [row.split()[0] for row in rows] == [ids[hash_key(first)], ids[hash_key(second)]]
-    assert "trips:read,trips:write,messages:read,messages:write" in rows[0] and rows[0].endswith("2026-07-15 09:30:05Z")
+    assert "trips:read,trips:write,messages:read,messages:write" in rows[0] and rows[0].endswith(
+        "2026-07-15 09:30:05Z"
+    )
     assert "trips:read,messages:read" in rows[1] and rows[1].endswith("never")
     created = rows[1].split()[3:5]
     assert len(created[0]) == 10 and created[1].endswith("Z")
@@ -242,26 +266,36 @@ def test_a_key_revoked_with_the_command_is_refused_by_a_running_server(tmp_path)
 
 
 def test_trip_demo_on_a_database_it_cannot_reach_says_so_in_one_line(tmp_path):
-    result = trip("demo", "--db", "postgresql+asyncpg://nobody@127.0.0.1:1/none", stdin=subprocess.DEVNULL,
-                  env={**os.environ, "PYTHONPATH": str(ROOT), "TRIP_CONFIG_FILE": str(tmp_path / "c.json")})
+    result = trip(
+        "demo",
+        "--db",
+        "postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TRIP_CONFIG_FILE": str(tmp_path / "c.json")},
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("trip demo: ") and result.returncode == 1
 
 
-@pytest.mark.parametrize("command", [
-    ["serve", "--port", "0"],
-    ["keys", "create", "--email", "a@example.com"],
-    ["keys", "list", "--email", "a@example.com"],
-    ["keys", "revoke", "osk_nothing"],
-    ["ssh", "--port", "0"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve", "--port", "0"],
+        ["keys", "create", "--email", "a@example.com"],
+        ["keys", "list", "--email", "a@example.com"],
+        ["keys", "revoke", "osk_nothing"],
+        ["ssh", "--port", "0"],
+    ],
+)
 @pytest.mark.parametrize("database", ["postgresql+asyncpg://nobody@127.0.0.1:1/none", "/proc/no/such.db"])
 def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(command, database):
     """The database (--db) is the user's to give: one that does not answer, or a path that
     cannot be made, is said in one line, never a traceback."""
     result = trip(*command, "--db", database)
     assert result.returncode == 1, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Tripdeck API on")]
+    lines = [
+        line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Tripdeck API on")
+    ]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith(f"trip {command[0]}") and "database" in lines[0], lines[0]
 
@@ -293,7 +327,9 @@ async def test_keys_add_ssh_registers_a_public_key_once(tmp_path, drop_schemas):
     database = Database(db)
     try:
         async with database.read() as conn:
-            user_id = (await conn.execute(select(t.users.c.id).where(t.users.c.email == "new@b.c"))).scalar_one()
+            user_id = (
+                await conn.execute(select(t.users.c.id).where(t.users.c.email == "new@b.c"))
+            ).scalar_one()
             assert [(k["fingerprint"], k["name"]) for k in await list_keys(conn, user_id)] == [
                 (key.get_fingerprint(), "me@laptop")
             ]
@@ -311,13 +347,22 @@ def test_top_level_help_fits_80_columns():
     assert not wide, wide
 
 
-@pytest.mark.parametrize("command", [["demo"], ["serve"], ["keys", "list", "--email", "a@b.c"],
-                                     ["export", "--trip", "t1", "--format", "json"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo"],
+        ["serve"],
+        ["keys", "list", "--email", "a@b.c"],
+        ["export", "--trip", "t1", "--format", "json"],
+    ],
+)
 def test_an_unknown_option_is_reported_by_the_command_it_was_given_to(command):
     result = trip(*command, "--bogus", stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     usage = result.stderr.splitlines()[0]
-    assert usage.startswith(f"usage: trip {' '.join(command[:2] if command[0] == 'keys' else command[:1])} "), result.stderr
+    assert usage.startswith(
+        f"usage: trip {' '.join(command[:2] if command[0] == 'keys' else command[:1])} "
+    ), result.stderr
     assert "unrecognized arguments: --bogus" in result.stderr
 
 
@@ -342,8 +387,12 @@ def test_export_uses_the_url_and_key_trip_ui_saved(tmp_path):
 
 
 def test_keys_create_without_db_says_which_database_has_the_key(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"),
-           "HOME": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
     result = trip("keys", "create", "--email", "a@b.c", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("osk_") and result.stdout.count("\n") == 1  # still the key alone
@@ -353,9 +402,20 @@ def test_keys_create_without_db_says_which_database_has_the_key(tmp_path):
 
 
 def test_keys_create_without_db_names_trip_database_url_when_that_chose_the_database(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
     elsewhere = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
-    result = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--email", "a@b.c"], cwd=ROOT,
-                            env={**env, "TRIP_DATABASE_URL": elsewhere}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "create", "--email", "a@b.c"],
+        cwd=ROOT,
+        env={**env, "TRIP_DATABASE_URL": elsewhere},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "TRIP_DATABASE_URL" in result.stderr and "server.db" in result.stderr, result.stderr

@@ -14,7 +14,8 @@ import uuid
 import httpx
 import icalendar
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import transfer
 from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
@@ -32,30 +33,59 @@ def account(api_server):
 
 def new_trip(http: httpx.Client, title: str = "Andes") -> str:
     group = http.get("/me").json()["defaultGroupId"]
-    response = http.post("/trips", json={"groupId": group, "title": title, "startDate": "2026-12-01",
-                                         "endDate": "2026-12-20"})
+    response = http.post(
+        "/trips", json={"groupId": group, "title": title, "startDate": "2026-12-01", "endDate": "2026-12-20"}
+    )
     assert response.status_code == 201, response.text
     return response.json()["_id"]
 
 
 def trip_cli(url: str, key: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, input=input, capture_output=True,
-                          text=True, env=child_env(TRIP_API_URL=url, TRIP_API_KEY=key), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=child_env(TRIP_API_URL=url, TRIP_API_KEY=key),
+        timeout=300,
+    )
 
 
 def test_export_writes_ics_geojson_and_json(account, tmp_path):
     url, key, http = account
     trip_id = new_trip(http, "Andes \x1b[31m; road trip")
-    leg = http.post(f"/trips/{trip_id}/legs", json={
-        "order": 1, "title": "Cusco", "destination": "Cusco", "startDate": "2026-12-02", "endDate": "2026-12-06",
-        "timezone": "America/Lima", "stays": [{"name": "Casa", "checkIn": "2026-12-02T14:00", "doorCode": "9999"}],
-    }).json()
-    pin = http.post(f"/trips/{trip_id}/map-pins", json={"name": "Sacsayhuamán", "lat": -13.5083, "lng": -71.9817}).json()
-    http.post(f"/trips/{trip_id}/commitments", json={
-        "title": "Pisco sour, then salsa", "startDate": "2026-12-03", "category": "dinner", "startTime": "20:00",
-        "endTime": "23:00", "legId": leg["_id"], "mapPinId": pin["_id"]})
+    leg = http.post(
+        f"/trips/{trip_id}/legs",
+        json={
+            "order": 1,
+            "title": "Cusco",
+            "destination": "Cusco",
+            "startDate": "2026-12-02",
+            "endDate": "2026-12-06",
+            "timezone": "America/Lima",
+            "stays": [{"name": "Casa", "checkIn": "2026-12-02T14:00", "doorCode": "9999"}],
+        },
+    ).json()
+    pin = http.post(
+        f"/trips/{trip_id}/map-pins", json={"name": "Sacsayhuamán", "lat": -13.5083, "lng": -71.9817}
+    ).json()
+    http.post(
+        f"/trips/{trip_id}/commitments",
+        json={
+            "title": "Pisco sour, then salsa",
+            "startDate": "2026-12-03",
+            "category": "dinner",
+            "startTime": "20:00",
+            "endTime": "23:00",
+            "legId": leg["_id"],
+            "mapPinId": pin["_id"],
+        },
+    )
 
-    result = trip_cli(url, key, "export", "--trip", trip_id, "--format", "ics", "-o", str(tmp_path / "trip.ics"))
+    result = trip_cli(
+        url, key, "export", "--trip", trip_id, "--format", "ics", "-o", str(tmp_path / "trip.ics")
+    )
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr
     raw = (tmp_path / "trip.ics").read_bytes()
@@ -63,7 +93,7 @@ def test_export_writes_ics_geojson_and_json(account, tmp_path):
     events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(raw).walk("VEVENT")}
     dinner = next(e for e in events.values() if str(e["SUMMARY"]) == "Pisco sour, then salsa")
     assert dinner["DTSTART"].params["TZID"] == "America/Lima"  # the leg's zone
-    assert dinner.decoded("DTSTART").astimezone(dt.timezone.utc) == dt.datetime(2026, 12, 4, 1, 0, tzinfo=dt.timezone.utc)
+    assert dinner.decoded("DTSTART").astimezone(dt.UTC) == dt.datetime(2026, 12, 4, 1, 0, tzinfo=dt.UTC)
     assert f"{leg['_id']}.accommodation.0@tripdeck" in events
 
     geojson = trip_cli(url, key, "export", "--trip", trip_id, "--format", "geojson")
@@ -81,9 +111,18 @@ def test_export_writes_ics_geojson_and_json(account, tmp_path):
 
 def snapshot(n_legs: int) -> dict:
     return {
-        "legs": [{"order": i, "title": f"Day {i} \x1b]0;pwned\x07", "destination": "Somewhere",
-                  "startDate": "2026-12-01", "endDate": "2026-12-02", "timezone": "America/Lima",
-                  "clientRef": f"day-{i}"} for i in range(n_legs)],
+        "legs": [
+            {
+                "order": i,
+                "title": f"Day {i} \x1b]0;pwned\x07",
+                "destination": "Somewhere",
+                "startDate": "2026-12-01",
+                "endDate": "2026-12-02",
+                "timezone": "America/Lima",
+                "clientRef": f"day-{i}",
+            }
+            for i in range(n_legs)
+        ],
         "mapPins": [{"name": "Machu Picchu", "lat": -13.1631, "lng": -72.545, "clientRef": "mapi"}],
     }
 
@@ -91,7 +130,9 @@ def snapshot(n_legs: int) -> dict:
 def count_all(http: httpx.Client, trip_id: str, path: str) -> int:
     total, cursor = 0, None
     while True:
-        page = http.get(f"/trips/{trip_id}/{path}", params={"limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+        page = http.get(
+            f"/trips/{trip_id}/{path}", params={"limit": 200, **({"cursor": cursor} if cursor else {})}
+        ).json()
         total += len(page["items"])
         cursor = page.get("nextCursor")
         if not cursor:
@@ -185,7 +226,7 @@ def one_error_line(result: subprocess.CompletedProcess, command: str) -> str:
 
 @pytest.mark.parametrize("name", list(HOSTILE_FILES))
 def test_import_refuses_a_hostile_file_in_one_line_with_exit_2(account, tmp_path, name):
-    url, key, http = account
+    url, key, _http = account
     content = HOSTILE_FILES[name]
     path = tmp_path / "hostile.json"
     if content is None:
@@ -204,18 +245,37 @@ def test_bad_url_wrong_key_and_no_service_each_get_one_line_and_a_nonzero_exit(a
     url, key, http = account
     trip_id = new_trip(http)
     path = tmp_path / "ok.json"
-    path.write_text(json.dumps({"legs": [{"title": "Quito", "startDate": "2026-12-01", "endDate": "2026-12-02"}]}))
-    args = [str(path), "--trip", trip_id, "--dry-run"] if command == "import" else ["--trip", trip_id, "--format", "ics"]
+    path.write_text(
+        json.dumps({"legs": [{"title": "Quito", "startDate": "2026-12-01", "endDate": "2026-12-02"}]})
+    )
+    args = (
+        [str(path), "--trip", trip_id, "--dry-run"]
+        if command == "import"
+        else ["--trip", trip_id, "--format", "ics"]
+    )
 
     bad_url = trip_cli("localhost:8000", key, command, *args)
     assert "http://" in one_error_line(bad_url, command) and bad_url.returncode == 2
-    no_key = subprocess.run([sys.executable, "-m", "app.cli", command, *args], cwd=ROOT, capture_output=True,
-                            text=True, env=child_env(TRIP_API_URL=url), timeout=60)
+    no_key = subprocess.run(
+        [sys.executable, "-m", "app.cli", command, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=child_env(TRIP_API_URL=url),
+        timeout=60,
+    )
     assert "TRIP_API_KEY" in one_error_line(no_key, command) and no_key.returncode == 2
     wrong_key = trip_cli(url, "osk_wrong", command, *args)
     assert "UNAUTHORIZED" in one_error_line(wrong_key, command) and wrong_key.returncode == 1
-    missing = trip_cli(url, key, command, *args[:-4 if command == "export" else -3], "--trip", "nosuchtrip",
-                       *(["--format", "ics"] if command == "export" else ["--dry-run"]))
+    missing = trip_cli(
+        url,
+        key,
+        command,
+        *args[: -4 if command == "export" else -3],
+        "--trip",
+        "nosuchtrip",
+        *(["--format", "ics"] if command == "export" else ["--dry-run"]),
+    )
     assert "NOT_FOUND" in one_error_line(missing, command) and missing.returncode == 1
     unreachable = trip_cli("http://127.0.0.1:9/api/v1", key, command, *args)
     assert "cannot reach" in one_error_line(unreachable, command) and unreachable.returncode == 1
@@ -224,38 +284,50 @@ def test_bad_url_wrong_key_and_no_service_each_get_one_line_and_a_nonzero_exit(a
 def test_export_to_a_file_it_cannot_write_says_so_with_exit_2(account, tmp_path):
     url, key, http = account
     trip_id = new_trip(http)
-    result = trip_cli(url, key, "export", "--trip", trip_id, "--format", "ics", "-o", str(tmp_path / "no" / "x.ics"))
+    result = trip_cli(
+        url, key, "export", "--trip", trip_id, "--format", "ics", "-o", str(tmp_path / "no" / "x.ics")
+    )
     assert "cannot write" in one_error_line(result, "export") and result.returncode == 2
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 item_fields = st.dictionaries(
-    st.sampled_from(["title", "name", "text", "clientRef", "startDate", "endDate", "lat", "lng", "_id", "order"])
+    st.sampled_from(
+        ["title", "name", "text", "clientRef", "startDate", "endDate", "lat", "lng", "_id", "order"]
+    )
     | st.text(max_size=8),
-    json_values, max_size=5,
+    json_values,
+    max_size=5,
 )
 snapshots = st.one_of(
     json_values,
-    st.fixed_dictionaries({}, optional={
-        "legs": st.lists(item_fields | json_values, max_size=3) | json_values,
-        "actionItems": st.lists(item_fields | json_values, max_size=3),
-        "mapPins": st.lists(item_fields, max_size=3),
-        "trip": json_values,
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "legs": st.lists(item_fields | json_values, max_size=3) | json_values,
+            "actionItems": st.lists(item_fields | json_values, max_size=3),
+            "mapPins": st.lists(item_fields, max_size=3),
+            "trip": json_values,
+        },
+    ),
 )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=snapshots)
 def test_import_of_random_json_never_raises_and_exits_0_1_or_2(account, tmp_path, data):
-    url, key, http = account
+    url, key, _http = account
     path = tmp_path / "random.json"
     path.write_text(json.dumps(data))
-    args = argparse.Namespace(file=str(path), trip=random_trip(account), dry_run=True, yes=False, url=url, key=key)
+    args = argparse.Namespace(
+        file=str(path), trip=random_trip(account), dry_run=True, yes=False, url=url, key=key
+    )
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         code = transfer.cmd_import(args)

@@ -26,6 +26,7 @@ def _httpx_without_its_command_line() -> None:
 
 _httpx_without_its_command_line()
 
+from app.client.capabilities import Capabilities  # noqa: E402
 from app.client.client import DEFAULT_BASE_URL, TripClient  # noqa: E402
 from app.client.errors import (  # noqa: E402
     APIError,
@@ -48,36 +49,35 @@ from app.client.errors import (  # noqa: E402
     UnexpectedResponseError,
     ValidationError,
 )
-from app.client.capabilities import Capabilities  # noqa: E402
 from app.client.http import RateLimitStatus, RetryPolicy  # noqa: E402
 from app.client.shared import SharedTripClient  # noqa: E402
 from app.client.wire import NOT_GIVEN  # noqa: E402
 
 __all__ = [
-    "TripClient",
-    "SharedTripClient",
     "DEFAULT_BASE_URL",
     "NOT_GIVEN",
-    "RetryPolicy",
-    "RateLimitStatus",
-    "TripError",
-    "TripConnectionError",
-    "TripTimeoutError",
-    "UnexpectedResponseError",
     "APIError",
-    "ValidationError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "NotSupportedError",
     "Capabilities",
     "ConflictError",
+    "ForbiddenError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
-    "StaleRevisionError",
+    "NotFoundError",
+    "NotSupportedError",
     "OperationRejectedError",
-    "RevertConflictError",
     "PayloadTooLargeError",
+    "RateLimitStatus",
     "RateLimitedError",
+    "RetryPolicy",
+    "RevertConflictError",
     "ServerError",
+    "SharedTripClient",
+    "StaleRevisionError",
+    "TripClient",
+    "TripConnectionError",
+    "TripError",
+    "TripTimeoutError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "ValidationError",
 ]

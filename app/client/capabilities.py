@@ -91,8 +91,8 @@ def _normalised(path: str) -> str:
     parts = path.split("/")
     if "trips" in parts or "me" in parts:
         first = min(parts.index(name) for name in ("trips", "me") if name in parts)
-        parts = [""] + parts[first:]
+        parts = ["", *parts[first:]]
     return "/".join("{}" if part.startswith("{") else part for part in parts)
 
 
-__all__ = ["Capabilities", "FEATURES", "PATHS", "from_openapi", "unsupported"]
+__all__ = ["FEATURES", "PATHS", "Capabilities", "from_openapi", "unsupported"]

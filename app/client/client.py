@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, Self, Sequence, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,11 +35,11 @@ from app.client.http import DEFAULT_TIMEOUT, HTTPCore, RateLimitStatus, RetryPol
 from app.client.wire import NOT_GIVEN, build_body, given, item_body, parse, segment
 from app.domain import (
     ActionItem,
-    Activity,
-    ActivityPage,
     ActionItemCreate,
     ActionItemPage,
     ActionItemUpdate,
+    Activity,
+    ActivityPage,
     Changes,
     Channel,
     ChannelCreate,
@@ -66,7 +67,6 @@ from app.domain import (
     Message,
     MessageCreate,
     MessagePage,
-    OpRequest,
     OpResult,
     Page,
     RevertResult,
@@ -140,7 +140,9 @@ class BaseClient:
         """`X-RateLimit-Limit` / `-Remaining` of the last response that had them."""
         return self._http.rate_limit
 
-    async def _get(self, model: type[BaseModel], path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
+    async def _get(
+        self, model: type[BaseModel], path: str, params: Mapping[str, Any] | None = None, **options: Any
+    ) -> Any:
         return parse(model, await self._http.request("GET", path, params=params, **options))
 
     @staticmethod
@@ -180,7 +182,9 @@ class TripClient(BaseClient):
     ) -> None:
         api_key = api_key or os.environ.get("TRIP_API_KEY")
         if not api_key:
-            raise TripError("No API key: pass api_key=... or set TRIP_API_KEY (create one with `trip keys create`)")
+            raise TripError(
+                "No API key: pass api_key=... or set TRIP_API_KEY (create one with `trip keys create`)"
+            )
         super().__init__(
             base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}"},
@@ -202,7 +206,9 @@ class TripClient(BaseClient):
         first of `list_trips`) with requests that change nothing. A 404 from an extension's
         route on a trip that exists teaches it too. A feature that could not be probed (no trip
         to ask about) is reported missing but asked again next time."""
-        unknown = [feature for feature in FEATURES if feature not in self._features and feature != "share_links"]
+        unknown = [
+            feature for feature in FEATURES if feature not in self._features and feature != "share_links"
+        ]
         if unknown and not self._openapi_read:
             self._openapi_read = True
             try:
@@ -218,7 +224,7 @@ class TripClient(BaseClient):
         if unknown and trip_id is not None:
             await self.get_trip(trip_id)  # it exists: a 404 below is the route's
             found = await asyncio.gather(*(self._route_present(feature, trip_id) for feature in unknown))
-            for feature, present in zip(unknown, found):
+            for feature, present in zip(unknown, found, strict=False):
                 self._features.setdefault(feature, present)
         known = {feature: self._features.get(feature, False) for feature in FEATURES}
         known["share_links"] = self._features.get("share_links")
@@ -254,8 +260,9 @@ class TripClient(BaseClient):
             # Refused (400, 401, 403, 409...): the route is there, this key or body may not use it.
         return True
 
-    async def _extension(self, feature: str, trip_id: str | None, call: Callable[[], Awaitable[T]], *,
-                         base_route: bool = True) -> T:
+    async def _extension(
+        self, feature: str, trip_id: str | None, call: Callable[[], Awaitable[T]], *, base_route: bool = True
+    ) -> T:
         """`call()` of one of our extensions' routes. Once the service is known to lack the
         feature, raise NotSupportedError without a request; a 404 (or 405) teaches that when the
         trip exists (`base_route`: the call was the feature's own route, not one of a row of it,
@@ -291,10 +298,14 @@ class TripClient(BaseClient):
         params: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
-        response = await self._http.request(method, path, json=json, params=params, idempotency_key=idempotency_key)
+        response = await self._http.request(
+            method, path, json=json, params=params, idempotency_key=idempotency_key
+        )
         return None if model is None else parse(model, response)
 
-    async def _list(self, page_model: type[BaseModel], path: str, limit: int | None, cursor: str | None) -> Any:
+    async def _list(
+        self, page_model: type[BaseModel], path: str, limit: int | None, cursor: str | None
+    ) -> Any:
         return await self._get(page_model, path, {"limit": limit, "cursor": cursor})
 
     # --- me --------------------------------------------------------------------------------
@@ -310,18 +321,36 @@ class TripClient(BaseClient):
         page = await self._extension("ssh_keys", None, lambda: self._get(SshKeyPage, "/me/ssh-keys"))
         return page.items
 
-    async def add_ssh_key(self, public_key: str, *, name: str | None = None, idempotency_key: str | None = None) -> SshKey:
+    async def add_ssh_key(
+        self, public_key: str, *, name: str | None = None, idempotency_key: str | None = None
+    ) -> SshKey:
         """Register a public key (one `.pub` line). Needs a key with all four scopes; a key
         already registered to anyone raises ConflictError."""
         body = build_body(SshKeyCreate, None, given(public_key=public_key, name=name if name else NOT_GIVEN))
-        return await self._extension("ssh_keys", None, lambda: self._send(
-            "POST", SshKey, "/me/ssh-keys", json=body, idempotency_key=idempotency_key,
-        ))
+        return await self._extension(
+            "ssh_keys",
+            None,
+            lambda: self._send(
+                "POST",
+                SshKey,
+                "/me/ssh-keys",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
 
     async def delete_ssh_key(self, ssh_key_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._extension("ssh_keys", None, lambda: self._send(
-            "DELETE", None, f"/me/ssh-keys/{segment(ssh_key_id)}", idempotency_key=idempotency_key,
-        ), base_route=False)
+        await self._extension(
+            "ssh_keys",
+            None,
+            lambda: self._send(
+                "DELETE",
+                None,
+                f"/me/ssh-keys/{segment(ssh_key_id)}",
+                idempotency_key=idempotency_key,
+            ),
+            base_route=False,
+        )
 
     # --- trips -----------------------------------------------------------------------------
 
@@ -344,8 +373,13 @@ class TripClient(BaseClient):
         min_connection_minutes: int = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Trip:
-        fields = given(group_id=group_id, title=title, start_date=start_date, end_date=end_date,
-                       min_connection_minutes=min_connection_minutes)
+        fields = given(
+            group_id=group_id,
+            title=title,
+            start_date=start_date,
+            end_date=end_date,
+            min_connection_minutes=min_connection_minutes,
+        )
         return await self._send(
             "POST", Trip, "/trips", json=build_body(TripCreate, body, fields), idempotency_key=idempotency_key
         )
@@ -368,10 +402,18 @@ class TripClient(BaseClient):
     ) -> Trip:
         """PATCH: only the fields given change. `min_connection_minutes` (0..1440, default 45) is
         the shortest connection between two flights that the itinerary summary accepts."""
-        fields = given(title=title, start_date=start_date, end_date=end_date, status=status,
-                       min_connection_minutes=min_connection_minutes)
+        fields = given(
+            title=title,
+            start_date=start_date,
+            end_date=end_date,
+            status=status,
+            min_connection_minutes=min_connection_minutes,
+        )
         return await self._send(
-            "PATCH", Trip, f"/trips/{segment(trip_id)}", json=build_body(TripUpdate, body, fields),
+            "PATCH",
+            Trip,
+            f"/trips/{segment(trip_id)}",
+            json=build_body(TripUpdate, body, fields),
             idempotency_key=idempotency_key,
         )
 
@@ -399,20 +441,28 @@ class TripClient(BaseClient):
         created. `dry_run=True` reports the same counts and writes nothing."""
         body: dict[str, Any] = {}
         for name, items, model in (
-            ("legs", legs, LegCreate), ("actionItems", action_items, ActionItemCreate), ("mapPins", map_pins, MapPinCreate)
+            ("legs", legs, LegCreate),
+            ("actionItems", action_items, ActionItemCreate),
+            ("mapPins", map_pins, MapPinCreate),
         ):
             if items is not None:
                 body[name] = [item_body(model, item) for item in items]
         from app.domain.bulk import SyncResult
 
         return await self._send(
-            "POST", SyncResult, f"/trips/{segment(trip_id)}/sync", json=body,
-            params={"dryRun": "true"} if dry_run else None, idempotency_key=idempotency_key,
+            "POST",
+            SyncResult,
+            f"/trips/{segment(trip_id)}/sync",
+            json=body,
+            params={"dryRun": "true"} if dry_run else None,
+            idempotency_key=idempotency_key,
         )
 
     # --- legs ------------------------------------------------------------------------------
 
-    async def list_legs(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Leg]:
+    async def list_legs(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Leg]:
         """One page of legs, ordered by `order`."""
         return await self._list(LegPage, f"/trips/{segment(trip_id)}/legs", limit, cursor)
 
@@ -421,12 +471,21 @@ class TripClient(BaseClient):
             yield leg
 
     async def create_leg(
-        self, trip_id: str, body: LegCreate | Mapping[str, Any] | None = None, /, *, idempotency_key: str | None = None, **fields: Any
+        self,
+        trip_id: str,
+        body: LegCreate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> Leg:
         """Fields as in `LegCreate` (order, title, destination, start_date, end_date, timezone,
         accommodation, stays, flights, rental_car, client_ref). A known client_ref diff-merges."""
         return await self._send(
-            "POST", Leg, f"/trips/{segment(trip_id)}/legs", json=build_body(LegCreate, body, fields),
+            "POST",
+            Leg,
+            f"/trips/{segment(trip_id)}/legs",
+            json=build_body(LegCreate, body, fields),
             idempotency_key=idempotency_key,
         )
 
@@ -434,26 +493,47 @@ class TripClient(BaseClient):
         return await self._get(Leg, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}")
 
     async def update_leg(
-        self, trip_id: str, leg_id: str, body: LegUpdate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        leg_id: str,
+        body: LegUpdate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> Leg:
         return await self._send(
-            "PATCH", Leg, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}", json=build_body(LegUpdate, body, fields),
+            "PATCH",
+            Leg,
+            f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}",
+            json=build_body(LegUpdate, body, fields),
             idempotency_key=idempotency_key,
         )
 
     async def delete_leg(self, trip_id: str, leg_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._send("DELETE", None, f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}", idempotency_key=idempotency_key)
+        await self._send(
+            "DELETE",
+            None,
+            f"/trips/{segment(trip_id)}/legs/{segment(leg_id)}",
+            idempotency_key=idempotency_key,
+        )
 
     async def batch_upsert_legs(
-        self, trip_id: str, items: Sequence[LegCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+        self,
+        trip_id: str,
+        items: Sequence[LegCreate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
     ) -> BatchResult:
         """Up to 50 legs; each succeeds or fails alone (see `BatchResult.results`)."""
         from app.domain.bulk import BatchResult
 
         return await self._send(
-            "POST", BatchResult, f"/trips/{segment(trip_id)}/legs:batch",
-            json={"items": [item_body(LegCreate, item) for item in items]}, idempotency_key=idempotency_key,
+            "POST",
+            BatchResult,
+            f"/trips/{segment(trip_id)}/legs:batch",
+            json={"items": [item_body(LegCreate, item) for item in items]},
+            idempotency_key=idempotency_key,
         )
 
     # --- action items ----------------------------------------------------------------------
@@ -463,45 +543,78 @@ class TripClient(BaseClient):
     ) -> Page[ActionItem]:
         return await self._list(ActionItemPage, f"/trips/{segment(trip_id)}/action-items", limit, cursor)
 
-    async def iterate_action_items(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[ActionItem]:
-        async for item in self._pages(lambda cursor: self.list_action_items(trip_id, limit=page_size, cursor=cursor)):
+    async def iterate_action_items(
+        self, trip_id: str, *, page_size: int | None = None
+    ) -> AsyncIterator[ActionItem]:
+        async for item in self._pages(
+            lambda cursor: self.list_action_items(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield item
 
     async def create_action_item(
-        self, trip_id: str, body: ActionItemCreate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        body: ActionItemCreate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> ActionItem:
         """Fields as in `ActionItemCreate` (text, urgency, owner, done, client_ref)."""
         return await self._send(
-            "POST", ActionItem, f"/trips/{segment(trip_id)}/action-items",
-            json=build_body(ActionItemCreate, body, fields), idempotency_key=idempotency_key,
+            "POST",
+            ActionItem,
+            f"/trips/{segment(trip_id)}/action-items",
+            json=build_body(ActionItemCreate, body, fields),
+            idempotency_key=idempotency_key,
         )
 
     async def get_action_item(self, trip_id: str, item_id: str) -> ActionItem:
         return await self._get(ActionItem, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}")
 
     async def update_action_item(
-        self, trip_id: str, item_id: str, body: ActionItemUpdate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        item_id: str,
+        body: ActionItemUpdate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> ActionItem:
         return await self._send(
-            "PATCH", ActionItem, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}",
-            json=build_body(ActionItemUpdate, body, fields), idempotency_key=idempotency_key,
+            "PATCH",
+            ActionItem,
+            f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}",
+            json=build_body(ActionItemUpdate, body, fields),
+            idempotency_key=idempotency_key,
         )
 
-    async def delete_action_item(self, trip_id: str, item_id: str, *, idempotency_key: str | None = None) -> None:
+    async def delete_action_item(
+        self, trip_id: str, item_id: str, *, idempotency_key: str | None = None
+    ) -> None:
         await self._send(
-            "DELETE", None, f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}", idempotency_key=idempotency_key
+            "DELETE",
+            None,
+            f"/trips/{segment(trip_id)}/action-items/{segment(item_id)}",
+            idempotency_key=idempotency_key,
         )
 
     async def batch_upsert_action_items(
-        self, trip_id: str, items: Sequence[ActionItemCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+        self,
+        trip_id: str,
+        items: Sequence[ActionItemCreate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
     ) -> BatchResult:
         from app.domain.bulk import BatchResult
 
         return await self._send(
-            "POST", BatchResult, f"/trips/{segment(trip_id)}/action-items:batch",
-            json={"items": [item_body(ActionItemCreate, item) for item in items]}, idempotency_key=idempotency_key,
+            "POST",
+            BatchResult,
+            f"/trips/{segment(trip_id)}/action-items:batch",
+            json={"items": [item_body(ActionItemCreate, item) for item in items]},
+            idempotency_key=idempotency_key,
         )
 
     # --- commitments -----------------------------------------------------------------------
@@ -512,55 +625,92 @@ class TripClient(BaseClient):
         """One page of commitments, by start date then start time (all-day first)."""
         return await self._list(CommitmentPage, f"/trips/{segment(trip_id)}/commitments", limit, cursor)
 
-    async def iterate_commitments(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Commitment]:
-        async for item in self._pages(lambda cursor: self.list_commitments(trip_id, limit=page_size, cursor=cursor)):
+    async def iterate_commitments(
+        self, trip_id: str, *, page_size: int | None = None
+    ) -> AsyncIterator[Commitment]:
+        async for item in self._pages(
+            lambda cursor: self.list_commitments(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield item
 
     async def create_commitment(
-        self, trip_id: str, body: CommitmentCreate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        body: CommitmentCreate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> Commitment:
         """Fields as in `CommitmentCreate` (title, start_date, category, start_time, end_time,
         is_all_day, timezone, leg_id, map_pin_id, notes)."""
         return await self._send(
-            "POST", Commitment, f"/trips/{segment(trip_id)}/commitments",
-            json=build_body(CommitmentCreate, body, fields), idempotency_key=idempotency_key,
+            "POST",
+            Commitment,
+            f"/trips/{segment(trip_id)}/commitments",
+            json=build_body(CommitmentCreate, body, fields),
+            idempotency_key=idempotency_key,
         )
 
     async def get_commitment(self, trip_id: str, commitment_id: str) -> Commitment:
         return await self._get(Commitment, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}")
 
     async def update_commitment(
-        self, trip_id: str, commitment_id: str, body: CommitmentUpdate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        commitment_id: str,
+        body: CommitmentUpdate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> Commitment:
         return await self._send(
-            "PATCH", Commitment, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
-            json=build_body(CommitmentUpdate, body, fields), idempotency_key=idempotency_key,
+            "PATCH",
+            Commitment,
+            f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
+            json=build_body(CommitmentUpdate, body, fields),
+            idempotency_key=idempotency_key,
         )
 
-    async def delete_commitment(self, trip_id: str, commitment_id: str, *, idempotency_key: str | None = None) -> None:
+    async def delete_commitment(
+        self, trip_id: str, commitment_id: str, *, idempotency_key: str | None = None
+    ) -> None:
         await self._send(
-            "DELETE", None, f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
+            "DELETE",
+            None,
+            f"/trips/{segment(trip_id)}/commitments/{segment(commitment_id)}",
             idempotency_key=idempotency_key,
         )
 
     # --- map pins --------------------------------------------------------------------------
 
-    async def list_map_pins(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[MapPin]:
+    async def list_map_pins(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[MapPin]:
         return await self._list(MapPinPage, f"/trips/{segment(trip_id)}/map-pins", limit, cursor)
 
     async def iterate_map_pins(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[MapPin]:
-        async for pin in self._pages(lambda cursor: self.list_map_pins(trip_id, limit=page_size, cursor=cursor)):
+        async for pin in self._pages(
+            lambda cursor: self.list_map_pins(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield pin
 
     async def create_map_pin(
-        self, trip_id: str, body: MapPinCreate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        body: MapPinCreate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> MapPin:
         """Fields as in `MapPinCreate` (name, lat, lng, category, notes, client_ref)."""
         return await self._send(
-            "POST", MapPin, f"/trips/{segment(trip_id)}/map-pins", json=build_body(MapPinCreate, body, fields),
+            "POST",
+            MapPin,
+            f"/trips/{segment(trip_id)}/map-pins",
+            json=build_body(MapPinCreate, body, fields),
             idempotency_key=idempotency_key,
         )
 
@@ -568,43 +718,74 @@ class TripClient(BaseClient):
         return await self._get(MapPin, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}")
 
     async def update_map_pin(
-        self, trip_id: str, pin_id: str, body: MapPinUpdate | Mapping[str, Any] | None = None, /, *,
-        idempotency_key: str | None = None, **fields: Any,
+        self,
+        trip_id: str,
+        pin_id: str,
+        body: MapPinUpdate | Mapping[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> MapPin:
         return await self._send(
-            "PATCH", MapPin, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}",
-            json=build_body(MapPinUpdate, body, fields), idempotency_key=idempotency_key,
+            "PATCH",
+            MapPin,
+            f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}",
+            json=build_body(MapPinUpdate, body, fields),
+            idempotency_key=idempotency_key,
         )
 
     async def delete_map_pin(self, trip_id: str, pin_id: str, *, idempotency_key: str | None = None) -> None:
         await self._send(
-            "DELETE", None, f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}", idempotency_key=idempotency_key
+            "DELETE",
+            None,
+            f"/trips/{segment(trip_id)}/map-pins/{segment(pin_id)}",
+            idempotency_key=idempotency_key,
         )
 
     async def batch_upsert_map_pins(
-        self, trip_id: str, items: Sequence[MapPinCreate | Mapping[str, Any]], *, idempotency_key: str | None = None
+        self,
+        trip_id: str,
+        items: Sequence[MapPinCreate | Mapping[str, Any]],
+        *,
+        idempotency_key: str | None = None,
     ) -> BatchResult:
         from app.domain.bulk import BatchResult
 
         return await self._send(
-            "POST", BatchResult, f"/trips/{segment(trip_id)}/map-pins:batch",
-            json={"items": [item_body(MapPinCreate, item) for item in items]}, idempotency_key=idempotency_key,
+            "POST",
+            BatchResult,
+            f"/trips/{segment(trip_id)}/map-pins:batch",
+            json={"items": [item_body(MapPinCreate, item) for item in items]},
+            idempotency_key=idempotency_key,
         )
 
     # --- channels and messages -------------------------------------------------------------
 
-    async def list_channels(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Channel]:
+    async def list_channels(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Channel]:
         return await self._list(ChannelPage, f"/trips/{segment(trip_id)}/channels", limit, cursor)
 
     async def iterate_channels(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Channel]:
-        async for channel in self._pages(lambda cursor: self.list_channels(trip_id, limit=page_size, cursor=cursor)):
+        async for channel in self._pages(
+            lambda cursor: self.list_channels(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield channel
 
     async def create_channel(self, trip_id: str, name: str, *, idempotency_key: str | None = None) -> Channel:
         body = build_body(ChannelCreate, None, {"name": name})
-        return await self._extension("channel_writes", trip_id, lambda: self._send(
-            "POST", Channel, f"/trips/{segment(trip_id)}/channels", json=body, idempotency_key=idempotency_key,
-        ))
+        return await self._extension(
+            "channel_writes",
+            trip_id,
+            lambda: self._send(
+                "POST",
+                Channel,
+                f"/trips/{segment(trip_id)}/channels",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
 
     async def list_messages(
         self, trip_id: str, channel_id: str, *, limit: int | None = None, cursor: str | None = None
@@ -624,44 +805,84 @@ class TripClient(BaseClient):
             yield message
 
     async def send_message(
-        self, trip_id: str, channel_id: str, content: str, parent_id: str | None = None, *,
+        self,
+        trip_id: str,
+        channel_id: str,
+        content: str,
+        parent_id: str | None = None,
+        *,
         idempotency_key: str | None = None,
     ) -> Message:
         fields: dict[str, Any] = {"content": content}
         if parent_id is not None:
             fields["parent_id"] = parent_id
         return await self._send(
-            "POST", Message, f"/trips/{segment(trip_id)}/channels/{segment(channel_id)}/messages",
-            json=build_body(MessageCreate, None, fields), idempotency_key=idempotency_key,
+            "POST",
+            Message,
+            f"/trips/{segment(trip_id)}/channels/{segment(channel_id)}/messages",
+            json=build_body(MessageCreate, None, fields),
+            idempotency_key=idempotency_key,
         )
 
     # --- members ---------------------------------------------------------------------------
 
-    async def list_members(self, trip_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Member]:
+    async def list_members(
+        self, trip_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Member]:
         return await self._list(MemberPage, f"/trips/{segment(trip_id)}/members", limit, cursor)
 
     async def iterate_members(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Member]:
-        async for member in self._pages(lambda cursor: self.list_members(trip_id, limit=page_size, cursor=cursor)):
+        async for member in self._pages(
+            lambda cursor: self.list_members(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield member
 
-    async def add_member(self, trip_id: str, email: str, role: str, *, idempotency_key: str | None = None) -> Member:
+    async def add_member(
+        self, trip_id: str, email: str, role: str, *, idempotency_key: str | None = None
+    ) -> Member:
         """Add an existing user (by email) with a role: owner, planner, editor or viewer."""
         body = build_body(MemberCreate, None, {"email": email, "role": role})
-        return await self._extension("member_writes", trip_id, lambda: self._send(
-            "POST", Member, f"/trips/{segment(trip_id)}/members", json=body, idempotency_key=idempotency_key,
-        ))
+        return await self._extension(
+            "member_writes",
+            trip_id,
+            lambda: self._send(
+                "POST",
+                Member,
+                f"/trips/{segment(trip_id)}/members",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
 
-    async def update_member(self, trip_id: str, user_id: str, role: str, *, idempotency_key: str | None = None) -> Member:
+    async def update_member(
+        self, trip_id: str, user_id: str, role: str, *, idempotency_key: str | None = None
+    ) -> Member:
         body = build_body(MemberUpdate, None, {"role": role})
-        return await self._extension("member_writes", trip_id, lambda: self._send(
-            "PATCH", Member, f"/trips/{segment(trip_id)}/members/{segment(user_id)}", json=body,
-            idempotency_key=idempotency_key,
-        ), base_route=False)
+        return await self._extension(
+            "member_writes",
+            trip_id,
+            lambda: self._send(
+                "PATCH",
+                Member,
+                f"/trips/{segment(trip_id)}/members/{segment(user_id)}",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+            base_route=False,
+        )
 
     async def remove_member(self, trip_id: str, user_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._extension("member_writes", trip_id, lambda: self._send(
-            "DELETE", None, f"/trips/{segment(trip_id)}/members/{segment(user_id)}", idempotency_key=idempotency_key
-        ), base_route=False)
+        await self._extension(
+            "member_writes",
+            trip_id,
+            lambda: self._send(
+                "DELETE",
+                None,
+                f"/trips/{segment(trip_id)}/members/{segment(user_id)}",
+                idempotency_key=idempotency_key,
+            ),
+            base_route=False,
+        )
 
     # --- share tokens ----------------------------------------------------------------------
 
@@ -687,23 +908,37 @@ class TripClient(BaseClient):
         return await self._extension("share_links", trip_id, create)
 
     async def revoke_share_token(self, trip_id: str, *, idempotency_key: str | None = None) -> None:
-        await self._extension("share_links", trip_id, lambda: self._send(
-            "DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key))
+        await self._extension(
+            "share_links",
+            trip_id,
+            lambda: self._send(
+                "DELETE", None, f"/trips/{segment(trip_id)}/share-token", idempotency_key=idempotency_key
+            ),
+        )
 
     # --- itinerary, operations, live changes ----------------------------------------------
 
     async def get_itinerary(self, trip_id: str) -> Itinerary:
         """Every event of the trip (commitments, flights, check-ins, car pickups) in time order."""
-        return await self._extension("itinerary", trip_id, lambda: self._get(Itinerary, f"/trips/{segment(trip_id)}/itinerary"))
+        return await self._extension(
+            "itinerary", trip_id, lambda: self._get(Itinerary, f"/trips/{segment(trip_id)}/itinerary")
+        )
 
     async def get_itinerary_diff(self, trip_id: str, since_revision: int) -> ItineraryDiff:
-        return await self._extension("itinerary", trip_id, lambda: self._get(
-            ItineraryDiff, f"/trips/{segment(trip_id)}/itinerary/diff", {"since_revision": since_revision}
-        ))
+        return await self._extension(
+            "itinerary",
+            trip_id,
+            lambda: self._get(
+                ItineraryDiff, f"/trips/{segment(trip_id)}/itinerary/diff", {"since_revision": since_revision}
+            ),
+        )
 
     async def get_itinerary_summary(self, trip_id: str) -> ItinerarySummary:
-        return await self._extension("itinerary", trip_id, lambda: self._get(
-            ItinerarySummary, f"/trips/{segment(trip_id)}/itinerary/summary"))
+        return await self._extension(
+            "itinerary",
+            trip_id,
+            lambda: self._get(ItinerarySummary, f"/trips/{segment(trip_id)}/itinerary/summary"),
+        )
 
     async def apply_op(
         self,
@@ -718,9 +953,13 @@ class TripClient(BaseClient):
         `StaleRevisionError` (re-read, re-apply, retry); an op the timeline refuses raises
         `OperationRejectedError`."""
         body = {"base_revision": base_revision, "type": type, "payload": dict(payload or {})}
-        return await self._extension("ops", trip_id, lambda: self._send(
-            "POST", OpResult, f"/trips/{segment(trip_id)}/ops", json=body, idempotency_key=idempotency_key
-        ))
+        return await self._extension(
+            "ops",
+            trip_id,
+            lambda: self._send(
+                "POST", OpResult, f"/trips/{segment(trip_id)}/ops", json=body, idempotency_key=idempotency_key
+            ),
+        )
 
     # --- activity and revert ---------------------------------------------------------------
 
@@ -729,12 +968,19 @@ class TripClient(BaseClient):
     ) -> Page[Activity]:
         """One page of the trip's activity feed, newest first: who changed what (`summary`, one
         sentence) and each changed field's before and after."""
-        return await self._extension("activity", trip_id, lambda: self._list(
-            ActivityPage, f"/trips/{segment(trip_id)}/operations", limit, cursor))
+        return await self._extension(
+            "activity",
+            trip_id,
+            lambda: self._list(ActivityPage, f"/trips/{segment(trip_id)}/operations", limit, cursor),
+        )
 
-    async def iterate_operations(self, trip_id: str, *, page_size: int | None = None) -> AsyncIterator[Activity]:
+    async def iterate_operations(
+        self, trip_id: str, *, page_size: int | None = None
+    ) -> AsyncIterator[Activity]:
         """The whole activity feed, newest first, a page at a time as you consume it."""
-        async for operation in self._pages(lambda cursor: self.list_operations(trip_id, limit=page_size, cursor=cursor)):
+        async for operation in self._pages(
+            lambda cursor: self.list_operations(trip_id, limit=page_size, cursor=cursor)
+        ):
             yield operation
 
     async def revert_operation(
@@ -743,10 +989,18 @@ class TripClient(BaseClient):
         """Undo one operation as a new operation (revert that one to redo). Raises
         `StaleRevisionError` when the trip moved past `base_revision`, `RevertConflictError`
         (its `conflicting_operations`) when a later change touched the same fields."""
-        return await self._extension("activity", trip_id, lambda: self._send(
-            "POST", RevertResult, f"/trips/{segment(trip_id)}/operations/{segment(op_id)}/revert",
-            json={"base_revision": base_revision}, idempotency_key=idempotency_key,
-        ), base_route=False)
+        return await self._extension(
+            "activity",
+            trip_id,
+            lambda: self._send(
+                "POST",
+                RevertResult,
+                f"/trips/{segment(trip_id)}/operations/{segment(op_id)}/revert",
+                json={"base_revision": base_revision},
+                idempotency_key=idempotency_key,
+            ),
+            base_route=False,
+        )
 
     async def changes(self, trip_id: str, since: str | None = None, wait: float = 0) -> Changes:
         """What changed after cursor `since` (operations, and messages with messages:read).
@@ -761,9 +1015,17 @@ class TripClient(BaseClient):
         read = None if base.read is None else base.read + wait  # None: the caller wants no timeout
         timeout = httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
         params = {"since": since, "wait": _number(wait) if wait else None}
-        return await self._extension("changes", trip_id, lambda: self._get(
-            Changes, f"/trips/{segment(trip_id)}/changes", params, timeout=timeout, extra_deadline=float(wait)
-        ))
+        return await self._extension(
+            "changes",
+            trip_id,
+            lambda: self._get(
+                Changes,
+                f"/trips/{segment(trip_id)}/changes",
+                params,
+                timeout=timeout,
+                extra_deadline=float(wait),
+            ),
+        )
 
     async def watch_changes(
         self, trip_id: str, since: str | None = None, *, wait: float = 25
@@ -783,4 +1045,4 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-__all__ = ["TripClient", "BaseClient", "DEFAULT_BASE_URL", "resolve_base_url"]
+__all__ = ["DEFAULT_BASE_URL", "BaseClient", "TripClient", "resolve_base_url"]

@@ -42,26 +42,26 @@ from typing import Any
 import httpx
 
 __all__ = [
-    "TripError",
-    "TripConnectionError",
-    "TripTimeoutError",
-    "UnexpectedResponseError",
     "APIError",
-    "ValidationError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "NotSupportedError",
     "ConflictError",
+    "ForbiddenError",
     "IdempotencyConflictError",
     "IdempotencyInProgressError",
-    "StaleRevisionError",
-    "SecretNotReplayedError",
+    "NotFoundError",
+    "NotSupportedError",
     "OperationRejectedError",
-    "RevertConflictError",
     "PayloadTooLargeError",
     "RateLimitedError",
+    "RevertConflictError",
+    "SecretNotReplayedError",
     "ServerError",
+    "StaleRevisionError",
+    "TripConnectionError",
+    "TripError",
+    "TripTimeoutError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "ValidationError",
     "error_from_response",
     "parse_retry_after",
 ]
@@ -188,7 +188,12 @@ class StaleRevisionError(ConflictError):
     """409 STALE_REVISION: the trip moved past `base_revision`; re-read and re-apply."""
 
     def __init__(
-        self, message: str, *, current_revision: int | None = None, base_revision: int | None = None, **kwargs: Any
+        self,
+        message: str,
+        *,
+        current_revision: int | None = None,
+        base_revision: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
         self.current_revision = current_revision
@@ -265,8 +270,16 @@ BY_STATUS: dict[int, type[APIError]] = {
 }
 
 # Codes the service uses that carry no error meaning for the SDK beyond their status.
-STATUS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-                409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}
+STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+}
 
 
 def parse_retry_after(value: str | None) -> float | None:

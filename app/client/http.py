@@ -13,8 +13,9 @@ import random
 import ssl
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -77,7 +78,9 @@ def _capped(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
     def cap(value: float | None) -> float:
         return remaining if value is None else min(value, remaining)
 
-    return httpx.Timeout(connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool))
+    return httpx.Timeout(
+        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
+    )
 
 
 @dataclass
@@ -147,7 +150,9 @@ class HTTPCore:
         if method in MUTATING_METHODS:
             key = new_idempotency_key() if idempotency_key is None else idempotency_key
             if not key or len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
-                raise ValueError(f"idempotency_key must be 1..{IDEMPOTENCY_KEY_MAX} printable ASCII characters")
+                raise ValueError(
+                    f"idempotency_key must be 1..{IDEMPOTENCY_KEY_MAX} printable ASCII characters"
+                )
             headers["Idempotency-Key"] = key
         elif idempotency_key is not None:
             raise ValueError(f"{method} requests take no idempotency key")
@@ -165,10 +170,14 @@ class HTTPCore:
                     method, path, params=params, json=json, headers=headers, timeout=attempt_timeout
                 )
             except httpx.TimeoutException as exc:
-                error = TripTimeoutError(f"{method} {path}: timed out ({type(exc).__name__})", request=_request_of(exc))
+                error = TripTimeoutError(
+                    f"{method} {path}: timed out ({type(exc).__name__})", request=_request_of(exc)
+                )
                 error.__cause__ = exc
             except httpx.TransportError as exc:
-                error = TripConnectionError(f"{method} {path}: {type(exc).__name__}: {exc}", request=_request_of(exc))
+                error = TripConnectionError(
+                    f"{method} {path}: {type(exc).__name__}: {exc}", request=_request_of(exc)
+                )
                 error.__cause__ = exc
             else:
                 self._note_rate_limit(response)
@@ -208,4 +217,4 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-__all__ = ["HTTPCore", "RetryPolicy", "RateLimitStatus", "is_retryable", "new_idempotency_key"]
+__all__ = ["HTTPCore", "RateLimitStatus", "RetryPolicy", "is_retryable", "new_idempotency_key"]

@@ -40,7 +40,11 @@ class SharedTripClient(BaseClient):
     ) -> None:
         self.token, url_root = split_share_url(token)
         super().__init__(
-            base_url=base_url or url_root, headers={}, transport=transport, timeout=timeout, max_retries=max_retries,
+            base_url=base_url or url_root,
+            headers={},
+            transport=transport,
+            timeout=timeout,
+            max_retries=max_retries,
             deadline=deadline,
         )
 

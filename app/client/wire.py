@@ -3,7 +3,8 @@ wire JSON in, domain models out."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -69,7 +70,9 @@ def local_validation_error(exc: pydantic.ValidationError, model: type[BaseModel]
     )
 
 
-def build_body(model: type[BaseModel], body: BaseModel | Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+def build_body(
+    model: type[BaseModel], body: BaseModel | Mapping[str, Any] | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
     """The JSON body of a create or update call, with only the fields the caller gave.
 
     - a domain model (`LegCreate(...)`) is sent as `model_dump(by_alias=True, exclude_unset=True)`;

@@ -15,7 +15,9 @@ RowKind = Literal["trip", "leg", "commitment", "map_pin", "action_item"]
 
 
 class ActivityActor(ApiModel):
-    user_id: str | None = Field(default=None, description="null for operations logged before the feed kept it")
+    user_id: str | None = Field(
+        default=None, description="null for operations logged before the feed kept it"
+    )
     name: str | None = None
     key_name: str | None = Field(default=None, description="The name of the API key that made the change")
 
@@ -42,8 +44,12 @@ class Activity(SnakeModel):
     result_revision: int
     created_at: int = Field(description="Milliseconds since the epoch")
     actor: ActivityActor
-    summary: str = Field(description="One sentence for people: “Maya moved “Flamenco class” from 15:30 to 17:30”")
-    changes: list[RowChange] = Field(description="The rows it changed, the first 50 of them (see changes_total)")
+    summary: str = Field(
+        description="One sentence for people: “Maya moved “Flamenco class” from 15:30 to 17:30”"
+    )
+    changes: list[RowChange] = Field(
+        description="The rows it changed, the first 50 of them (see changes_total)"
+    )
     changes_total: int = Field(default=0, description="How many rows it changed in all")
     reverted_by: str | None = Field(default=None, description="The op_id of a later revert of this operation")
     reverts: str | None = Field(default=None, description="For a revert: the op_id it undid")

@@ -2,9 +2,7 @@
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
 # pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
-from typing import Any, Literal
-
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema
 
@@ -44,8 +42,11 @@ class ErrorEnvelope(ApiModel):
 def items_of(model: str, maximum: int, minimum: int = 0) -> Any:
     """A list whose items are validated one by one by the service (a bad item fails alone, so
     the envelope accepts any JSON value), documented in OpenAPI as a list of `model`."""
-    schema: dict[str, Any] = {"type": "array", "items": {"$ref": f"#/components/schemas/{model}"},
-                              "maxItems": maximum}
+    schema: dict[str, Any] = {
+        "type": "array",
+        "items": {"$ref": f"#/components/schemas/{model}"},
+        "maxItems": maximum,
+    }
     if minimum:
         schema["minItems"] = minimum
     return Annotated[list[Any], WithJsonSchema(schema)]

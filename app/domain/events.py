@@ -4,7 +4,8 @@ car pickup is one event with a stable id (`<legId>.flight.0`), with its instants
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from app.domain.localtime import aware, combine, flight_zones, parse_local, rfc3339
 
@@ -43,9 +44,14 @@ def commitment_event(
         "end_date": None if all_day or not row["end_time"] else row["start_date"],
         "end_time": None if all_day else row["end_time"],
         "timezone": timezone,
-        "starts_at": rfc3339(aware(combine(row["start_date"], row["start_time"]), timezone)) if timed else None,
-        "ends_at": (rfc3339(aware(combine(row["start_date"], row["end_time"]), timezone))
-                    if timed and row["end_time"] else None),
+        "starts_at": rfc3339(aware(combine(row["start_date"], row["start_time"]), timezone))
+        if timed
+        else None,
+        "ends_at": (
+            rfc3339(aware(combine(row["start_date"], row["end_time"]), timezone))
+            if timed and row["end_time"]
+            else None
+        ),
         "end_timezone": None,
         "leg_id": row["leg_id"],
         "map_pin_id": row["map_pin_id"],

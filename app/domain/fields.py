@@ -7,7 +7,15 @@ import zoneinfo
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -73,7 +81,9 @@ LocalDateTime = Annotated[
     Field(pattern=r"^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d$", examples=["2026-07-15T14:05"]),
     AfterValidator(_real_local_datetime),
 ]
-TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/London"]), AfterValidator(_real_zone)]
+TimeZone = Annotated[
+    str, Field(min_length=1, max_length=64, examples=["Europe/London"]), AfterValidator(_real_zone)
+]
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 ShortText = Annotated[str, Field(max_length=NAME_MAX)]
@@ -95,22 +105,37 @@ def _whole_float_as_int(value: Any) -> Any:
 
 LegOrder = Annotated[
     int,
-    Field(ge=0, le=ORDER_MAX, strict=True, examples=[0],
-          description=f"The leg's place in the trip (legs are listed by order): a whole number "
-                      f"0..{ORDER_MAX}. A reorder op numbers the legs 0, 1, 2, ..."),
+    Field(
+        ge=0,
+        le=ORDER_MAX,
+        strict=True,
+        examples=[0],
+        description=f"The leg's place in the trip (legs are listed by order): a whole number "
+        f"0..{ORDER_MAX}. A reorder op numbers the legs 0, 1, 2, ...",
+    ),
     BeforeValidator(_whole_float_as_int),  # after Field: the schema then says minimum/maximum
 ]
 BaseRevision = Annotated[
     int,
-    Field(ge=1, le=2**31 - 1, strict=True, description="The revision you last saw; the change applies only at it"),
+    Field(
+        ge=1,
+        le=2**31 - 1,
+        strict=True,
+        description="The revision you last saw; the change applies only at it",
+    ),
     BeforeValidator(_whole_float_as_int),  # 3.0 is 3; "3" and true are refused, as for every number
 ]
 Flag = Annotated[bool, Field(strict=True)]
 MinConnection = Annotated[
     int,
-    Field(ge=0, le=1440, strict=True, examples=[45],
-          description="The minimum connection between two flights of the trip, in minutes (0..1440; default "
-                      "45): a shorter one is an impossible_transfer in the itinerary summary"),
+    Field(
+        ge=0,
+        le=1440,
+        strict=True,
+        examples=[45],
+        description="The minimum connection between two flights of the trip, in minutes (0..1440; default "
+        "45): a shorter one is an impossible_transfer in the itinerary summary",
+    ),
     BeforeValidator(_whole_float_as_int),
 ]
 
@@ -143,7 +168,9 @@ def few_unknown_fields(cls: type[BaseModel], data: Any) -> Any:
     unknown = [key for key in data if key not in accepted]
     if len(unknown) > MAX_DETAILS:
         raise PydanticCustomError(
-            "too_many_unknown_fields", "{count} unknown fields", {"count": len(unknown), "fields": unknown[:MAX_DETAILS]}
+            "too_many_unknown_fields",
+            "{count} unknown fields",
+            {"count": len(unknown), "fields": unknown[:MAX_DETAILS]},
         )
     return data
 
@@ -155,7 +182,9 @@ class ApiModel(BaseModel):
     only for the few models it parses, not for the whole contract at import. A server calls
     `build_models_now()` before it defines its routes (see there)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True
+    )
 
     def to_wire(self) -> dict:
         return self.model_dump(by_alias=True, exclude_unset=True)
@@ -177,7 +206,9 @@ class InputModel(ApiModel):
     """A request body: unknown fields are rejected, and so is U+0000 in any text field (nested
     models check their own fields; free-form dicts are parsed into models later)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
     _few_unknown_fields = model_validator(mode="before")(few_unknown_fields)
 

@@ -33,17 +33,20 @@ class Event(SnakeModel):
     end_date: str | None = None
     end_time: str | None = None
     timezone: str | None = Field(
-        default=None, description="The zone of the start: a commitment's own, else its leg's; a flight's departure zone"
+        default=None,
+        description="The zone of the start: a commitment's own, else its leg's; a flight's departure zone",
     )
     starts_at: str | None = Field(
         default=None,
         description="RFC 3339 with the offset of `timezone` (2027-01-14T13:05:00+01:00); null when untimed or all-day",
     )
     ends_at: str | None = Field(
-        default=None, description="RFC 3339 with the offset of the end's zone (`end_timezone`, else `timezone`)"
+        default=None,
+        description="RFC 3339 with the offset of the end's zone (`end_timezone`, else `timezone`)",
     )
     end_timezone: str | None = Field(
-        default=None, description="The zone of the end when it differs from `timezone` (a flight's arrival zone)"
+        default=None,
+        description="The zone of the end when it differs from `timezone` (a flight's arrival zone)",
     )
     leg_id: str | None = None
     map_pin_id: str | None = None
@@ -86,7 +89,11 @@ class Bounds(SnakeModel):
 
 
 ConflictType = Literal[
-    "overlapping_commitments", "overlapping_legs", "outside_trip", "outside_leg", "night_without_stay",
+    "overlapping_commitments",
+    "overlapping_legs",
+    "outside_trip",
+    "outside_leg",
+    "night_without_stay",
     "impossible_transfer",
 ]
 
@@ -96,7 +103,8 @@ class Conflict(SnakeModel):
     event_ids: list[str]
     message: str
     dates: list[str] | None = Field(
-        default=None, description="night_without_stay only: the evenings (YYYY-MM-DD) of the nights without a stay"
+        default=None,
+        description="night_without_stay only: the evenings (YYYY-MM-DD) of the nights without a stay",
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal, Mapping, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -100,7 +101,13 @@ def flight_zones(flight: Mapping[str, Any], leg_zone: str | None) -> FlightZones
 def parse_local(value: Any) -> dt.datetime | None:
     """`YYYY-MM-DDTHH:mm` as a naive datetime; anything else is None. (fromisoformat after a shape
     check: strptime was most of a big trip's summary.)"""
-    if not isinstance(value, str) or len(value) != 16 or value[10] != "T" or value[4] != "-" or value[13] != ":":
+    if (
+        not isinstance(value, str)
+        or len(value) != 16
+        or value[10] != "T"
+        or value[4] != "-"
+        or value[13] != ":"
+    ):
         return None
     try:
         return dt.datetime.fromisoformat(value)
@@ -118,7 +125,7 @@ def combine(date: Any, time: Any) -> dt.datetime | None:
 def exists(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> bool:
     """Whether the wall clock of `tz` ever reads `local` (False in a spring-forward gap)."""
     try:
-        back = local.replace(tzinfo=tz).astimezone(dt.timezone.utc).astimezone(tz)
+        back = local.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
     except OverflowError:  # years 1 and 9999: no DST there
         return True
     return back.replace(tzinfo=None) == local
@@ -146,8 +153,8 @@ def gap(local: dt.datetime, tz: zoneinfo.ZoneInfo) -> Gap | None:
         return None
     # The jump's instant T (UTC): local - after < T <= local - before. Find the first instant at
     # which the zone's offset is the later one.
-    low = (local - after).replace(tzinfo=dt.timezone.utc)
-    high = (local - before).replace(tzinfo=dt.timezone.utc)
+    low = (local - after).replace(tzinfo=dt.UTC)
+    high = (local - before).replace(tzinfo=dt.UTC)
     while high - low > dt.timedelta(seconds=1):
         middle = low + (high - low) / 2
         if middle.astimezone(tz).utcoffset() == after:
@@ -162,8 +169,10 @@ def gap_message(local: dt.datetime, zone_name: str, found: Gap) -> str:
     same_day = found.start.date() == found.end.date()
     start = f"{found.start:%H:%M}" if same_day else f"{found.start:%Y-%m-%d %H:%M}"
     end = f"{found.end:%H:%M}" if same_day else f"{found.end:%Y-%m-%d %H:%M}"
-    return (f"{local.strftime(LOCAL_FORMAT)} does not exist in {zone_name}: on {found.start.date().isoformat()} "
-            f"the clocks go forward from {start} to {end}")
+    return (
+        f"{local.strftime(LOCAL_FORMAT)} does not exist in {zone_name}: on {found.start.date().isoformat()} "
+        f"the clocks go forward from {start} to {end}"
+    )
 
 
 def aware(local: dt.datetime | None, zone_name: str | None) -> dt.datetime | None:
@@ -180,7 +189,7 @@ def utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None:
         return None
     try:
-        return moment.astimezone(dt.timezone.utc)
+        return moment.astimezone(dt.UTC)
     except OverflowError:
         return None
 
@@ -195,7 +204,11 @@ def rfc3339(moment: dt.datetime | None) -> str | None:
         return None
     if not offset.seconds % 60:  # whole minutes: isoformat writes exactly RFC 3339 (one C call)
         return moment.isoformat(timespec="seconds")
-    minutes = int(offset.total_seconds()) // 60 if offset >= dt.timedelta(0) else -(int(-offset.total_seconds()) // 60)
+    minutes = (
+        int(offset.total_seconds()) // 60
+        if offset >= dt.timedelta(0)
+        else -(int(-offset.total_seconds()) // 60)
+    )
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"{moment.replace(tzinfo=None).isoformat(timespec='seconds')}{sign}{hours:02d}:{rest:02d}"

@@ -16,6 +16,8 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import Field
 
 from app.domain.fields import (
+    MESSAGE_MAX,
+    TEXT_MAX,
     ApiModel,
     ClientRef,
     Date,
@@ -27,12 +29,10 @@ from app.domain.fields import (
     LocalDateTime,
     Longitude,
     MinConnection,
-    MESSAGE_MAX,
     Name,
     Notes,
     ShortText,
     StoredModel,
-    TEXT_MAX,
     Time,
     TimeZone,
     Title,
@@ -209,10 +209,12 @@ class Flight(InputModel):
     departure_time: LocalDateTime | None = None
     arrival_time: LocalDateTime | None = None
     departure_timezone: TimeZone | None = Field(
-        default=None, description="IANA zone of the departure; overrides the airport's zone (answers: the zone in use)"
+        default=None,
+        description="IANA zone of the departure; overrides the airport's zone (answers: the zone in use)",
     )
     arrival_timezone: TimeZone | None = Field(
-        default=None, description="IANA zone of the arrival; overrides the airport's zone (answers: the zone in use)"
+        default=None,
+        description="IANA zone of the arrival; overrides the airport's zone (answers: the zone in use)",
     )
     departure_timezone_source: ZoneSource | None = Field(
         default=None,

@@ -4,7 +4,8 @@ that has no itinerary endpoints, the same conflicts as ours would report."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.alias_generators import to_snake
@@ -20,8 +21,9 @@ def row(model: BaseModel) -> dict[str, Any]:
     return {to_snake(key.lstrip("_")): value for key, value in wire.items()}
 
 
-def summary_of(trip: Trip, legs: Iterable[Leg], commitments: Iterable[Commitment],
-               map_pins: Iterable[MapPin]) -> ItinerarySummary:
+def summary_of(
+    trip: Trip, legs: Iterable[Leg], commitments: Iterable[Commitment], map_pins: Iterable[MapPin]
+) -> ItinerarySummary:
     from app.domain.timeline import summary
 
     leg_rows = [row(leg) for leg in legs]

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import app.domain.localtime as localtime
-from app.domain.localtime import flight_zones
 from app.domain import events
+from app.domain.localtime import flight_zones
 
 Row = Mapping[str, Any]
 
 
-def itinerary_events(legs: Iterable[Row], commitments: Iterable[Row], *, instants: bool = True) -> list[dict[str, Any]]:
+def itinerary_events(
+    legs: Iterable[Row], commitments: Iterable[Row], *, instants: bool = True
+) -> list[dict[str, Any]]:
     """Every event of the trip, ordered by date, then time (untimed first), then id.
 
     Each event depends on its own row only, except a commitment without a zone of its own, which
@@ -99,12 +103,12 @@ class _Slot:
         self.zone = zone
         tz = _zone(zone) if zone else None
         self.utc = (
-            (self.start.replace(tzinfo=tz).astimezone(dt.timezone.utc), self.end.replace(tzinfo=tz).astimezone(dt.timezone.utc))
+            (self.start.replace(tzinfo=tz).astimezone(dt.UTC), self.end.replace(tzinfo=tz).astimezone(dt.UTC))
             if tz
             else None
         )
 
-    def overlaps(self, other: "_Slot") -> bool:
+    def overlaps(self, other: _Slot) -> bool:
         # Compare instants when both zones are known and differ; otherwise wall-clock times
         # (a commitment without a zone is taken to be in the other's zone).
         if self.utc and other.utc and self.zone != other.zone:
@@ -192,7 +196,9 @@ def _overlapping_commitments(commitments: list[Row], legs_by_id: Mapping[str, Ro
             message = f"{group[0].label()} overlaps {group[1].label()}"
         else:
             message = f"{len(group)} commitments overlap: {_names([s.label() for s in group])}"
-        conflicts.append({"type": "overlapping_commitments", "event_ids": [s.id for s in group], "message": message})
+        conflicts.append(
+            {"type": "overlapping_commitments", "event_ids": [s.id for s in group], "message": message}
+        )
     return conflicts
 
 
@@ -224,9 +230,13 @@ def _overlapping_legs(legs: list[Row]) -> list[dict[str, Any]]:
             message = f"Leg {_leg_label(run[0])} overlaps leg {_leg_label(run[1])}"
         else:
             last = max(leg["end_date"] for leg in run)
-            message = (f"{len(run)} legs overlap between {run[0]['start_date']} and {last}: "
-                       f"{_names([_leg_label(leg) for leg in run])}")
-        conflicts.append({"type": "overlapping_legs", "event_ids": [leg["id"] for leg in run], "message": message})
+            message = (
+                f"{len(run)} legs overlap between {run[0]['start_date']} and {last}: "
+                f"{_names([_leg_label(leg) for leg in run])}"
+            )
+        conflicts.append(
+            {"type": "overlapping_legs", "event_ids": [leg["id"] for leg in run], "message": message}
+        )
     return conflicts
 
 
@@ -238,13 +248,19 @@ def _outside_trip(trip: Row, itinerary: list[dict[str, Any]]) -> list[dict[str, 
         if event["date"] < start:
             why = f"starts on {event['date']}, before the trip starts ({start})"
         elif last > end:
-            why = f"ends on {last}, after the trip ends ({end})" if last != event["date"] else (
-                f"is on {last}, after the trip ends ({end})"
+            why = (
+                f"ends on {last}, after the trip ends ({end})"
+                if last != event["date"]
+                else (f"is on {last}, after the trip ends ({end})")
             )
         else:
             continue
         conflicts.append(
-            {"type": "outside_trip", "event_ids": [event["id"]], "message": f"{event['type']} “{event['title']}” {why}"}
+            {
+                "type": "outside_trip",
+                "event_ids": [event["id"]],
+                "message": f"{event['type']} “{event['title']}” {why}",
+            }
         )
     return conflicts
 
@@ -346,10 +362,14 @@ def _nights_without_stay(trip: Row, legs: list[Row]) -> list[dict[str, Any]]:
         dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(min(count, MAX_DATES))]
         when = f"the night of {first}" if count == 1 else f"{count} nights, the evenings of {first} to {last}"
         around = f" (legs {_names(['“' + leg['title'] + '”' for leg in near])})" if near else ""
-        conflicts.append({
-            "type": "night_without_stay", "event_ids": [leg["id"] for leg in near], "dates": dates,
-            "message": f"No stay for {when}{around}",
-        })
+        conflicts.append(
+            {
+                "type": "night_without_stay",
+                "event_ids": [leg["id"] for leg in near],
+                "dates": dates,
+                "message": f"No stay for {when}{around}",
+            }
+        )
     return conflicts
 
 
@@ -362,7 +382,9 @@ class _Flight:
         zones = flight_zones(flight, leg["timezone"])
         self.departs_text, self.lands_text = flight.get("departureTime"), flight.get("arrivalTime")
         self.departure_zone, self.arrival_zone = zones.departure, zones.arrival
-        self.departs = localtime.utc(localtime.aware(localtime.parse_local(self.departs_text), zones.departure))
+        self.departs = localtime.utc(
+            localtime.aware(localtime.parse_local(self.departs_text), zones.departure)
+        )
         self.lands = localtime.utc(localtime.aware(localtime.parse_local(self.lands_text), zones.arrival))
         route = " → ".join(p for p in (flight.get("from"), flight.get("to")) if p)
         number = " ".join(p for p in (flight.get("airline"), flight.get("flightNumber")) if p)
@@ -399,19 +421,40 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
     conflicts = []
     for flight in flights:
         if flight.departs and flight.lands and flight.lands < flight.departs:
-            conflicts.append({"type": "impossible_transfer", "event_ids": [flight.id], "message": (
-                f"{flight.sentence_label()} lands ({flight.arrival()}) {_minutes(flight.departs - flight.lands)} "
-                f"before it departs ({flight.departure()}): is a time or a zone wrong?")})
+            conflicts.append(
+                {
+                    "type": "impossible_transfer",
+                    "event_ids": [flight.id],
+                    "message": (
+                        f"{flight.sentence_label()} lands ({flight.arrival()}) {_minutes(flight.departs - flight.lands)} "
+                        f"before it departs ({flight.departure()}): is a time or a zone wrong?"
+                    ),
+                }
+            )
     timed = sorted((f for f in flights if f.departs), key=lambda f: (f.departs, f.id))
-    for previous, following in zip(timed, timed[1:]):
-        if previous.lands is None or previous.lands < previous.departs or following.departs >= previous.lands + minimum:
+    for previous, following in itertools.pairwise(timed):
+        if (
+            previous.lands is None
+            or previous.lands < previous.departs
+            or following.departs >= previous.lands + minimum
+        ):
             continue
         wait = following.departs - previous.lands
-        how = (f"{_minutes(wait)} before {previous.label()} lands" if wait < dt.timedelta(0)
-               else f"{_minutes(wait)} after {previous.label()} lands")
-        conflicts.append({"type": "impossible_transfer", "event_ids": [previous.id, following.id], "message": (
-            f"{following.sentence_label()} departs ({following.departure()}) {how} ({previous.arrival()}); "
-            f"the minimum connection is {_minutes(minimum)}")})
+        how = (
+            f"{_minutes(wait)} before {previous.label()} lands"
+            if wait < dt.timedelta(0)
+            else f"{_minutes(wait)} after {previous.label()} lands"
+        )
+        conflicts.append(
+            {
+                "type": "impossible_transfer",
+                "event_ids": [previous.id, following.id],
+                "message": (
+                    f"{following.sentence_label()} departs ({following.departure()}) {how} ({previous.arrival()}); "
+                    f"the minimum connection is {_minutes(minimum)}"
+                ),
+            }
+        )
     # The flight into a leg: of the leg's flights that land on or before its first day, the one
     # landing last (a leg's flight home on its last day is not the way in).
     into: dict[str, _Flight] = {}
@@ -430,14 +473,23 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
         if starts is None or starts >= flight.lands:
             continue
         leg = legs_by_id[row["leg_id"]]
-        conflicts.append({"type": "impossible_transfer", "event_ids": [flight.id, row["id"]], "message": (
-            f"“{row['title']}” ({row['start_date']} {row['start_time']} {zone}) starts "
-            f"{_minutes(flight.lands - starts)} before {flight.label()} into leg “{leg['title']}” lands "
-            f"({flight.arrival()})")})
+        conflicts.append(
+            {
+                "type": "impossible_transfer",
+                "event_ids": [flight.id, row["id"]],
+                "message": (
+                    f"“{row['title']}” ({row['start_date']} {row['start_time']} {zone}) starts "
+                    f"{_minutes(flight.lands - starts)} before {flight.label()} into leg “{leg['title']}” lands "
+                    f"({flight.arrival()})"
+                ),
+            }
+        )
     return conflicts
 
 
-def find_conflicts(trip: Row, legs: list[Row], commitments: list[Row], itinerary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def find_conflicts(
+    trip: Row, legs: list[Row], commitments: list[Row], itinerary: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     legs_by_id = {leg["id"]: leg for leg in legs}
     return (
         _overlapping_commitments(commitments, legs_by_id)

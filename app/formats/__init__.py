@@ -4,4 +4,4 @@ exports, and the JSON snapshot that `trip import` syncs in chunks. Depends only 
 from app.formats.geojson import to_geojson
 from app.formats.ics import to_ics
 
-__all__ = ["to_ics", "to_geojson"]
+__all__ = ["to_geojson", "to_ics"]

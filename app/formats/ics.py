@@ -94,8 +94,11 @@ class Event:
 
     def zones(self) -> list[tuple[str, dt.date]]:
         """(zone, day) of each end given in a zone: the zones this event needs a VTIMEZONE for."""
-        return [(moment.tzinfo.key, moment.date()) for moment in (self.start, self.end)
-                if isinstance(moment, dt.datetime) and moment.tzinfo is not None]
+        return [
+            (moment.tzinfo.key, moment.date())
+            for moment in (self.start, self.end)
+            if isinstance(moment, dt.datetime) and moment.tzinfo is not None
+        ]
 
 
 def _ends_after(start: When, end: When | None) -> When | None:
@@ -127,8 +130,16 @@ def leg_events(leg: Leg) -> list[Event]:
     if first is not None:
         summary = leg.title if leg.destination in (leg.title, "") else f"{leg.title} ({leg.destination})"
         end = (last if last is not None and last >= first else first) + dt.timedelta(days=1)
-        events.append(Event(uid=leg.id, summary=summary, start=first, end=end, location=leg.destination,
-                            categories=["LEG"]))
+        events.append(
+            Event(
+                uid=leg.id,
+                summary=summary,
+                start=first,
+                end=end,
+                location=leg.destination,
+                categories=["LEG"],
+            )
+        )
 
     for index, flight in enumerate(map(_wire, leg.flights)):
         zones = flight_zones(flight, leg.timezone)
@@ -140,30 +151,46 @@ def leg_events(leg: Leg) -> list[Event]:
         number = " ".join(str(p) for p in (flight.get("airline"), flight.get("flightNumber")) if p)
         route = " → ".join(str(p) for p in (flight.get("from"), flight.get("to")) if p)
         seat = flight.get("seat")
-        events.append(Event(
-            uid=f"{leg.id}.flight.{index}", summary="Flight" + (f" {number}" if number else "") + (f": {route}" if route else ""),
-            start=start, end=_ends_after(start, lands) if departs else start + dt.timedelta(days=1),
-            location=str(flight["from"]) if flight.get("from") else None,
-            description=f"Seat {seat}" if seat else None, categories=["FLIGHT"],
-        ))
+        events.append(
+            Event(
+                uid=f"{leg.id}.flight.{index}",
+                summary="Flight" + (f" {number}" if number else "") + (f": {route}" if route else ""),
+                start=start,
+                end=_ends_after(start, lands) if departs else start + dt.timedelta(days=1),
+                location=str(flight["from"]) if flight.get("from") else None,
+                description=f"Seat {seat}" if seat else None,
+                categories=["FLIGHT"],
+            )
+        )
 
     stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
     for index, stay in enumerate(map(_wire, stays)):
         name = stay.get("name") or leg.destination
         lat, lng = stay.get("lat"), stay.get("lng")
-        where = dict(location=stay.get("address") or stay.get("name"),
-                     geo=(lat, lng) if _is_number(lat) and _is_number(lng) else None)
-        for key, default_day, label, suffix in (("checkIn", first, "Check-in", ""), ("checkOut", last, "Check-out", ".check-out")):
+        where = dict(
+            location=stay.get("address") or stay.get("name"),
+            geo=(lat, lng) if _is_number(lat) and _is_number(lng) else None,
+        )
+        for key, default_day, label, suffix in (
+            ("checkIn", first, "Check-in", ""),
+            ("checkOut", last, "Check-out", ".check-out"),
+        ):
             moment: When | None = _at(parse_local(stay.get(key)), leg.timezone)
             if moment is None:  # no time: the day, as a date (the leg's first or last day)
                 moment = parse_date((stay.get(key) or "")[:10]) or default_day
             if moment is None:
                 continue
-            events.append(Event(
-                uid=f"{leg.id}.accommodation.{index}{suffix}", summary=f"{label}: {name}", start=moment,
-                end=None if isinstance(moment, dt.datetime) else moment + dt.timedelta(days=1),
-                description=stay.get("notes") if key == "checkIn" else None, categories=["ACCOMMODATION"], **where,
-            ))
+            events.append(
+                Event(
+                    uid=f"{leg.id}.accommodation.{index}{suffix}",
+                    summary=f"{label}: {name}",
+                    start=moment,
+                    end=None if isinstance(moment, dt.datetime) else moment + dt.timedelta(days=1),
+                    description=stay.get("notes") if key == "checkIn" else None,
+                    categories=["ACCOMMODATION"],
+                    **where,
+                )
+            )
 
     car = _wire(leg.rental_car) if leg.rental_car else None
     if car:
@@ -171,13 +198,22 @@ def leg_events(leg: Leg) -> list[Event]:
         start = pickup or first
         if start is not None:
             dropoff = car.get("dropoffLocation")
-            end = (_ends_after(start, _at(parse_local(car.get("dropoffTime")), leg.timezone)) if pickup
-                   else start + dt.timedelta(days=1))
-            events.append(Event(
-                uid=f"{leg.id}.rental_car", summary="Rental car" + (f": {car['company']}" if car.get("company") else ""),
-                start=start, end=end, location=car.get("pickupLocation"),
-                description=f"Drop-off: {dropoff}" if dropoff else None, categories=["RENTAL CAR"],
-            ))
+            end = (
+                _ends_after(start, _at(parse_local(car.get("dropoffTime")), leg.timezone))
+                if pickup
+                else start + dt.timedelta(days=1)
+            )
+            events.append(
+                Event(
+                    uid=f"{leg.id}.rental_car",
+                    summary="Rental car" + (f": {car['company']}" if car.get("company") else ""),
+                    start=start,
+                    end=end,
+                    location=car.get("pickupLocation"),
+                    description=f"Drop-off: {dropoff}" if dropoff else None,
+                    categories=["RENTAL CAR"],
+                )
+            )
     return events
 
 
@@ -204,9 +240,13 @@ def commitment_event(commitment: Commitment, legs: dict[str, Leg], pins: dict[st
                 local_end += dt.timedelta(days=1)
             end = _at(local_end, timezone)
     return Event(
-        uid=commitment.id, summary=commitment.title, start=start, end=end,
+        uid=commitment.id,
+        summary=commitment.title,
+        start=start,
+        end=end,
         location=pin.name if pin else (leg.destination if leg else None),
-        geo=(pin.lat, pin.lng) if pin else None, description=commitment.notes,
+        geo=(pin.lat, pin.lng) if pin else None,
+        description=commitment.notes,
         categories=[str(commitment.category).upper()],
     )
 
@@ -223,20 +263,28 @@ def trip_events(export: TripExport) -> list[Event]:
     pins = {pin.id: pin for pin in export.map_pins}
     events = [event for leg in export.legs for event in leg_events(leg)]
     events += [e for c in export.commitments if (e := commitment_event(c, legs, pins)) is not None]
-    events.sort(key=lambda e: (_day(e.start), e.start.replace(tzinfo=None).isoformat() if isinstance(e.start, dt.datetime) else "", e.uid))
+    events.sort(
+        key=lambda e: (
+            _day(e.start),
+            e.start.replace(tzinfo=None).isoformat() if isinstance(e.start, dt.datetime) else "",
+            e.uid,
+        )
+    )
     return events
 
 
 def to_ics(export: TripExport, *, now: dt.datetime | None = None) -> str:
     """The trip's calendar as iCalendar text (CRLF line ends, as RFC 5545 wants)."""
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     events = trip_events(export)
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", icalendar.vText(clean(export.trip.title)))  # X- properties are not typed: say TEXT
+    calendar.add(
+        "x-wr-calname", icalendar.vText(clean(export.trip.title))
+    )  # X- properties are not typed: say TEXT
     spans: dict[str, tuple[dt.date, dt.date]] = {}
     for event in events:
         for name, day in event.zones():
@@ -244,8 +292,14 @@ def to_ics(export: TripExport, *, now: dt.datetime | None = None) -> str:
             spans[name] = (min(low, day), max(high, day))
     # The zone's real transitions from a year before its first event to a year after its last.
     for name, (first, last) in sorted(spans.items()):
-        calendar.add_component(icalendar.Timezone.from_tzinfo(
-            zone(name), name, first_date=dt.date(max(first.year - 1, 1), 1, 1), last_date=dt.date(min(last.year + 2, 9999), 1, 1)))
+        calendar.add_component(
+            icalendar.Timezone.from_tzinfo(
+                zone(name),
+                name,
+                first_date=dt.date(max(first.year - 1, 1), 1, 1),
+                last_date=dt.date(min(last.year + 2, 9999), 1, 1),
+            )
+        )
     for event in events:
         calendar.add_component(event.component(stamp))
     return calendar.to_ical().decode()

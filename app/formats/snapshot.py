@@ -11,8 +11,9 @@ sync endpoint's own body. A `trip export --format json` file works too: its stor
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from app.domain import SyncResult
 from app.domain.bulk import SYNC_MAX
@@ -43,8 +44,9 @@ def parse_snapshot(data: Any) -> Snapshot:
         raise SnapshotError("the file must hold a JSON object with legs, actionItems and/or mapPins")
     unknown = sorted(set(data) - set(CATEGORIES) - set(EXPORT_ONLY))
     if unknown:
-        raise SnapshotError(f"unknown top-level keys: {', '.join(map(repr, unknown))} "
-                            f"(expected {', '.join(CATEGORIES)})")
+        raise SnapshotError(
+            f"unknown top-level keys: {', '.join(map(repr, unknown))} (expected {', '.join(CATEGORIES)})"
+        )
     items: dict[str, list[Any]] = {}
     for name in CATEGORIES:
         if name not in data or data[name] is None:
@@ -65,7 +67,8 @@ def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _without_stored_fields(item: Any) -> Any:
@@ -86,7 +89,9 @@ class Chunk:
         return sum(len(items) for items in self.items.values())
 
 
-def plan_chunks(snapshot: Snapshot, *, max_items: int = SYNC_MAX, max_bytes: int = BODY_BUDGET) -> list[Chunk]:
+def plan_chunks(
+    snapshot: Snapshot, *, max_items: int = SYNC_MAX, max_bytes: int = BODY_BUDGET
+) -> list[Chunk]:
     """Chunks in file order, each with at most `max_items` per category and about `max_bytes`
     of JSON (an item bigger than that goes alone, for the service to judge)."""
     chunks: list[Chunk] = []
@@ -141,11 +146,21 @@ class Outcome:
     def add(self, chunk: Chunk, result: SyncResult) -> None:
         for name, attribute in CATEGORIES.items():
             for item in getattr(result, attribute).items:
-                error = item.error.model_dump(mode="json", by_alias=True, exclude_none=True) if item.error else None
-                self.items.append(ItemOutcome(
-                    category=name, index=chunk.offsets.get(name, 0) + item.index, status=item.status,
-                    id=item.id, client_ref=item.client_ref, error=error,
-                ))
+                error = (
+                    item.error.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    if item.error
+                    else None
+                )
+                self.items.append(
+                    ItemOutcome(
+                        category=name,
+                        index=chunk.offsets.get(name, 0) + item.index,
+                        status=item.status,
+                        id=item.id,
+                        client_ref=item.client_ref,
+                        error=error,
+                    )
+                )
 
 
 Send = Callable[[Mapping[str, list[Any]], bool], Awaitable[SyncResult]]

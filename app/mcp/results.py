@@ -47,7 +47,9 @@ def wire(value: BaseModel) -> dict[str, Any]:
 
 def success(value: BaseModel) -> CallToolResult:
     data = wire(value)
-    return CallToolResult(content=[TextContent(type="text", text=to_json_text(data))], structured_content=data)
+    return CallToolResult(
+        content=[TextContent(type="text", text=to_json_text(data))], structured_content=data
+    )
 
 
 def error_body(exc: BaseException) -> dict[str, Any]:
@@ -74,8 +76,13 @@ def error_body(exc: BaseException) -> dict[str, Any]:
         return body
     if isinstance(exc, UnexpectedResponseError):
         request_id = exc.response.headers.get("x-request-id") if exc.response is not None else None
-        return {"status": exc.status, "code": "UNEXPECTED_RESPONSE", "message": exc.message,
-                "requestId": request_id, "details": []}
+        return {
+            "status": exc.status,
+            "code": "UNEXPECTED_RESPONSE",
+            "message": exc.message,
+            "requestId": request_id,
+            "details": [],
+        }
     if isinstance(exc, TripConnectionError):
         code = "TIMEOUT" if isinstance(exc, TimeoutError) else "CONNECTION_ERROR"
         return {"status": None, "code": code, "message": exc.message, "requestId": None, "details": []}

@@ -6,12 +6,12 @@ the service only through it. Tools live in `app.mcp.tools`; resources are below.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 
 from app.client import NotFoundError, TripClient
 from app.mcp.results import EXPECTED, error_body, summary_line, to_json_text, wire
@@ -49,7 +49,9 @@ class ClientHolder:
             await client.aclose()
 
 
-def build_server(make_client: Callable[[], TripClient] = TripClient, *, log_level: str = "WARNING") -> MCPServer:
+def build_server(
+    make_client: Callable[[], TripClient] = TripClient, *, log_level: str = "WARNING"
+) -> MCPServer:
     """The MCP server with every tool and resource. `make_client` opens the API client when the
     server starts (default: `TripClient()` from TRIP_API_URL / TRIP_API_KEY)."""
     holder = ClientHolder(make_client)

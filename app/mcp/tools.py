@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Awaitable, Callable, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
@@ -23,9 +24,9 @@ from pydantic import BaseModel, Field
 from app.client import NotSupportedError
 from app.domain import (
     ActionItem,
-    Activity,
     ActionItemCreate,
     ActionItemUpdate,
+    Activity,
     BatchResult,
     Changes,
     Channel,
@@ -68,8 +69,12 @@ if TYPE_CHECKING:
 TripId = Annotated[str, Field(min_length=1, description="The trip's `_id` (see list_trips).")]
 LegId = Annotated[str, Field(min_length=1, description="The leg's `_id` (see list_legs).")]
 PinId = Annotated[str, Field(min_length=1, description="The map pin's `_id` (see list_map_pins).")]
-ActionItemId = Annotated[str, Field(min_length=1, description="The action item's `_id` (see list_action_items).")]
-CommitmentId = Annotated[str, Field(min_length=1, description="The commitment's `_id` (see list_commitments).")]
+ActionItemId = Annotated[
+    str, Field(min_length=1, description="The action item's `_id` (see list_action_items).")
+]
+CommitmentId = Annotated[
+    str, Field(min_length=1, description="The commitment's `_id` (see list_commitments).")
+]
 UserId = Annotated[str, Field(min_length=1, description="The member's `userId` (see list_members).")]
 Limit = Annotated[
     int | None,
@@ -206,7 +211,8 @@ class TripTools:
         start_date: Annotated[Date, Field(description="First day, YYYY-MM-DD.")],
         end_date: Annotated[Date, Field(description="Last day, YYYY-MM-DD (not before start_date).")],
         group_id: Annotated[
-            str | None, Field(min_length=1, description="Group that owns the trip; default: your default group.")
+            str | None,
+            Field(min_length=1, description="Group that owns the trip; default: your default group."),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Trip:
@@ -216,7 +222,10 @@ class TripTools:
             if group_id is None:
                 raise ToolInputError("NO_DEFAULT_GROUP", "You belong to no group; pass group_id.")
         return await self.client.create_trip(
-            group_id=group_id, title=title, start_date=start_date, end_date=end_date,
+            group_id=group_id,
+            title=title,
+            start_date=start_date,
+            end_date=end_date,
             idempotency_key=idempotency_key,
         )
 
@@ -233,11 +242,18 @@ class TripTools:
         """Change a trip's title, dates or status; only the arguments given change."""
         changes = {
             name: value
-            for name, value in (("title", title), ("start_date", start_date), ("end_date", end_date), ("status", status))
+            for name, value in (
+                ("title", title),
+                ("start_date", start_date),
+                ("end_date", end_date),
+                ("status", status),
+            )
             if value is not None
         }
         if not changes:
-            raise ToolInputError("NOTHING_TO_CHANGE", "Give at least one of title, start_date, end_date, status.")
+            raise ToolInputError(
+                "NOTHING_TO_CHANGE", "Give at least one of title, start_date, end_date, status."
+            )
         return await self.client.update_trip(trip_id, idempotency_key=idempotency_key, **changes)
 
     @tool("Archive a trip", destructive=True, idempotent=True)
@@ -297,7 +313,8 @@ class TripTools:
         self,
         trip_id: TripId,
         base_revision: Annotated[
-            int, Field(ge=1, description="The trip revision your change is based on (get_trip / get_itinerary).")
+            int,
+            Field(ge=1, description="The trip revision your change is based on (get_trip / get_itinerary)."),
         ],
         type: Annotated[
             Literal["add_event", "move_event", "update_event", "remove_event", "reorder"],
@@ -311,7 +328,7 @@ class TripTools:
                 "duration is kept; update_event: {event_id, ...the fields to change, as for update_leg or "
                 "update_commitment}; remove_event: {event_id}; reorder: {leg_ids: every leg id in the new order}."
             ),
-        ] = {},
+        ] = {},  # noqa: B006  (the tool's schema default; pydantic copies it per call)
         idempotency_key: IdempotencyKey = None,
     ) -> OpResult:
         """Apply one revision-checked change to the timeline. If someone changed the trip after
@@ -327,7 +344,8 @@ class TripTools:
         self,
         trip_id: TripId,
         since: Annotated[
-            str | None, Field(min_length=1, description="`cursor` of a previous answer; omit to get the current one.")
+            str | None,
+            Field(min_length=1, description="`cursor` of a previous answer; omit to get the current one."),
         ] = None,
         wait: Annotated[
             float, Field(ge=0, le=30, description="Seconds to wait for something to change (0..30).")
@@ -339,7 +357,9 @@ class TripTools:
     # --- activity and revert ----------------------------------------------------------------
 
     @tool("Activity: who changed what", read_only=True)
-    async def list_activity(self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None) -> Page[Activity]:
+    async def list_activity(
+        self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None
+    ) -> Page[Activity]:
         """One page of the trip's activity feed, newest first: each change (`op_id`) with who made it
         (`actor`: userId, name, keyName of the API key), a one-sentence `summary`, and per row the
         fields' `before` and `after`. `reverted_by` names a later revert of it. Follow `nextCursor`."""
@@ -349,9 +369,14 @@ class TripTools:
     async def revert_operation(
         self,
         trip_id: TripId,
-        op_id: Annotated[str, Field(min_length=1, description="The change to undo: an `op_id` from list_activity.")],
+        op_id: Annotated[
+            str, Field(min_length=1, description="The change to undo: an `op_id` from list_activity.")
+        ],
         base_revision: Annotated[
-            int, Field(ge=1, description="The trip revision you last saw (get_trip); the revert applies only at it.")
+            int,
+            Field(
+                ge=1, description="The trip revision you last saw (get_trip); the revert applies only at it."
+            ),
         ],
         idempotency_key: IdempotencyKey = None,
     ) -> RevertResult:
@@ -392,7 +417,9 @@ class TripTools:
         return await self.client.update_leg(trip_id, leg_id, changes, idempotency_key=idempotency_key)
 
     @tool("Remove a leg", destructive=True, idempotent=True)
-    async def remove_leg(self, trip_id: TripId, leg_id: LegId, idempotency_key: IdempotencyKey = None) -> Removed:
+    async def remove_leg(
+        self, trip_id: TripId, leg_id: LegId, idempotency_key: IdempotencyKey = None
+    ) -> Removed:
         """Delete a leg."""
         await self.client.delete_leg(trip_id, leg_id, idempotency_key=idempotency_key)
         return Removed(kind="leg", id=leg_id)
@@ -400,7 +427,9 @@ class TripTools:
     # --- map pins ------------------------------------------------------------------------------
 
     @tool("List map pins", read_only=True)
-    async def list_map_pins(self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None) -> Page[MapPin]:
+    async def list_map_pins(
+        self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None
+    ) -> Page[MapPin]:
         """One page of the trip's map pins."""
         return await self.client.list_map_pins(trip_id, limit=limit, cursor=cursor)
 
@@ -410,7 +439,9 @@ class TripTools:
         return await self.client.get_map_pin(trip_id, pin_id)
 
     @tool("Add a map pin")
-    async def add_map_pin(self, trip_id: TripId, pin: MapPinCreate, idempotency_key: IdempotencyKey = None) -> MapPin:
+    async def add_map_pin(
+        self, trip_id: TripId, pin: MapPinCreate, idempotency_key: IdempotencyKey = None
+    ) -> MapPin:
         """Pin a place: name, lat (-90..90), lng (-180..180), optional category, notes, clientRef."""
         return await self.client.create_map_pin(trip_id, pin, idempotency_key=idempotency_key)
 
@@ -422,7 +453,9 @@ class TripTools:
         return await self.client.update_map_pin(trip_id, pin_id, changes, idempotency_key=idempotency_key)
 
     @tool("Remove a map pin", destructive=True, idempotent=True)
-    async def remove_map_pin(self, trip_id: TripId, pin_id: PinId, idempotency_key: IdempotencyKey = None) -> Removed:
+    async def remove_map_pin(
+        self, trip_id: TripId, pin_id: PinId, idempotency_key: IdempotencyKey = None
+    ) -> Removed:
         """Delete a map pin."""
         await self.client.delete_map_pin(trip_id, pin_id, idempotency_key=idempotency_key)
         return Removed(kind="mapPin", id=pin_id)
@@ -451,10 +484,16 @@ class TripTools:
 
     @tool("Update an action item", idempotent=True)
     async def update_action_item(
-        self, trip_id: TripId, item_id: ActionItemId, changes: ActionItemUpdate, idempotency_key: IdempotencyKey = None
+        self,
+        trip_id: TripId,
+        item_id: ActionItemId,
+        changes: ActionItemUpdate,
+        idempotency_key: IdempotencyKey = None,
     ) -> ActionItem:
         """Change a checklist item (tick it off with `{"done": true}`); only the fields given change."""
-        return await self.client.update_action_item(trip_id, item_id, changes, idempotency_key=idempotency_key)
+        return await self.client.update_action_item(
+            trip_id, item_id, changes, idempotency_key=idempotency_key
+        )
 
     @tool("Remove an action item", destructive=True, idempotent=True)
     async def remove_action_item(
@@ -496,7 +535,9 @@ class TripTools:
         idempotency_key: IdempotencyKey = None,
     ) -> Commitment:
         """Change a commitment; only the fields in `changes` change."""
-        return await self.client.update_commitment(trip_id, commitment_id, changes, idempotency_key=idempotency_key)
+        return await self.client.update_commitment(
+            trip_id, commitment_id, changes, idempotency_key=idempotency_key
+        )
 
     @tool("Remove a commitment", destructive=True, idempotent=True)
     async def remove_commitment(
@@ -512,7 +553,9 @@ class TripTools:
     async def batch_upsert(
         self,
         trip_id: TripId,
-        kind: Annotated[Literal["legs", "action_items", "map_pins"], Field(description="What the items are.")],
+        kind: Annotated[
+            Literal["legs", "action_items", "map_pins"], Field(description="What the items are.")
+        ],
         items: BatchItems,
         idempotency_key: IdempotencyKey = None,
     ) -> BatchResult:
@@ -543,14 +586,20 @@ class TripTools:
         if legs is None and action_items is None and map_pins is None:
             raise ToolInputError("NOTHING_TO_SYNC", "Give at least one of legs, action_items, map_pins.")
         return await self.client.sync_trip(
-            trip_id, legs=legs, action_items=action_items, map_pins=map_pins, dry_run=dry_run,
+            trip_id,
+            legs=legs,
+            action_items=action_items,
+            map_pins=map_pins,
+            dry_run=dry_run,
             idempotency_key=idempotency_key,
         )
 
     # --- chat ----------------------------------------------------------------------------------
 
     @tool("List channels", read_only=True)
-    async def list_channels(self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None) -> Page[Channel]:
+    async def list_channels(
+        self, trip_id: TripId, limit: Limit = None, cursor: Cursor = None
+    ) -> Page[Channel]:
         """The trip's chat channels (every trip has `general`)."""
         return await self.client.list_channels(trip_id, limit=limit, cursor=cursor)
 
@@ -569,7 +618,8 @@ class TripTools:
         self,
         trip_id: TripId,
         channel_id: Annotated[
-            str | None, Field(min_length=1, description="The channel's `_id`; default: the `general` channel.")
+            str | None,
+            Field(min_length=1, description="The channel's `_id`; default: the `general` channel."),
         ] = None,
         limit: Limit = None,
         cursor: Cursor = None,
@@ -584,7 +634,8 @@ class TripTools:
         trip_id: TripId,
         content: Annotated[str, Field(min_length=1, max_length=4000, description="The message text.")],
         channel_id: Annotated[
-            str | None, Field(min_length=1, description="The channel's `_id`; default: the `general` channel.")
+            str | None,
+            Field(min_length=1, description="The channel's `_id`; default: the `general` channel."),
         ] = None,
         parent_id: Annotated[
             str | None, Field(min_length=1, description="Reply to this message (same channel).")
@@ -604,7 +655,9 @@ class TripTools:
                 return channel.id
             first = first or channel
         if first is None:
-            raise ToolInputError("NO_CHANNEL", "This trip has no chat channel; create one with create_channel.")
+            raise ToolInputError(
+                "NO_CHANNEL", "This trip has no chat channel; create one with create_channel."
+            )
         return first.id
 
     # --- members and sharing -------------------------------------------------------------------
@@ -637,7 +690,9 @@ class TripTools:
         return await self.client.update_member(trip_id, user_id, role, idempotency_key=idempotency_key)
 
     @tool("Remove a member", destructive=True, idempotent=True)
-    async def remove_member(self, trip_id: TripId, user_id: UserId, idempotency_key: IdempotencyKey = None) -> Removed:
+    async def remove_member(
+        self, trip_id: TripId, user_id: UserId, idempotency_key: IdempotencyKey = None
+    ) -> Removed:
         """Remove a member from the trip (the last owner cannot be removed)."""
         await self.client.remove_member(trip_id, user_id, idempotency_key=idempotency_key)
         return Removed(kind="member", id=user_id)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,13 +32,29 @@ from app.server.storage.revisions import lock_at_revision, note_row, record_chan
 Row = dict[str, Any]
 
 TABLES = {"trip": t.trips, **{name: kind.table for name, kind in content.KINDS.items()}}
-NOUNS = {"trip": "trip", "leg": "leg", "commitment": "commitment", "map_pin": "map pin", "action_item": "checklist item"}
+NOUNS = {
+    "trip": "trip",
+    "leg": "leg",
+    "commitment": "commitment",
+    "map_pin": "map pin",
+    "action_item": "checklist item",
+}
 NOT_SHOWN = {"id", "created_at"}
 """Columns a created or deleted row keeps (a revert re-creates it exactly) but the feed leaves out."""
-WORDS = {"start_date": "date", "end_date": "end date", "start_time": "start time", "end_time": "end time",
-         "is_all_day": "all-day flag", "leg_id": "leg", "map_pin_id": "map pin", "rental_car": "rental car",
-         "client_ref": "clientRef", "min_connection_minutes": "minimum connection", "lat": "position",
-         "lng": "position"}
+WORDS = {
+    "start_date": "date",
+    "end_date": "end date",
+    "start_time": "start time",
+    "end_time": "end time",
+    "is_all_day": "all-day flag",
+    "leg_id": "leg",
+    "map_pin_id": "map pin",
+    "rental_car": "rental car",
+    "client_ref": "clientRef",
+    "min_connection_minutes": "minimum connection",
+    "lat": "position",
+    "lng": "position",
+}
 VERBS = {"created": "added", "updated": "changed", "deleted": "removed"}
 CHANGES_SHOWN = 50
 """Rows an item of the feed lists (`changes_total` counts them all): a sync of 500 legs is one
@@ -61,8 +78,13 @@ def row_change_wire(change: Mapping[str, Any]) -> dict[str, Any]:
         content.camel(c): {"before": _wire_value(c, before.get(c)), "after": _wire_value(c, after.get(c))}
         for c in columns
     }
-    return {"id": change["id"], "kind": change["kind"], "change": change["change"], "label": change.get("label"),
-            "fields": fields}
+    return {
+        "id": change["id"],
+        "kind": change["kind"],
+        "change": change["change"],
+        "label": change.get("label"),
+        "fields": fields,
+    }
 
 
 def item(op: Mapping[str, Any], reverted: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
@@ -83,7 +105,9 @@ def item(op: Mapping[str, Any], reverted: Mapping[str, Mapping[str, Any]] | None
     }
 
 
-async def page(conn: AsyncConnection, trip_id: str, *, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def page(
+    conn: AsyncConnection, trip_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     rows, next_cursor = await store.page(conn, trip_id, limit=limit, cursor=cursor)
     reverted = await store.reverted_ones(conn, trip_id, [row["reverts"] for row in rows if row["reverts"]])
     return [item(row, reverted) for row in rows], next_cursor
@@ -148,7 +172,11 @@ def _when(part: Mapping[str, Any], columns: set[str]) -> str:
 def _trip_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     columns = list(after)
     if columns == ["status"]:
-        return "archived the trip" if after["status"] == "completed" else f"set the trip's status to {after['status']}"
+        return (
+            "archived the trip"
+            if after["status"] == "completed"
+            else f"set the trip's status to {after['status']}"
+        )
     if columns == ["title"]:
         return f"renamed the trip “{before['title']}” to “{after['title']}”"
     if set(columns) <= {"start_date", "end_date"}:
@@ -166,7 +194,11 @@ def _one(change: Mapping[str, Any]) -> str:
     columns = set(after)
     if kind == "trip":
         return _trip_change(before, after)
-    if kind == "commitment" and columns <= WHEN_COLUMNS and columns & {"start_date", "start_time", "is_all_day"}:
+    if (
+        kind == "commitment"
+        and columns <= WHEN_COLUMNS
+        and columns & {"start_date", "start_time", "is_all_day"}
+    ):
         return f"moved {name} from {_when(before, columns)} to {_when(after, columns)}"
     if columns in ({"title"}, {"name"}, {"text"}):
         (column,) = columns
@@ -178,14 +210,22 @@ def _one(change: Mapping[str, Any]) -> str:
 
 def _unlinks_only(change: Mapping[str, Any]) -> bool:
     """A commitment unlinked because its leg or pin was deleted (a side effect of that delete)."""
-    return (change["kind"] == "commitment" and change["change"] == "updated"
-            and set(change["after"]) <= {"leg_id", "map_pin_id"} and not any(change["after"].values()))
+    return (
+        change["kind"] == "commitment"
+        and change["change"] == "updated"
+        and set(change["after"]) <= {"leg_id", "map_pin_id"}
+        and not any(change["after"].values())
+    )
 
 
 def describe(operation_type: str, rows: list[Mapping[str, Any]]) -> str:
     """What the operation did, as a verb phrase (the actor is put before it)."""
-    if operation_type == "reorder" or (rows and all(
-            r["kind"] == "leg" and r["change"] == "updated" and set(r["after"]) == {"order"} for r in rows)):
+    if operation_type == "reorder" or (
+        rows
+        and all(
+            r["kind"] == "leg" and r["change"] == "updated" and set(r["after"]) == {"order"} for r in rows
+        )
+    ):
         return "reordered the legs"
     if not rows:
         return "changed nothing"
@@ -199,8 +239,11 @@ def describe(operation_type: str, rows: list[Mapping[str, Any]]) -> str:
     counts = Counter((r["change"], r["kind"]) for r in main)
     parts = []
     for change in VERBS:  # "added 2 legs and 1 map pin; changed 1 map pin"
-        counted = [f"{count} {NOUNS[kind]}{'s' if count > 1 else ''}" for (verb, kind), count in counts.items()
-                   if verb == change]
+        counted = [
+            f"{count} {NOUNS[kind]}{'s' if count > 1 else ''}"
+            for (verb, kind), count in counts.items()
+            if verb == change
+        ]
         if counted:
             parts.append(f"{VERBS[change]} {_and(counted)}")
     return "; ".join(parts)
@@ -226,30 +269,47 @@ async def revert(conn: AsyncConnection, access: TripAccess, op_id: str, base_rev
     if target is None:
         raise not_found("Operation")
     if target["row_changes"] is None:
-        raise rejected("This change was logged before Tripdeck kept what each change did, so it cannot be reverted")
+        raise rejected(
+            "This change was logged before Tripdeck kept what each change did, so it cannot be reverted"
+        )
     rows: list[Row] = target["row_changes"]
     if any(_archives_or_unarchives(change) for change in rows):
-        ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip")
+        ensure_role(
+            access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip"
+        )
     await _refuse_conflicts(conn, trip_id, target, rows)
     changes: list[tuple[str, str]] = []
     for change in reversed(rows):
         changes += await _invert(conn, trip, change)
     revert_id = new_id()
-    revision = await record_change(conn, trip_id, "revert", changes, base_revision=base_revision,
-                                   actor=access.key, op_id=revert_id, reverts=op_id)
+    revision = await record_change(
+        conn,
+        trip_id,
+        "revert",
+        changes,
+        base_revision=base_revision,
+        actor=access.key,
+        op_id=revert_id,
+        reverts=op_id,
+    )
     await store.mark_reverted(conn, trip_id, op_id, revert_id)
     written = await store.by_id(conn, trip_id, revert_id)
     assert written is not None
     return {"operation": item(written, {op_id: target}), "revision": revision}
 
 
-async def _unowned_if_gone(conn: AsyncConnection, trip_id: str, kind: content.Kind, row: dict[str, Any]) -> None:
+async def _unowned_if_gone(
+    conn: AsyncConnection, trip_id: str, kind: content.Kind, row: dict[str, Any]
+) -> None:
     """A checklist item put back with an owner who has left the trip meanwhile gets no owner: an
     owner is always a member (as a create or edit checks)."""
     if kind is not content.ACTION_ITEM or not row.get("owner"):
         return
-    member = await conn.execute(select(t.trip_members.c.user_id).where(
-        t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]))
+    member = await conn.execute(
+        select(t.trip_members.c.user_id).where(
+            t.trip_members.c.trip_id == trip_id, t.trip_members.c.user_id == row["owner"]
+        )
+    )
     if member.first() is None:
         row["owner"] = None
 
@@ -259,7 +319,9 @@ def _archives_or_unarchives(change: Row) -> bool:
     it: an archive, a PATCH of the status, a revert of either.)"""
     if change["kind"] != "trip" or "status" not in (change.get("before") or {}):
         return False
-    return (change["before"]["status"] == "completed") != ((change.get("after") or {}).get("status") == "completed")
+    return (change["before"]["status"] == "completed") != (
+        (change.get("after") or {}).get("status") == "completed"
+    )
 
 
 async def _refuse_conflicts(conn: AsyncConnection, trip_id: str, target: Row, rows: list[Row]) -> None:
@@ -293,13 +355,20 @@ async def _refuse_conflicts(conn: AsyncConnection, trip_id: str, target: Row, ro
     named = [op for op in touching if not op["reverted_by"]] or touching
     reverted = await store.reverted_ones(conn, trip_id, [op["reverts"] for op in named if op["reverts"]])
     shown = [item(op, reverted) for op in named]
-    message = "Later changes touched the same fields; revert them first: " + "; ".join(
-        op["summary"] for op in shown[:3]) + (f"; and {len(shown) - 3} more" if len(shown) > 3 else "")
+    message = (
+        "Later changes touched the same fields; revert them first: "
+        + "; ".join(op["summary"] for op in shown[:3])
+        + (f"; and {len(shown) - 3} more" if len(shown) > 3 else "")
+    )
     if not shown:
         message = "The rows this change touched have changed since"
-    raise ApiError(409, "REVERT_CONFLICT", message,
-                   [{"path": op["op_id"], "reason": "changed_later"} for op in shown[:50]],
-                   extra={"conflicting_operations": shown[:50]})
+    raise ApiError(
+        409,
+        "REVERT_CONFLICT",
+        message,
+        [{"path": op["op_id"], "reason": "changed_later"} for op in shown[:50]],
+        extra={"conflicting_operations": shown[:50]},
+    )
 
 
 async def _invert(conn: AsyncConnection, trip: Row, change: Row) -> list[tuple[str, str]]:
@@ -325,8 +394,12 @@ async def _invert(conn: AsyncConnection, trip: Row, change: Row) -> list[tuple[s
             async with conn.begin_nested():
                 await conn.execute(insert(kind.table).values(**row))
         except IntegrityError:
-            raise ApiError(409, "REVERT_CONFLICT", f"Another {kind.label.lower()} of this trip now has the "
-                           f"clientRef {row.get('client_ref')!r}: rename or remove it first") from None
+            raise ApiError(
+                409,
+                "REVERT_CONFLICT",
+                f"Another {kind.label.lower()} of this trip now has the "
+                f"clientRef {row.get('client_ref')!r}: rename or remove it first",
+            ) from None
         note_row(conn, kind_name, None, row)
         zones = await content.leg_timezones_of(conn, trip_id, row) if kind is content.COMMITMENT else None
         return events.event_changes([], content.row_events(kind, row, zones))
@@ -337,8 +410,14 @@ async def _invert(conn: AsyncConnection, trip: Row, change: Row) -> list[tuple[s
     restored = {**now, **before}
     await conn.execute(update(kind.table).where(kind.table.c.id == row_id).values(**before))
     note_row(conn, kind_name, now, restored)
-    zones = await content.leg_timezones_of(conn, trip_id, now, restored) if kind is content.COMMITMENT else None
-    found = events.event_changes(content.row_events(kind, now, zones), content.row_events(kind, restored, zones))
+    zones = (
+        await content.leg_timezones_of(conn, trip_id, now, restored) if kind is content.COMMITMENT else None
+    )
+    found = events.event_changes(
+        content.row_events(kind, now, zones), content.row_events(kind, restored, zones)
+    )
     if kind is content.LEG and "timezone" in change["before"]:
-        found += await content.zone_changes_of_linked(conn, trip_id, row_id, now["timezone"], restored["timezone"])
+        found += await content.zone_changes_of_linked(
+            conn, trip_id, row_id, now["timezone"], restored["timezone"]
+        )
     return found

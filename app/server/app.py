@@ -14,15 +14,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.server.auth import KeyCache, KeyUse
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
-from app.server.middleware import RequestContextMiddleware
-from app.server.request_body import RequestBodyMiddleware, unreadable_body
-from app.server.ratelimit import FailedAttempts, FailedAttemptsMiddleware, RateLimiter
-from app.server.responses import JSON
 from app.server.live import ChangeHub, PollingWaker
+from app.server.middleware import RequestContextMiddleware
 from app.server.pg_waker import PgNotifyWaker
+from app.server.ratelimit import FailedAttempts, FailedAttemptsMiddleware, RateLimiter
+from app.server.request_body import RequestBodyMiddleware, unreadable_body
+from app.server.responses import JSON
 from app.server.routes import (
-    action_items, batch, changes, channels, commitments, itinerary, legs, map_pins, me, members, ops,
-    shared, ssh_keys, sync, trips,
+    action_items,
+    batch,
+    changes,
+    channels,
+    commitments,
+    itinerary,
+    legs,
+    map_pins,
+    me,
+    members,
+    ops,
+    shared,
+    ssh_keys,
+    sync,
+    trips,
 )
 from app.server.settings import Settings
 from app.server.storage.database import Database
@@ -51,7 +64,8 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(
-            request, validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body")
+            request,
+            validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body"),
         )
     details = details_from_pydantic(errors, skip_first=("body", "query", "path", "header"))
     for detail in details:
@@ -68,11 +82,20 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSON:
     if exc.status_code == 400:
         # FastAPI's own "error parsing the body" (e.g. a JSON number over Python's digit limit).
         return error_response(
-            request, validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body")
+            request,
+            validation_error([{"path": "body", "reason": "invalid"}], "Malformed JSON in the request body"),
         )
-    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 401: "UNAUTHORIZED", 403: "FORBIDDEN"}
+    codes = {
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        413: "PAYLOAD_TOO_LARGE",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+    }
     code = codes.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR")
-    message = {404: "No such route", 405: f"Method {request.method} not allowed here"}.get(exc.status_code, str(exc.detail))
+    message = {404: "No such route", 405: f"Method {request.method} not allowed here"}.get(
+        exc.status_code, str(exc.detail)
+    )
     headers = dict(exc.headers or {})
     return error_response(request, ApiError(exc.status_code, code, message, headers=headers))
 
@@ -93,8 +116,11 @@ def unstorable_value(exc: StatementError) -> str | None:
     if sqlstate in UNSTORABLE_TEXT:
         return "text"
     message = str(orig)
-    if sqlstate in OUT_OF_RANGE or isinstance(orig, OverflowError) or "out of int" in message or (
-        "invalid input for query argument" in message and "range" in message
+    if (
+        sqlstate in OUT_OF_RANGE
+        or isinstance(orig, OverflowError)
+        or "out of int" in message
+        or ("invalid input for query argument" in message and "range" in message)
     ):
         return "number"
     return None
@@ -107,14 +133,25 @@ async def on_database_error(request: Request, exc: StatementError) -> JSON:
     if kind == "text":
         suspect, message = (lambda value: "\x00" in value), "Text may not contain the NUL character (U+0000)"
     else:
-        suspect, message = (lambda value: value.lstrip("-").isdigit() and len(value) > 9), "A number is out of range"
+        suspect, message = (
+            (lambda value: value.lstrip("-").isdigit() and len(value) > 9),
+            "A number is out of range",
+        )
     details = [
-        {"path": to_camel(name), "reason": "invalid"} for name, value in request.path_params.items() if suspect(str(value))
+        {"path": to_camel(name), "reason": "invalid"}
+        for name, value in request.path_params.items()
+        if suspect(str(value))
     ]
-    details += [{"path": name, "reason": "invalid"} for name, value in request.query_params.multi_items() if suspect(value)]
+    details += [
+        {"path": name, "reason": "invalid"}
+        for name, value in request.query_params.multi_items()
+        if suspect(value)
+    ]
     if not details and kind == "number" and "cursor" in request.query_params:
         details = [{"path": "cursor", "reason": "invalid"}]
-    return error_response(request, validation_error(details or [{"path": "body", "reason": "invalid"}], message))
+    return error_response(
+        request, validation_error(details or [{"path": "body", "reason": "invalid"}], message)
+    )
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -171,8 +208,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # it hands writes to the idempotency layer, which sees the route's response first.
     app.add_middleware(RequestContextMiddleware, store_of=lambda: app.state.idempotency)
     for module in (
-        me, ssh_keys, trips, batch, sync, shared, legs, action_items, commitments, map_pins, channels, members,
-        itinerary, ops, changes,
+        me,
+        ssh_keys,
+        trips,
+        batch,
+        sync,
+        shared,
+        legs,
+        action_items,
+        commitments,
+        map_pins,
+        channels,
+        members,
+        itinerary,
+        ops,
+        changes,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     document_without_422(app)

@@ -179,8 +179,14 @@ async def lookup_key(request: Request, digest: str) -> ApiKey:
     async with state.db.single() as conn:
         row = (
             await conn.execute(
-                select(t.api_keys.c.id, t.api_keys.c.key_hash, t.api_keys.c.scopes, t.users.c.id, t.users.c.name,
-                       t.api_keys.c.name)
+                select(
+                    t.api_keys.c.id,
+                    t.api_keys.c.key_hash,
+                    t.api_keys.c.scopes,
+                    t.users.c.id,
+                    t.users.c.name,
+                    t.api_keys.c.name,
+                )
                 .join(t.users, t.users.c.id == t.api_keys.c.user_id)
                 .where(t.api_keys.c.key_hash == digest)
             )
@@ -208,8 +214,12 @@ def _saw(state, key: ApiKey) -> None:
 
 # Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
 # header is parsed below so that every failure is our 401 envelope.
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="osk_...",
-                           description="An API key from `trip keys create`: `Authorization: Bearer osk_...`")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    bearerFormat="osk_...",
+    description="An API key from `trip keys create`: `Authorization: Bearer osk_...`",
+)
 
 
 async def authenticate(request: Request, _: Annotated[object, Depends(bearer_scheme)] = None) -> ApiKey:
@@ -262,7 +272,9 @@ _trip_and_role = (
 )
 
 
-async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool) -> TripAccess:
+async def load_trip_access(
+    request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool
+) -> TripAccess:
     if not key.allows(scope):
         raise forbidden(f"This key lacks the {scope} scope")
     if not plausible_id(trip_id):
@@ -286,7 +298,9 @@ async def load_trip_access(request: Request, key: ApiKey, trip_id: str, scope: s
 _key_scopes = select(t.api_keys.c.scopes).where(t.api_keys.c.id == bindparam("key_id"))
 
 
-async def recheck_trip_access(request: Request, access: TripAccess, scope: str, *, edit: bool = False) -> TripAccess:
+async def recheck_trip_access(
+    request: Request, access: TripAccess, scope: str, *, edit: bool = False
+) -> TripAccess:
     """`load_trip_access` once more, for a request held a while before it answers (a long poll):
     the key is read again from the database, past the cache (it may have been revoked since),
     then the trip and the caller's role in it. Raises as a fresh request would: 401, 404, 403."""

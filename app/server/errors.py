@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_json
@@ -65,7 +66,9 @@ class Details(list):
 def validation_error(details: list[dict[str, str]], message: str | None = None) -> ApiError:
     omitted = getattr(details, "omitted", 0) + max(0, len(details) - MAX_DETAILS)
     details = [
-        detail if len(detail["path"]) <= MAX_PATH else {**detail, "path": detail["path"][:MAX_PATH - 1] + "…"}
+        detail
+        if len(detail["path"]) <= MAX_PATH
+        else {**detail, "path": detail["path"][: MAX_PATH - 1] + "…"}
         for detail in details[:MAX_DETAILS]
     ]
     if message is None:
@@ -103,7 +106,11 @@ def details_from_pydantic(
         if loc and loc[0] in skip_first:
             loc = loc[1:]
         # Union members and function validators add tags such as 'function-after[...]'.
-        parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p in ("str", "float", "int", "bool")))]
+        parts = [
+            str(p)
+            for p in loc
+            if not (isinstance(p, str) and ("[" in p or p in ("str", "float", "int", "bool")))
+        ]
         path = ".".join(parts)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
@@ -151,7 +158,7 @@ def _error_responses() -> dict[int | str, dict[str, Any]]:
         409: "Conflict (IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS, STALE_REVISION, ...)",
         413: "PAYLOAD_TOO_LARGE: body over 1 MiB",
         429: "RATE_LIMITED: over the key's (or share token's) requests per minute, or over this client "
-             "address's failed attempts per minute (unknown keys, share tokens); retry after Retry-After seconds",
+        "address's failed attempts per minute (unknown keys, share tokens); retry after Retry-After seconds",
     }
     return {status: {"model": ErrorEnvelope, "description": text} for status, text in described.items()}
 

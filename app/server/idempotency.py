@@ -112,8 +112,14 @@ def fingerprint(scope: dict) -> str:
     raw = scope.get("state", {}).get("raw_body", b"")
     try:
         # Decoded as UTF-8 first: json.loads would read UTF-16 too, which the API refuses.
-        text = raw.decode("utf-8").removeprefix("\ufeff") if raw else ""  # a UTF-8 BOM may be ignored (RFC 8259)
-        body = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if text else ""
+        text = (
+            raw.decode("utf-8").removeprefix("\ufeff") if raw else ""
+        )  # a UTF-8 BOM may be ignored (RFC 8259)
+        body = (
+            json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            if text
+            else ""
+        )
     except ValueError:  # not UTF-8 JSON (the route will answer 400): compare the bytes
         body = "raw:" + raw.hex()
     digest = hashlib.sha256()
@@ -141,8 +147,12 @@ class IdempotencyStore:
         self._record_answer = (
             update(records)
             .where(records.c.api_key_id == bindparam("claim_key_id"), records.c.key == bindparam("claim_key"))
-            .values(state="done", status_code=bindparam("answer_status"), response_body=bindparam("answer_body"),
-                    expires_at=bindparam("answer_expires"))
+            .values(
+                state="done",
+                status_code=bindparam("answer_status"),
+                response_body=bindparam("answer_body"),
+                expires_at=bindparam("answer_expires"),
+            )
         )
 
     async def begin(self, request: Request, api_key_id: str) -> None:
@@ -209,12 +219,20 @@ class IdempotencyStore:
         if not self.db.is_sqlite:
             digest = hashlib.sha256(f"{api_key_id}\0{key}".encode()).digest()
             lock = int.from_bytes(digest[:8], "big", signed=True)
-            if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": lock})).scalar():
+            if not (
+                await conn.execute(text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": lock})
+            ).scalar():
                 return _BUSY
         now = now_ms()
         values = dict(
-            api_key_id=api_key_id, key=key, fingerprint=request_print, state="in_progress", status_code=None,
-            response_body=None, created_at=now, expires_at=now + TTL_MS,
+            api_key_id=api_key_id,
+            key=key,
+            fingerprint=request_print,
+            state="in_progress",
+            status_code=None,
+            response_body=None,
+            created_at=now,
+            expires_at=now + TTL_MS,
         )
         if now - self._last_sweep > 60_000:
             self._last_sweep = now
@@ -238,8 +256,13 @@ class IdempotencyStore:
         try:
             await claim.shared.conn.execute(
                 self._record_answer,
-                {"claim_key_id": claim.api_key_id, "claim_key": claim.key, "answer_status": status,
-                 "answer_body": body.decode("utf-8"), "answer_expires": now_ms() + TTL_MS},
+                {
+                    "claim_key_id": claim.api_key_id,
+                    "claim_key": claim.key,
+                    "answer_status": status,
+                    "answer_body": body.decode("utf-8"),
+                    "answer_expires": now_ms() + TTL_MS,
+                },
             )
             await claim.shared.commit()
         except BaseException:

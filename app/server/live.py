@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Awaitable, Callable, Hashable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from app.server.storage import itinerary as store
 from app.server.storage.accounts import key_changes
@@ -31,7 +32,7 @@ State = tuple[int, int]  # (revision, newest message seq)
 
 
 class Waker(Protocol):
-    def start(self, hub: "ChangeHub") -> None: ...
+    def start(self, hub: ChangeHub) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -48,7 +49,7 @@ class KeyListener(Protocol):
 class Watch:
     """One waiting request's view of its trip's signal."""
 
-    def __init__(self, hub: "ChangeHub", trip_id: str) -> None:
+    def __init__(self, hub: ChangeHub, trip_id: str) -> None:
         self.hub = hub
         self.trip_id = trip_id
 

@@ -122,7 +122,11 @@ class RequestContextMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw_id), *rate_limit_headers(state)]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", raw_id),
+                    *rate_limit_headers(state),
+                ]
             await send(message)
 
         try:

@@ -13,7 +13,8 @@ Rules an op must fit (else 409 OPERATION_REJECTED, saying why):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
@@ -21,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import app.domain.localtime as localtime
 from app.domain import models as m
-from app.domain.localtime import flight_zones
 from app.domain.itinerary import EventRef, MovePayload, OpRequest, ReorderPayload
+from app.domain.localtime import flight_zones
 from app.server.auth import ApiKey
 from app.server.errors import ApiError, from_pydantic, validation_error
 from app.server.storage import content
@@ -44,7 +45,9 @@ LOCAL = "%Y-%m-%dT%H:%M"
 
 def rejected(message: str, path: str | None = None) -> ApiError:
     details = [{"path": path, "reason": "invalid"}] if path else None
-    return ApiError(409, "OPERATION_REJECTED", message, details, extra={"code": "OPERATION_REJECTED", "reason": message})
+    return ApiError(
+        409, "OPERATION_REJECTED", message, details, extra={"code": "OPERATION_REJECTED", "reason": message}
+    )
 
 
 def _validate(model: type[BaseModel], payload: Any, prefix: str = "payload") -> Any:
@@ -91,7 +94,9 @@ class Target:
 async def find_target(conn: AsyncConnection, trip: Mapping[str, Any], event_id: str) -> Target:
     """Commitment ids have no dots; derived ids are `<legId>.flight.<n>`,
     `<legId>.accommodation.<n>` and `<legId>.rental_car`."""
-    missing = rejected(f"No event {event_id!r} in the itinerary at revision {trip['revision']}", "payload.event_id")
+    missing = rejected(
+        f"No event {event_id!r} in the itinerary at revision {trip['revision']}", "payload.event_id"
+    )
     parts = event_id.split(".")
     kind = content.COMMITMENT if len(parts) == 1 else content.LEG
     try:
@@ -126,7 +131,12 @@ def _require_within_trip(trip: Mapping[str, Any], event: Mapping[str, Any]) -> N
 
 
 async def _update(
-    conn: AsyncConnection, trip: Mapping[str, Any], kind: content.Kind, existing: Row, data: BaseModel, event_id: str
+    conn: AsyncConnection,
+    trip: Mapping[str, Any],
+    kind: content.Kind,
+    existing: Row,
+    data: BaseModel,
+    event_id: str,
 ) -> Changes:
     """Write `data` into the row through the REST path, after checking the changed event still
     fits the trip (only when its dates changed)."""
@@ -159,7 +169,9 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _flight_arrival(flight: Mapping[str, Any], old_departure: str, new_departure: dt.datetime, leg_zone: str) -> str | None:
+def _flight_arrival(
+    flight: Mapping[str, Any], old_departure: str, new_departure: dt.datetime, leg_zone: str
+) -> str | None:
     """The local arrival of a flight moved to depart at `new_departure`, the same time in the air
     later; None when a zone or a time is unknown (the caller shifts the local time instead)."""
     zones = flight_zones(flight, leg_zone)
@@ -181,7 +193,9 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
         if move.time is not None:
             if row["is_all_day"] or not row["start_time"]:
                 keep_end = not row["is_all_day"] and row["end_time"] and row["end_time"] > move.time
-                fields.update(is_all_day=False, start_time=move.time, end_time=row["end_time"] if keep_end else None)
+                fields.update(
+                    is_all_day=False, start_time=move.time, end_time=row["end_time"] if keep_end else None
+                )
             else:
                 fields["start_time"] = move.time
                 if row["end_time"]:
@@ -193,7 +207,9 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
                             "payload.time",
                         )
                     fields["end_time"] = _hhmm(end)
-        return await _update(conn, trip, content.COMMITMENT, row, m.CommitmentUpdate(**fields), target.event_id)
+        return await _update(
+            conn, trip, content.COMMITMENT, row, m.CommitmentUpdate(**fields), target.event_id
+        )
     _, _, start_key, end_key = DERIVED[target.kind]
     entry = target.entry
     old_start = entry.get(start_key)
@@ -208,11 +224,15 @@ async def move_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: An
         # between the dates); a stay or a car keeps its local hours (check-out stays at 11:00).
         shift = new_start - dt.datetime.strptime(old_start, LOCAL)
         try:
-            entry[end_key] = (_flight_arrival(entry, old_start, new_start, target.row["timezone"])
-                              if target.kind == "flight" else None) or \
-                (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
+            entry[end_key] = (
+                _flight_arrival(entry, old_start, new_start, target.row["timezone"])
+                if target.kind == "flight"
+                else None
+            ) or (dt.datetime.strptime(entry[end_key], LOCAL) + shift).strftime(LOCAL)
         except OverflowError:
-            raise rejected(f"Moving {target.event_id!r} would push its end past the calendar", "payload.date") from None
+            raise rejected(
+                f"Moving {target.event_id!r} would push its end past the calendar", "payload.date"
+            ) from None
     return await _update(conn, trip, content.LEG, target.row, target.leg_update(entry), target.event_id)
 
 
@@ -227,7 +247,9 @@ async def update_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: 
         return await _update(conn, trip, content.COMMITMENT, target.row, data, target.event_id)
     model = DERIVED[target.kind][1]
     sent = _validate(model, fields).model_dump(by_alias=True, exclude_unset=True)
-    return await _update(conn, trip, content.LEG, target.row, target.leg_update({**target.entry, **sent}), target.event_id)
+    return await _update(
+        conn, trip, content.LEG, target.row, target.leg_update({**target.entry, **sent}), target.event_id
+    )
 
 
 async def remove_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) -> Changes:
@@ -235,7 +257,9 @@ async def remove_event(conn: AsyncConnection, trip: Mapping[str, Any], payload: 
     target = await find_target(conn, trip, ref.event_id)
     if target.kind == "commitment":
         return (await content.delete_row(conn, content.COMMITMENT, trip, target.row["id"])).changes
-    return (await content.update_row(conn, content.LEG, trip, target.row["id"], target.leg_update(None))).changes
+    return (
+        await content.update_row(conn, content.LEG, trip, target.row["id"], target.leg_update(None))
+    ).changes
 
 
 async def reorder(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) -> Changes:
@@ -254,7 +278,10 @@ async def reorder(conn: AsyncConnection, trip: Mapping[str, Any], payload: Any) 
             problems.append(f"names legs not in this trip: {', '.join(unknown)}")
         if missing:
             problems.append(f"leaves out {', '.join(missing)}")
-        raise rejected("leg_ids must list every leg of the trip exactly once; it " + "; ".join(problems), "payload.leg_ids")
+        raise rejected(
+            "leg_ids must list every leg of the trip exactly once; it " + "; ".join(problems),
+            "payload.leg_ids",
+        )
     for index, leg_id in enumerate(order.leg_ids):
         if current[leg_id]["order"] != float(index):
             await conn.execute(update(t.legs).where(t.legs.c.id == leg_id).values(order=float(index)))
@@ -271,13 +298,16 @@ HANDLERS: dict[str, Callable[[AsyncConnection, Mapping[str, Any], Any], Awaitabl
 }
 
 
-async def apply(conn: AsyncConnection, trip_id: str, request: OpRequest, actor: ApiKey | None = None) -> dict[str, Any]:
+async def apply(
+    conn: AsyncConnection, trip_id: str, request: OpRequest, actor: ApiKey | None = None
+) -> dict[str, Any]:
     """Apply one op in the caller's write transaction. The revision check comes first, so a stale
     op fails with STALE_REVISION before it reads or writes anything else."""
     trip = await lock_at_revision(conn, trip_id, request.base_revision)
     changes = await HANDLERS[request.type](conn, trip, request.payload)
-    revision = await record_change(conn, trip_id, request.type, changes, base_revision=request.base_revision,
-                                   actor=actor)
+    revision = await record_change(
+        conn, trip_id, request.type, changes, base_revision=request.base_revision, actor=actor
+    )
     return {
         "success": True,
         "trip_id": trip_id,

@@ -82,7 +82,7 @@ class PgNotifyWaker:
             try:
                 conn = await self.db.connect_raw()
                 lost = asyncio.get_running_loop().create_future()
-                conn.add_termination_listener(lambda _c: lost.done() or lost.set_result(None))
+                conn.add_termination_listener(lambda _c, lost=lost: lost.done() or lost.set_result(None))
                 await conn.add_listener(self.channel, self._on_notify)
                 if self.keys is not None:
                     self._schema = await conn.fetchval("SELECT current_schema()")
@@ -99,7 +99,7 @@ class PgNotifyWaker:
                     try:
                         await asyncio.wait_for(asyncio.shield(lost), timeout=PING_EVERY)
                         break  # the connection closed
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         await conn.fetchval("SELECT 1", timeout=10)
                 log.warning("the LISTEN connection for live changes closed; reconnecting")
             except asyncio.CancelledError:

@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import math
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from fastapi import Request
 from sqlalchemy import bindparam, delete
@@ -57,7 +57,9 @@ class WindowCounter:
             return
         dialect = postgresql if not db.is_sqlite else sqlite
         windows = t.rate_limit_windows
-        statement = dialect.insert(windows).values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
+        statement = dialect.insert(windows).values(
+            bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1
+        )
         self._upsert = statement.on_conflict_do_update(
             index_elements=[windows.c.bucket, windows.c.window_start],
             set_={"count": windows.c.count + 1},
@@ -117,7 +119,7 @@ from which every request of the key is counted in the database, exactly."""
 class _Window:
     """One bucket's current window as this process sees it."""
 
-    __slots__ = ("start", "shared", "sending", "unsent")
+    __slots__ = ("sending", "shared", "start", "unsent")
 
     def __init__(self, start: int, shared: int) -> None:
         self.start = start
@@ -269,7 +271,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 def _parse_address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # [2001:db8::1] or [2001:db8::1]:443
-        text = text[1:text.index("]")]
+        text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # 203.0.113.7:443
         text = text.split(":", 1)[0]
     try:
@@ -294,7 +296,12 @@ class FailedAttempts(WindowCounter):
     proxy appends the address it saw). IPv6 addresses count per /64, one subscriber's network."""
 
     def __init__(
-        self, db: Database, limit: int, *, trusted_proxies: Iterable[str] = (), clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        limit: int,
+        *,
+        trusted_proxies: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(db, clock=clock)
         self.limit = limit
@@ -307,8 +314,12 @@ class FailedAttempts(WindowCounter):
         peer_text = (scope.get("client") or ("",))[0] or ""
         client = _parse_address(peer_text)
         if client is not None and self.trusted and self._is_trusted(client):
-            hops = [hop for name, value in scope["headers"] if name == b"x-forwarded-for"
-                    for hop in value.decode("latin-1").split(",")]
+            hops = [
+                hop
+                for name, value in scope["headers"]
+                if name == b"x-forwarded-for"
+                for hop in value.decode("latin-1").split(",")
+            ]
             for hop in reversed(hops):
                 address = _parse_address(hop)
                 if address is None:

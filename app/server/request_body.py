@@ -13,7 +13,6 @@ VALIDATION_ERROR). A good body passes untouched.
 from __future__ import annotations
 
 from pydantic_core import from_json
-
 from starlette.requests import Request
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -8,21 +8,56 @@ messages, and free-text stay notes (hosts write door codes there).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # Opaque ids (groupId, createdBy) stay: they are no secret, and keep the export's shape, so a
 # client parses a shared snapshot with the same model as a full one.
-TRIP = ("_id", "_creationTime", "groupId", "title", "startDate", "endDate", "status", "revision", "createdBy",
-        "memberCount", "minConnectionMinutes")
+TRIP = (
+    "_id",
+    "_creationTime",
+    "groupId",
+    "title",
+    "startDate",
+    "endDate",
+    "status",
+    "revision",
+    "createdBy",
+    "memberCount",
+    "minConnectionMinutes",
+)
 STAY = ("name", "address", "lat", "lng", "checkIn", "checkOut")
-FLIGHT = ("airline", "flightNumber", "from", "to", "departureTime", "arrivalTime", "departureTimezone",
-          "departureTimezoneSource", "arrivalTimezone", "arrivalTimezoneSource")
+FLIGHT = (
+    "airline",
+    "flightNumber",
+    "from",
+    "to",
+    "departureTime",
+    "arrivalTime",
+    "departureTimezone",
+    "departureTimezoneSource",
+    "arrivalTimezone",
+    "arrivalTimezoneSource",
+)
 RENTAL_CAR = ("company", "pickupLocation", "pickupTime", "dropoffLocation", "dropoffTime")
 LEG = ("_id", "_creationTime", "tripId", "order", "title", "destination", "startDate", "endDate", "timezone")
 MAP_PIN = ("_id", "_creationTime", "tripId", "name", "lat", "lng", "category", "notes")
 ACTION_ITEM = ("_id", "_creationTime", "tripId", "text", "urgency", "owner", "done")
-COMMITMENT = ("_id", "_creationTime", "tripId", "title", "startDate", "startTime", "endTime", "isAllDay",
-              "timezone", "category", "legId", "mapPinId", "notes")
+COMMITMENT = (
+    "_id",
+    "_creationTime",
+    "tripId",
+    "title",
+    "startDate",
+    "startTime",
+    "endTime",
+    "isAllDay",
+    "timezone",
+    "category",
+    "legId",
+    "mapPinId",
+    "notes",
+)
 MEMBER = ("userId", "name", "role")
 
 

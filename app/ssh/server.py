@@ -209,15 +209,26 @@ class TripSSH:
         await self.sweep_session_keys()
         make_private_directories(self.data_dir)
         self._listener = await asyncssh.create_server(
-            lambda: Connection(self), host, port,
+            lambda: Connection(self),
+            host,
+            port,
             server_host_keys=[host_key],
             encoding=None,
-            public_key_auth=True, password_auth=False, kbdint_auth=False, host_based_auth=False,
-            gss_auth=False, gss_kex=False,
-            allow_pty=True, line_editor=False, x11_forwarding=False, agent_forwarding=False,
-            sftp_factory=None, allow_scp=False,
+            public_key_auth=True,
+            password_auth=False,
+            kbdint_auth=False,
+            host_based_auth=False,
+            gss_auth=False,
+            gss_kex=False,
+            allow_pty=True,
+            line_editor=False,
+            x11_forwarding=False,
+            agent_forwarding=False,
+            sftp_factory=None,
+            allow_scp=False,
             login_timeout=self.limits.login_timeout,
-            keepalive_interval=60, keepalive_count_max=3,
+            keepalive_interval=60,
+            keepalive_count_max=3,
         )
         return self._listener.sockets[0].getsockname()[1]
 
@@ -237,7 +248,9 @@ class TripSSH:
         older = int((time.time() - self.limits.max_session - 60) * 1000)
         async with self.db.write() as conn:
             result = await conn.execute(
-                delete(t.api_keys).where(t.api_keys.c.name == SESSION_KEY_NAME, t.api_keys.c.created_at < older)
+                delete(t.api_keys).where(
+                    t.api_keys.c.name == SESSION_KEY_NAME, t.api_keys.c.created_at < older
+                )
             )
         if result.rowcount:
             log.warning("revoked %d session keys left by an earlier run", result.rowcount)
@@ -257,13 +270,19 @@ class TripSSH:
         does everything its member may do)."""
         async with self.db.write() as conn:
             await key_store.touch(conn, member.ssh_key_id)
-            return await accounts.create_key(conn, member.user_id, None, name=SESSION_KEY_NAME) if with_key else None
+            return (
+                await accounts.create_key(conn, member.user_id, None, name=SESSION_KEY_NAME)
+                if with_key
+                else None
+            )
 
     async def share_opens(self, token: str) -> bool:
         if not SHARE_TOKEN.fullmatch(token):
             return False  # not even the form of one (shr_ and 43 URL-safe characters)
         async with self.db.read() as conn:
-            found = await conn.execute(select(t.trips.c.id).where(t.trips.c.share_token_hash == hash_token(token)))
+            found = await conn.execute(
+                select(t.trips.c.id).where(t.trips.c.share_token_hash == hash_token(token))
+            )
         return found.scalar() is not None
 
     async def revoke(self, key: str) -> None:
@@ -271,14 +290,16 @@ class TripSSH:
             await accounts.revoke_key(conn, key)
 
     def sessions_of(self, user_id: str) -> int:
-        return sum(1 for session in self.sessions if session.member is not None and session.member.user_id == user_id)
+        return sum(
+            1 for session in self.sessions if session.member is not None and session.member.user_id == user_id
+        )
 
 
 def unknown_key_banner(fingerprint: str) -> str:
     return (
         f"Tripdeck: the key {fingerprint} is not registered to any member.\r\n"
         "If it is yours, register it (public key only), then connect again:\r\n"
-        "  in the terminal app: ctrl+p, \"SSH keys\", and paste your .pub line\r\n"
+        '  in the terminal app: ctrl+p, "SSH keys", and paste your .pub line\r\n'
         "  or ask the server's operator: trip keys add-ssh --email YOU FILE.pub\r\n"
     )
 
@@ -302,14 +323,20 @@ class Connection(asyncssh.SSHServer):
         self.address = str(peer[0])
         if self.service.failed.blocked(self.address):
             log.warning("ssh refused %s: too many failed sign-ins this minute", self.address)
-            conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
-                            "too many failed sign-ins from your address; try again in a minute")
+            conn.disconnect(
+                asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                "too many failed sign-ins from your address; try again in a minute",
+            )
 
     def connection_lost(self, exc: Exception | None) -> None:
         # A connection that never signed in counts once (a password-only client, a scanner); one
         # that offered unknown keys has been counted for them already.
-        if (self.member is None and self._unknown == 0 and not self._database_away
-                and not self.service.failed.blocked(self.address)):
+        if (
+            self.member is None
+            and self._unknown == 0
+            and not self._database_away
+            and not self.service.failed.blocked(self.address)
+        ):
             self.service.failed.fail(self.address)
 
     def begin_auth(self, username: str) -> bool:
@@ -334,8 +361,13 @@ class Connection(asyncssh.SSHServer):
         try:
             member = await self.service.member_of(fingerprint)
         except Exception as error:  # the database is away: refuse the key, but it is not the client's failure
-            log.warning("ssh could not look up key %s from %s (%s: %s)", fingerprint, self.address,
-                        error.__class__.__name__, error)
+            log.warning(
+                "ssh could not look up key %s from %s (%s: %s)",
+                fingerprint,
+                self.address,
+                error.__class__.__name__,
+                error,
+            )
             self._database_away = True
             if not self._bannered:
                 self._bannered = True
@@ -357,7 +389,7 @@ class Connection(asyncssh.SSHServer):
     def auth_completed(self) -> None:
         self.member = self._candidate
 
-    def session_requested(self) -> "Session":
+    def session_requested(self) -> Session:
         return Session(self.service, self)
 
 
@@ -420,7 +452,11 @@ class Session(asyncssh.SSHServerSession):
             self.share_token = words[1]
             return True
         # Only the first word: the rest may be a token typed wrong (`shar TOKEN`).
-        log.info("ssh refused the command %r from %s", command.split(maxsplit=1)[0][:20] if command.strip() else "", self.address)
+        log.info(
+            "ssh refused the command %r from %s",
+            command.split(maxsplit=1)[0][:20] if command.strip() else "",
+            self.address,
+        )
         return False
 
     def subsystem_requested(self, subsystem: str) -> bool:
@@ -455,7 +491,9 @@ class Session(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        self.stop("the client disconnected" if exc is None else f"the connection broke ({exc.__class__.__name__})")
+        self.stop(
+            "the client disconnected" if exc is None else f"the connection broke ({exc.__class__.__name__})"
+        )
 
     def stop(self, reason: str) -> None:
         """End the session (the run task stops the app, revokes the key and says goodbye)."""
@@ -526,7 +564,13 @@ class Session(asyncssh.SSHServerSession):
 
     def _refuse(self, text: str) -> None:
         assert self.chan is not None and self.member is not None
-        log.info("ssh refused session of %s (%s) from %s: %s", self.member.email, self.member.fingerprint, self.address, text)
+        log.info(
+            "ssh refused session of %s (%s) from %s: %s",
+            self.member.email,
+            self.member.fingerprint,
+            self.address,
+            text,
+        )
         self.chan.write(text.encode() + b"\r\n")
         self.chan.exit(1)
 
@@ -535,7 +579,13 @@ class Session(asyncssh.SSHServerSession):
         env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
         env["LANG"] = "C.UTF-8"
         client_env = self.chan.get_environment()
-        env.update({name: value for name, value in client_env.items() if name in CLIENT_ENVIRONMENT and len(value) < 100})
+        env.update(
+            {
+                name: value
+                for name, value in client_env.items()
+                if name in CLIENT_ENVIRONMENT and len(value) < 100
+            }
+        )
         data = self.service.data_dir
         env.update(
             TERM=self.term_type,
@@ -558,13 +608,19 @@ class Session(asyncssh.SSHServerSession):
     async def _spawn(self) -> None:
         master, slave = os.openpty()
         self.master = master
-        argv = list(self.service.config.ui_command) + ["--url", self.service.config.api_url]
+        argv = [*list(self.service.config.ui_command), "--url", self.service.config.api_url]
         try:
             os.set_blocking(master, False)  # first: the end reads what is left, and must never wait
             _set_size(master, *self.size)
             self.process = await asyncio.create_subprocess_exec(
-                *argv, stdin=slave, stdout=slave, stderr=slave, env=self._environment(),
-                start_new_session=True, preexec_fn=_take_terminal, close_fds=True,
+                *argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=self._environment(),
+                start_new_session=True,
+                preexec_fn=_take_terminal,
+                close_fds=True,
             )
         finally:
             os.close(slave)
@@ -581,9 +637,14 @@ class Session(asyncssh.SSHServerSession):
         try:
             while True:
                 now = time.monotonic()
-                deadline = min(self.last_input + limits.idle_timeout, self.started + limits.max_session, next_check)
-                await asyncio.wait({waiting, stopping}, timeout=max(0.05, deadline - now),
-                                   return_when=asyncio.FIRST_COMPLETED)
+                deadline = min(
+                    self.last_input + limits.idle_timeout, self.started + limits.max_session, next_check
+                )
+                await asyncio.wait(
+                    {waiting, stopping},
+                    timeout=max(0.05, deadline - now),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 if self._stop.is_set():
                     return
                 if waiting.done():
@@ -683,7 +744,11 @@ class Session(asyncssh.SSHServerSession):
             was_running = self in service.sessions
             service.sessions.discard(self)
             if self.chan is not None and not self._closed:
-                status = self.process.returncode if self.process is not None and self.process.returncode is not None else 0
+                status = (
+                    self.process.returncode
+                    if self.process is not None and self.process.returncode is not None
+                    else 0
+                )
                 try:
                     if reason == "idle":
                         self.chan.write(b"\r\nTripdeck: closed after being idle.\r\n")
@@ -695,8 +760,13 @@ class Session(asyncssh.SSHServerSession):
             if was_running and self.member is not None:
                 log.info(
                     "ssh session user=%s key=%s from=%s duration=%.1fs bytes_out=%d share=%s ended: %s",
-                    self.member.email, self.member.fingerprint, self.address, time.monotonic() - self.started,
-                    self.bytes_out, "yes" if self.share_token is not None else "no", reason,
+                    self.member.email,
+                    self.member.fingerprint,
+                    self.address,
+                    time.monotonic() - self.started,
+                    self.bytes_out,
+                    "yes" if self.share_token is not None else "no",
+                    reason,
                 )
             if self.chan is not None and (connection := self._connection) is not None:
                 # One session a connection: quitting the app ends the connection, once the client
@@ -704,7 +774,7 @@ class Session(asyncssh.SSHServerSession):
                 # and OpenSSH then exits 255, "closed by remote host").
                 try:
                     await asyncio.wait_for(self.chan.wait_closed(), CLOSE_GRACE)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 except Exception as error:  # the channel is torn down already: the connection still closes
                     log.debug("ssh channel close: %r", error)
@@ -759,7 +829,7 @@ class Session(asyncssh.SSHServerSession):
             try:
                 await asyncio.wait_for(process.wait(), wait)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
 
 

@@ -95,7 +95,7 @@ def without_actor(item: Activity) -> str:
     """The sentence without its leading name: “moved “Flamenco class” from 15:30 to 17:30”."""
     name = item.actor.name
     if name and item.summary.startswith(name + " "):
-        return item.summary[len(name) + 1:]
+        return item.summary[len(name) + 1 :]
     return item.summary
 
 
@@ -120,4 +120,3 @@ def shown_value(value: object) -> str:
 
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return str(value)
-

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -17,12 +18,10 @@ from textual.worker import Worker, WorkerState
 from app.client import APIError, SharedTripClient, TripClient, TripConnectionError
 from app.domain.models import Me
 from app.tui import config as config_file
-from app.tui import failures
-from app.tui import loading, startup, terminal
+from app.tui import failures, loading, sender, startup, terminal
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of, where
 from app.tui.data import TripData
-from app.tui import sender
 from app.tui.live import SHARED_INTERVAL, Backoff
 from app.tui.outbox import Item, Outbox, Owner, key_fingerprint
 from app.tui.screens.trip import TripScreen
@@ -125,16 +124,18 @@ class TripdeckApp(App):
         if self.initial is None and self.trip_id and (self.client or (self.service_url and self.service_key)):
             if self.client is None:
                 self.client = self.make_client(self.service_url, self.service_key or "")
-            self._preload = asyncio.create_task(loading.load_trip(self.client, self.trip_id, with_cursor=True))
+            self._preload = asyncio.create_task(
+                loading.load_trip(self.client, self.trip_id, with_cursor=True)
+            )
 
-    def take_preload(self, trip_id: str) -> "asyncio.Task | None":
+    def take_preload(self, trip_id: str) -> asyncio.Task | None:
         task, self._preload = self._preload, None
         if task is not None and trip_id != self.trip_id:
             task.cancel()
             return None
         return task
 
-    def take_answered_preload(self, trip_id: str) -> "tuple[TripData, str | None] | None":
+    def take_answered_preload(self, trip_id: str) -> tuple[TripData, str | None] | None:
         """The preloaded first screenful of `trip_id` if it has already arrived, else None (and
         the preload, if any, stays for `take_preload`)."""
         task = self._preload
@@ -172,7 +173,7 @@ class TripdeckApp(App):
             self.know_user()
             self._start()
 
-    def _connected(self, connection: "Connection | None") -> None:
+    def _connected(self, connection: Connection | None) -> None:
         if connection is None:
             self.exit()
             return
@@ -194,7 +195,12 @@ class TripdeckApp(App):
 
             self.push_screen(TripPickerScreen())
 
-    @work(group="app-outbox", exclusive=True, exit_on_error=False, description="Sending what waits in the outbox")
+    @work(
+        group="app-outbox",
+        exclusive=True,
+        exit_on_error=False,
+        description="Sending what waits in the outbox",
+    )
     async def send_outbox(self) -> None:
         """At start-up, whatever screen is open: ask whose the key is, then send everything of
         that user's that waits, of every trip. An unreachable service is tried again with
@@ -206,8 +212,12 @@ class TripdeckApp(App):
         while True:
             try:
                 self.know_user(await self.client.me())
-                if await sender.send_waiting(self.client, self.outbox, sent=self._outbox_sent,
-                                             failed=lambda item, reason: self._outbox_sent(item, None, sent=False)):
+                if await sender.send_waiting(
+                    self.client,
+                    self.outbox,
+                    sent=self._outbox_sent,
+                    failed=lambda item, reason: self._outbox_sent(item, None, sent=False),
+                ):
                     return
             except TripConnectionError:
                 pass
@@ -245,15 +255,22 @@ class TripdeckApp(App):
         for node, binding, keys in bindings_of(self.screen):
             area = where(node)
             # The footer shows the short description; help the longer tooltip where one is given.
-            sections.setdefault(area, []).append((keys, binding.tooltip or binding.description, binding.id or ""))
+            sections.setdefault(area, []).append(
+                (keys, binding.tooltip or binding.description, binding.id or "")
+            )
         sections.setdefault("Everywhere", []).append(("ctrl+p", "Command palette: every action by name", ""))
         from app.tui.service_features import not_offered
 
         if missing := not_offered(self.client if self.shared is None else None):
             sections["Not on this service"] = [(keys, why, "") for keys, why in missing]
         if not self.writes_files:
-            sections["Not over SSH"] = [("ctrl+e, ctrl+g, Screenshot",
-                                         "Exports and screenshots: the file would be written on the server, not your machine", "")]
+            sections["Not over SSH"] = [
+                (
+                    "ctrl+e, ctrl+g, Screenshot",
+                    "Exports and screenshots: the file would be written on the server, not your machine",
+                    "",
+                )
+            ]
         self.push_screen(HelpScreen(list(sections.items())))
 
     def get_system_commands(self, screen):
@@ -264,7 +281,9 @@ class TripdeckApp(App):
         from app.tui.service_features import offered
 
         if self.client is not None and self.shared is None and offered(self.client, "ssh_keys"):
-            yield SystemCommand("SSH keys", "The keys that sign you in to trip ssh: add or delete one", self.action_ssh_keys)
+            yield SystemCommand(
+                "SSH keys", "The keys that sign you in to trip ssh: add or delete one", self.action_ssh_keys
+            )
 
     def action_ssh_keys(self) -> None:
         from app.tui.screens.ssh_keys import SshKeysScreen

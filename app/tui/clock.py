@@ -50,5 +50,5 @@ class Clock:
         return dt.datetime.fromtimestamp(ms / 1000, self.zone)
 
     @classmethod
-    def frozen(cls, iso: str, zone: str) -> "Clock":
+    def frozen(cls, iso: str, zone: str) -> Clock:
         return cls(zone=ZoneInfo(zone), fixed=dt.datetime.fromisoformat(iso).replace(tzinfo=ZoneInfo(zone)))

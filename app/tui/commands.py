@@ -4,8 +4,8 @@ the app's, the screen's and every pane's, each with the keys that run it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -20,16 +20,14 @@ def bindings_of(screen: DOMNode) -> Iterator[tuple[DOMNode, Binding, str]]:
     app = screen.app
     nodes: list[DOMNode] = [app, screen, *screen.walk_children()]
     for node in nodes:
-        for key, bindings in node._bindings.key_to_bindings.items():
+        for bindings in node._bindings.key_to_bindings.values():
             for binding in bindings:
                 # Ours all have ids; Textual's own (copy, the palette itself) are left out.
                 name = binding.id
                 if not name or name in seen or not binding.description:
                     continue
                 seen.add(name)
-                keys = ", ".join(
-                    app.get_key_display(b) for b in _all_keys(node, binding)
-                )
+                keys = ", ".join(app.get_key_display(b) for b in _all_keys(node, binding))
                 yield node, binding, keys
 
 
@@ -48,11 +46,15 @@ def where(node: DOMNode) -> str:
     name = f"{pane.number} {pane.title} pane"
     if pane is node:
         return name
-    return f"{name}, while typing" if isinstance(node, Input) else f"{name}, {_words(type(node).__name__).lower()}"
+    return (
+        f"{name}, while typing"
+        if isinstance(node, Input)
+        else f"{name}, {_words(type(node).__name__).lower()}"
+    )
 
 
 def _words(class_name: str) -> str:
-    """"TripScreen" -> "Trip screen"."""
+    """ "TripScreen" -> "Trip screen"."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name).capitalize()
 
 
@@ -85,7 +87,12 @@ class TripdeckCommands(Provider):
         for description, keys, node, action in self._commands():
             score = matcher.match(description)
             if score > 0:
-                yield Hit(score, matcher.highlight(description), partial(self._run, node, action), help=f"key: {keys}")
+                yield Hit(
+                    score,
+                    matcher.highlight(description),
+                    partial(self._run, node, action),
+                    help=f"key: {keys}",
+                )
 
     async def _run(self, node: DOMNode, action: str) -> None:
         await self.app.run_action(action, node)

@@ -84,8 +84,10 @@ def url_problem(url: str) -> str | None:
     try:
         resolve_base_url(url)
     except ValueError:
-        return (f"{url!r} is not a service URL: it must start with http:// or https://, "
-                "such as http://127.0.0.1:8000/api/v1")
+        return (
+            f"{url!r} is not a service URL: it must start with http:// or https://, "
+            "such as http://127.0.0.1:8000/api/v1"
+        )
     return None
 
 

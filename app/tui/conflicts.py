@@ -93,8 +93,13 @@ def outside_leg(leg: Leg) -> list[Conflict]:
         return day is None or start <= day <= end
 
     def report(event_id: str, what: str, first: dt.date | None, last: dt.date | None) -> None:
-        found.append(Conflict(type="outside_leg", event_ids=[event_id], message=(
-            f"{what} ({_span(first, last)}) is outside leg “{leg.title}” ({_span(start, end)})")))
+        found.append(
+            Conflict(
+                type="outside_leg",
+                event_ids=[event_id],
+                message=(f"{what} ({_span(first, last)}) is outside leg “{leg.title}” ({_span(start, end)})"),
+            )
+        )
 
     for index, flight in enumerate(leg.flights):
         times = flight_times(flight, leg.timezone)
@@ -102,7 +107,9 @@ def outside_leg(leg: Leg) -> list[Conflict]:
         lands = times.lands.date() if times.lands else None
         known = [day for day in (departs, lands) if day is not None]
         if known and not any(inside(day) for day in known):
-            name = " ".join(p for p in (flight.flight_number or flight.airline, _route(flight.from_, flight.to)) if p)
+            name = " ".join(
+                p for p in (flight.flight_number or flight.airline, _route(flight.from_, flight.to)) if p
+            )
             report(f"{leg.id}.flight.{index}", f"Flight {name}".strip(), departs or lands, lands)
     stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
     for index, stay in enumerate(stays):
@@ -113,7 +120,9 @@ def outside_leg(leg: Leg) -> list[Conflict]:
     if car is not None:
         pickup = parse_date((car.pickup_time or "")[:10])
         if not inside(pickup):
-            report(f"{leg.id}.rental_car", f"Rental car {car.company or ''}".strip() + " pickup", pickup, None)
+            report(
+                f"{leg.id}.rental_car", f"Rental car {car.company or ''}".strip() + " pickup", pickup, None
+            )
     return found
 
 

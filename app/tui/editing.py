@@ -47,7 +47,13 @@ MODELS: dict[str, tuple[type[BaseModel] | None, type[BaseModel]]] = {
 """The request bodies of each kind's create and update: a write checked against them before it
 is queued, so a field the service would refuse is marked in the form, not found out later."""
 
-NOUNS = {"legs": "leg", "pins": "map pin", "action_items": "action item", "commitments": "commitment", "trip": "trip"}
+NOUNS = {
+    "legs": "leg",
+    "pins": "map pin",
+    "action_items": "action item",
+    "commitments": "commitment",
+    "trip": "trip",
+}
 
 IGNORED = {"trip": frozenset({"revision", "memberCount"})}
 """Fields that move without anyone editing the row: a trip's revision moves with every item change."""
@@ -87,8 +93,9 @@ def defaults(name: str, data: TripData) -> dict[str, Any]:
     return {}
 
 
-def saver(client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | None,
-          outbox: Outbox | None = None) -> Save:
+def saver(
+    client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | None, outbox: Outbox | None = None
+) -> Save:
     """save(values, overwrite): creates, or PATCHes only what the form changed. Before a PATCH
     it reads the row again: if someone changed it since the form opened, it raises
     `ChangedOnServer` unless `overwrite`, which then makes every field of the form win.
@@ -102,11 +109,21 @@ def saver(client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | No
         assert outbox is not None
         check(kind.name, action, body)
         base = state["base"]
-        label = (f"new {kind.noun} {body_title(body)}" if action == "create"
-                 else f"edit {kind.noun} {kind.describe(base)}")
-        item = outbox.add_write(trip_id, kind.name, action, None if base is None else base.id, body=body,
-                                base=None if base is None else comparable(kind.name, base), label=label,
-                                idempotency_key=key)
+        label = (
+            f"new {kind.noun} {body_title(body)}"
+            if action == "create"
+            else f"edit {kind.noun} {kind.describe(base)}"
+        )
+        item = outbox.add_write(
+            trip_id,
+            kind.name,
+            action,
+            None if base is None else base.id,
+            body=body,
+            base=None if base is None else comparable(kind.name, base),
+            label=label,
+            idempotency_key=key,
+        )
         return Queued(item.label)
 
     async def save(values: dict[str, Any], overwrite: bool) -> Any:
@@ -136,7 +153,9 @@ def saver(client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | No
             return queue("update", body, key)
         base = state["base"]
         if wire(fresh) != wire(base) and not overwrite:
-            changes = changed_fields(kind.fields, base, fresh) or [("(fields this form does not show)", "", "changed")]
+            changes = changed_fields(kind.fields, base, fresh) or [
+                ("(fields this form does not show)", "", "changed")
+            ]
             raise ChangedOnServer(changes, fresh)
         state["base"] = fresh
         body = request_body(kind.fields, values, fresh)
@@ -224,7 +243,9 @@ async def send_queued(client: TripClient, item: PendingWrite) -> dict[str, Any] 
             return now  # an earlier attempt arrived (its answer did not), or someone made the same change
         clashing = sorted(key for key in item.body if now.get(key) != item.base.get(key))
         if clashing:
-            raise ChangedSince(f"changed on the server since ({', '.join(clashing)}): re-open it and edit again")
+            raise ChangedSince(
+                f"changed on the server since ({', '.join(clashing)}): re-open it and edit again"
+            )
     if not item.body:
         return now
     return comparable(item.kind, await update())

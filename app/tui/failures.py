@@ -16,7 +16,6 @@ from pathlib import Path
 from textual.worker import Worker, WorkerState
 
 from app.client import (
-    APIError,
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
@@ -60,11 +59,15 @@ def advice(error: BaseException, log: Path) -> str:
 def unavailable(error: BaseException, url: str, trip_id: str | None = None) -> str:
     """Why a screen has nothing to show, and what to do, for the line where its content would be."""
     if isinstance(error, TripConnectionError):
-        return (f"Cannot reach the trip service at {url}. Is it running (trip serve)? "
-                "Trying again on its own; ctrl+r tries now.")
+        return (
+            f"Cannot reach the trip service at {url}. Is it running (trip serve)? "
+            "Trying again on its own; ctrl+r tries now."
+        )
     if isinstance(error, UnauthorizedError):
-        return ("The service refused the key. Check it (trip ui --key, TRIP_API_KEY or the config file), "
-                "or make one with trip keys create --email you@example.com.")
+        return (
+            "The service refused the key. Check it (trip ui --key, TRIP_API_KEY or the config file), "
+            "or make one with trip keys create --email you@example.com."
+        )
     if isinstance(error, NotFoundError) and trip_id is not None:
         return f"Trip {trip_id} was not found, or you are not one of its members. Press t for your trips."
     if isinstance(error, ForbiddenError):
@@ -80,8 +83,10 @@ def write_log(log: Path, where: str, what: str, error: BaseException) -> None:
     """One entry per failure: when, where, what, the error with its request id; a traceback for
     what is not the service's answer (a bug to report)."""
     request_id = getattr(error, "request_id", None)
-    lines = [f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')} {where}: {what} failed: "
-             f"{type(error).__name__}: {error}" + (f" [request {request_id}]" if request_id else "")]
+    lines = [
+        f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')} {where}: {what} failed: "
+        f"{type(error).__name__}: {error}" + (f" [request {request_id}]" if request_id else "")
+    ]
     if not isinstance(error, TripError):
         lines += ["".join(traceback.format_exception(error)).rstrip()]
     try:

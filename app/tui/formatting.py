@@ -121,7 +121,9 @@ def day_offset(day: dt.date, reference: dt.date) -> str:
 
 def duration(delta: dt.timedelta) -> str:
     """'11h35', '0h45'; negative (a flight landing before it departs) as '−2h10'."""
-    minutes = int(delta.total_seconds() // 60) if delta >= dt.timedelta(0) else -int(-delta.total_seconds() // 60)
+    minutes = (
+        int(delta.total_seconds() // 60) if delta >= dt.timedelta(0) else -int(-delta.total_seconds() // 60)
+    )
     hours, rest = divmod(abs(minutes), 60)
     return f"{'−' if minutes < 0 else ''}{hours}h{rest:02d}"
 
@@ -139,15 +141,19 @@ class FlightTimes:
     def in_air(self) -> dt.timedelta | None:
         if self.departs is None or self.lands is None:
             return None
-        return self.lands.astimezone(dt.timezone.utc) - self.departs.astimezone(dt.timezone.utc)
+        return self.lands.astimezone(dt.UTC) - self.departs.astimezone(dt.UTC)
 
 
 def flight_times(flight: Flight, leg_zone: str | None) -> FlightTimes:
     """Each end of `flight` on its own airport's clock (API-CONTRACT section 12): the zone the
     service answered, else the one its rules give (given, airport, the leg's)."""
     zones = localtime.flight_zones(
-        {"departureTimezone": flight.departure_timezone, "arrivalTimezone": flight.arrival_timezone,
-         "from": flight.from_, "to": flight.to},
+        {
+            "departureTimezone": flight.departure_timezone,
+            "arrivalTimezone": flight.arrival_timezone,
+            "from": flight.from_,
+            "to": flight.to,
+        },
         leg_zone,
     )
     return FlightTimes(

@@ -8,8 +8,10 @@ service's `details` paths match the specs' paths and mark the wrong field)."""
 from __future__ import annotations
 
 import copy
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -47,7 +49,11 @@ class ItemKind:
     get: str
     update: str
     delete: str
-    describe: Callable[[Any], str] = field(default=lambda row: getattr(row, "title", None) or getattr(row, "name", "") or getattr(row, "text", ""))
+    describe: Callable[[Any], str] = field(
+        default=lambda row: (
+            getattr(row, "title", None) or getattr(row, "name", "") or getattr(row, "text", "")
+        )
+    )
 
 
 def _enum_choices(enum: type) -> Choices:
@@ -133,7 +139,9 @@ def read_path(data: Any, path: str) -> Any:
     return data
 
 
-def form_values(specs: list[FieldSpec], row: BaseModel | None, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+def form_values(
+    specs: list[FieldSpec], row: BaseModel | None, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What each field shows when the form opens: the row's value, or a default for a new row."""
     data = wire(row)
     values: dict[str, Any] = {}
@@ -174,7 +182,7 @@ def _typed(spec: FieldSpec, value: Any) -> Any:
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
     parts = _split(path)
     target: Any = data
-    for part, following in zip(parts, parts[1:]):
+    for part, following in itertools.pairwise(parts):
         if isinstance(part, int):
             while len(target) <= part:
                 target.append({})
@@ -230,7 +238,11 @@ def request_body(specs: list[FieldSpec], values: dict[str, Any], row: BaseModel 
 def changed_fields(specs: list[FieldSpec], before: BaseModel, after: BaseModel) -> list[tuple[str, str, str]]:
     """(label, before, after) for each form field whose value differs between two versions."""
     old, new = form_values(specs, before), form_values(specs, after)
-    return [(spec.label, _shown(old[spec.path]), _shown(new[spec.path])) for spec in specs if old[spec.path] != new[spec.path]]
+    return [
+        (spec.label, _shown(old[spec.path]), _shown(new[spec.path]))
+        for spec in specs
+        if old[spec.path] != new[spec.path]
+    ]
 
 
 def _shown(value: Any) -> str:

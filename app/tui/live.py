@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from app.client import SharedTripClient, TripClient, TripError
 from app.domain.itinerary import Changes
@@ -83,7 +83,9 @@ class Follower:
             started = time.monotonic()
             try:
                 self.requests += 1
-                changes = await self.client.changes(self.trip_id, since=self.cursor, wait=self.wait if self.cursor else 0)
+                changes = await self.client.changes(
+                    self.trip_id, since=self.cursor, wait=self.wait if self.cursor else 0
+                )
             except TripError as error:
                 delay = self.backoff.next_delay()
                 retry_after = getattr(error, "retry_after", None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.client import NotFoundError, NotSupportedError, SharedTripClient, TripClient
 from app.domain.itinerary import ItinerarySummary
-from app.domain.models import ActionItem, Commitment, Leg, MapPin, Member, Message, Trip
+from app.domain.models import ActionItem, Leg, MapPin, Member, Message, Trip
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
 
 KINDS = ("legs", "pins", "action_items", "commitments")
@@ -24,8 +24,9 @@ def _paged(page: Any) -> Paged:
     return Paged(list(page.items), page.next_cursor)
 
 
-async def load_page(client: TripClient, trip_id: str, kind: str, *, cursor: str | None = None,
-                    limit: int = PAGE) -> Paged:
+async def load_page(
+    client: TripClient, trip_id: str, kind: str, *, cursor: str | None = None, limit: int = PAGE
+) -> Paged:
     method = getattr(client, _LIST[kind])
     return _paged(await method(trip_id, limit=limit, cursor=cursor))
 
@@ -48,13 +49,17 @@ async def reload_rows(client: TripClient, trip_id: str, kind: str, count: int) -
             return Paged(items, cursor)
 
 
-async def load_messages(client: TripClient, trip_id: str, channel_id: str, *, cursor: str | None = None) -> Paged[Message]:
+async def load_messages(
+    client: TripClient, trip_id: str, channel_id: str, *, cursor: str | None = None
+) -> Paged[Message]:
     """One page of a channel, oldest first (the API pages newest first)."""
     page = await client.list_messages(trip_id, channel_id, limit=MESSAGE_PAGE, cursor=cursor)
     return Paged(list(reversed(page.items)), page.next_cursor)
 
 
-async def load_summary(client: TripClient, trip_id: str, data: TripData | None = None) -> ItinerarySummary | None:
+async def load_summary(
+    client: TripClient, trip_id: str, data: TripData | None = None
+) -> ItinerarySummary | None:
     """The itinerary summary (for conflicts). From a service without the itinerary endpoints it
     is computed here from `data`'s lists (read whole first where only a page is loaded) by the
     service's own code (app/domain/summary.py); None without `data`."""
@@ -69,14 +74,17 @@ async def load_summary(client: TripClient, trip_id: str, data: TripData | None =
 
     async def every(kind: str) -> list:
         paged = getattr(data, kind)
-        return list(paged.items) if paged.complete else (await reload_rows(client, trip_id, kind, 10**9)).items
+        return (
+            list(paged.items) if paged.complete else (await reload_rows(client, trip_id, kind, 10**9)).items
+        )
 
     legs, commitments, pins = await asyncio.gather(every("legs"), every("commitments"), every("pins"))
     return summary_of(data.trip, legs, commitments, pins)
 
 
-async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None = None,
-                    with_cursor: bool = False) -> tuple[TripData, str | None]:
+async def load_trip(
+    client: TripClient, trip_id: str, *, channel_id: str | None = None, with_cursor: bool = False
+) -> tuple[TripData, str | None]:
     """What the trip screen shows first, in two round trips: the live feed's cursor and the
     channels, then a page of each list and the chosen channel's newest page.
 
@@ -86,6 +94,7 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     The cursor is None from a service without the changes feed (it is then polled, see
     app/tui/polling.py). It is read before any content, so that a change made while the rest loads is
     delivered again by the feed (the panes ignore what they already have) and never missed."""
+
     async def feed_cursor() -> str | None:
         try:
             return (await client.changes(trip_id)).cursor
@@ -98,7 +107,9 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
     answers = await asyncio.gather(*first)
     channels = list(answers[0].items)
     cursor = answers[1] if with_cursor else None
-    chosen = channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
+    chosen = (
+        channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
+    )
 
     async def newest(channel: str | None) -> Paged[Message] | None:
         return await load_messages(client, trip_id, channel) if channel else None
@@ -114,8 +125,14 @@ async def load_trip(client: TripClient, trip_id: str, *, channel_id: str | None 
         newest(chosen),
     )
     data = TripData(
-        trip=trip, me=me, members=list(members.items), channels=channels,
-        legs=legs, pins=pins, action_items=items, commitments=commitments,
+        trip=trip,
+        me=me,
+        members=list(members.items),
+        channels=channels,
+        legs=legs,
+        pins=pins,
+        action_items=items,
+        commitments=commitments,
     )
     if chosen is not None and messages is not None:
         data.messages[chosen] = messages

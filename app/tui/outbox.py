@@ -26,9 +26,10 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, AsyncIterator, ClassVar, Iterator, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import filelock
 
@@ -59,7 +60,7 @@ class Owner(NamedTuple):
     """`key_fingerprint(key)`: one key is always one user's, so an item written with this key is
     this user's even before the service has said who that is."""
 
-    def owns(self, item: "Item") -> bool:
+    def owns(self, item: Item) -> bool:
         if item.service != self.service:
             return False
         if self.user_id and item.user_id:
@@ -143,8 +144,15 @@ def _parse(data: dict[str, Any]) -> Item | None:
         return message if usable and isinstance(message.content, str) else None
     if version == FORMAT and data.get("type") == "write":
         write = PendingWrite(**{f.name: data.get(f.name) for f in fields(PendingWrite)})
-        usable = (write.id and write.trip_id and write.kind and write.action in ACTIONS and write.idempotency_key
-                  and isinstance(write.body or {}, dict) and (write.row_id or write.action == "create"))
+        usable = (
+            write.id
+            and write.trip_id
+            and write.kind
+            and write.action in ACTIONS
+            and write.idempotency_key
+            and isinstance(write.body or {}, dict)
+            and (write.row_id or write.action == "create")
+        )
         if usable:
             write.body = write.body or {}
             write.label = str(write.label or f"{write.action} {write.kind}")
@@ -232,8 +240,10 @@ class Outbox:
         descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
         try:
             lines = [line + "\n" for line in self.kept]
-            lines += [json.dumps({"v": FORMAT, "type": item.type, **asdict(item)}, ensure_ascii=False) + "\n"
-                      for item in self.items]
+            lines += [
+                json.dumps({"v": FORMAT, "type": item.type, **asdict(item)}, ensure_ascii=False) + "\n"
+                for item in self.items
+            ]
             os.write(descriptor, "".join(lines).encode("utf-8"))
             os.fsync(descriptor)
         finally:
@@ -251,15 +261,32 @@ class Outbox:
     def add(self, trip_id: str, channel_id: str, content: str, parent_id: str | None = None) -> Pending:
         """Queue a chat message; on disk (fsync'd) when this returns."""
         owner = self._stamp()
-        item = Pending(uuid.uuid4().hex, trip_id, channel_id, content, new_key(), parent_id,
-                       service=owner.service, user_id=owner.user_id, key_id=owner.key_id)
+        item = Pending(
+            uuid.uuid4().hex,
+            trip_id,
+            channel_id,
+            content,
+            new_key(),
+            parent_id,
+            service=owner.service,
+            user_id=owner.user_id,
+            key_id=owner.key_id,
+        )
         with self._changing():
             self.items.append(item)
         return item
 
     def add_write(
-        self, trip_id: str, kind: str, action: str, row_id: str | None, *, body: dict[str, Any] | None = None,
-        base: dict[str, Any] | None = None, label: str = "", idempotency_key: str | None = None,
+        self,
+        trip_id: str,
+        kind: str,
+        action: str,
+        row_id: str | None,
+        *,
+        body: dict[str, Any] | None = None,
+        base: dict[str, Any] | None = None,
+        label: str = "",
+        idempotency_key: str | None = None,
     ) -> PendingWrite:
         """Queue a write; on disk (fsync'd) when this returns. `idempotency_key`: the one an
         attempt that may have reached the service already used, so that sending it again
@@ -267,9 +294,20 @@ class Outbox:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         owner = self._stamp()
-        item = PendingWrite(uuid.uuid4().hex, trip_id, kind, action, row_id, dict(body or {}), base, label,
-                            idempotency_key or new_key(), service=owner.service, user_id=owner.user_id,
-                            key_id=owner.key_id)
+        item = PendingWrite(
+            uuid.uuid4().hex,
+            trip_id,
+            kind,
+            action,
+            row_id,
+            dict(body or {}),
+            base,
+            label,
+            idempotency_key or new_key(),
+            service=owner.service,
+            user_id=owner.user_id,
+            key_id=owner.key_id,
+        )
         with self._changing():
             self.items.append(item)
         return item
@@ -284,8 +322,14 @@ class Outbox:
     def next_unsent(self, trip_id: str | None = None) -> Item | None:
         """The oldest of the owner's items (of this trip) that is neither sent nor failed, as
         the file holds it now."""
-        return next((item for item in self.refresh()
-                     if not item.error and (trip_id is None or item.trip_id == trip_id)), None)
+        return next(
+            (
+                item
+                for item in self.refresh()
+                if not item.error and (trip_id is None or item.trip_id == trip_id)
+            ),
+            None,
+        )
 
     def remove(self, item_id: str) -> None:
         with self._changing():
@@ -303,9 +347,13 @@ class Outbox:
         someone else's change)."""
         with self._changing():
             for item in self.items:
-                if (isinstance(item, PendingWrite) and item.id != done.id and item.action == "update"
-                        and (item.trip_id, item.kind, item.row_id) == (done.trip_id, done.kind, done.row_id)
-                        and item.base == done.base):
+                if (
+                    isinstance(item, PendingWrite)
+                    and item.id != done.id
+                    and item.action == "update"
+                    and (item.trip_id, item.kind, item.row_id) == (done.trip_id, done.kind, done.row_id)
+                    and item.base == done.base
+                ):
                     item.base = row
 
     @contextlib.asynccontextmanager

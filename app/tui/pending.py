@@ -53,8 +53,14 @@ def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[
     for write in waiting:
         if write.action == "create":
             try:
-                row = model.model_validate({**write.body, "_id": NEW_ID + write.id, "tripId": write.trip_id,
-                                            "_creationTime": int(time.time() * 1000)})
+                row = model.model_validate(
+                    {
+                        **write.body,
+                        "_id": NEW_ID + write.id,
+                        "tripId": write.trip_id,
+                        "_creationTime": int(time.time() * 1000),
+                    }
+                )
             except pydantic.ValidationError:
                 continue
             shown.append(row)

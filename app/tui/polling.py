@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from app.client import RateLimitStatus, TripClient, TripError
 from app.domain.itinerary import Changes, Operation
@@ -124,7 +124,9 @@ class Poller:
             what, channel = self.next_request()
             try:
                 self.requests += 1
-                changes = await (self._poll_trip() if what == "trip" else self._poll_channel(channel, what == "chat"))
+                changes = await (
+                    self._poll_trip() if what == "trip" else self._poll_channel(channel, what == "chat")
+                )
             except TripError as error:
                 delay = max(self.backoff.next_delay(), float(getattr(error, "retry_after", None) or 0), delay)
                 if getattr(error, "status", None) != 429:
@@ -143,7 +145,9 @@ class Poller:
         if trip.revision == self.revision:
             return None
         self.revision = trip.revision
-        moved = Operation(op_id="", operation_type=REVISION_MOVED, result_revision=trip.revision, affected_event_ids=[])
+        moved = Operation(
+            op_id="", operation_type=REVISION_MOVED, result_revision=trip.revision, affected_event_ids=[]
+        )
         return Changes(cursor="", revision=trip.revision, operations=[moved])
 
     async def _poll_channel(self, channel_id: str | None, open_channel: bool) -> Changes | None:

@@ -3,7 +3,7 @@ that move, after re-reading them, as an edit re-reads its row before saving."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.client import TripClient
 from app.domain.models import Leg
@@ -17,11 +17,16 @@ def new_orders(legs: Sequence[Leg], new_order: Sequence[str]) -> dict[str, int |
     values = sorted(leg.order for leg in legs)
     if len(set(values)) != len(values):
         values = list(range(1, len(legs) + 1))
-    return {leg_id: value for leg_id, value in zip(new_order, values) if by_id[leg_id].order != value}
+    return {
+        leg_id: value
+        for leg_id, value in zip(new_order, values, strict=False)
+        if by_id[leg_id].order != value
+    }
 
 
-async def reorder_by_patch(client: TripClient, trip_id: str, shown: Sequence[Leg],
-                           new_order: Sequence[str]) -> list[Leg] | None:
+async def reorder_by_patch(
+    client: TripClient, trip_id: str, shown: Sequence[Leg], new_order: Sequence[str]
+) -> list[Leg] | None:
     """Give the trip's legs `new_order`. Returns the legs in their new order, or None (nothing
     written) when the legs on the service are not those `shown`, in that order with those
     values: someone moved, added or deleted one meanwhile."""

@@ -48,7 +48,7 @@ async def shoot(directory: Path, name: str, size: tuple[int, int], keys: list[st
 
 
 async def main(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240  (once, before anything runs)
     for name, size, keys in SHOTS:
         print(await shoot(directory, name, size, keys))
 

@@ -4,7 +4,8 @@ processes, each item taken fresh from the file: none is sent twice)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.client import TripClient, TripConnectionError, TripError
 from app.tui import editing
@@ -21,12 +22,23 @@ Failed = Callable[[Item, str], None]
 async def send_one(client: TripClient, item: Item) -> Any:
     if isinstance(item, PendingWrite):
         return await editing.send_queued(client, item)
-    return await client.send_message(item.trip_id, item.channel_id, item.content, parent_id=item.parent_id,
-                                     idempotency_key=item.idempotency_key)
+    return await client.send_message(
+        item.trip_id,
+        item.channel_id,
+        item.content,
+        parent_id=item.parent_id,
+        idempotency_key=item.idempotency_key,
+    )
 
 
-async def send_waiting(client: TripClient, outbox: Outbox, *, trip_id: str | None = None,
-                       sent: Sent | None = None, failed: Failed | None = None) -> bool:
+async def send_waiting(
+    client: TripClient,
+    outbox: Outbox,
+    *,
+    trip_id: str | None = None,
+    sent: Sent | None = None,
+    failed: Failed | None = None,
+) -> bool:
     """Send the owner's waiting items (of `trip_id`, or of every trip). Refused, or an edit of a
     row someone changed since: marked failed (kept for retry or discard), and on to the next.
     Returns False when the service could not be reached (the rest waits), else True."""

@@ -22,12 +22,20 @@ def offered(client: TripClient | None, feature: str) -> bool:
     return known
 
 
-KEYS = {"activity": "a u", "member_writes": "m", "share_links": "m s", "channel_writes": "C",
-        "ssh_keys": "ctrl+p"}
+KEYS = {
+    "activity": "a u",
+    "member_writes": "m",
+    "share_links": "m s",
+    "channel_writes": "C",
+    "ssh_keys": "ctrl+p",
+}
 """Where each feature would be: the keys (or the palette) that are not offered."""
 
 
 def not_offered(client: TripClient | None) -> list[tuple[str, str]]:
     """(keys, 'this service does not support ...') for each feature not offered, for the help."""
-    return [(KEYS[feature], unsupported(feature)) for feature in FEATURES if feature in OFFERED_ELSEWHERE
-            and not offered(client, feature)]
+    return [
+        (KEYS[feature], unsupported(feature))
+        for feature in FEATURES
+        if feature in OFFERED_ELSEWHERE and not offered(client, feature)
+    ]

@@ -17,11 +17,11 @@ import re
 from textual.driver import Driver
 
 _TOKEN = re.compile(
-    r"\x1b\[([0-9;]*)m"            # 1: select graphic rendition (a style)
-    r"|\x1b\[(\d+);(\d+)H"         # 2, 3: move the cursor to row;column
-    r"|(\x1b\[\??[0-9;]*[hl])"     # 4: set or reset a mode (sync output, cursor shown): keeps the style
+    r"\x1b\[([0-9;]*)m"  # 1: select graphic rendition (a style)
+    r"|\x1b\[(\d+);(\d+)H"  # 2, 3: move the cursor to row;column
+    r"|(\x1b\[\??[0-9;]*[hl])"  # 4: set or reset a mode (sync output, cursor shown): keeps the style
     r"|(\x1b[^\[]|\x1b\[[^A-Za-z]*[A-Za-z]|\x1b)"  # 5: any other escape: style and place unknown after it
-    r"|([^\x1b]+)"                 # 6: text
+    r"|([^\x1b]+)"  # 6: text
 )
 _PLAIN = re.compile(r"[\x20-\x7e\u2500-\u259f]*")
 """Characters every terminal advances one cell for: after them the cursor's column is known."""
@@ -33,26 +33,34 @@ _OFF = {1: 22, 2: 22, 3: 23, 4: 24, 5: 25, 6: 25, 7: 27, 8: 28, 9: 29, 21: 24, 5
 class Style:
     """The attributes and colours an SGR sequence leaves in force (None: unknown codes)."""
 
-    __slots__ = ("attributes", "foreground", "background")
+    __slots__ = ("attributes", "background", "foreground")
 
-    def __init__(self, attributes: frozenset[int] = frozenset(), foreground: str | None = None,
-                 background: str | None = None) -> None:
+    def __init__(
+        self,
+        attributes: frozenset[int] = frozenset(),
+        foreground: str | None = None,
+        background: str | None = None,
+    ) -> None:
         self.attributes = attributes
         self.foreground = foreground
         self.background = background
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Style) and self.attributes == other.attributes
-                and self.foreground == other.foreground and self.background == other.background)
+        return (
+            isinstance(other, Style)
+            and self.attributes == other.attributes
+            and self.foreground == other.foreground
+            and self.background == other.background
+        )
 
     def __hash__(self) -> int:
         return hash((self.attributes, self.foreground, self.background))
 
-    def apply(self, parameters: str) -> "Style | None":
+    def apply(self, parameters: str) -> Style | None:
         """This style with the SGR `parameters` applied (None for codes not modelled)."""
         return _applied(self, parameters)
 
-    def _apply(self, parameters: str) -> "Style | None":
+    def _apply(self, parameters: str) -> Style | None:
         codes = parameters.split(";") if parameters else ["0"]
         attributes, foreground, background = set(self.attributes), self.foreground, self.background
         index = 0
@@ -79,7 +87,7 @@ class Style:
                 length = {"5": 3, "2": 5}.get(codes[index + 1] if index + 1 < len(codes) else "")
                 if length is None or index + length > len(codes):
                     return None
-                colour = ";".join(codes[index:index + length])
+                colour = ";".join(codes[index : index + length])
                 if code == 38:
                     foreground = colour
                 else:
@@ -90,11 +98,11 @@ class Style:
             index += 1
         return Style(frozenset(attributes), foreground, background)
 
-    def change_to(self, target: "Style") -> str:
+    def change_to(self, target: Style) -> str:
         """The shortest SGR sequence we know from this style to `target`."""
         return _change(self, target)
 
-    def _change_to(self, target: "Style") -> str:
+    def _change_to(self, target: Style) -> str:
         codes: list[str] = []
         removed = self.attributes - target.attributes
         if removed:
@@ -168,7 +176,9 @@ def compact(data: str) -> str:
     def restyle() -> None:
         nonlocal shown
         if wanted is not None and shown != wanted:
-            out.append(shown.change_to(wanted) if shown is not None else f"\x1b[{';'.join(['0', *_codes(wanted)])}m")
+            out.append(
+                shown.change_to(wanted) if shown is not None else f"\x1b[{';'.join(['0', *_codes(wanted)])}m"
+            )
             shown = wanted
 
     for match in _TOKEN.finditer(data):
@@ -198,7 +208,9 @@ def compact(data: str) -> str:
             place()
             restyle()
             out.append(text)
-            cursor = (cursor[0], cursor[1] + len(text)) if cursor is not None and _PLAIN.fullmatch(text) else None
+            cursor = (
+                (cursor[0], cursor[1] + len(text)) if cursor is not None and _PLAIN.fullmatch(text) else None
+            )
     place()
     if shown != DEFAULT:
         out.append("\x1b[0m")

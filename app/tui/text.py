@@ -27,15 +27,43 @@ _VERTICAL = re.compile(r"[\u2028\u2029\x85]")
 # Unicode's invisible format characters (category Cf): bidi controls, zero-width spaces and
 # joiners, BOM, invisible operators, interlinear annotation, tags. The Cf characters drawn as
 # marks (Arabic number signs, Egyptian hieroglyph controls) are left to their scripts.
-INVISIBLE = ((0x00AD, 0x00AD), (0x061C, 0x061C), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
-             (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x1BCA0, 0x1BCA3),
-             (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
-_FORMAT = re.compile("[" + "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in INVISIBLE) + "]")
+INVISIBLE = (
+    (0x00AD, 0x00AD),
+    (0x061C, 0x061C),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
+_FORMAT = re.compile(
+    "[" + "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in INVISIBLE) + "]"
+)
 _FORMAT_NAMES = {
-    0x202A: "LRE", 0x202B: "RLE", 0x202C: "PDF", 0x202D: "LRO", 0x202E: "RLO",
-    0x2066: "LRI", 0x2067: "RLI", 0x2068: "FSI", 0x2069: "PDI",
-    0x200E: "LRM", 0x200F: "RLM", 0x061C: "ALM",
-    0x200B: "ZWSP", 0x200C: "ZWNJ", 0x200D: "ZWJ", 0x2060: "WJ", 0xFEFF: "BOM", 0x00AD: "SHY",
+    0x202A: "LRE",
+    0x202B: "RLE",
+    0x202C: "PDF",
+    0x202D: "LRO",
+    0x202E: "RLO",
+    0x2066: "LRI",
+    0x2067: "RLI",
+    0x2068: "FSI",
+    0x2069: "PDI",
+    0x200E: "LRM",
+    0x200F: "RLM",
+    0x061C: "ALM",
+    0x200B: "ZWSP",
+    0x200C: "ZWNJ",
+    0x200D: "ZWJ",
+    0x2060: "WJ",
+    0xFEFF: "BOM",
+    0x00AD: "SHY",
 }
 _JOINERS = (0x200C, 0x200D)
 _FLAG = 0x1F3F4  # 🏴, which tag characters turn into a subdivision's flag

@@ -113,17 +113,33 @@ def leg_row(leg: dict) -> tuple:
     stays = leg.get("stays") or ([leg["accommodation"]] if leg.get("accommodation") else [])
     rental = leg.get("rentalCar")
     return (
-        leg["_id"], leg["tripId"], float(leg["order"]), leg["title"], leg["destination"], leg["startDate"],
-        leg["endDate"], leg["timezone"], json.dumps(stays), json.dumps(leg.get("flights") or []),
-        None if rental is None else json.dumps(rental), leg.get("clientRef"), int(leg["_creationTime"]),
+        leg["_id"],
+        leg["tripId"],
+        float(leg["order"]),
+        leg["title"],
+        leg["destination"],
+        leg["startDate"],
+        leg["endDate"],
+        leg["timezone"],
+        json.dumps(stays),
+        json.dumps(leg.get("flights") or []),
+        None if rental is None else json.dumps(rental),
+        leg.get("clientRef"),
+        int(leg["_creationTime"]),
     )
 
 
 def message_wire(row: tuple) -> dict:
     """A messages row (MESSAGE_COLUMNS order) as `trip serve` answers a message."""
     return {
-        "_id": row[0], "_creationTime": row[7], "tripId": row[1], "channelId": row[2], "authorId": row[3],
-        "authorName": row[4], "content": row[5], "parentId": row[6],
+        "_id": row[0],
+        "_creationTime": row[7],
+        "tripId": row[1],
+        "channelId": row[2],
+        "authorId": row[3],
+        "authorName": row[4],
+        "content": row[5],
+        "parentId": row[6],
     }
 
 
@@ -135,7 +151,13 @@ def new_message(request: Request, body: dict) -> tuple | None:
         return None
     params = request.path_params
     return (
-        secrets.token_hex(12), params["trip_id"], params["channel_id"], AUTHOR_ID, AUTHOR_NAME, content, parent,
+        secrets.token_hex(12),
+        params["trip_id"],
+        params["channel_id"],
+        AUTHOR_ID,
+        AUTHOR_NAME,
+        content,
+        parent,
         int(time.time() * 1000),
     )
 
@@ -189,7 +211,9 @@ class SQLiteStore:
         conn.executescript(SQLITE_SCHEMA)
         with conn:
             conn.execute("DELETE FROM legs")
-            conn.executemany(f"INSERT INTO legs ({LEG_COLUMNS}) VALUES ({', '.join('?' * 13)})", map(leg_row, legs))
+            conn.executemany(
+                f"INSERT INTO legs ({LEG_COLUMNS}) VALUES ({', '.join('?' * 13)})", map(leg_row, legs)
+            )
 
     def _legs(self, trip_id: str) -> list[tuple]:
         return self._connection().execute(SQLITE_LEGS, (trip_id,)).fetchall()
@@ -275,7 +299,10 @@ class PostgresStore:
             async with conn.transaction():
                 await conn.execute("DELETE FROM legs")
                 placeholders = ", ".join(f"${i}" for i in range(1, 14))
-                await conn.executemany(f"INSERT INTO legs ({LEG_COLUMNS}) VALUES ({placeholders})", [leg_row(leg) for leg in legs])
+                await conn.executemany(
+                    f"INSERT INTO legs ({LEG_COLUMNS}) VALUES ({placeholders})",
+                    [leg_row(leg) for leg in legs],
+                )
 
     async def legs(self, trip_id: str) -> list:
         return await self.pool.fetch(PG_LEGS, trip_id)
@@ -332,7 +359,9 @@ def create_app(db_url: str, seed: dict | None = None) -> Starlette:
     async def send_message(request: Request) -> Response:
         row = new_message(request, await json_body(request))
         if row is None:
-            return answer({"error": {"code": "VALIDATION_ERROR", "message": "content must be a non-empty string"}}, 400)
+            return answer(
+                {"error": {"code": "VALIDATION_ERROR", "message": "content must be a non-empty string"}}, 400
+            )
         await store.insert(row)
         return answer(message_wire(row), 201)
 
@@ -352,12 +381,20 @@ def create_app(db_url: str, seed: dict | None = None) -> Starlette:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", required=True, help="sqlite:/path/file.db, a file path, or postgresql://...[?schema=NAME]")
+    parser.add_argument(
+        "--db", required=True, help="sqlite:/path/file.db, a file path, or postgresql://...[?schema=NAME]"
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--seed", default=None, metavar="FILE", help='JSON {"me": {...}, "legs": [...]} loaded at start')
-    parser.add_argument("--loop", default="auto", help="uvicorn loop implementation (default auto, as trip serve)")
-    parser.add_argument("--http", default="auto", help="uvicorn HTTP implementation (default auto, as trip serve)")
+    parser.add_argument(
+        "--seed", default=None, metavar="FILE", help='JSON {"me": {...}, "legs": [...]} loaded at start'
+    )
+    parser.add_argument(
+        "--loop", default="auto", help="uvicorn loop implementation (default auto, as trip serve)"
+    )
+    parser.add_argument(
+        "--http", default="auto", help="uvicorn HTTP implementation (default auto, as trip serve)"
+    )
     args = parser.parse_args()
     seed = json.loads(Path(args.seed).read_text()) if args.seed else None
     app = create_app(args.db, seed)

@@ -30,12 +30,27 @@ READS = 5 if SIZE == "full" else 3
 
 def operation(trip_id: str, revision: int, actor_id: str) -> dict:
     return {
-        "trip_id": trip_id, "result_revision": revision, "op_id": new_id(), "operation_type": "update_commitment",
-        "affected_event_ids": ["c1"], "event_changes": [{"event_id": "c1", "change": "updated"}],
-        "created_at": now_ms(), "actor_id": actor_id, "actor_key_name": "laptop", "reverts": None, "reverted_by": None,
-        "row_changes": [{"kind": "commitment", "id": "c1", "label": "Flamenco class", "change": "updated",
-                         "before": {"start_time": "15:30", "end_time": "16:30"},
-                         "after": {"start_time": "17:30", "end_time": "18:30"}}],
+        "trip_id": trip_id,
+        "result_revision": revision,
+        "op_id": new_id(),
+        "operation_type": "update_commitment",
+        "affected_event_ids": ["c1"],
+        "event_changes": [{"event_id": "c1", "change": "updated"}],
+        "created_at": now_ms(),
+        "actor_id": actor_id,
+        "actor_key_name": "laptop",
+        "reverts": None,
+        "reverted_by": None,
+        "row_changes": [
+            {
+                "kind": "commitment",
+                "id": "c1",
+                "label": "Flamenco class",
+                "change": "updated",
+                "before": {"start_time": "15:30", "end_time": "16:30"},
+                "after": {"start_time": "17:30", "end_time": "18:30"},
+            }
+        ],
     }
 
 
@@ -45,7 +60,7 @@ async def logged_trip(server, actor, count: int) -> str:
     rows = [operation(trip_id, revision, actor.user_id) for revision in range(2, count + 2)]
     async with server.db.write() as conn:
         for start in range(0, len(rows), 1000):
-            await conn.execute(insert(t.operations), rows[start:start + 1000])
+            await conn.execute(insert(t.operations), rows[start : start + 1000])
         await conn.execute(update(t.trips).where(t.trips.c.id == trip_id).values(revision=count + 1))
     return trip_id
 
@@ -54,7 +69,9 @@ async def timed_page(actor, trip_id: str, cursor: str | None) -> tuple[float, di
     times, body = [], {}
     for _ in range(READS):
         began = time.perf_counter()
-        response = await actor.http.get(f"/trips/{trip_id}/operations", params={"limit": PAGE, "cursor": cursor})
+        response = await actor.http.get(
+            f"/trips/{trip_id}/operations", params={"limit": PAGE, "cursor": cursor}
+        )
         times.append(time.perf_counter() - began)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -89,8 +106,10 @@ async def test_the_feed_pages_in_constant_time(server, make_actor):
         ("median page", statistics.median(pages)),
         ("95th percentile page", percentile_ms(pages, 0.95) / 1000),
     ]
-    print(f"\nActivity feed paging ({SIZE}: {N:,} operations, {len(pages)} pages of {PAGE}; median of {READS} reads "
-          f"each; {server.db.dialect})")
+    print(
+        f"\nActivity feed paging ({SIZE}: {N:,} operations, {len(pages)} pages of {PAGE}; median of {READS} reads "
+        f"each; {server.db.dialect})"
+    )
     print(f"{'page':<48}{'ms':>9}{'ratio':>8}")
     for name, seconds in rows:
         print(f"{name:<48}{seconds * 1000:>9.2f}{seconds / baseline:>8.2f}")

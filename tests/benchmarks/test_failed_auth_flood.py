@@ -72,7 +72,9 @@ async def test_flood_from_one_address(kind, tmp_path, drop_schemas):
         stop_servers([server])
     failure = 401 if kind == "keys" else 404
     counted = Counter(codes)
-    print(f"\n{kind} on {url.split(':', 1)[0]}: {REQUESTS} requests in {wall:.1f} s ({REQUESTS / wall:.0f}/s), "
-          f"{dict(counted)}; server CPU {cpu:.2f} s "
-          f"({cpu / REQUESTS * 1000:.2f} ms a request)")
+    print(
+        f"\n{kind} on {url.split(':', 1)[0]}: {REQUESTS} requests in {wall:.1f} s ({REQUESTS / wall:.0f}/s), "
+        f"{dict(counted)}; server CPU {cpu:.2f} s "
+        f"({cpu / REQUESTS * 1000:.2f} ms a request)"
+    )
     assert counted == {failure: LIMIT, 429: REQUESTS - LIMIT}

@@ -53,8 +53,13 @@ def start(command: list[str], db: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIP_")}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen([sys.executable, *command, "--db", str(db), "--port", str(port), "--rate-limit", "60"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, *command, "--db", str(db), "--port", str(port), "--rate-limit", "60"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/api/v1"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,10 +74,14 @@ def start(command: list[str], db: Path) -> tuple[subprocess.Popen, str]:
 
 
 def key(db: Path, email: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--email", email, "--db", str(db)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("TRIP_")},
-                                 "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "create", "--email", email, "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("TRIP_")}, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -80,20 +89,48 @@ def key(db: Path, email: str) -> str:
 async def idle_rate(url: str, api_key: str, tmp: Path) -> tuple[int, Counter]:
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {api_key}"}) as http:
         me = (await http.get("/me")).json()
-        trip = (await http.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Idle", "startDate": "2026-07-15",
-                                                "endDate": "2026-07-22"})).json()
+        trip = (
+            await http.post(
+                "/trips",
+                json={
+                    "groupId": me["defaultGroupId"],
+                    "title": "Idle",
+                    "startDate": "2026-07-15",
+                    "endDate": "2026-07-22",
+                },
+            )
+        ).json()
         channels = (await http.get(f"/trips/{trip['_id']}/channels")).json()["items"]
-        await http.post(f"/trips/{trip['_id']}/channels/{channels[0]['_id']}/messages", json={"content": "hello"})
+        await http.post(
+            f"/trips/{trip['_id']}/channels/{channels[0]['_id']}/messages", json={"content": "hello"}
+        )
     transport = Counting()
     client = TripClient(api_key=api_key, base_url=url, transport=transport)
-    app = TripdeckApp(client=client, url=url, key=api_key, trip_id=trip["_id"], cursor_blink=False,
-                      clock=Clock.frozen("2026-07-16T10:30", "Europe/London"), outbox_path=tmp / "outbox.jsonl",
-                      log_path=tmp / "tripdeck.log")
+    app = TripdeckApp(
+        client=client,
+        url=url,
+        key=api_key,
+        trip_id=trip["_id"],
+        cursor_blink=False,
+        clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
+        outbox_path=tmp / "outbox.jsonl",
+        log_path=tmp / "tripdeck.log",
+    )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None
-                       and (app.screen.follower is not None or app.screen.poller is not None), timeout=30, what="trip")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TripScreen)
+                and app.screen.data is not None
+                and (app.screen.follower is not None or app.screen.poller is not None)
+            ),
+            timeout=30,
+            what="trip",
+        )
         if app.screen.poller is not None:
-            await wait_for(pilot, lambda: client.supports("activity") is not None, timeout=30, what="the probe")
+            await wait_for(
+                pilot, lambda: client.supports("activity") is not None, timeout=30, what="the probe"
+            )
         await pilot.pause(1.0)
         before = len(transport.requests)
         await pilot.pause(WINDOW)
@@ -104,8 +141,10 @@ async def idle_rate(url: str, api_key: str, tmp: Path) -> tuple[int, Counter]:
 def route(request: str) -> str:
     """'GET /trips/abc/channels/def/messages' -> 'GET /trips/{id}/channels/{id}/messages'."""
     parts = request.split("/")
-    return "/".join("{id}" if index > 1 and parts[index - 1] in ("trips", "channels", "legs") else part
-                    for index, part in enumerate(parts))
+    return "/".join(
+        "{id}" if index > 1 and parts[index - 1] in ("trips", "channels", "legs") else part
+        for index, part in enumerate(parts)
+    )
 
 
 @pytest.mark.parametrize("kind", ["ours", "seed only"])
@@ -121,8 +160,10 @@ async def test_an_idle_trip_ui_stays_under_20_requests_a_minute(kind, tmp_path):
         proc.wait(timeout=10)
     per_minute = count * 60 / WINDOW
     RESULTS[kind] = (count, per_minute, by_route)
-    print(f"\nidle trip ui, {kind:9} service: {count:3} requests in {WINDOW:.0f} s = {per_minute:5.1f}/min "
-          f"(target < {TARGET}) {dict(by_route)}")
+    print(
+        f"\nidle trip ui, {kind:9} service: {count:3} requests in {WINDOW:.0f} s = {per_minute:5.1f}/min "
+        f"(target < {TARGET}) {dict(by_route)}"
+    )
     if len(RESULTS) == 2:
         print("\n| service | window | requests | per minute |\n|---|---|---|---|")
         for name, (n, rate, _) in RESULTS.items():

@@ -16,8 +16,7 @@ import time
 from app.server.app import create_app
 from app.server.settings import Settings
 from app.server.storage.database import Database
-from tests.conftest import Server, new_trip
-from tests.conftest import Actor
+from tests.conftest import Actor, Server, new_trip
 
 SIZES = {"smoke": 20, "full": 500}  # items per category (legs, map pins, action items)
 TARGET = 20
@@ -26,15 +25,22 @@ TARGET = 20
 def trip_items(n: int) -> dict[str, list[dict]]:
     legs = [
         {
-            "order": i, "title": f"Stop {i}", "destination": f"Town {i}", "startDate": "2026-07-15",
-            "endDate": "2026-07-22", "timezone": "Europe/London", "clientRef": f"leg-{i}",
+            "order": i,
+            "title": f"Stop {i}",
+            "destination": f"Town {i}",
+            "startDate": "2026-07-15",
+            "endDate": "2026-07-22",
+            "timezone": "Europe/London",
+            "clientRef": f"leg-{i}",
             "accommodation": {"name": f"Inn {i}", "checkIn": "2026-07-15T15:00", "wifiPassword": "pw"},
             "flights": [{"airline": "BA", "flightNumber": f"BA{i}", "departureTime": "2026-07-15T09:00"}],
         }
         for i in range(n)
     ]
-    pins = [{"name": f"Pin {i}", "lat": 51 + i / 1000, "lng": -1.5, "category": "sight", "clientRef": f"pin-{i}"}
-            for i in range(n)]
+    pins = [
+        {"name": f"Pin {i}", "lat": 51 + i / 1000, "lng": -1.5, "category": "sight", "clientRef": f"pin-{i}"}
+        for i in range(n)
+    ]
     items = [{"text": f"Task {i}", "urgency": "before_trip", "clientRef": f"item-{i}"} for i in range(n)]
     return {"legs": legs, "mapPins": pins, "actionItems": items}
 

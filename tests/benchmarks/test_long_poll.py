@@ -133,23 +133,45 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     key = subprocess.run(
         [sys.executable, "-m", "app.cli", "keys", "create", "--email", "bench@example.com", "--db", str(db)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--db", str(db), "--rate-limit", "100000000"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--rate-limit",
+            "100000000",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     clients = TRIPS * CLIENTS_PER_TRIP
     # Idle connections expire on the client before uvicorn's 5 s keep-alive closes them, so a
     # re-poll never lands on a connection the server is closing.
-    limits = httpx.Limits(max_connections=clients + 50, max_keepalive_connections=clients + 50, keepalive_expiry=3)
+    limits = httpx.Limits(
+        max_connections=clients + 50, max_keepalive_connections=clients + 50, keepalive_expiry=3
+    )
     base = f"http://127.0.0.1:{port}/api/v1"
     headers = {"Authorization": f"Bearer {key}"}
     tasks: list[asyncio.Task] = []
     try:
-        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=WAIT + 30) as http, \
-                httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as poster:
+        async with (
+            httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=WAIT + 30) as http,
+            httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as poster,
+        ):
             for _ in range(200):
                 try:
                     if (await poster.get("/me")).status_code == 200:
@@ -158,12 +180,23 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
                     pass
                 await asyncio.sleep(0.05)
             else:
-                raise RuntimeError(server.stderr.read().decode() if server.poll() is not None else "server did not start")
+                raise RuntimeError(
+                    server.stderr.read().decode() if server.poll() is not None else "server did not start"
+                )
             group = (await poster.get("/me")).json()["defaultGroupId"]
             trips = []
             for i in range(TRIPS):
-                trip = (await poster.post("/trips", json={
-                    "groupId": group, "title": f"Trip {i}", "startDate": "2026-07-01", "endDate": "2026-07-10"})).json()
+                trip = (
+                    await poster.post(
+                        "/trips",
+                        json={
+                            "groupId": group,
+                            "title": f"Trip {i}",
+                            "startDate": "2026-07-01",
+                            "endDate": "2026-07-10",
+                        },
+                    )
+                ).json()
                 channel = (await poster.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
                 cursor = (await poster.get(f"/trips/{trip['_id']}/changes")).json()["cursor"]
                 trips.append((trip["_id"], channel, cursor))
@@ -173,14 +206,18 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
             rss_before = rss_bytes(server.pid)
             cpu_no_waiters = await cpu_percent(server.pid, QUIET_WINDOW)
             round_trips = []
-            for trip_id, _, cursor in trips[: SAMPLES]:
+            for trip_id, _, cursor in trips[:SAMPLES]:
                 start = time.perf_counter()
                 response = await poster.get(f"/trips/{trip_id}/changes", params={"since": cursor, "wait": 0})
                 assert response.status_code == 200
                 round_trips.append(time.perf_counter() - start)
 
             # Hold every long poll, let them settle, then watch the server idle.
-            watchers = [Watcher(http, trip_id, cursor) for trip_id, _, cursor in trips for _ in range(CLIENTS_PER_TRIP)]
+            watchers = [
+                Watcher(http, trip_id, cursor)
+                for trip_id, _, cursor in trips
+                for _ in range(CLIENTS_PER_TRIP)
+            ]
             started = time.monotonic()
             for i, watcher in enumerate(watchers):  # clients arrive over RAMP_UP seconds
                 tasks.append(asyncio.create_task(watcher.run()))
@@ -203,8 +240,11 @@ async def run_benchmark(tmp_path: Path) -> dict[str, float]:
             for n in range(SAMPLES):
                 trip_id, channel, _ = trips[(n * 7) % TRIPS]
                 start = time.perf_counter()
-                message = (await poster.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                             json={"content": f"ping {n}"})).json()
+                message = (
+                    await poster.post(
+                        f"/trips/{trip_id}/channels/{channel}/messages", json={"content": f"ping {n}"}
+                    )
+                ).json()
                 posts.append(time.perf_counter() - start)
                 deadline = time.monotonic() + 10
                 while not all(message["_id"] in w.arrivals for w in by_trip[trip_id]):
@@ -252,17 +292,42 @@ def report(r: dict[str, float]) -> str:
     ms = 1000
     rows = [
         ("metric", "value", "baseline", "ratio", "target"),
-        (f"idle CPU, {r['clients']} waiting (% of a core)", f"{r['cpu_idle']:.2f}%", f"{r['cpu_no_waiters']:.2f}% (no waiters)",
-         f"{r['cpu_idle'] / max(r['cpu_no_waiters'], 0.01):.1f}x", "< 5%"),
-        (f"CPU over one {WAIT}s wait, incl. re-polls", f"{r['cpu_cycle']:.2f}%", f"{r['cpu_no_waiters']:.2f}% (no waiters)",
-         f"{r['cpu_cycle'] / max(r['cpu_no_waiters'], 0.01):.1f}x", ""),
-        ("memory per waiting client", f"{r['rss_per_client'] / 1024:.1f} KiB", f"{r['rss_before'] / 2**20:.1f} MiB RSS idle",
-         f"{r['rss_per_client'] * r['clients'] / r['rss_before']:.2f}x total", ""),
-        ("delivery p50 (post -> both clients)", f"{r['p50'] * ms:.1f} ms", f"{r['rt_p50'] * ms:.1f} ms (GET wait=0)",
-         f"{r['p50'] / r['rt_p50']:.1f}x", "< 50 ms"),
+        (
+            f"idle CPU, {r['clients']} waiting (% of a core)",
+            f"{r['cpu_idle']:.2f}%",
+            f"{r['cpu_no_waiters']:.2f}% (no waiters)",
+            f"{r['cpu_idle'] / max(r['cpu_no_waiters'], 0.01):.1f}x",
+            "< 5%",
+        ),
+        (
+            f"CPU over one {WAIT}s wait, incl. re-polls",
+            f"{r['cpu_cycle']:.2f}%",
+            f"{r['cpu_no_waiters']:.2f}% (no waiters)",
+            f"{r['cpu_cycle'] / max(r['cpu_no_waiters'], 0.01):.1f}x",
+            "",
+        ),
+        (
+            "memory per waiting client",
+            f"{r['rss_per_client'] / 1024:.1f} KiB",
+            f"{r['rss_before'] / 2**20:.1f} MiB RSS idle",
+            f"{r['rss_per_client'] * r['clients'] / r['rss_before']:.2f}x total",
+            "",
+        ),
+        (
+            "delivery p50 (post -> both clients)",
+            f"{r['p50'] * ms:.1f} ms",
+            f"{r['rt_p50'] * ms:.1f} ms (GET wait=0)",
+            f"{r['p50'] / r['rt_p50']:.1f}x",
+            "< 50 ms",
+        ),
         ("  of which the POST's own round trip, p50", f"{r['post_p50'] * ms:.1f} ms", "", "", ""),
-        ("delivery p99", f"{r['p99'] * ms:.1f} ms", f"{r['rt_p99'] * ms:.1f} ms (GET wait=0)",
-         f"{r['p99'] / r['rt_p99']:.1f}x", "< 250 ms"),
+        (
+            "delivery p99",
+            f"{r['p99'] * ms:.1f} ms",
+            f"{r['rt_p99'] * ms:.1f} ms (GET wait=0)",
+            f"{r['p99'] / r['rt_p99']:.1f}x",
+            "< 250 ms",
+        ),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
@@ -274,7 +339,7 @@ def report(r: dict[str, float]) -> str:
         f"with {r['cycle_polls']}; {SAMPLES} messages, with {r['delivery_polls']} other polls answered meanwhile; "
         f"{r['errors']} client errors, {r['reconnects']} reconnects)"
     )
-    return "\n".join(lines + [extra])
+    return "\n".join([*lines, extra])
 
 
 @pytest.mark.slow

@@ -32,8 +32,9 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
 
     async with make_client() as sdk:
         me = await sdk.me()
-        trip = await sdk.create_trip(group_id=me.default_group_id, title="Bench", start_date="2026-07-01",
-                                     end_date="2026-07-10")
+        trip = await sdk.create_trip(
+            group_id=me.default_group_id, title="Bench", start_date="2026-07-01", end_date="2026-07-10"
+        )
 
         async def direct() -> dict[str, float]:
             started = time.perf_counter()
@@ -46,6 +47,7 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
             return {"read": read, "write": time.perf_counter() - started}
 
         async with Client(build_server(make_client)) as agent:
+
             async def through_mcp() -> dict[str, float]:
                 started = time.perf_counter()
                 for _ in range(calls):
@@ -55,7 +57,9 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
                 started = time.perf_counter()
                 for i in range(calls):
                     result = await agent.call_tool(
-                        "add_map_pin", {"trip_id": trip.id, "pin": {"name": f"mcp {i}", "lat": 1.0, "lng": 2.0}})
+                        "add_map_pin",
+                        {"trip_id": trip.id, "pin": {"name": f"mcp {i}", "lat": 1.0, "lng": 2.0}},
+                    )
                     assert not result.is_error
                 return {"read": read, "write": time.perf_counter() - started}
 
@@ -67,8 +71,10 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
                 order = (("sdk", direct), ("mcp", through_mcp))
                 for name, run in order if round_number % 2 == 0 else order[::-1]:
                     rounds[name].append(await run())
-            sdk_times, mcp_times = ({kind: sorted(r[kind] for r in rounds[name])[1] for kind in ("read", "write")}
-                                    for name in ("sdk", "mcp"))
+            sdk_times, mcp_times = (
+                {kind: sorted(r[kind] for r in rounds[name])[1] for kind in ("read", "write")}
+                for name in ("sdk", "mcp")
+            )
 
         pins = [pin async for pin in sdk.iterate_map_pins(trip.id, page_size=200)]
         assert len(pins) == 8 * calls  # every write of both paths landed, once
@@ -78,6 +84,8 @@ async def test_mcp_tool_calls_versus_direct_sdk_calls(server, alice):
     for kind, label in (("read", "get_trip"), ("write", "add_map_pin")):
         direct_ms = 1000 * sdk_times[kind] / calls
         mcp_ms = 1000 * mcp_times[kind] / calls
-        print(f"{label:<22}{direct_ms:>9.2f}{mcp_ms:>9.2f}{mcp_ms - direct_ms:>13.2f}{mcp_ms / direct_ms:>8.2f}")
+        print(
+            f"{label:<22}{direct_ms:>9.2f}{mcp_ms:>9.2f}{mcp_ms - direct_ms:>13.2f}{mcp_ms / direct_ms:>8.2f}"
+        )
         # Loose bound: the MCP layer (validation, JSON, dispatch) must stay a fraction of a call.
         assert mcp_ms < 3 * direct_ms + 5, (kind, direct_ms, mcp_ms)

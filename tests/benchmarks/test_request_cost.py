@@ -38,14 +38,15 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import pytest
 
-from app.server.storage.accounts import create_key as create_key_for, ensure_user
+from app.server.storage.accounts import create_key as create_key_for
+from app.server.storage.accounts import ensure_user
 from app.server.storage.database import Database, with_schema
 from tests.conftest import new_schema_name, postgres_url
 from tests.processes import ServeProcess, percentile_ms, start_servers, stop_servers
@@ -93,7 +94,9 @@ class Connection:
             elif name == b"connection":
                 closing = value.strip().lower() == b"close"
             elif name == b"transfer-encoding":
-                raise AssertionError(f"chunked answer on port {self.port}; the load generator reads Content-Length only")
+                raise AssertionError(
+                    f"chunked answer on port {self.port}; the load generator reads Content-Length only"
+                )
         body = await self.reader.readexactly(length or 0)
         if closing:  # the server ends this connection after this answer: take a new one
             await self.close()
@@ -109,9 +112,14 @@ class Connection:
                 pass
 
 
-def http_request(method: str, path: str, port: int, key: str, body: bytes | None = None, idempotency_key: str | None = None) -> bytes:
+def http_request(
+    method: str, path: str, port: int, key: str, body: bytes | None = None, idempotency_key: str | None = None
+) -> bytes:
     lines = [
-        f"{method} /api/v1{path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Accept: */*", "User-Agent: tripdeck-bench",
+        f"{method} /api/v1{path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Accept: */*",
+        "User-Agent: tripdeck-bench",
         f"Authorization: Bearer {key}",
     ]
     if idempotency_key:
@@ -206,7 +214,7 @@ async def measure(sides: list[Side]) -> None:
         await side.run(WARMUP, measure=False)
     per_round = [REQUESTS // ROUNDS + (1 if r < REQUESTS % ROUNDS else 0) for r in range(ROUNDS)]
     for r, count in enumerate(per_round):
-        for side in (sides if r % 2 == 0 else sides[::-1]):
+        for side in sides if r % 2 == 0 else sides[::-1]:
             await side.run(count, measure=True)
 
 
@@ -218,19 +226,44 @@ def leg_body(i: int) -> dict:
     day = 15 + i % 6
     date, next_day = f"2026-07-{day:02d}", f"2026-07-{day + 1:02d}"
     stay = lambda n: {  # noqa: E731
-        "name": f"Inn {i}.{n}", "address": f"{i} High Street, Town {i}", "lat": 38.7 + i / 1000, "lng": -9.1 - n / 1000,
-        "checkIn": f"{date}T15:00", "checkOut": f"{next_day}T11:00", "wifiPassword": f"pw-{i}",
+        "name": f"Inn {i}.{n}",
+        "address": f"{i} High Street, Town {i}",
+        "lat": 38.7 + i / 1000,
+        "lng": -9.1 - n / 1000,
+        "checkIn": f"{date}T15:00",
+        "checkOut": f"{next_day}T11:00",
+        "wifiPassword": f"pw-{i}",
         "confirmationNumber": f"BK{i:04d}{n}",
     }
     body = {
-        "order": i, "title": f"Leg {i}", "destination": f"Town {i}", "startDate": date, "endDate": next_day,
-        "timezone": "Europe/Lisbon", "clientRef": f"leg-{i}", "stays": [stay(1), stay(2)],
-        "flights": [{"airline": "TP", "flightNumber": f"TP{1000 + i}", "from": "LHR", "to": "LIS",
-                     "departureTime": f"{date}T08:00", "arrivalTime": f"{date}T10:45", "seat": "12A"}],
+        "order": i,
+        "title": f"Leg {i}",
+        "destination": f"Town {i}",
+        "startDate": date,
+        "endDate": next_day,
+        "timezone": "Europe/Lisbon",
+        "clientRef": f"leg-{i}",
+        "stays": [stay(1), stay(2)],
+        "flights": [
+            {
+                "airline": "TP",
+                "flightNumber": f"TP{1000 + i}",
+                "from": "LHR",
+                "to": "LIS",
+                "departureTime": f"{date}T08:00",
+                "arrivalTime": f"{date}T10:45",
+                "seat": "12A",
+            }
+        ],
     }
     if i % 4 == 0:
-        body["rentalCar"] = {"company": "Hertz", "pickupLocation": "LIS T1", "pickupTime": f"{date}T11:30",
-                             "dropoffLocation": "LIS T1", "dropoffTime": f"{next_day}T18:00"}
+        body["rentalCar"] = {
+            "company": "Hertz",
+            "pickupLocation": "LIS T1",
+            "pickupTime": f"{date}T11:30",
+            "dropoffLocation": "LIS T1",
+            "dropoffTime": f"{next_day}T18:00",
+        }
     return body
 
 
@@ -254,14 +287,26 @@ async def create_key(db_url: str) -> str:
 
 
 async def seed(server: ServeProcess, key: str) -> Fixture:
-    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as http:
         me = (await http.get("/me")).json()
-        trip = await http.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Request cost",
-                                               "startDate": "2026-07-15", "endDate": "2026-07-22"})
+        trip = await http.post(
+            "/trips",
+            json={
+                "groupId": me["defaultGroupId"],
+                "title": "Request cost",
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-22",
+            },
+        )
         assert trip.status_code == 201, trip.text
         trip_id = trip.json()["_id"]
         for start in range(0, LEGS, 50):
-            batch = await http.post(f"/trips/{trip_id}/legs:batch", json={"items": [leg_body(i) for i in range(start, min(LEGS, start + 50))]})
+            batch = await http.post(
+                f"/trips/{trip_id}/legs:batch",
+                json={"items": [leg_body(i) for i in range(start, min(LEGS, start + 50))]},
+            )
             assert batch.status_code == 200, batch.text
         channels = (await http.get(f"/trips/{trip_id}/channels")).json()["items"]
         legs = await http.get(f"/trips/{trip_id}/legs")
@@ -287,9 +332,17 @@ def urls(backend: str, tmp_path: Path) -> tuple[str, str]:
 
 
 def table(title: str, header: list[str], rows: list[list[str]], notes: list[str]) -> str:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    line = lambda cells: " | ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    return "\n".join([f"\n{title}", line(header), "-+-".join("-" * w for w in widths), *map(line, rows), *notes])
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
+
+    return "\n".join(
+        [f"\n{title}", line(header), "-+-".join("-" * w for w in widths), *map(line, rows), *notes]
+    )
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -307,9 +360,15 @@ async def test_request_cost_against_bare_baselines(backend, tmp_path, drop_schem
         loop, http_impl = uvicorn_flavour(serve.pid)
         seed_file = tmp_path / "bare-seed.json"
         seed_file.write_text(json.dumps({"me": fx.me, "legs": json.loads(fx.legs_answer)["items"]}))
-        bare = (await asyncio.to_thread(
-            start_servers, bare_url, 1, command=[str(BARE)], args=["--seed", str(seed_file), "--loop", loop, "--http", http_impl],
-        ))[0]
+        bare = (
+            await asyncio.to_thread(
+                start_servers,
+                bare_url,
+                1,
+                command=[str(BARE)],
+                args=["--seed", str(seed_file), "--loop", loop, "--http", http_impl],
+            )
+        )[0]
         servers.append(bare)
         assert uvicorn_flavour(bare.pid) == (loop, http_impl)
 
@@ -325,8 +384,10 @@ async def test_request_cost_against_bare_baselines(backend, tmp_path, drop_schem
             assert answers[name][0] == 200, (name, answers[name])
         serve_items, bare_items = (json.loads(answers[n][1])["items"] for n in ("serve", "bare"))
         assert len(serve_items) == len(bare_items) == LEGS
-        legs_note = (f"legs answer: trip serve {len(answers['serve'][1])} bytes, bare {len(answers['bare'][1])} bytes"
-                     f" ({'identical' if answers['serve'][1] == answers['bare'][1] else 'different'} bytes)")
+        legs_note = (
+            f"legs answer: trip serve {len(answers['serve'][1])} bytes, bare {len(answers['bare'][1])} bytes"
+            f" ({'identical' if answers['serve'][1] == answers['bare'][1] else 'different'} bytes)"
+        )
 
         def get(path: str, server: ServeProcess) -> Callable[[int], bytes]:
             raw = http_request("GET", path, server.port, fx.key)
@@ -335,14 +396,26 @@ async def test_request_cost_against_bare_baselines(backend, tmp_path, drop_schem
         def post(server: ServeProcess, idempotent: bool) -> Callable[[int], bytes]:
             def make(n: int) -> bytes:
                 body = json.dumps({"content": f"message {n} \u2708"}, ensure_ascii=False).encode()
-                return http_request("POST", messages_path, server.port, fx.key, body,
-                                    f"tripdeck-{uuid.uuid4()}" if idempotent else None)
+                return http_request(
+                    "POST",
+                    messages_path,
+                    server.port,
+                    fx.key,
+                    body,
+                    f"tripdeck-{uuid.uuid4()}" if idempotent else None,
+                )
+
             return make
 
         groups = {
-            "GET /me": [Side("serve", serve, get("/me", serve), 200), Side("bare", bare, get("/me", bare), 200)],
+            "GET /me": [
+                Side("serve", serve, get("/me", serve), 200),
+                Side("bare", bare, get("/me", bare), 200),
+            ],
             f"GET /trips/{{id}}/legs ({LEGS} legs)": [
-                Side("serve", serve, get(legs_path, serve), 200), Side("bare", bare, get(legs_path, bare), 200)],
+                Side("serve", serve, get(legs_path, serve), 200),
+                Side("bare", bare, get(legs_path, bare), 200),
+            ],
             "POST .../messages": [
                 Side("serve, Idempotency-Key", serve, post(serve, True), 201),
                 Side("serve, no key", serve, post(serve, False), 201),
@@ -362,11 +435,18 @@ async def test_request_cost_against_bare_baselines(backend, tmp_path, drop_schem
         for side in ours:
             label = request if len(ours) == 1 else f"{request} ({side.label.split(', ')[1]})"
             s, b = side.tally, base.tally
-            rows.append([
-                label, f"{s.cpu_ms:.2f}", f"{b.cpu_ms:.2f}", f"{s.cpu_ms / b.cpu_ms:.1f}x" if b.cpu else "-",
-                f"{s.rps:.0f} / {b.rps:.0f}", f"{s.pct(0.5):.1f} / {b.pct(0.5):.1f}", f"{s.pct(0.99):.1f} / {b.pct(0.99):.1f}",
-                f"{s.requests} / {b.requests}",
-            ])
+            rows.append(
+                [
+                    label,
+                    f"{s.cpu_ms:.2f}",
+                    f"{b.cpu_ms:.2f}",
+                    f"{s.cpu_ms / b.cpu_ms:.1f}x" if b.cpu else "-",
+                    f"{s.rps:.0f} / {b.rps:.0f}",
+                    f"{s.pct(0.5):.1f} / {b.pct(0.5):.1f}",
+                    f"{s.pct(0.99):.1f} / {b.pct(0.99):.1f}",
+                    f"{s.requests} / {b.requests}",
+                ]
+            )
     db = "SQLite" if backend == "sqlite" else "PostgreSQL"
     notes = [
         f"CPU: user+system of the server process per measured request (/proc); req/s, p50, p99 (ms): trip serve / bare;"
@@ -376,13 +456,27 @@ async def test_request_cost_against_bare_baselines(backend, tmp_path, drop_schem
         legs_note,
     ]
     if not FULL:
-        notes.append("smoke size: /proc counts CPU in 1/100 s ticks, too coarse for these few requests; TRIP_BENCH_SIZE=full to compare.")
+        notes.append(
+            "smoke size: /proc counts CPU in 1/100 s ticks, too coarse for these few requests; TRIP_BENCH_SIZE=full to compare."
+        )
     with capsys.disabled():
-        print(table(
-            f"Request cost on {db}: trip serve vs bare baselines (uvicorn loop={loop}, http={http_impl}; size {'full' if FULL else 'smoke'})",
-            ["request", "trip serve CPU ms/req", "bare CPU ms/req", "ratio", "req/s", "p50 ms", "p99 ms", "requests"],
-            rows, notes,
-        ))
+        print(
+            table(
+                f"Request cost on {db}: trip serve vs bare baselines (uvicorn loop={loop}, http={http_impl}; size {'full' if FULL else 'smoke'})",
+                [
+                    "request",
+                    "trip serve CPU ms/req",
+                    "bare CPU ms/req",
+                    "ratio",
+                    "req/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "requests",
+                ],
+                rows,
+                notes,
+            )
+        )
     for sides in groups.values():
         for side in sides:
             t = side.tally

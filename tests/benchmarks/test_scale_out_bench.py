@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -28,9 +27,8 @@ import httpx
 import pytest
 
 from app.server.storage.accounts import create_key, ensure_user
-from app.server.storage.database import Database
+from app.server.storage.database import Database, with_schema
 from tests.conftest import new_schema_name, postgres_url
-from app.server.storage.database import with_schema
 from tests.processes import percentile_ms, start_servers, stop_servers
 
 pytestmark = pytest.mark.slow
@@ -79,11 +77,23 @@ class Result:
 def leg_body(i: int) -> dict:
     day = 15 + i % 7
     return {
-        "order": i, "title": f"Leg {i}", "destination": f"Town {i}", "startDate": f"2026-07-{day:02d}",
-        "endDate": f"2026-07-{day:02d}", "timezone": "Europe/Lisbon", "clientRef": f"leg-{i}",
+        "order": i,
+        "title": f"Leg {i}",
+        "destination": f"Town {i}",
+        "startDate": f"2026-07-{day:02d}",
+        "endDate": f"2026-07-{day:02d}",
+        "timezone": "Europe/Lisbon",
+        "clientRef": f"leg-{i}",
         "accommodation": {"name": f"Inn {i}", "checkIn": f"2026-07-{day:02d}T15:00", "wifiPassword": "pw"},
-        "flights": [{"airline": "TP", "flightNumber": f"TP{i}", "from": "LHR", "to": "LIS",
-                     "departureTime": f"2026-07-{day:02d}T08:00"}],
+        "flights": [
+            {
+                "airline": "TP",
+                "flightNumber": f"TP{i}",
+                "from": "LHR",
+                "to": "LIS",
+                "departureTime": f"2026-07-{day:02d}T08:00",
+            }
+        ],
     }
 
 
@@ -100,9 +110,19 @@ async def seed(url: str, server_url: str) -> Fixture:
                 emails.append(email)
     finally:
         await db.dispose()
-    async with httpx.AsyncClient(base_url=server_url, headers={"Authorization": f"Bearer {keys[0]}"}, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=server_url, headers={"Authorization": f"Bearer {keys[0]}"}, timeout=60
+    ) as http:
         me = (await http.get("/me")).json()
-        trip = await http.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Bench", "startDate": "2026-07-15", "endDate": "2026-07-22"})
+        trip = await http.post(
+            "/trips",
+            json={
+                "groupId": me["defaultGroupId"],
+                "title": "Bench",
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-22",
+            },
+        )
         trip_id = trip.json()["_id"]
         for email in emails[1:]:
             added = await http.post(f"/trips/{trip_id}/members", json={"email": email, "role": "editor"})
@@ -112,10 +132,17 @@ async def seed(url: str, server_url: str) -> Fixture:
             assert created.status_code == 201, created.text
         commitment_ids = []
         for i in range(COMMITMENTS):
-            created = await http.post(f"/trips/{trip_id}/commitments", json={
-                "title": f"Dinner {i}", "startDate": f"2026-07-{15 + i % 7:02d}", "startTime": "19:00",
-                "endTime": "21:00", "category": "dinner", "isAllDay": False,
-            })
+            created = await http.post(
+                f"/trips/{trip_id}/commitments",
+                json={
+                    "title": f"Dinner {i}",
+                    "startDate": f"2026-07-{15 + i % 7:02d}",
+                    "startTime": "19:00",
+                    "endTime": "21:00",
+                    "category": "dinner",
+                    "isAllDay": False,
+                },
+            )
             assert created.status_code == 201, created.text
             commitment_ids.append(created.json()["_id"])
         channel_id = (await http.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
@@ -131,13 +158,22 @@ def mixed_request(rng: random.Random, fx: Fixture, n: int) -> tuple[str, str, di
         return "GET", f"{trip}/export", None
     if op == "message":
         return "POST", f"{trip}/channels/{fx.channel_id}/messages", {"content": f"message {n} \u2708"}
-    return "PATCH", f"{trip}/commitments/{rng.choice(fx.commitment_ids)}", {"notes": f"edit {n}", "startTime": f"{18 + n % 3}:00"}
+    return (
+        "PATCH",
+        f"{trip}/commitments/{rng.choice(fx.commitment_ids)}",
+        {"notes": f"edit {n}", "startTime": f"{18 + n % 3}:00"},
+    )
 
 
-async def drive(name: str, servers, fx: Fixture, total: int, make_request, *, concurrency: int = CONCURRENCY) -> Result:
+async def drive(
+    name: str, servers, fx: Fixture, total: int, make_request, *, concurrency: int = CONCURRENCY
+) -> Result:
     """`total` requests from `concurrency` workers, spread over the servers and the users' keys."""
     clients = [
-        [httpx.AsyncClient(base_url=s.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) for key in fx.keys]
+        [
+            httpx.AsyncClient(base_url=s.url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+            for key in fx.keys
+        ]
         for s in servers
     ]
     latencies: list[float] = []
@@ -177,8 +213,14 @@ def backends(tmp_path) -> list[tuple[str, str]]:
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
+
     return "\n".join([f"\n{title}", line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -186,7 +228,7 @@ async def test_mixed_workload_on_one_and_two_processes(tmp_path, drop_schemas, c
     configurations = []
     for label, url in backends(tmp_path):
         drop_schemas.append(url)
-        for count in ((1,) if label == "SQLite" else (1, 2)):
+        for count in (1,) if label == "SQLite" else (1, 2):
             configurations.append((f"{label}, {count} process{'es' if count > 1 else ''}", url, count))
     results = []
     for name, url, count in configurations:
@@ -200,15 +242,35 @@ async def test_mixed_workload_on_one_and_two_processes(tmp_path, drop_schemas, c
         results.append((result, url, fx))
     base = results[0][0]
     rows = [
-        [r.name, f"{r.rps:.0f}", f"{r.rps / base.rps:.2f}x", f"{r.pct(0.5):.1f}", f"{r.pct(0.99):.1f}", f"{r.cpu_ms:.2f}",
-         f"{r.cpu_ms / base.cpu_ms:.2f}x", ",".join(f"{k}:{v}" for k, v in r.errors.items()) or "-"]
+        [
+            r.name,
+            f"{r.rps:.0f}",
+            f"{r.rps / base.rps:.2f}x",
+            f"{r.pct(0.5):.1f}",
+            f"{r.pct(0.99):.1f}",
+            f"{r.cpu_ms:.2f}",
+            f"{r.cpu_ms / base.cpu_ms:.2f}x",
+            ",".join(f"{k}:{v}" for k, v in r.errors.items()) or "-",
+        ]
         for r, _, _ in results
     ]
     mix = ", ".join(f"{name} {weight}%" for name, weight in MIX)
     with capsys.disabled():
-        print(table(
-            f"Mixed workload ({mix}; {MIXED_REQUESTS} requests, {CONCURRENCY} concurrent, size {'full' if FULL else 'smoke'})",
-            ["configuration", "req/s", "vs first", "p50 ms", "p99 ms", "server CPU ms/req", "vs first", "errors"], rows,
-        ))
+        print(
+            table(
+                f"Mixed workload ({mix}; {MIXED_REQUESTS} requests, {CONCURRENCY} concurrent, size {'full' if FULL else 'smoke'})",
+                [
+                    "configuration",
+                    "req/s",
+                    "vs first",
+                    "p50 ms",
+                    "p99 ms",
+                    "server CPU ms/req",
+                    "vs first",
+                    "errors",
+                ],
+                rows,
+            )
+        )
     for r, _, _ in results:
         assert not r.errors, (r.name, r.errors)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -28,8 +28,12 @@ MAX_RATIO = 3.0
 
 def leg(i: int) -> dict:
     return {
-        "order": i, "title": f"Leg {i}", "destination": "Kyoto", "startDate": "2026-07-15",
-        "endDate": "2026-07-18", "timezone": "Asia/Tokyo",
+        "order": i,
+        "title": f"Leg {i}",
+        "destination": "Kyoto",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-18",
+        "timezone": "Asia/Tokyo",
         "flights": [{"airline": "JL", "flightNumber": f"JL{i}", "departureTime": "2026-07-15T09:00"}],
         "accommodation": {"name": f"Ryokan {i}", "checkIn": "2026-07-15T15:00"},
     }
@@ -54,12 +58,23 @@ async def timed(calls: int, *works: Callable[[int], Awaitable[object]]) -> list[
 async def test_sdk_overhead(server, alice):
     size = SIZES[SIZE]
     transport = httpx.ASGITransport(app=server.app)
-    raw = httpx.AsyncClient(transport=transport, base_url=BASE, headers={"Authorization": f"Bearer {alice.key}"})
+    raw = httpx.AsyncClient(
+        transport=transport, base_url=BASE, headers={"Authorization": f"Bearer {alice.key}"}
+    )
     sdk = TripClient(api_key=alice.key, base_url=BASE, transport=transport)
     try:
         me = (await raw.get("/me")).json()
-        trip = (await raw.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Bench",
-                                                "startDate": "2026-07-15", "endDate": "2026-07-22"})).json()
+        trip = (
+            await raw.post(
+                "/trips",
+                json={
+                    "groupId": me["defaultGroupId"],
+                    "title": "Bench",
+                    "startDate": "2026-07-15",
+                    "endDate": "2026-07-22",
+                },
+            )
+        ).json()
         trip_id = trip["_id"]
         for i in range(size["legs"]):
             assert (await raw.post(f"/trips/{trip_id}/legs", json=leg(i))).status_code == 201
@@ -86,8 +101,11 @@ async def test_sdk_overhead(server, alice):
             return await sdk.get_trip(trip_id)
 
         async def raw_create(i: int) -> object:
-            response = await raw.post(f"/trips/{trip_id}/map-pins", json={"name": f"Pin {i}", "lat": 35.0, "lng": 135.0},
-                                      headers={"Idempotency-Key": str(uuid.uuid4())})
+            response = await raw.post(
+                f"/trips/{trip_id}/map-pins",
+                json={"name": f"Pin {i}", "lat": 35.0, "lng": 135.0},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
             return response.json()
 
         async def sdk_create(i: int) -> object:
@@ -105,7 +123,9 @@ async def test_sdk_overhead(server, alice):
         await raw.aclose()
         await sdk.aclose()
 
-    print(f"\nSDK overhead ({SIZE}: {size['legs']} legs, {size['calls']} calls; ms per call, best of {ROUNDS})")
+    print(
+        f"\nSDK overhead ({SIZE}: {size['legs']} legs, {size['calls']} calls; ms per call, best of {ROUNDS})"
+    )
     print(f"{'operation':<30}{'httpx':>10}{'TripClient':>12}{'ratio':>8}")
     for name, raw_ms, sdk_ms, ratio in rows:
         print(f"{name:<30}{raw_ms:>10.2f}{sdk_ms:>12.2f}{ratio:>8.2f}")

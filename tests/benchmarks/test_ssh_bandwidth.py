@@ -81,7 +81,9 @@ async def measure(stack: Stack, compression: bool) -> dict:
     alice = await stack.member(f"alice-{suffix}@example.com", "Alice")
     bob = await stack.member(f"bob-{suffix}@example.com", "Bob", register=False)
     trip = await new_trip(alice, "Lisbon by the sea")
-    added = await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    added = await alice.http.post(
+        f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"}
+    )
     assert added.status_code == 201, added.text
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]
     proxy = CountingProxy(stack.ssh.port)
@@ -106,8 +108,9 @@ async def measure(stack: Stack, compression: bool) -> dict:
             for number in range(MESSAGES):
                 terminal_start, wire_start, started = terminal.received, proxy.down, time.monotonic()
                 text = f"Dinner at 8 by the river? ({number + 1})"
-                posted = await bob.http.post(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages",
-                                             json={"content": text})
+                posted = await bob.http.post(
+                    f"/trips/{trip['_id']}/channels/{channel['_id']}/messages", json={"content": text}
+                )
                 assert posted.status_code == 201, posted.text
                 await terminal.wait_for(re.escape(text))
                 await asyncio.sleep(max(0.0, MESSAGE_GAP - (time.monotonic() - started)))
@@ -142,17 +145,45 @@ async def test_ssh_bandwidth_and_echo(tmp_path: Path):
         stack.stop()
 
     rows = [("", "terminal", "wire", "wire (ssh -C)", "goal")]
-    rows.append(("idle, chat open (bytes/min)", f"{plain['idle'][0]:.0f}", f"{plain['idle'][1]:.0f}",
-                 f"{zlib['idle'][1]:.0f}", f"<= {IDLE_GOAL}"))
-    rows.append(("per arriving message (bytes)", f"{plain['message'][0]:.0f}", f"{plain['message'][1]:.0f}",
-                 f"{zlib['message'][1]:.0f}", f"<= {MESSAGE_GOAL}"))
-    rows.append(("echo p50 / p95 (ms)", "", f"{plain['echo'][0]:.1f} / {plain['echo'][1]:.1f}",
-                 f"{zlib['echo'][0]:.1f} / {zlib['echo'][1]:.1f}", ""))
+    rows.append(
+        (
+            "idle, chat open (bytes/min)",
+            f"{plain['idle'][0]:.0f}",
+            f"{plain['idle'][1]:.0f}",
+            f"{zlib['idle'][1]:.0f}",
+            f"<= {IDLE_GOAL}",
+        )
+    )
+    rows.append(
+        (
+            "per arriving message (bytes)",
+            f"{plain['message'][0]:.0f}",
+            f"{plain['message'][1]:.0f}",
+            f"{zlib['message'][1]:.0f}",
+            f"<= {MESSAGE_GOAL}",
+        )
+    )
+    rows.append(
+        (
+            "echo p50 / p95 (ms)",
+            "",
+            f"{plain['echo'][0]:.1f} / {plain['echo'][1]:.1f}",
+            f"{zlib['echo'][0]:.1f} / {zlib['echo'][1]:.1f}",
+            "",
+        )
+    )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    print(f"\ntrip ssh at 80x24, {'full' if FULL else 'smoke'} size: idle {IDLE_SECONDS} s, {MESSAGES} messages "
-          f"{MESSAGE_GAP} s apart, {KEYSTROKES} keystrokes")
+    print(
+        f"\ntrip ssh at 80x24, {'full' if FULL else 'smoke'} size: idle {IDLE_SECONDS} s, {MESSAGES} messages "
+        f"{MESSAGE_GAP} s apart, {KEYSTROKES} keystrokes"
+    )
     for row in rows:
-        print("  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))))
+        print(
+            "  ".join(
+                cell.rjust(width) if i else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=False))
+            )
+        )
 
     # What the SSH server controls: nothing is sent while nothing changes, and a keystroke echoes
     # promptly. The bytes of a message's redraw are the app's (issue 22), reported above.

@@ -36,23 +36,46 @@ TRIP = {"id": "trip", "revision": 1, "status": "planning", "start_date": day(0),
 
 
 def leg(i: int, start: str, end: str, stays=(), flights=()) -> dict:
-    return {"id": f"leg{i:05d}", "trip_id": "trip", "order": float(i), "title": f"Leg {i}", "destination": None,
-            "start_date": start, "end_date": end, "timezone": "Europe/Lisbon", "stays": list(stays),
-            "flights": list(flights), "rental_car": None}
+    return {
+        "id": f"leg{i:05d}",
+        "trip_id": "trip",
+        "order": float(i),
+        "title": f"Leg {i}",
+        "destination": None,
+        "start_date": start,
+        "end_date": end,
+        "timezone": "Europe/Lisbon",
+        "stays": list(stays),
+        "flights": list(flights),
+        "rental_car": None,
+    }
 
 
 def busy_leg(i: int) -> dict:
     """Overlapping every other busy leg; a stay on night 2i; flights 10:00-11:00 and 11:30-12:30."""
     stays = [{"checkIn": f"{day(2 * i)}T15:00", "checkOut": f"{day(2 * i + 1)}T10:00"}]
-    flights = [{"from": "LIS", "to": "OPO", "departureTime": f"{day(i)}T{hour}", "arrivalTime": f"{day(i)}T{lands}"}
-               for hour, lands in (("10:00", "11:00"), ("11:30", "12:30"))]
+    flights = [
+        {"from": "LIS", "to": "OPO", "departureTime": f"{day(i)}T{hour}", "arrivalTime": f"{day(i)}T{lands}"}
+        for hour, lands in (("10:00", "11:00"), ("11:30", "12:30"))
+    ]
     return leg(i, day(0), day(3 * N), stays, flights)
 
 
 def commitment(i: int, date: str, start: str, end: str) -> dict:
-    return {"id": f"com{i:05d}", "trip_id": "trip", "title": f"Commitment {i}", "start_date": date,
-            "start_time": start, "end_time": end, "is_all_day": False, "timezone": "Europe/Madrid",
-            "category": "activity", "leg_id": None, "map_pin_id": None, "notes": None}
+    return {
+        "id": f"com{i:05d}",
+        "trip_id": "trip",
+        "title": f"Commitment {i}",
+        "start_date": date,
+        "start_time": start,
+        "end_time": end,
+        "is_all_day": False,
+        "timezone": "Europe/Madrid",
+        "category": "activity",
+        "leg_id": None,
+        "map_pin_id": None,
+        "notes": None,
+    }
 
 
 def cases() -> dict[str, tuple[list, list]]:
@@ -61,9 +84,14 @@ def cases() -> dict[str, tuple[list, list]]:
     return {
         "baseline: N calm legs + N calm commitments": (calm_legs, calm_commitments),
         "N mutually overlapping legs": ([leg(i, day(0), day(N + i)) for i in range(N)], calm_commitments),
-        "N overlapping commitments on one day": (calm_legs, [
-            commitment(i, day(1), f"{8 + i % 8:02d}:{i % 60:02d}", "20:00") for i in range(N)]),
-        "N legs: nights without a stay, short connections": ([busy_leg(i) for i in range(N)], calm_commitments),
+        "N overlapping commitments on one day": (
+            calm_legs,
+            [commitment(i, day(1), f"{8 + i % 8:02d}:{i % 60:02d}", "20:00") for i in range(N)],
+        ),
+        "N legs: nights without a stay, short connections": (
+            [busy_leg(i) for i in range(N)],
+            calm_commitments,
+        ),
     }
 
 
@@ -83,8 +111,10 @@ def test_summary_of_pathological_trips():
     print(f"\nItinerary summary benchmark ({SIZE}: N = {N}; median of {RUNS})")
     print(f"{'case':<50}{'time (s)':>10}{'ratio':>8}{'conflicts':>11}{'count':>9}{'answer (KB)':>13}")
     for name, (seconds, size, body) in results.items():
-        print(f"{name:<50}{seconds:>10.3f}{seconds / base:>8.2f}{len(body['conflicts']):>11}"
-              f"{body['conflict_count']:>9}{size / 1024:>13.1f}")
+        print(
+            f"{name:<50}{seconds:>10.3f}{seconds / base:>8.2f}{len(body['conflicts']):>11}"
+            f"{body['conflict_count']:>9}{size / 1024:>13.1f}"
+        )
     legs_body = results["N mutually overlapping legs"][2]
     assert legs_body["conflict_count"] >= 1
     busy = results["N legs: nights without a stay, short connections"][2]

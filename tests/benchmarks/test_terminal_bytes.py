@@ -58,12 +58,13 @@ class PtyProcess:
     _reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, argv: list[str], size: tuple[int, int], env: dict[str, str]) -> "PtyProcess":
+    def start(cls, argv: list[str], size: tuple[int, int], env: dict[str, str]) -> PtyProcess:
         master, slave = os.openpty()
         columns, rows = size
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env, start_new_session=True
+        )
         os.close(slave)
         process = cls(proc, master)
         process._reader = threading.Thread(target=process._read, daemon=True)
@@ -137,9 +138,14 @@ class PtyProcess:
 
 def ui_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIP_", "TEXTUAL", "COLORTERM"))}
-    env.update(PYTHONPATH=str(ROOT), TERM="xterm-256color", TRIP_CONFIG_FILE=str(home / "config.json"),
-               TRIP_OUTBOX_FILE=str(home / "outbox.jsonl"), TRIP_LOG_FILE=str(home / "tripdeck.log"),
-               LANG="C.UTF-8")
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TERM="xterm-256color",
+        TRIP_CONFIG_FILE=str(home / "config.json"),
+        TRIP_OUTBOX_FILE=str(home / "outbox.jsonl"),
+        TRIP_LOG_FILE=str(home / "tripdeck.log"),
+        LANG="C.UTF-8",
+    )
     return env
 
 
@@ -152,11 +158,20 @@ class Measured:
 
 def measure(server: DemoServer, size: tuple[int, int], home: Path) -> Measured:
     assert server.trip is not None
-    argv = [sys.executable, "-m", "app.cli", "ui", "--url", server.url, "--key", server.keys[YOU.ref],
-            f"--trip={server.trip.trip_id}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "ui",
+        "--url",
+        server.url,
+        "--key",
+        server.keys[YOU.ref],
+        f"--trip={server.trip.trip_id}",
+    ]
     ui = PtyProcess.start(argv, size, ui_env(home))
     try:
-        ui.wait_for("live".encode())  # the header's live indicator: the trip is open and followed
+        ui.wait_for(b"live")  # the header's live indicator: the trip is open and followed
         ui.wait_quiet()
         idle_other = ui.count_for(IDLE_SECONDS) * 60 / IDLE_SECONDS
         ui.type("5")  # the chat, its input focused
@@ -192,9 +207,13 @@ def test_terminal_bytes(tmp_path):
     finally:
         server.stop()
 
-    print(f"\nTerminal bytes benchmark ({SIZE}: idle {IDLE_SECONDS:.0f} s, {MESSAGES} messages; `trip ui` on a pty, "
-          "TERM=xterm-256color)")
-    print(f"{'size':<9}{'idle, legs focused':>22}{'idle, chat input focused':>28}{'per arriving message':>24}")
+    print(
+        f"\nTerminal bytes benchmark ({SIZE}: idle {IDLE_SECONDS:.0f} s, {MESSAGES} messages; `trip ui` on a pty, "
+        "TERM=xterm-256color)"
+    )
+    print(
+        f"{'size':<9}{'idle, legs focused':>22}{'idle, chat input focused':>28}{'per arriving message':>24}"
+    )
     print(f"{'':<9}{'(bytes/min)':>22}{'(bytes/min)':>28}{'(bytes, median/max)':>24}")
     for (columns, rows), found in results.items():
         message = f"{statistics.median(found.per_message):.0f} / {max(found.per_message)}"

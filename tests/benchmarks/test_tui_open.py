@@ -49,8 +49,9 @@ async def huge_trip(url: str, database_url: str, key: str) -> str:
     day by day and commitments fall one a day, as in a real (long) trip: no conflict storm."""
     async with TripClient(api_key=key, base_url=url) as client:
         me = await client.me()
-        trip = await client.create_trip(group_id=me.default_group_id, title="Huge", start_date="2026-01-01",
-                                        end_date="2028-12-31")
+        trip = await client.create_trip(
+            group_id=me.default_group_id, title="Huge", start_date="2026-01-01", end_date="2028-12-31"
+        )
         channel = (await client.list_channels(trip.id)).items[0].id
     db = Database(database_url)
     now = int(time.time() * 1000)
@@ -61,27 +62,80 @@ async def huge_trip(url: str, database_url: str, key: str) -> str:
 
     try:
         async with db.write() as conn:
-            legs = [{"id": new_id(), "trip_id": trip.id, "order": float(i), "title": f"Leg {i}",
-                     "destination": f"Place {i}", "start_date": day(i), "end_date": day(i + 1),
-                     "timezone": "Europe/Lisbon", "stays": [{"name": f"Stay {i}", "lat": 38.7, "lng": -9.1}],
-                     "flights": [], "rental_car": None, "client_ref": None, "created_at": now + i}
-                    for i in range(HUGE["legs"])]
+            legs = [
+                {
+                    "id": new_id(),
+                    "trip_id": trip.id,
+                    "order": float(i),
+                    "title": f"Leg {i}",
+                    "destination": f"Place {i}",
+                    "start_date": day(i),
+                    "end_date": day(i + 1),
+                    "timezone": "Europe/Lisbon",
+                    "stays": [{"name": f"Stay {i}", "lat": 38.7, "lng": -9.1}],
+                    "flights": [],
+                    "rental_car": None,
+                    "client_ref": None,
+                    "created_at": now + i,
+                }
+                for i in range(HUGE["legs"])
+            ]
             await conn.execute(insert(t.legs), legs)
-            await conn.execute(insert(t.map_pins), [
-                {"id": new_id(), "trip_id": trip.id, "name": f"Pin {i}", "lat": 30 + (i % 100) / 10,
-                 "lng": -10 + (i // 100) / 10, "category": ("food", "sight", "view")[i % 3], "notes": None,
-                 "client_ref": None, "created_at": now + i} for i in range(HUGE["pins"])])
-            await conn.execute(insert(t.commitments), [
-                {"id": new_id(), "trip_id": trip.id, "title": f"Commitment {i}",
-                 "start_date": day(i), "start_time": f"{8 + i % 12:02d}:00", "end_time": f"{9 + i % 12:02d}:30", "is_all_day": False, "timezone": "Europe/Madrid",
-                 "category": "activity", "leg_id": None, "map_pin_id": None, "notes": None, "created_at": now + i}
-                for i in range(HUGE["commitments"])])
+            await conn.execute(
+                insert(t.map_pins),
+                [
+                    {
+                        "id": new_id(),
+                        "trip_id": trip.id,
+                        "name": f"Pin {i}",
+                        "lat": 30 + (i % 100) / 10,
+                        "lng": -10 + (i // 100) / 10,
+                        "category": ("food", "sight", "view")[i % 3],
+                        "notes": None,
+                        "client_ref": None,
+                        "created_at": now + i,
+                    }
+                    for i in range(HUGE["pins"])
+                ],
+            )
+            await conn.execute(
+                insert(t.commitments),
+                [
+                    {
+                        "id": new_id(),
+                        "trip_id": trip.id,
+                        "title": f"Commitment {i}",
+                        "start_date": day(i),
+                        "start_time": f"{8 + i % 12:02d}:00",
+                        "end_time": f"{9 + i % 12:02d}:30",
+                        "is_all_day": False,
+                        "timezone": "Europe/Madrid",
+                        "category": "activity",
+                        "leg_id": None,
+                        "map_pin_id": None,
+                        "notes": None,
+                        "created_at": now + i,
+                    }
+                    for i in range(HUGE["commitments"])
+                ],
+            )
             for start in range(0, HUGE["messages"], 5000):
-                await conn.execute(insert(t.messages), [
-                    {"id": new_id(), "trip_id": trip.id, "channel_id": channel, "author_id": me.id,
-                     "author_name": me.name, "content": f"Message number {i}", "parent_id": None,
-                     "created_at": now + i}
-                    for i in range(start, min(start + 5000, HUGE["messages"]))])
+                await conn.execute(
+                    insert(t.messages),
+                    [
+                        {
+                            "id": new_id(),
+                            "trip_id": trip.id,
+                            "channel_id": channel,
+                            "author_id": me.id,
+                            "author_name": me.name,
+                            "content": f"Message number {i}",
+                            "parent_id": None,
+                            "created_at": now + i,
+                        }
+                        for i in range(start, min(start + 5000, HUGE["messages"]))
+                    ],
+                )
     finally:
         await db.dispose()
     return trip.id
@@ -90,15 +144,25 @@ async def huge_trip(url: str, database_url: str, key: str) -> str:
 def probe(*args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     spawned = time.time()
-    result = subprocess.run([sys.executable, str(PROBE), repr(spawned), *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(PROBE), repr(spawned), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def summary(runs: list[dict]) -> dict:
-    return {"ready": statistics.median(r["ready"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs),
-            "rss_mb": max(r["rss_mb"] for r in runs), "rows": runs[-1].get("rows")}
+    return {
+        "ready": statistics.median(r["ready"] for r in runs),
+        "cpu": statistics.median(r["cpu"] for r in runs),
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "rows": runs[-1].get("rows"),
+    }
 
 
 def measure(cases: dict[str, tuple[str, ...]]) -> dict[str, dict]:
@@ -127,28 +191,43 @@ def test_tui_open_times(tmp_path):
         imported = measure({"imports": ("80x24", "imports")})["imports"]
         results = {}
         for size in ("80x24", "160x48"):
-            found = measure({"bare": (size, "bare"), "small": (size, "trip", server.url, key, server.trip.trip_id),
-                             "huge": (size, "trip", server.url, key, huge_id)})
+            found = measure(
+                {
+                    "bare": (size, "bare"),
+                    "small": (size, "trip", server.url, key, server.trip.trip_id),
+                    "huge": (size, "trip", server.url, key, huge_id),
+                }
+            )
             results[size] = (found["bare"], found["small"], found["huge"])
     finally:
         server.stop()
 
-    print(f"\nTUI open benchmark ({SIZE}: huge = {HUGE}; median of {RUNS} fresh processes per row, "
-          "the three rows of a size taking turns)")
+    print(
+        f"\nTUI open benchmark ({SIZE}: huge = {HUGE}; median of {RUNS} fresh processes per row, "
+        "the three rows of a size taking turns)"
+    )
     # CPU: the process's own CPU seconds at that moment, and their ratio (same baseline): a check
     # on the wall-clock ratio when other processes load the machine.
     print(f"{'case':<50}{'ready (s)':>10}{'ratio':>8}{'CPU (s)':>9}{'ratio':>8}{'peak RSS (MB)':>15}")
-    print(f"{'process start to `import app.tui.app` done':<50}{imported['ready']:>10.3f}{'':>8}"
-          f"{imported['cpu']:>9.3f}{'':>8}{imported['rss_mb']:>15.1f}")
+    print(
+        f"{'process start to `import app.tui.app` done':<50}{imported['ready']:>10.3f}{'':>8}"
+        f"{imported['cpu']:>9.3f}{'':>8}{imported['rss_mb']:>15.1f}"
+    )
     for size, (bare, small, huge) in results.items():
         startup_ratio = small["ready"] / bare["ready"]
         huge_ratio = huge["ready"] / small["ready"]
-        print(f"{f'{size} bare Textual app, first paint':<50}{bare['ready']:>10.3f}{1:>8.2f}{bare['cpu']:>9.3f}{1:>8.2f}"
-              f"{bare['rss_mb']:>15.1f}")
-        print(f"{f'{size} demo trip, process start to populated':<50}{small['ready']:>10.3f}{startup_ratio:>8.2f}"
-              f"{small['cpu']:>9.3f}{small['cpu'] / bare['cpu']:>8.2f}{small['rss_mb']:>15.1f}   (target <= 2.00 x bare)")
-        print(f"{f'{size} huge trip, process start to populated':<50}{huge['ready']:>10.3f}{huge_ratio:>8.2f}"
-              f"{huge['cpu']:>9.3f}{huge['cpu'] / small['cpu']:>8.2f}{huge['rss_mb']:>15.1f}   (target <= 1.50 x demo trip)")
+        print(
+            f"{f'{size} bare Textual app, first paint':<50}{bare['ready']:>10.3f}{1:>8.2f}{bare['cpu']:>9.3f}{1:>8.2f}"
+            f"{bare['rss_mb']:>15.1f}"
+        )
+        print(
+            f"{f'{size} demo trip, process start to populated':<50}{small['ready']:>10.3f}{startup_ratio:>8.2f}"
+            f"{small['cpu']:>9.3f}{small['cpu'] / bare['cpu']:>8.2f}{small['rss_mb']:>15.1f}   (target <= 2.00 x bare)"
+        )
+        print(
+            f"{f'{size} huge trip, process start to populated':<50}{huge['ready']:>10.3f}{huge_ratio:>8.2f}"
+            f"{huge['cpu']:>9.3f}{huge['cpu'] / small['cpu']:>8.2f}{huge['rss_mb']:>15.1f}   (target <= 1.50 x demo trip)"
+        )
         results[size] = (startup_ratio, huge_ratio, huge["rows"])
     print(f"rows loaded for the huge trip: {huge['rows']}")
 

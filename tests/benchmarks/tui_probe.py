@@ -89,9 +89,12 @@ def trip(spawned: float, url: str, key: str, trip_id: str) -> dict:
         result["ready"] = time.time() - spawned
         result["cpu"] = cpu_seconds()
         data = app.screen.data
-        result["rows"] = {"legs": len(data.legs.items), "pins": len(data.pins.items),
-                          "commitments": len(data.commitments.items),
-                          "messages": sum(len(p.items) for p in data.messages.values())}
+        result["rows"] = {
+            "legs": len(data.legs.items),
+            "pins": len(data.pins.items),
+            "commitments": len(data.commitments.items),
+            "messages": sum(len(p.items) for p in data.messages.values()),
+        }
         app.exit()
 
     app.run(headless=True, size=SIZE, auto_pilot=pilot)
@@ -102,6 +105,12 @@ if __name__ == "__main__":
     spawned = float(sys.argv[1])
     SIZE = tuple(int(n) for n in sys.argv[2].split("x"))  # type: ignore[assignment]
     mode = sys.argv[3]
-    outcome = bare(spawned) if mode == "bare" else imports(spawned) if mode == "imports" else trip(spawned, *sys.argv[4:7])
+    outcome = (
+        bare(spawned)
+        if mode == "bare"
+        else imports(spawned)
+        if mode == "imports"
+        else trip(spawned, *sys.argv[4:7])
+    )
     outcome["rss_mb"] = peak_rss_mb()
     print(json.dumps(outcome))

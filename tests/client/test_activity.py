@@ -18,8 +18,10 @@ async def test_iterate_the_feed_and_revert_then_redo(client):
     feed = [op async for op in client.iterate_operations(trip.id, page_size=2)]
     assert all(isinstance(op, Activity) for op in feed)
     assert [op.summary for op in feed] == [
-        "Alice renamed the leg “Osaka” to “Nara”", "Alice renamed the leg “Kyoto” to “Osaka”",
-        "Alice renamed the leg “Tokyo” to “Kyoto”", "Alice added the leg “Tokyo”",
+        "Alice renamed the leg “Osaka” to “Nara”",
+        "Alice renamed the leg “Kyoto” to “Osaka”",
+        "Alice renamed the leg “Tokyo” to “Kyoto”",
+        "Alice added the leg “Tokyo”",
     ]
     assert feed[0].changes[0].fields["title"].before == "Osaka"
     assert feed[0].actor.user_id == (await client.me()).id

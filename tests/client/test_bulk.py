@@ -18,15 +18,23 @@ async def test_batch_upsert_legs_reports_each_item(client):
         [
             LegCreate(**LEG, client_ref="tok"),
             {**LegCreate(**{**LEG, "order": 1, "title": "Kyoto"}).to_wire(), "clientRef": "kyo"},
-            {"order": 2, "title": "Bad", "destination": "Nowhere", "startDate": "2026-13-01",
-             "endDate": "2026-07-20", "timezone": "Asia/Tokyo"},
+            {
+                "order": 2,
+                "title": "Bad",
+                "destination": "Nowhere",
+                "startDate": "2026-13-01",
+                "endDate": "2026-07-20",
+                "timezone": "Asia/Tokyo",
+            },
         ],
     )
     assert isinstance(result, BatchResult)  # a 207 is a result, not an error
     assert (result.created, result.updated, result.errors) == (2, 0, 1)
     assert [r.status for r in result.results] == ["created", "created", "error"]
     assert result.results[2].error.code == "VALIDATION_ERROR"
-    again = await client.batch_upsert_legs(trip.id, [LegCreate(**{**LEG, "title": "Tokyo!"}, client_ref="tok")])
+    again = await client.batch_upsert_legs(
+        trip.id, [LegCreate(**{**LEG, "title": "Tokyo!"}, client_ref="tok")]
+    )
     assert (again.created, again.updated) == (0, 1) and again.results[0].id == result.results[0].id
     assert [leg.title async for leg in client.iterate_legs(trip.id)] == ["Tokyo!", "Kyoto"]
 
@@ -34,10 +42,16 @@ async def test_batch_upsert_legs_reports_each_item(client):
 async def test_batch_upsert_action_items_and_map_pins(client):
     trip = await make_trip(client)
     items = await client.batch_upsert_action_items(
-        trip.id, [{"text": "Passports", "urgency": "now", "clientRef": "pp"}, {"text": "Yen", "urgency": "before_trip"}]
+        trip.id,
+        [
+            {"text": "Passports", "urgency": "now", "clientRef": "pp"},
+            {"text": "Yen", "urgency": "before_trip"},
+        ],
     )
     assert (items.created, items.errors) == (2, 0)
-    pins = await client.batch_upsert_map_pins(trip.id, [MapPinCreate(name="Sensoji", lat=35.7, lng=139.8, client_ref="s")])
+    pins = await client.batch_upsert_map_pins(
+        trip.id, [MapPinCreate(name="Sensoji", lat=35.7, lng=139.8, client_ref="s")]
+    )
     assert pins.created == 1
     assert [p.name async for p in client.iterate_map_pins(trip.id)] == ["Sensoji"]
     with pytest.raises(ValidationError):
@@ -48,7 +62,10 @@ async def test_sync_dry_run_predicts_the_real_run(client):
     trip = await make_trip(client)
     await client.create_leg(trip.id, **LEG, client_ref="tok")
     snapshot = dict(
-        legs=[LegCreate(**{**LEG, "title": "Tokyo 2"}, client_ref="tok"), LegCreate(**{**LEG, "order": 1}, client_ref="osa")],
+        legs=[
+            LegCreate(**{**LEG, "title": "Tokyo 2"}, client_ref="tok"),
+            LegCreate(**{**LEG, "order": 1}, client_ref="osa"),
+        ],
         map_pins=[{"name": "Sensoji", "lat": 35.7148, "lng": 139.7967, "clientRef": "pin-sensoji"}],
         action_items=[{"text": "Passports", "urgency": "now"}],
     )
@@ -86,8 +103,9 @@ async def test_export_and_share_tokens(server, client):
     assert "4711" not in wire and "hunter2" not in wire and "alice@example.com" not in wire
 
     # The URL the service hands out is enough to read the trip.
-    async with SharedTripClient(share.url.replace("http://tripdeck.test", "http://elsewhere.test"),
-                                transport=in_process(server)) as by_url:
+    async with SharedTripClient(
+        share.url.replace("http://tripdeck.test", "http://elsewhere.test"), transport=in_process(server)
+    ) as by_url:
         assert by_url.base_url == "http://elsewhere.test/api/v1"
         assert (await by_url.get_trip()).id == trip.id
 

@@ -36,18 +36,30 @@ async def test_a_seed_only_service_is_probed_without_changing_anything(server, a
     async with TripClient(api_key=alice.key, base_url=BASE, transport=transport) as client:
         caps = await client.capabilities(trip["_id"])
         assert caps.seed_only
-        assert set(caps.missing) == {"changes", "itinerary", "ops", "activity", "member_writes", "channel_writes",
-                                     "ssh_keys"}
+        assert set(caps.missing) == {
+            "changes",
+            "itinerary",
+            "ops",
+            "activity",
+            "member_writes",
+            "channel_writes",
+            "ssh_keys",
+        }
         assert caps.share_links is None  # a probe would replace the trip's link: unknown
         assert "this service does not support the live changes feed" in caps.explain()
         asked = len(transport.requests)
         with pytest.raises(NotSupportedError) as raised:
             await client.changes(trip["_id"])
         assert len(transport.requests) == asked  # known: no request
-        assert raised.value.feature == "changes" and str(raised.value) == "this service does not support the live changes feed"
+        assert (
+            raised.value.feature == "changes"
+            and str(raised.value) == "this service does not support the live changes feed"
+        )
     members = (await alice.http.get(f"/trips/{trip['_id']}/members")).json()["items"]
     assert len(members) == 1  # the probes of the write routes wrote nothing
-    assert [c["name"] for c in (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"]] == ["general"]
+    assert [c["name"] for c in (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"]] == [
+        "general"
+    ]
 
 
 async def test_a_404_from_an_extension_teaches_the_client(server, alice, trip):
@@ -66,7 +78,9 @@ async def test_a_404_from_an_extension_teaches_the_client(server, alice, trip):
 
 
 async def test_a_missing_trip_is_not_a_missing_feature(server, alice):
-    async with TripClient(api_key=alice.key, base_url=BASE, transport=Counting(SeedOnly(server.app))) as client:
+    async with TripClient(
+        api_key=alice.key, base_url=BASE, transport=Counting(SeedOnly(server.app))
+    ) as client:
         with pytest.raises(NotFoundError) as raised:
             await client.get_itinerary_summary("no-such-trip")
         assert not isinstance(raised.value, NotSupportedError)
@@ -80,10 +94,14 @@ async def test_a_missing_trip_is_not_a_missing_feature(server, alice):
 async def test_a_key_that_may_not_use_a_route_still_finds_it(server, make_actor, alice, trip):
     reader = await make_actor("reader@example.com", "Reader", scopes=[f"trips:read:{trip['_id']}"])
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": reader.email, "role": "viewer"})
-    async with TripClient(api_key=reader.key, base_url=BASE, transport=Counting(SeedOnly(server.app))) as client:
+    async with TripClient(
+        api_key=reader.key, base_url=BASE, transport=Counting(SeedOnly(server.app))
+    ) as client:
         caps = await client.capabilities(trip["_id"])
         assert "changes" in caps.missing and "ssh_keys" in caps.missing
-    async with TripClient(api_key=reader.key, base_url=BASE, transport=Counting(NoOpenApi(server.app))) as client:
+    async with TripClient(
+        api_key=reader.key, base_url=BASE, transport=Counting(NoOpenApi(server.app))
+    ) as client:
         caps = await client.capabilities(trip["_id"])  # ours, asked route by route with a narrow key
         assert caps.missing == []
 
@@ -96,7 +114,18 @@ class NoOpenApi:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/openapi.json"):
-            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": b'{"error": {"code": "NOT_FOUND", "message": "No such route"}}'})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b'{"error": {"code": "NOT_FOUND", "message": "No such route"}}',
+                }
+            )
             return
         await self.app(scope, receive, send)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from app.client import (
@@ -30,12 +29,21 @@ from app.domain import (
 from tests.client.conftest import FlakyTransport, in_process
 from tests.conftest import BASE
 
-LEG = dict(order=0, title="Tokyo", destination="Tokyo", start_date="2026-07-15", end_date="2026-07-18", timezone="Asia/Tokyo")
+LEG = dict(
+    order=0,
+    title="Tokyo",
+    destination="Tokyo",
+    start_date="2026-07-15",
+    end_date="2026-07-18",
+    timezone="Asia/Tokyo",
+)
 
 
 async def make_trip(client: TripClient, title: str = "Cotswolds") -> Trip:
     me = await client.me()
-    return await client.create_trip(group_id=me.default_group_id, title=title, start_date="2026-07-15", end_date="2026-07-22")
+    return await client.create_trip(
+        group_id=me.default_group_id, title=title, start_date="2026-07-15", end_date="2026-07-22"
+    )
 
 
 async def test_me(client, alice):
@@ -49,7 +57,11 @@ async def test_trip_lifecycle(client):
     trip = await make_trip(client)
     assert isinstance(trip, Trip)
     assert (trip.title, trip.start_date, trip.end_date, trip.status, trip.revision) == (
-        "Cotswolds", "2026-07-15", "2026-07-22", "draft", 1
+        "Cotswolds",
+        "2026-07-15",
+        "2026-07-22",
+        "draft",
+        1,
     )
     assert (await client.get_trip(trip.id)).id == trip.id
 
@@ -114,7 +126,9 @@ async def test_legs(client):
     assert (await client.get_leg(trip.id, leg.id)).id == leg.id
 
     # The same clientRef diff-merges: one row, the new field changed, the others kept.
-    merged = await client.create_leg(trip.id, LegCreate(**{**LEG, "title": "Tokyo!", "client_ref": "leg-tok-1"}))
+    merged = await client.create_leg(
+        trip.id, LegCreate(**{**LEG, "title": "Tokyo!", "client_ref": "leg-tok-1"})
+    )
     assert merged.id == leg.id and merged.title == "Tokyo!"
 
     updated = await client.update_leg(trip.id, leg.id, destination="Kyoto")
@@ -133,7 +147,9 @@ async def test_legs(client):
 
 async def test_action_items(client, alice):
     trip = await make_trip(client)
-    item = await client.create_action_item(trip.id, text="Book the ferry", urgency="before_trip", owner=alice.user_id)
+    item = await client.create_action_item(
+        trip.id, text="Book the ferry", urgency="before_trip", owner=alice.user_id
+    )
     assert isinstance(item, ActionItem) and item.done is False and item.owner == alice.user_id
     done = await client.update_action_item(trip.id, item.id, done=True)
     assert done.done is True and done.text == "Book the ferry"
@@ -153,15 +169,24 @@ async def test_commitments_and_map_pins(client):
     assert moved.notes == "early, before the crowds" and moved.name == "Sensoji"
     assert (await client.get_map_pin(trip.id, pin.id)).id == pin.id
 
-    late = await client.create_commitment(trip.id, title="Dinner", start_date="2026-07-16", category="dinner", start_time="19:30")
+    late = await client.create_commitment(
+        trip.id, title="Dinner", start_date="2026-07-16", category="dinner", start_time="19:30"
+    )
     early = await client.create_commitment(
-        trip.id, title="Temple", start_date="2026-07-16", category="activity", start_time="08:00", map_pin_id=pin.id
+        trip.id,
+        title="Temple",
+        start_date="2026-07-16",
+        category="activity",
+        start_time="08:00",
+        map_pin_id=pin.id,
     )
     assert isinstance(late, Commitment) and early.map_pin_id == pin.id
     assert [c.title async for c in client.iterate_commitments(trip.id)] == ["Temple", "Dinner"]
     assert [c.id for c in (await client.list_commitments(trip.id, limit=1)).items] == [early.id]
     later = await client.update_commitment(trip.id, late.id, start_time="20:00")
-    assert later.start_time == "20:00" and (await client.get_commitment(trip.id, late.id)).start_time == "20:00"
+    assert (
+        later.start_time == "20:00" and (await client.get_commitment(trip.id, late.id)).start_time == "20:00"
+    )
     await client.delete_commitment(trip.id, late.id)
     assert [c.id async for c in client.iterate_commitments(trip.id)] == [early.id]
 
@@ -229,7 +254,9 @@ async def test_api_errors_are_typed(server, client):
     me = await client.me()
     # A raw mapping goes to the server unchecked: the server's validation comes back typed.
     with pytest.raises(ValidationError) as caught:
-        await client.create_trip({"groupId": me.default_group_id, "title": "x", "startDate": "2026-02-30", "endDate": "2026-03-01"})
+        await client.create_trip(
+            {"groupId": me.default_group_id, "title": "x", "startDate": "2026-02-30", "endDate": "2026-03-01"}
+        )
     assert caught.value.status == 400 and caught.value.request_id
     assert {"path": "startDate", "reason": "invalid"} in caught.value.details
 

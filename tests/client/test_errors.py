@@ -15,8 +15,12 @@ from app.client.errors import error_from_response, parse_retry_after
 
 def response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.Response(status, headers=headers or {}, content=content,
-                          request=httpx.Request("POST", "http://tripdeck.test/api/v1/trips/t/ops"))
+    return httpx.Response(
+        status,
+        headers=headers or {},
+        content=content,
+        request=httpx.Request("POST", "http://tripdeck.test/api/v1/trips/t/ops"),
+    )
 
 
 def envelope(code: str, **extra: object) -> dict:
@@ -44,7 +48,12 @@ def envelope(code: str, **extra: object) -> dict:
 def test_one_class_per_code(status, code, cls):
     error = error_from_response(response(status, envelope(code)))
     assert type(error) is cls
-    assert (error.status, error.code, error.message, error.request_id) == (status, code, f"about {code}", "req_1")
+    assert (error.status, error.code, error.message, error.request_id) == (
+        status,
+        code,
+        f"about {code}",
+        "req_1",
+    )
     assert isinstance(error, errors.APIError) and isinstance(error, errors.TripError)
 
 
@@ -101,6 +110,8 @@ def test_the_tree_is_drawn_in_the_module_docstring():
 
 def test_transport_errors_are_builtin_ones_too():
     assert issubclass(errors.TripConnectionError, ConnectionError)
-    assert issubclass(errors.TripTimeoutError, TimeoutError) and issubclass(errors.TripTimeoutError, ConnectionError)
+    assert issubclass(errors.TripTimeoutError, TimeoutError) and issubclass(
+        errors.TripTimeoutError, ConnectionError
+    )
     error = errors.TripTimeoutError("GET /me: timed out")
     assert str(error) == "GET /me: timed out" and error.message == "GET /me: timed out"

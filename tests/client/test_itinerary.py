@@ -15,13 +15,25 @@ from tests.client.test_client import LEG, make_trip
 async def planned_trip(client):
     trip = await make_trip(client)
     leg = await client.create_leg(
-        trip.id, **{**LEG, "start_date": "2026-07-15", "end_date": "2026-07-18"},
-        flights=[{"airline": "JL", "flight_number": "JL44", "departure_time": "2026-07-15T09:00",
-                  "arrival_time": "2026-07-15T13:00"}],
+        trip.id,
+        **{**LEG, "start_date": "2026-07-15", "end_date": "2026-07-18"},
+        flights=[
+            {
+                "airline": "JL",
+                "flight_number": "JL44",
+                "departure_time": "2026-07-15T09:00",
+                "arrival_time": "2026-07-15T13:00",
+            }
+        ],
         accommodation={"name": "Ryokan", "check_in": "2026-07-15T15:00", "lat": 35.0, "lng": 135.7},
     )
     dinner = await client.create_commitment(
-        trip.id, title="Dinner", start_date="2026-07-16", category="dinner", start_time="19:00", end_time="21:00",
+        trip.id,
+        title="Dinner",
+        start_date="2026-07-16",
+        category="dinner",
+        start_time="19:00",
+        end_time="21:00",
         leg_id=leg.id,
     )
     return trip, leg, dinner
@@ -32,17 +44,31 @@ async def test_itinerary_and_summary(client):
     itinerary = await client.get_itinerary(trip.id)
     assert isinstance(itinerary, Itinerary)
     assert [(e.id, e.type) for e in itinerary.events] == [
-        (f"{leg.id}.flight.0", "flight"), (f"{leg.id}.accommodation.0", "accommodation"), (dinner.id, "dinner")
+        (f"{leg.id}.flight.0", "flight"),
+        (f"{leg.id}.accommodation.0", "accommodation"),
+        (dinner.id, "dinner"),
     ]
     assert itinerary.revision == 3 and itinerary.event_count == 3
     # The SDK's events carry their instants; a flight without airports is in its leg's zone.
     flight = itinerary.events[0]
     assert (flight.timezone, flight.starts_at, flight.ends_at, flight.end_timezone) == (
-        "Asia/Tokyo", "2026-07-15T09:00:00+09:00", "2026-07-15T13:00:00+09:00", None)
-    assert (leg.flights[0].departure_timezone, leg.flights[0].departure_timezone_source) == ("Asia/Tokyo", "leg")
+        "Asia/Tokyo",
+        "2026-07-15T09:00:00+09:00",
+        "2026-07-15T13:00:00+09:00",
+        None,
+    )
+    assert (leg.flights[0].departure_timezone, leg.flights[0].departure_timezone_source) == (
+        "Asia/Tokyo",
+        "leg",
+    )
 
     await client.create_commitment(
-        trip.id, title="Karaoke", start_date="2026-07-16", category="activity", start_time="20:00", end_time="22:00"
+        trip.id,
+        title="Karaoke",
+        start_date="2026-07-16",
+        category="activity",
+        start_time="20:00",
+        end_time="22:00",
     )
     summary = await client.get_itinerary_summary(trip.id)
     assert isinstance(summary, ItinerarySummary)
@@ -50,14 +76,19 @@ async def test_itinerary_and_summary(client):
     assert summary.conflicts[0].type == "overlapping_commitments"
     # The stay's check-out defaults to the leg's last day: the trip's later nights have no bed.
     night = summary.conflicts[1]
-    assert night.type == "night_without_stay" and night.dates == ["2026-07-18", "2026-07-19", "2026-07-20", "2026-07-21"]
+    assert night.type == "night_without_stay" and night.dates == [
+        "2026-07-18",
+        "2026-07-19",
+        "2026-07-20",
+        "2026-07-21",
+    ]
     assert summary.trip_bounds is not None and summary.trip_bounds.min_lat == 35.0
     assert trip.min_connection_minutes == 45
     assert (await client.update_trip(trip.id, min_connection_minutes=60)).min_connection_minutes == 60
 
 
 async def test_diff_since_a_revision(client):
-    trip, leg, dinner = await planned_trip(client)
+    trip, _leg, dinner = await planned_trip(client)
     await client.update_commitment(trip.id, dinner.id, start_time="19:30")
     diff = await client.get_itinerary_diff(trip.id, since_revision=3)
     assert isinstance(diff, ItineraryDiff)
@@ -67,12 +98,19 @@ async def test_diff_since_a_revision(client):
 
 
 async def test_ops_compare_and_set(client):
-    trip, leg, dinner = await planned_trip(client)
+    trip, _leg, dinner = await planned_trip(client)
     result = await client.apply_op(
-        trip.id, base_revision=3, type="move_event", payload={"event_id": dinner.id, "date": "2026-07-17", "time": "20:00"}
+        trip.id,
+        base_revision=3,
+        type="move_event",
+        payload={"event_id": dinner.id, "date": "2026-07-17", "time": "20:00"},
     )
     assert isinstance(result, OpResult)
-    assert (result.new_revision, result.operation, result.result.affected_event_ids) == (4, "move_event", [dinner.id])
+    assert (result.new_revision, result.operation, result.result.affected_event_ids) == (
+        4,
+        "move_event",
+        [dinner.id],
+    )
     moved = await client.get_commitment(trip.id, dinner.id)
     assert (moved.start_date, moved.start_time, moved.end_time) == ("2026-07-17", "20:00", "22:00")
 
@@ -90,7 +128,9 @@ async def test_ops_compare_and_set(client):
         await client.apply_op(trip.id, base_revision=4, type="teleport", payload={})
 
     added = await client.apply_op(
-        trip.id, base_revision=4, type="add_event",
+        trip.id,
+        base_revision=4,
+        type="add_event",
         payload={"title": "Onsen", "startDate": "2026-07-16", "category": "activity"},
     )
     assert added.new_revision == 5
@@ -98,7 +138,7 @@ async def test_ops_compare_and_set(client):
 
 
 async def test_changes_follow_a_cursor(client):
-    trip, leg, dinner = await planned_trip(client)
+    trip, leg, _dinner = await planned_trip(client)
     now = await client.changes(trip.id)
     assert isinstance(now, Changes) and now.revision == 3 and now.operations == [] and now.messages == []
     general = (await client.list_channels(trip.id)).items[0]
@@ -112,7 +152,7 @@ async def test_changes_follow_a_cursor(client):
 
 
 async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client):
-    trip, leg, dinner = await planned_trip(client)
+    trip, _leg, dinner = await planned_trip(client)
     cursor = (await client.changes(trip.id)).cursor
     started = time.monotonic()
     quiet = await client.changes(trip.id, since=cursor, wait=1)
@@ -130,7 +170,7 @@ async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client):
 
 
 async def test_watch_changes_yields_only_news(client):
-    trip, leg, dinner = await planned_trip(client)
+    trip, _leg, _dinner = await planned_trip(client)
     general = (await client.list_channels(trip.id)).items[0]
     seen: list[Changes] = []
 

@@ -28,7 +28,9 @@ def window_clock(seconds_left: float):
 
 async def test_over_the_limit_fails_fast_when_the_wait_passes_the_deadline(server, alice):
     server.app.state.rate_limiter.clock = window_clock(50)
-    async with TripClient(api_key=alice.key, base_url=BASE, transport=in_process(server), deadline=5) as client:
+    async with TripClient(
+        api_key=alice.key, base_url=BASE, transport=in_process(server), deadline=5
+    ) as client:
         for remaining in range(LIMIT - 1, -1, -1):
             await client.me()
             assert (client.rate_limit.limit, client.rate_limit.remaining) == (LIMIT, remaining)
@@ -42,13 +44,19 @@ async def test_over_the_limit_fails_fast_when_the_wait_passes_the_deadline(serve
 
 async def test_over_the_limit_waits_for_the_next_window(server, alice):
     server.app.state.rate_limiter.clock = window_clock(1.5)  # the window ends during the test
-    async with TripClient(api_key=alice.key, base_url=BASE, transport=in_process(server), deadline=10) as client:
+    async with TripClient(
+        api_key=alice.key, base_url=BASE, transport=in_process(server), deadline=10
+    ) as client:
         me = await client.me()
         for _ in range(LIMIT - 1):
-            await client.create_trip(group_id=me.default_group_id, title="Kyoto", start_date="2026-07-15", end_date="2026-07-22")
+            await client.create_trip(
+                group_id=me.default_group_id, title="Kyoto", start_date="2026-07-15", end_date="2026-07-22"
+            )
         started = time.monotonic()
         # Over the limit now: the SDK sleeps Retry-After and the next window lets it through.
-        trip = await client.create_trip(group_id=me.default_group_id, title="Nara", start_date="2026-07-15", end_date="2026-07-22")
+        trip = await client.create_trip(
+            group_id=me.default_group_id, title="Nara", start_date="2026-07-15", end_date="2026-07-22"
+        )
         waited = time.monotonic() - started
     assert trip.title == "Nara" and waited >= 0.5
     async with TripClient(api_key=alice.key, base_url=BASE, transport=in_process(server)) as client:

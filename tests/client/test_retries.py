@@ -290,7 +290,9 @@ async def test_reusing_a_key_for_another_request_is_a_conflict(alice, flaky):
 
 
 async def test_a_success_with_a_body_off_contract_is_an_unexpected_response(alice, flaky):
-    transport = flaky(httpx.Response(200, content=b"<html>captive portal</html>"), httpx.Response(200, json={"_id": 1}))
+    transport = flaky(
+        httpx.Response(200, content=b"<html>captive portal</html>"), httpx.Response(200, json={"_id": 1})
+    )
     async with sdk(alice, transport) as client:
         with pytest.raises(UnexpectedResponseError) as caught:
             await client.me()
@@ -310,7 +312,9 @@ async def test_a_cursor_that_does_not_move_stops_the_iterator(alice, flaky):
 
 
 async def test_a_real_refused_connection_is_a_connection_error():
-    async with TripClient(api_key="osk_x", base_url="http://127.0.0.1:1/api/v1", max_retries=1, timeout=5) as client:
+    async with TripClient(
+        api_key="osk_x", base_url="http://127.0.0.1:1/api/v1", max_retries=1, timeout=5
+    ) as client:
         record_sleeps(client)
         with pytest.raises(TripConnectionError) as caught:
             await client.me()

@@ -12,7 +12,9 @@ async def test_add_list_delete_through_the_sdk(client, bob_client):
     key = asyncssh.generate_private_key("ssh-ed25519", comment="laptop")
     line = key.export_public_key().decode()
     added = await client.add_ssh_key(line, name="work laptop")
-    assert added.fingerprint == key.get_fingerprint() and added.name == "work laptop" and added.creation_time > 0
+    assert (
+        added.fingerprint == key.get_fingerprint() and added.name == "work laptop" and added.creation_time > 0
+    )
     assert [k.id for k in await client.list_ssh_keys()] == [added.id]
     with pytest.raises(ConflictError):
         await bob_client.add_ssh_key(line)

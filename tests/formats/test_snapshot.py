@@ -18,8 +18,18 @@ from tests.formats.sample import export, leg, pin
 
 
 def legs(n: int, prefix: str = "leg") -> list[dict]:
-    return [{"order": i, "title": f"{prefix} {i}", "destination": "X", "startDate": "2026-07-01",
-             "endDate": "2026-07-02", "timezone": "UTC", "clientRef": f"{prefix}-{i}"} for i in range(n)]
+    return [
+        {
+            "order": i,
+            "title": f"{prefix} {i}",
+            "destination": "X",
+            "startDate": "2026-07-01",
+            "endDate": "2026-07-02",
+            "timezone": "UTC",
+            "clientRef": f"{prefix}-{i}",
+        }
+        for i in range(n)
+    ]
 
 
 def test_an_export_file_imports_without_its_stored_fields():
@@ -32,22 +42,30 @@ def test_an_export_file_imports_without_its_stored_fields():
     assert snapshot.total == 2
 
 
-@pytest.mark.parametrize("data, message", [
-    ([], "JSON object"),
-    ({"legs": {}}, "legs must be a list"),
-    ({"leg": []}, "unknown top-level keys: 'leg'"),
-    ({"commitments": [{"title": "x"}]}, "nothing to import"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ([], "JSON object"),
+        ({"legs": {}}, "legs must be a list"),
+        ({"leg": []}, "unknown top-level keys: 'leg'"),
+        ({"commitments": [{"title": "x"}]}, "nothing to import"),
+    ],
+)
 def test_files_that_are_not_snapshots_are_refused(data, message):
     with pytest.raises(SnapshotError, match=message):
         parse_snapshot(data)
 
 
 def test_chunks_hold_at_most_500_per_category_in_file_order():
-    snapshot = parse_snapshot({"legs": legs(1201), "mapPins": [{"name": f"p{i}", "lat": 0, "lng": 0} for i in range(10)]})
+    snapshot = parse_snapshot(
+        {"legs": legs(1201), "mapPins": [{"name": f"p{i}", "lat": 0, "lng": 0} for i in range(10)]}
+    )
     chunks = plan_chunks(snapshot)
     assert [(len(c.items.get("legs", [])), len(c.items.get("mapPins", []))) for c in chunks] == [
-        (500, 0), (500, 0), (201, 10)]
+        (500, 0),
+        (500, 0),
+        (201, 10),
+    ]
     assert [c.offsets["legs"] for c in chunks] == [0, 500, 1000]
     flattened = [item for c in chunks for item in c.items.get("legs", [])]
     assert flattened == snapshot.items["legs"]
@@ -66,8 +84,15 @@ def test_chunks_stay_under_the_body_budget():
 async def test_results_map_back_to_file_positions():
     # (An item that is not an object is refused with the file before anything is sent: see
     # test_import_refuses_a_hostile_file_in_one_line_with_exit_2.)
-    snapshot = parse_snapshot({"legs": legs(1100), "actionItems": [{"text": "a", "urgency": "now"},
-                                                                   {"text": "", "urgency": "now", "clientRef": "bad"}]})
+    snapshot = parse_snapshot(
+        {
+            "legs": legs(1100),
+            "actionItems": [
+                {"text": "a", "urgency": "now"},
+                {"text": "", "urgency": "now", "clientRef": "bad"},
+            ],
+        }
+    )
     chunks = plan_chunks(snapshot)
     sent: list[tuple[dict, bool]] = []
     steps: list[int] = []
@@ -81,13 +106,28 @@ async def test_results_map_back_to_file_positions():
                 if item.get("clientRef") not in ("leg-1050", "bad"):
                     results.append({"index": i, "status": "created", "_id": f"id-{name}-{i}"})
                 else:
-                    results.append({"index": i, "status": "error", "error": {"code": "VALIDATION_ERROR",
-                                                                             "message": "bad", "details": []}})
-            return {"created": sum(r["status"] == "created" for r in results), "updated": 0,
-                    "errors": sum(r["status"] == "error" for r in results), "items": results}
+                    results.append(
+                        {
+                            "index": i,
+                            "status": "error",
+                            "error": {"code": "VALIDATION_ERROR", "message": "bad", "details": []},
+                        }
+                    )
+            return {
+                "created": sum(r["status"] == "created" for r in results),
+                "updated": 0,
+                "errors": sum(r["status"] == "error" for r in results),
+                "items": results,
+            }
 
-        return SyncResult.model_validate({"dryRun": dry_run, "legs": category("legs"),
-                                          "actionItems": category("actionItems"), "mapPins": category("mapPins")})
+        return SyncResult.model_validate(
+            {
+                "dryRun": dry_run,
+                "legs": category("legs"),
+                "actionItems": category("actionItems"),
+                "mapPins": category("mapPins"),
+            }
+        )
 
     outcome = await sync_in_chunks(send, chunks, dry_run=True, progress=steps.append)
     assert all(dry_run for _, dry_run in sent) and sum(steps) == snapshot.total == 1102

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 

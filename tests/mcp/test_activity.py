@@ -17,7 +17,9 @@ async def test_an_agent_undoes_its_own_mistake(server, alice, bob):
         assert mistake["summary"] == "Alice changed the destination of “Tokyo”"
         assert mistake["actor"]["userId"] == alice.user_id and feed["nextCursor"]
         revision = (await call(agent, "get_trip", trip_id=trip_id))["revision"]
-        undone = await call(agent, "revert_operation", trip_id=trip_id, op_id=mistake["op_id"], base_revision=revision)
+        undone = await call(
+            agent, "revert_operation", trip_id=trip_id, op_id=mistake["op_id"], base_revision=revision
+        )
         assert undone["revision"] == revision + 1 and undone["operation"]["reverts"] == mistake["op_id"]
         assert (await call(agent, "get_leg", trip_id=trip_id, leg_id=leg["_id"]))["destination"] == "Tokyo"
 
@@ -27,6 +29,10 @@ async def test_an_agent_undoes_its_own_mistake(server, alice, bob):
         added = (await call(agent, "list_activity", trip_id=trip_id))["items"][-1]
         assert added["summary"] == "Alice added the leg “Tokyo”"
         revision = (await call(agent, "get_trip", trip_id=trip_id))["revision"]
-        error = await fail(agent, "revert_operation", trip_id=trip_id, op_id=added["op_id"], base_revision=revision)
+        error = await fail(
+            agent, "revert_operation", trip_id=trip_id, op_id=added["op_id"], base_revision=revision
+        )
         assert (error["status"], error["code"]) == (409, "REVERT_CONFLICT")
-        assert [op["summary"] for op in error["conflictingOperations"]] == ["Bob renamed the leg “Tokyo” to “Tōkyō”"]
+        assert [op["summary"] for op in error["conflictingOperations"]] == [
+            "Bob renamed the leg “Tokyo” to “Tōkyō”"
+        ]

@@ -17,18 +17,26 @@ from tests.seed_only import SeedOnly
 
 
 def connect(app, key: str) -> Client:
-    return Client(build_server(lambda: TripClient(api_key=key, base_url=BASE, transport=httpx.ASGITransport(app=app))))
+    return Client(
+        build_server(lambda: TripClient(api_key=key, base_url=BASE, transport=httpx.ASGITransport(app=app)))
+    )
 
 
 async def test_tools_that_need_an_extension_say_the_service_lacks_it(server, alice, trip):
     async with connect(SeedOnly(server.app), alice.key) as agent:
-        for tool, arguments in (("get_changes", {}), ("list_activity", {}), ("get_itinerary", {}),
-                                ("apply_op", {"base_revision": 1, "type": "reorder", "payload": {"leg_ids": []}}),
-                                ("create_channel", {"name": "food"})):
+        for tool, arguments in (
+            ("get_changes", {}),
+            ("list_activity", {}),
+            ("get_itinerary", {}),
+            ("apply_op", {"base_revision": 1, "type": "reorder", "payload": {"leg_ids": []}}),
+            ("create_channel", {"name": "food"}),
+        ):
             result = await agent.call_tool(tool, {"trip_id": trip["_id"], **arguments})
             assert result.is_error, tool
             error = result.structured_content["error"]
-            assert error["code"] == "NOT_SUPPORTED" and error["message"].startswith("this service does not support")
+            assert error["code"] == "NOT_SUPPORTED" and error["message"].startswith(
+                "this service does not support"
+            )
             assert re.match(r"40[45] NOT_SUPPORTED: this service does not support ", result.content[0].text)
         missing = await agent.call_tool("get_trip", {"trip_id": "no-such-trip"})
         assert missing.structured_content["error"]["code"] == "NOT_FOUND"
@@ -36,8 +44,16 @@ async def test_tools_that_need_an_extension_say_the_service_lacks_it(server, ali
 
 async def test_the_summary_is_computed_from_the_lists(server, alice, trip):
     for title, time in (("Tea", "15:00"), ("Spa", "15:30")):
-        await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
-            "title": title, "startDate": "2026-07-16", "startTime": time, "endTime": "16:00", "category": "activity"})
+        await alice.http.post(
+            f"/trips/{trip['_id']}/commitments",
+            json={
+                "title": title,
+                "startDate": "2026-07-16",
+                "startTime": time,
+                "endTime": "16:00",
+                "category": "activity",
+            },
+        )
     async with connect(server.app, alice.key) as ours, connect(SeedOnly(server.app), alice.key) as seed:
         served = await ours.call_tool("get_itinerary_summary", {"trip_id": trip["_id"]})
         computed = await seed.call_tool("get_itinerary_summary", {"trip_id": trip["_id"]})

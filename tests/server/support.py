@@ -26,8 +26,15 @@ def assert_error(
 
 
 def leg_body(**fields: Any) -> dict[str, Any]:
-    return {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
-            "endDate": "2026-07-20", "timezone": "Asia/Tokyo", **fields}
+    return {
+        "order": 0,
+        "title": "Tokyo",
+        "destination": "Tokyo",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-20",
+        "timezone": "Asia/Tokyo",
+        **fields,
+    }
 
 
 def pin_body(**fields: Any) -> dict[str, Any]:

@@ -24,14 +24,23 @@ async def feed(actor, trip_id: str, **params) -> dict:
 
 async def revert(actor, trip_id: str, op_id: str, base: int | None = None, **headers):
     base = base if base is not None else await revision(actor, trip_id)
-    return await actor.http.post(f"/trips/{trip_id}/operations/{op_id}/revert", json={"base_revision": base},
-                                 headers=headers)
+    return await actor.http.post(
+        f"/trips/{trip_id}/operations/{op_id}/revert", json={"base_revision": base}, headers=headers
+    )
 
 
 async def flamenco(actor, trip_id: str) -> dict:
-    response = await actor.http.post(f"/trips/{trip_id}/commitments", json={
-        "title": "Flamenco class", "startDate": "2026-07-16", "category": "activity", "startTime": "15:30",
-        "endTime": "16:30", "timezone": "Europe/Madrid"})
+    response = await actor.http.post(
+        f"/trips/{trip_id}/commitments",
+        json={
+            "title": "Flamenco class",
+            "startDate": "2026-07-16",
+            "category": "activity",
+            "startTime": "15:30",
+            "endTime": "16:30",
+            "timezone": "Europe/Madrid",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -42,8 +51,14 @@ async def test_the_feed_says_who_moved_what_newest_first(make_actor):
     trip_id = trip["_id"]
     class_ = await flamenco(maya, trip_id)
     base = await revision(maya, trip_id)
-    moved = await maya.http.post(f"/trips/{trip_id}/ops", json={
-        "base_revision": base, "type": "move_event", "payload": {"event_id": class_["_id"], "date": "2026-07-16", "time": "17:30"}})
+    moved = await maya.http.post(
+        f"/trips/{trip_id}/ops",
+        json={
+            "base_revision": base,
+            "type": "move_event",
+            "payload": {"event_id": class_["_id"], "date": "2026-07-16", "time": "17:30"},
+        },
+    )
     assert moved.status_code == 200, moved.text
 
     items = (await feed(maya, trip_id))["items"]
@@ -55,12 +70,23 @@ async def test_the_feed_says_who_moved_what_newest_first(make_actor):
     assert newest["operation_type"] == "move_event" and newest["result_revision"] == base + 1
     assert newest["actor"]["userId"] == maya.user_id and newest["actor"]["name"] == "Maya"
     assert newest["reverted_by"] is None and isinstance(newest["created_at"], int)
-    assert newest["changes"] == [{
-        "id": class_["_id"], "kind": "commitment", "change": "updated", "label": "Flamenco class",
-        "fields": {"startTime": {"before": "15:30", "after": "17:30"}, "endTime": {"before": "16:30", "after": "18:30"}},
-    }]
+    assert newest["changes"] == [
+        {
+            "id": class_["_id"],
+            "kind": "commitment",
+            "change": "updated",
+            "label": "Flamenco class",
+            "fields": {
+                "startTime": {"before": "15:30", "after": "17:30"},
+                "endTime": {"before": "16:30", "after": "18:30"},
+            },
+        }
+    ]
     created = items[1]["changes"][0]
-    assert created["change"] == "created" and created["fields"]["title"] == {"before": None, "after": "Flamenco class"}
+    assert created["change"] == "created" and created["fields"]["title"] == {
+        "before": None,
+        "after": "Flamenco class",
+    }
     assert "_id" not in created["fields"] and "id" not in created["fields"]
 
 
@@ -73,7 +99,11 @@ async def test_the_key_name_is_kept_with_each_change(server, make_actor):
         agent_key = await create_key(conn, maya.user_id, None, name="planning agent")
     agent = server.client(agent_key)
     try:
-        assert (await agent.post(f"/trips/{trip['_id']}/map-pins", json={"name": "Alcázar", "lat": 37.38, "lng": -5.99})).status_code == 201
+        assert (
+            await agent.post(
+                f"/trips/{trip['_id']}/map-pins", json={"name": "Alcázar", "lat": 37.38, "lng": -5.99}
+            )
+        ).status_code == 201
     finally:
         await agent.aclose()
     newest = (await feed(maya, trip["_id"]))["items"][0]
@@ -84,12 +114,26 @@ async def test_reverting_an_edit_that_someone_changed_again_names_their_operatio
     trip = await new_trip(alice)
     trip_id = trip["_id"]
     await add_member(alice, trip_id, bob)
-    leg = (await alice.http.post(f"/trips/{trip_id}/legs", json={
-        "order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
-        "timezone": "Europe/Lisbon"})).json()
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    leg = (
+        await alice.http.post(
+            f"/trips/{trip_id}/legs",
+            json={
+                "order": 1,
+                "title": "Lisbon",
+                "destination": "Lisbon",
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-18",
+                "timezone": "Europe/Lisbon",
+            },
+        )
+    ).json()
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
     alice_edit = (await feed(alice, trip_id))["items"][0]
-    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisbon old town"})).status_code == 200
+    assert (
+        await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisbon old town"})
+    ).status_code == 200
     bob_edit = (await feed(alice, trip_id))["items"][0]
     assert bob_edit["summary"] == "Bob renamed the leg “Lisboa” to “Lisbon old town”"
     before = await revision(alice, trip_id)
@@ -105,7 +149,9 @@ async def test_reverting_an_edit_that_someone_changed_again_names_their_operatio
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisbon old town"
 
     # A later change of another field of the same row is no conflict.
-    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Lisboa"})).status_code == 200
+    assert (
+        await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Lisboa"})
+    ).status_code == 200
     response = await revert(alice, trip_id, bob_edit["op_id"])
     assert response.status_code == 200, response.text
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
@@ -114,11 +160,32 @@ async def test_reverting_an_edit_that_someone_changed_again_names_their_operatio
 async def test_revert_of_a_delete_recreates_the_row_with_its_id_and_a_revert_can_be_reverted(alice):
     trip = await new_trip(alice)
     trip_id = trip["_id"]
-    leg = (await alice.http.post(f"/trips/{trip_id}/legs", json={
-        "order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
-        "timezone": "Europe/Lisbon", "accommodation": {"name": "Flat", "doorCode": "4711"}})).json()
-    linked = (await alice.http.post(f"/trips/{trip_id}/commitments", json={
-        "title": "Fado", "startDate": "2026-07-16", "category": "activity", "startTime": "20:00", "legId": leg["_id"]})).json()
+    leg = (
+        await alice.http.post(
+            f"/trips/{trip_id}/legs",
+            json={
+                "order": 1,
+                "title": "Lisbon",
+                "destination": "Lisbon",
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-18",
+                "timezone": "Europe/Lisbon",
+                "accommodation": {"name": "Flat", "doorCode": "4711"},
+            },
+        )
+    ).json()
+    linked = (
+        await alice.http.post(
+            f"/trips/{trip_id}/commitments",
+            json={
+                "title": "Fado",
+                "startDate": "2026-07-16",
+                "category": "activity",
+                "startTime": "20:00",
+                "legId": leg["_id"],
+            },
+        )
+    ).json()
     assert (await alice.http.delete(f"/trips/{trip_id}/legs/{leg['_id']}")).status_code == 204
     deleted = (await feed(alice, trip_id))["items"][0]
     assert deleted["summary"] == "Alice removed the leg “Lisbon” (and unlinked 1 commitment)"
@@ -133,7 +200,9 @@ async def test_revert_of_a_delete_recreates_the_row_with_its_id_and_a_revert_can
     assert undone["summary"].startswith("Alice undid their own change: ")
     restored = (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()
     assert restored == leg
-    assert (await alice.http.get(f"/trips/{trip_id}/commitments/{linked['_id']}")).json()["legId"] == leg["_id"]
+    assert (await alice.http.get(f"/trips/{trip_id}/commitments/{linked['_id']}")).json()["legId"] == leg[
+        "_id"
+    ]
     assert (await feed(alice, trip_id))["items"][1]["reverted_by"] == undone["op_id"]
 
     # Reverting it again is a conflict (the revert changed those rows since); reverting the revert redoes.
@@ -147,13 +216,19 @@ async def test_revert_of_a_delete_recreates_the_row_with_its_id_and_a_revert_can
     # And undoing the redo puts the leg back: the sentence says so, not "redid".
     again = await revert(alice, trip_id, redo.json()["operation"]["op_id"])
     assert again.status_code == 200, again.text
-    assert again.json()["operation"]["summary"].startswith("Alice undid their own undo: removed the leg “Lisbon”"), again.text
+    assert again.json()["operation"]["summary"].startswith(
+        "Alice undid their own undo: removed the leg “Lisbon”"
+    ), again.text
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json() == leg
 
 
 async def test_revert_of_a_create_deletes_the_row(alice):
     trip = await new_trip(alice)
-    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins", json={"name": "Belém", "lat": 38.69, "lng": -9.2})).json()
+    pin = (
+        await alice.http.post(
+            f"/trips/{trip['_id']}/map-pins", json={"name": "Belém", "lat": 38.69, "lng": -9.2}
+        )
+    ).json()
     created = (await feed(alice, trip["_id"]))["items"][0]
     assert (await revert(alice, trip["_id"], created["op_id"])).status_code == 200
     assert (await alice.http.get(f"/trips/{trip['_id']}/map-pins/{pin['_id']}")).status_code == 404
@@ -167,10 +242,14 @@ async def test_a_stale_base_revision_and_an_unknown_operation(alice):
     assert stale.status_code == 409
     assert stale.json()["code"] == "STALE_REVISION" and stale.json()["current_revision"] == 2
     assert (await revert(alice, trip["_id"], "nosuchoperation0000000")).status_code == 404
-    assert (await alice.http.post(f"/trips/{trip['_id']}/operations/{op['op_id']}/revert", json={})).status_code == 400
+    assert (
+        await alice.http.post(f"/trips/{trip['_id']}/operations/{op['op_id']}/revert", json={})
+    ).status_code == 400
 
 
-async def test_viewers_read_the_feed_but_may_not_revert_and_archiving_needs_an_owner_or_planner(alice, bob, make_actor):
+async def test_viewers_read_the_feed_but_may_not_revert_and_archiving_needs_an_owner_or_planner(
+    alice, bob, make_actor
+):
     carol = await make_actor("carol@example.com", "Carol")
     trip = await new_trip(alice)
     trip_id = trip["_id"]
@@ -215,25 +294,46 @@ async def test_the_feed_pages_newest_first_and_leaves_out_messages(alice):
     trip_id = trip["_id"]
     channel = (await alice.http.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
     for index in range(5):
-        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": f"Task {index}", "urgency": "now"})
+        await alice.http.post(
+            f"/trips/{trip_id}/action-items", json={"text": f"Task {index}", "urgency": "now"}
+        )
         await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "hi"})
     first = await feed(alice, trip_id, limit=2)
     second = await feed(alice, trip_id, limit=2, cursor=first["nextCursor"])
     third = await feed(alice, trip_id, limit=2, cursor=second["nextCursor"])
     revisions = [op["result_revision"] for page in (first, second, third) for op in page["items"]]
     assert revisions == [6, 5, 4, 3, 2] and third["nextCursor"] is None
-    assert [op["summary"] for op in first["items"]] == ["Alice added the checklist item “Task 4”",
-                                                       "Alice added the checklist item “Task 3”"]
-    assert (await alice.http.get(f"/trips/{trip_id}/operations", params={"cursor": "bogus"})).status_code == 400
+    assert [op["summary"] for op in first["items"]] == [
+        "Alice added the checklist item “Task 4”",
+        "Alice added the checklist item “Task 3”",
+    ]
+    assert (
+        await alice.http.get(f"/trips/{trip_id}/operations", params={"cursor": "bogus"})
+    ).status_code == 400
 
 
 async def test_the_share_view_shows_no_activity_and_no_door_code(server, alice):
     trip = await new_trip(alice)
     trip_id = trip["_id"]
-    leg = (await alice.http.post(f"/trips/{trip_id}/legs", json={
-        "order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
-        "timezone": "Europe/Lisbon", "accommodation": {"name": "Flat", "doorCode": "4711"}})).json()
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"accommodation": {"doorCode": "9999"}})).status_code == 200
+    leg = (
+        await alice.http.post(
+            f"/trips/{trip_id}/legs",
+            json={
+                "order": 1,
+                "title": "Lisbon",
+                "destination": "Lisbon",
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-18",
+                "timezone": "Europe/Lisbon",
+                "accommodation": {"name": "Flat", "doorCode": "4711"},
+            },
+        )
+    ).json()
+    assert (
+        await alice.http.patch(
+            f"/trips/{trip_id}/legs/{leg['_id']}", json={"accommodation": {"doorCode": "9999"}}
+        )
+    ).status_code == 200
     changed = (await feed(alice, trip_id))["items"][0]
     stays = changed["changes"][0]["fields"]["stays"]
     assert (stays["before"][0]["doorCode"], stays["after"][0]["doorCode"]) == ("4711", "9999")
@@ -247,17 +347,29 @@ async def test_the_share_view_shows_no_activity_and_no_door_code(server, alice):
         await anonymous.aclose()
 
 
-async def test_an_operation_logged_before_the_feed_kept_rows_reads_generically_and_cannot_be_reverted(server, alice):
+async def test_an_operation_logged_before_the_feed_kept_rows_reads_generically_and_cannot_be_reverted(
+    server, alice
+):
     from sqlalchemy import insert, update
 
     from app.server.storage import tables as t
 
     trip = await new_trip(alice)
     async with server.db.write() as conn:  # as migration 0005 leaves an older operation
-        await conn.execute(insert(t.operations).values(
-            trip_id=trip["_id"], result_revision=2, op_id="olderoperation00000000", operation_type="update_leg",
-            affected_event_ids=[], event_changes=[], created_at=1, actor_id=None, actor_key_name=None,
-            row_changes=None))
+        await conn.execute(
+            insert(t.operations).values(
+                trip_id=trip["_id"],
+                result_revision=2,
+                op_id="olderoperation00000000",
+                operation_type="update_leg",
+                affected_event_ids=[],
+                event_changes=[],
+                created_at=1,
+                actor_id=None,
+                actor_key_name=None,
+                row_changes=None,
+            )
+        )
         await conn.execute(update(t.trips).where(t.trips.c.id == trip["_id"]).values(revision=2))
     (older,) = (await feed(alice, trip["_id"]))["items"]
     assert older["summary"] == "Someone made a change (update leg)"
@@ -270,15 +382,24 @@ async def test_batch_and_sync_say_how_many_rows_of_each_kind_they_changed(alice)
     trip = await new_trip(alice)
     trip_id = trip["_id"]
     pins = [{"clientRef": f"p{i}", "name": f"Pin {i}", "lat": 1.0, "lng": 2.0} for i in range(3)]
-    assert (await alice.http.post(f"/trips/{trip_id}/map-pins:batch", json={"items": pins})).status_code == 200
-    body = {"mapPins": [{**pins[0], "name": "Renamed"}, {"clientRef": "p9", "name": "New", "lat": 1.0, "lng": 2.0}],
-            "actionItems": [{"clientRef": "a", "text": "Pack", "urgency": "now"}]}
+    assert (
+        await alice.http.post(f"/trips/{trip_id}/map-pins:batch", json={"items": pins})
+    ).status_code == 200
+    body = {
+        "mapPins": [
+            {**pins[0], "name": "Renamed"},
+            {"clientRef": "p9", "name": "New", "lat": 1.0, "lng": 2.0},
+        ],
+        "actionItems": [{"clientRef": "a", "text": "Pack", "urgency": "now"}],
+    }
     assert (await alice.http.post(f"/trips/{trip_id}/sync", json=body)).status_code == 200
     synced, batched = (await feed(alice, trip_id))["items"][:2]
     assert batched["summary"] == "Alice added 3 map pins"
     assert synced["summary"] == "Alice added 1 checklist item and 1 map pin; changed 1 map pin"
     assert (await revert(alice, trip_id, synced["op_id"])).status_code == 200
-    names = sorted(pin["name"] for pin in (await alice.http.get(f"/trips/{trip_id}/map-pins")).json()["items"])
+    names = sorted(
+        pin["name"] for pin in (await alice.http.get(f"/trips/{trip_id}/map-pins")).json()["items"]
+    )
     assert names == ["Pin 0", "Pin 1", "Pin 2"]
     assert (await alice.http.get(f"/trips/{trip_id}/action-items")).json()["items"] == []
 
@@ -319,7 +440,10 @@ async def test_a_revert_does_not_bring_back_an_owner_who_left_the_trip(alice, ma
     trip = await new_trip(alice)
     trip_id = trip["_id"]
     await add_member(alice, trip_id, carol, "editor")
-    item = await carol.http.post(f"/trips/{trip_id}/action-items", json={"text": "Book the ferry", "urgency": "before_trip", "owner": carol.user_id})
+    item = await carol.http.post(
+        f"/trips/{trip_id}/action-items",
+        json={"text": "Book the ferry", "urgency": "before_trip", "owner": carol.user_id},
+    )
     assert item.status_code == 201, item.text
     assert (await carol.http.delete(f"/trips/{trip_id}/action-items/{item.json()['_id']}")).status_code == 204
     deleted = (await feed(alice, trip_id))["items"][0]
@@ -336,6 +460,7 @@ async def test_base_revision_is_a_whole_number(alice):
     op = (await feed(alice, trip["_id"]))["items"][0]
     base = await revision(alice, trip["_id"])
     for wrong in (str(base), True, float(base) + 0.5, None):
-        answer = await alice.http.post(f"/trips/{trip['_id']}/operations/{op['op_id']}/revert",
-                                       json={"base_revision": wrong})
+        answer = await alice.http.post(
+            f"/trips/{trip['_id']}/operations/{op['op_id']}/revert", json={"base_revision": wrong}
+        )
         assert answer.status_code == 400, (wrong, answer.text)

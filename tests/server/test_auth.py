@@ -96,15 +96,19 @@ async def test_a_removed_key_stops_working_on_every_process_within_a_second(two_
                 await warm(clients, 1.0 if turn == 0 else 0.3)
                 await remove(db, key)
                 committed = time.perf_counter()
-                latencies += await asyncio.gather(*(seconds_until_refused(http, committed) for http in clients))
+                latencies += await asyncio.gather(
+                    *(seconds_until_refused(http, committed) for http in clients)
+                )
             finally:
                 for http in clients:
                     await http.aclose()
     finally:
         await db.dispose()
     ms = sorted(round(s * 1000) for s in latencies)
-    print(f"\n{db.dialect}, key {remove.__name__}: 401 from both processes after median "
-          f"{statistics.median(ms)} ms, max {ms[-1]} ms ({len(ms)} answers: {ms})")
+    print(
+        f"\n{db.dialect}, key {remove.__name__}: 401 from both processes after median "
+        f"{statistics.median(ms)} ms, max {ms[-1]} ms ({len(ms)} answers: {ms})"
+    )
     assert max(latencies) < REVOKED_WITHIN, ms
 
 
@@ -133,7 +137,9 @@ async def test_a_key_changed_in_the_database_is_forgotten_by_the_cache(server, a
     assert (await alice.http.get("/me")).status_code == 200
     async with server.db.write() as conn:
         await conn.execute(
-            update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(alice.key)).values(scopes=["messages:read"])
+            update(t.api_keys)
+            .where(t.api_keys.c.key_hash == hash_key(alice.key))
+            .values(scopes=["messages:read"])
         )
     for _ in range(200):
         if cache.get(hash_key(alice.key)) is None:

@@ -41,8 +41,12 @@ def _content(collection: str, row: str, create: dict, patch: dict) -> list[Endpo
 ENDPOINTS = [
     Endpoint("GET", "/me", None),
     Endpoint("GET", "/trips", "trips:read"),
-    Endpoint("POST", "/trips", "trips:write", {"groupId": "{group}", "title": "T", "startDate": "2026-07-15",
-                                               "endDate": "2026-07-16"}),
+    Endpoint(
+        "POST",
+        "/trips",
+        "trips:write",
+        {"groupId": "{group}", "title": "T", "startDate": "2026-07-15", "endDate": "2026-07-16"},
+    ),
     Endpoint("GET", "/trips/{trip}", "trips:read"),
     Endpoint("PATCH", "/trips/{trip}", "trips:write", {"title": "Renamed"}, True),
     Endpoint("DELETE", "/trips/{trip}", "trips:write", None, True),
@@ -55,26 +59,39 @@ ENDPOINTS = [
     Endpoint("GET", "/trips/{trip}/channels/{channel}/messages", "messages:read"),
     Endpoint("POST", "/trips/{trip}/channels/{channel}/messages", "messages:write", {"content": "hi"}),
     Endpoint("GET", "/trips/{trip}/members", "trips:read"),
-    Endpoint("POST", "/trips/{trip}/members", "trips:write", {"email": "dave@example.com", "role": "viewer"}, True),
+    Endpoint(
+        "POST", "/trips/{trip}/members", "trips:write", {"email": "dave@example.com", "role": "viewer"}, True
+    ),
     Endpoint("PATCH", "/trips/{trip}/members/{member}", "trips:write", {"role": "planner"}, True),
     Endpoint("DELETE", "/trips/{trip}/members/{member}", "trips:write", None, True),
     Endpoint("POST", "/trips/{trip}/legs:batch", "trips:write", {"items": [leg_body()]}, True),
     Endpoint("POST", "/trips/{trip}/action-items:batch", "trips:write", {"items": [item_body()]}, True),
     Endpoint("POST", "/trips/{trip}/map-pins:batch", "trips:write", {"items": [pin_body()]}, True),
-    Endpoint("POST", "/trips/{trip}/sync", "trips:write", {"legs": [leg_body()], "mapPins": [pin_body()]}, True),
+    Endpoint(
+        "POST", "/trips/{trip}/sync", "trips:write", {"legs": [leg_body()], "mapPins": [pin_body()]}, True
+    ),
     Endpoint("GET", "/trips/{trip}/export", "trips:read"),
     Endpoint("POST", "/trips/{trip}/share-token", "trips:write", None, True),
     Endpoint("DELETE", "/trips/{trip}/share-token", "trips:write", None, True),
     Endpoint("GET", "/trips/{trip}/itinerary", "trips:read"),
     Endpoint("GET", "/trips/{trip}/itinerary/diff?since_revision=1", "trips:read"),
     Endpoint("GET", "/trips/{trip}/itinerary/summary", "trips:read"),
-    Endpoint("POST", "/trips/{trip}/ops", "trips:write", {
-        "base_revision": "{revision}", "type": "add_event",
-        "payload": {"title": "Dinner", "startDate": "2026-07-16", "category": "dinner"},
-    }, True),
+    Endpoint(
+        "POST",
+        "/trips/{trip}/ops",
+        "trips:write",
+        {
+            "base_revision": "{revision}",
+            "type": "add_event",
+            "payload": {"title": "Dinner", "startDate": "2026-07-16", "category": "dinner"},
+        },
+        True,
+    ),
     Endpoint("GET", "/trips/{trip}/changes", "trips:read"),
     Endpoint("GET", "/trips/{trip}/operations", "trips:read"),
-    Endpoint("POST", "/trips/{trip}/operations/{op}/revert", "trips:write", {"base_revision": "{revision}"}, True),
+    Endpoint(
+        "POST", "/trips/{trip}/operations/{op}/revert", "trips:write", {"base_revision": "{revision}"}, True
+    ),
     # SSH keys: listing needs any key; adding or deleting one a key with every scope on every trip.
     Endpoint("GET", "/me/ssh-keys", None),
     Endpoint("POST", "/me/ssh-keys", "trips:write", {"publicKey": "{new_ssh_key}"}),
@@ -88,7 +105,13 @@ def test_matrix_covers_every_documented_operation(server):
         for path, operations in server.app.openapi()["paths"].items()
         for method in operations
     }
-    names = {"trip_id": "trip", "channel_id": "channel", "user_id": "member", "op_id": "op", "ssh_key_id": "ssh_key"}
+    names = {
+        "trip_id": "trip",
+        "channel_id": "channel",
+        "user_id": "member",
+        "op_id": "op",
+        "ssh_key_id": "ssh_key",
+    }
     # The share-token views take no key at all: tests/server/test_share.py covers them.
     documented = {operation for operation in documented if " /shared/" not in operation}
     covered = set()
@@ -124,8 +147,16 @@ async def build_world(alice, make_actor) -> tuple[World, dict]:
         commitment = await created(alice.http, f"/trips/{tid}/commitments", commitment_body(legId=leg["_id"]))
         channel = (await alice.http.get(f"/trips/{tid}/channels")).json()["items"][0]
         op = (await alice.http.get(f"/trips/{tid}/operations", params={"limit": 1})).json()["items"][0]
-        return {"trip": tid, "leg": leg["_id"], "pin": pin["_id"], "item": item["_id"],
-                "commitment": commitment["_id"], "channel": channel["_id"], "group": group, "op": op["op_id"]}
+        return {
+            "trip": tid,
+            "leg": leg["_id"],
+            "pin": pin["_id"],
+            "item": item["_id"],
+            "commitment": commitment["_id"],
+            "channel": channel["_id"],
+            "group": group,
+            "op": op["op_id"],
+        }
 
     trip_a, trip_b = await new_trip(alice, "A"), await new_trip(alice, "B")
     ids, other = await fill(trip_a), await fill(trip_b)
@@ -153,7 +184,9 @@ def request_args(endpoint: Endpoint, ids: dict[str, str]) -> dict:
     args: dict = {"method": endpoint.method, "url": fill_in(endpoint.path, ids)}
     if endpoint.body is not None:
         args["json"] = {
-            k: (int(ids.get("revision", "1")) if v == "{revision}" else fill_in(v, ids)) if isinstance(v, str) else v
+            k: (int(ids.get("revision", "1")) if v == "{revision}" else fill_in(v, ids))
+            if isinstance(v, str)
+            else v
             for k, v in endpoint.body.items()
         }
     return args
@@ -198,12 +231,16 @@ async def test_authorization_matrix(server, alice, make_actor, endpoint):
         assert_error(await stranger.http.request(**request_args(endpoint, ids)), 403, "FORBIDDEN")
         if endpoint.content_write:
             viewer = await make_actor("viewer@example.com")
-            await alice.http.post(f"/trips/{ids['trip']}/members", json={"email": viewer.email, "role": "viewer"})
+            await alice.http.post(
+                f"/trips/{ids['trip']}/members", json={"email": viewer.email, "role": "viewer"}
+            )
             before = await snapshot(alice, ids)
             assert_error(await viewer.http.request(**request_args(endpoint, ids)), 403, "FORBIDDEN")
         # Rows of trip B through trip A's path: 404, never a way in.
         foreign = {**ids, **{k: v for k, v in world.other.items() if k not in ("trip", "group")}}
-        if foreign != ids and any("{" + k + "}" in endpoint.path for k in foreign if k not in ("trip", "group")):
+        if foreign != ids and any(
+            "{" + k + "}" in endpoint.path for k in foreign if k not in ("trip", "group")
+        ):
             assert_error(await alice.http.request(**request_args(endpoint, foreign)), 404, "NOT_FOUND")
 
     assert await snapshot(alice, ids) == before, "a refused call changed something"
@@ -215,5 +252,7 @@ async def test_authorization_matrix(server, alice, make_actor, endpoint):
 
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if "{trip}" in e.path], ids=lambda e: e.id)
 async def test_unknown_trip_is_404_for_every_trip_endpoint(alice, endpoint):
-    ids = {name: f"no-such-{name}" for name in ("trip", "leg", "pin", "item", "commitment", "channel", "member")}
+    ids = {
+        name: f"no-such-{name}" for name in ("trip", "leg", "pin", "item", "commitment", "channel", "member")
+    }
     assert_error(await alice.http.request(**request_args(endpoint, ids)), 404, "NOT_FOUND")

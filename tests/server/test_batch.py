@@ -2,14 +2,22 @@
 
 import pytest
 
-LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
-       "endDate": "2026-07-18", "timezone": "Asia/Tokyo"}
+LEG = {
+    "order": 0,
+    "title": "Tokyo",
+    "destination": "Tokyo",
+    "startDate": "2026-07-15",
+    "endDate": "2026-07-18",
+    "timezone": "Asia/Tokyo",
+}
 
 
 async def test_leg_batch_creates_then_diff_merges_by_client_ref(alice, trip):
     path = f"/trips/{trip['_id']}/legs:batch"
-    items = [{**LEG, "clientRef": "tok", "accommodation": {"name": "Hotel", "wifiPassword": "pw"}},
-             {**LEG, "order": 1, "title": "Kyoto", "clientRef": "kyo"}]
+    items = [
+        {**LEG, "clientRef": "tok", "accommodation": {"name": "Hotel", "wifiPassword": "pw"}},
+        {**LEG, "order": 1, "title": "Kyoto", "clientRef": "kyo"},
+    ]
     first = await alice.http.post(path, json={"items": items})
     assert first.status_code == 200, first.text
     body = first.json()
@@ -27,10 +35,12 @@ async def test_leg_batch_creates_then_diff_merges_by_client_ref(alice, trip):
 
 async def test_each_item_fails_alone_with_207(alice, trip):
     path = f"/trips/{trip['_id']}/map-pins:batch"
-    items = [{"name": "Ok", "lat": 1, "lng": 2, "clientRef": "a"},
-             {"name": "Bad", "lat": 91, "lng": 2, "clientRef": "b"},
-             "not an object",
-             {"name": "Also ok", "lat": 3, "lng": 4, "surprise": 1}]
+    items = [
+        {"name": "Ok", "lat": 1, "lng": 2, "clientRef": "a"},
+        {"name": "Bad", "lat": 91, "lng": 2, "clientRef": "b"},
+        "not an object",
+        {"name": "Also ok", "lat": 3, "lng": 4, "surprise": 1},
+    ]
     response = await alice.http.post(path, json={"items": items})
     assert response.status_code == 207
     body = response.json()
@@ -46,8 +56,10 @@ async def test_each_item_fails_alone_with_207(alice, trip):
 
 async def test_action_item_batch_checks_owners_once(alice, bob, trip):
     path = f"/trips/{trip['_id']}/action-items:batch"
-    items = [{"text": "Book", "urgency": "now", "owner": alice.user_id, "clientRef": "book"},
-             {"text": "Pack", "urgency": "before_trip", "owner": bob.user_id}]
+    items = [
+        {"text": "Book", "urgency": "now", "owner": alice.user_id, "clientRef": "book"},
+        {"text": "Pack", "urgency": "before_trip", "owner": bob.user_id},
+    ]
     body = (await alice.http.post(path, json={"items": items})).json()
     assert body["results"][0]["status"] == "created"
     assert body["results"][1]["error"]["details"] == [{"path": "owner", "reason": "not_found"}]
@@ -69,8 +81,10 @@ async def test_fifty_items_are_accepted(alice, trip):
 
 async def test_one_revision_per_batch_and_repeated_client_refs_merge(alice, trip):
     before = (await alice.http.get(f"/trips/{trip['_id']}")).json()["revision"]
-    items = [{**LEG, "clientRef": "x", "flights": [{"airline": "JL", "departureTime": "2026-07-15T09:00"}]},
-             {**LEG, "title": "Renamed", "clientRef": "x"}]
+    items = [
+        {**LEG, "clientRef": "x", "flights": [{"airline": "JL", "departureTime": "2026-07-15T09:00"}]},
+        {**LEG, "title": "Renamed", "clientRef": "x"},
+    ]
     body = (await alice.http.post(f"/trips/{trip['_id']}/legs:batch", json={"items": items})).json()
     assert [r["status"] for r in body["results"]] == ["created", "updated"]
     assert body["results"][0]["_id"] == body["results"][1]["_id"]

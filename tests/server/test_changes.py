@@ -17,8 +17,13 @@ from app.server.storage.database import Database
 from tests.conftest import BASE, new_trip
 
 LEG = {
-    "order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15", "endDate": "2026-07-18",
-    "timezone": "Asia/Tokyo", "flights": [{"from": "LHR", "to": "HND", "departureTime": "2026-07-15T09:30"}],
+    "order": 0,
+    "title": "Tokyo",
+    "destination": "Tokyo",
+    "startDate": "2026-07-15",
+    "endDate": "2026-07-18",
+    "timezone": "Asia/Tokyo",
+    "flights": [{"from": "LHR", "to": "HND", "departureTime": "2026-07-15T09:30"}],
 }
 
 
@@ -62,7 +67,9 @@ async def test_long_poll_wakes_on_a_message(server, alice, trip):
     poll = asyncio.create_task(held(alice, trip_id, cursor))
     await waiting(server.app.state.change_hub)
     sent_at = time.monotonic()
-    sent = (await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "hi <all>"})).json()
+    sent = (
+        await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "hi <all>"})
+    ).json()
     body, _ = await poll
     assert time.monotonic() - sent_at < 1.0
     assert [m["_id"] for m in body["messages"]] == [sent["_id"]]
@@ -85,15 +92,25 @@ async def test_long_poll_wakes_on_a_leg_edit(server, alice, trip):
     body, _ = await poll
     assert time.monotonic() - sent_at < 1.0
     assert body["revision"] == 2
-    assert body["operations"] == [{
-        "op_id": body["operations"][0]["op_id"], "operation_type": "create_leg", "result_revision": 2,
-        "affected_event_ids": [f"{leg['_id']}.flight.0"],
-    }]
+    assert body["operations"] == [
+        {
+            "op_id": body["operations"][0]["op_id"],
+            "operation_type": "create_leg",
+            "result_revision": 2,
+            "affected_event_ids": [f"{leg['_id']}.flight.0"],
+        }
+    ]
     # An op through the ops endpoint arrives the same way.
     poll = asyncio.create_task(held(alice, trip_id, body["cursor"]))
     await waiting(server.app.state.change_hub)
-    await alice.http.post(f"/trips/{trip_id}/ops", json={
-        "base_revision": 2, "type": "move_event", "payload": {"event_id": f"{leg['_id']}.flight.0", "date": "2026-07-16"}})
+    await alice.http.post(
+        f"/trips/{trip_id}/ops",
+        json={
+            "base_revision": 2,
+            "type": "move_event",
+            "payload": {"event_id": f"{leg['_id']}.flight.0", "date": "2026-07-16"},
+        },
+    )
     body, _ = await poll
     assert [o["operation_type"] for o in body["operations"]] == ["move_event"] and body["revision"] == 3
 
@@ -103,9 +120,13 @@ async def test_backlog_answers_at_once_oldest_first(alice, trip):
     cursor = await cursor_of(alice, trip_id)
     channel = await general(alice, trip_id)
     other = (await alice.http.post(f"/trips/{trip_id}/channels", json={"name": "food"})).json()["_id"]
-    first = (await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "one"})).json()
+    first = (
+        await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "one"})
+    ).json()
     await alice.http.post(f"/trips/{trip_id}/legs", json=LEG)
-    second = (await alice.http.post(f"/trips/{trip_id}/channels/{other}/messages", json={"content": "two"})).json()
+    second = (
+        await alice.http.post(f"/trips/{trip_id}/channels/{other}/messages", json={"content": "two"})
+    ).json()
     body, elapsed = await held(alice, trip_id, cursor, wait=10)
     assert elapsed < 1.0
     assert [m["_id"] for m in body["messages"]] == [first["_id"], second["_id"]]
@@ -136,24 +157,35 @@ async def test_wakes_on_a_write_of_another_process(server, alice, trip):
     cursor = await cursor_of(alice, trip_id)
     other = create_app(server.app.state.settings, Database(server.db.url))
     async with other.router.lifespan_context(other):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url=BASE,
-                                     headers={"Authorization": f"Bearer {alice.key}"}) as second:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=other),
+            base_url=BASE,
+            headers={"Authorization": f"Bearer {alice.key}"},
+        ) as second:
             channel = await general(alice, trip_id)
             poll = asyncio.create_task(held(alice, trip_id, cursor, wait=10))
             await waiting(server.app.state.change_hub)
             await asyncio.sleep(0.6)  # let the poller take its first look
             # Timed from the commit (the POST's answer): the poll runs every half second.
-            sent = (await second.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "from afar"})).json()
+            sent = (
+                await second.post(
+                    f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "from afar"}
+                )
+            ).json()
             sent_at = time.monotonic()
             body, _ = await poll
-            assert time.monotonic() - sent_at < 5.0  # woken by the poll (every 0.5 s), not the 10 s wait; loose for loaded CI machines
+            assert (
+                time.monotonic() - sent_at < 5.0
+            )  # woken by the poll (every 0.5 s), not the 10 s wait; loose for loaded CI machines
             assert [m["_id"] for m in body["messages"]] == [sent["_id"]]
             poll = asyncio.create_task(held(alice, trip_id, body["cursor"], wait=10))
             await waiting(server.app.state.change_hub)
             await second.post(f"/trips/{trip_id}/legs", json=LEG)
             sent_at = time.monotonic()
             body, _ = await poll
-            assert time.monotonic() - sent_at < 5.0  # woken by the poll (every 0.5 s), not the 10 s wait; loose for loaded CI machines
+            assert (
+                time.monotonic() - sent_at < 5.0
+            )  # woken by the poll (every 0.5 s), not the 10 s wait; loose for loaded CI machines
             assert [o["operation_type"] for o in body["operations"]] == ["create_leg"]
 
 
@@ -213,7 +245,7 @@ async def test_disconnected_clients_leave_no_waiters(server, alice, trip):
         hub = server.app.state.change_hub
         writers = []
         for _ in range(5):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(
                 f"GET /api/v1/trips/{trip['_id']}/changes?since={cursor}&wait=30 HTTP/1.1\r\nHost: x\r\n"
                 f"Authorization: Bearer {alice.key}\r\n\r\n".encode()
@@ -240,7 +272,9 @@ async def test_many_waiters_of_one_trip_all_get_the_message(server, alice, trip,
     channel = await general(alice, trip_id)
     polls = [asyncio.create_task(held(alice, trip_id, cursor)) for _ in range(count)]
     await waiting(server.app.state.change_hub, count)
-    sent = (await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "all"})).json()
+    sent = (
+        await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "all"})
+    ).json()
     bodies = [body for body, _ in await asyncio.gather(*polls)]
     assert all([m["_id"] for m in b["messages"]] == [sent["_id"]] for b in bodies)
     assert server.app.state.change_hub.waiting == 0
@@ -262,7 +296,9 @@ async def test_a_member_removed_while_held_does_not_get_what_comes_after(server,
     await waiting(server.app.state.change_hub)
     removed = await alice.http.delete(f"/trips/{trip_id}/members/{bob.user_id}")
     assert removed.status_code == 204, removed.text
-    sent = await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "after bob left"})
+    sent = await alice.http.post(
+        f"/trips/{trip_id}/channels/{channel}/messages", json={"content": "after bob left"}
+    )
     assert sent.status_code == 201, sent.text
     answer = await asyncio.wait_for(poll, 5)
     assert answer.status_code == 403, answer.text
@@ -296,7 +332,9 @@ async def held_poll_of_a_second_key(server, alice, make_actor, trip_id: str):
 async def set_scopes(server, key: str, scopes: list[str]) -> None:
     """Change a key's scopes in the database, as an operator could."""
     async with server.db.write() as conn:
-        await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(key)).values(scopes=scopes))
+        await conn.execute(
+            update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(key)).values(scopes=scopes)
+        )
 
 
 async def test_a_key_whose_scopes_shrink_while_held_is_refused(server, alice, make_actor, trip):
@@ -317,8 +355,10 @@ async def test_a_key_that_loses_messages_read_while_held_gets_no_messages(server
     channel = (await alice.http.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
     reader, poll = await held_poll_of_a_second_key(server, alice, make_actor, trip_id)
     await set_scopes(server, reader.key, ["trips:read"])
-    posted = await alice.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                   json={"content": "posted after the scope was dropped"})
+    posted = await alice.http.post(
+        f"/trips/{trip_id}/channels/{channel}/messages",
+        json={"content": "posted after the scope was dropped"},
+    )
     assert posted.status_code == 201
     answer = await asyncio.wait_for(poll, 5)
     assert answer.status_code == 200, answer.text

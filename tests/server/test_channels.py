@@ -34,12 +34,20 @@ async def test_channel_validation_and_duplicates(alice, trip):
     path = f"/trips/{trip['_id']}/channels"
     assert_error(await alice.http.post(path, json={"name": "general"}), 409, "CONFLICT")
     assert_error(await alice.http.post(path, json={}), 400, "VALIDATION_ERROR", {"name": "required"})
-    assert_error(await alice.http.post(path, json={"name": "x" * 81, "topic": "t"}), 400, "VALIDATION_ERROR",
-                 {"name": "too_long", "topic": "unknown_field"})
-    assert_error(await alice.http.get(path, params={"limit": 201}), 400, "VALIDATION_ERROR", {"limit": "out_of_range"})
+    assert_error(
+        await alice.http.post(path, json={"name": "x" * 81, "topic": "t"}),
+        400,
+        "VALIDATION_ERROR",
+        {"name": "too_long", "topic": "unknown_field"},
+    )
+    assert_error(
+        await alice.http.get(path, params={"limit": 201}), 400, "VALIDATION_ERROR", {"limit": "out_of_range"}
+    )
     # The same name in another trip is fine.
     other = await new_trip(alice, "Other")
-    assert (await alice.http.post(f"/trips/{other['_id']}/channels", json={"name": "food"})).status_code == 201
+    assert (
+        await alice.http.post(f"/trips/{other['_id']}/channels", json={"name": "food"})
+    ).status_code == 201
     assert (await alice.http.post(path, json={"name": "food"})).status_code == 201
 
 
@@ -49,7 +57,9 @@ async def test_post_message_and_reply(alice, trip):
     assert message["authorId"] == alice.user_id and message["authorName"] == "Alice"
     assert message["channelId"] == channel["_id"] and message["tripId"] == trip["_id"]
     assert message["content"] == "Who books the ryokan?" and message["parentId"] is None
-    reply = await created(alice.http, messages_path(trip, channel), {"content": "Me", "parentId": message["_id"]})
+    reply = await created(
+        alice.http, messages_path(trip, channel), {"content": "Me", "parentId": message["_id"]}
+    )
     assert reply["parentId"] == message["_id"]
     listed = (await alice.http.get(messages_path(trip, channel))).json()
     assert listed == {"items": [reply, message], "nextCursor": None}
@@ -67,17 +77,31 @@ async def test_reply_parent_must_be_in_the_same_channel(alice, trip):
     channel = await general(alice, trip)
     food = await created(alice.http, f"/trips/{trip['_id']}/channels", {"name": "food"})
     elsewhere = await created(alice.http, messages_path(trip, food), {"content": "ramen?"})
-    assert_error(await alice.http.post(messages_path(trip, channel), json={"content": "x", "parentId": elsewhere["_id"]}),
-                 400, "VALIDATION_ERROR", {"parentId": "not_found"})
-    assert_error(await alice.http.post(messages_path(trip, channel), json={"content": "x", "parentId": "nope"}),
-                 400, "VALIDATION_ERROR", {"parentId": "not_found"})
+    assert_error(
+        await alice.http.post(
+            messages_path(trip, channel), json={"content": "x", "parentId": elsewhere["_id"]}
+        ),
+        400,
+        "VALIDATION_ERROR",
+        {"parentId": "not_found"},
+    )
+    assert_error(
+        await alice.http.post(messages_path(trip, channel), json={"content": "x", "parentId": "nope"}),
+        400,
+        "VALIDATION_ERROR",
+        {"parentId": "not_found"},
+    )
 
 
 async def test_message_validation(alice, trip):
     path = messages_path(trip, await general(alice, trip))
     assert_error(await alice.http.post(path, json={}), 400, "VALIDATION_ERROR", {"content": "required"})
-    assert_error(await alice.http.post(path, json={"content": "x" * 4001, "pinned": True, "parentId": 3}), 400,
-                 "VALIDATION_ERROR", {"content": "too_long", "pinned": "unknown_field", "parentId": "invalid"})
+    assert_error(
+        await alice.http.post(path, json={"content": "x" * 4001, "pinned": True, "parentId": 3}),
+        400,
+        "VALIDATION_ERROR",
+        {"content": "too_long", "pinned": "unknown_field", "parentId": "invalid"},
+    )
     assert (await alice.http.post(path, json={"content": "x" * 4000})).status_code == 201
 
 
@@ -89,9 +113,17 @@ async def test_messages_newest_first_and_cursor_walks_back(alice, trip, server):
     channel = await general(alice, trip)
     async with server.db.write() as conn:  # 120 rows straight into storage: quicker than 120 POSTs
         for i in range(120):
-            await conn.execute(insert(t.messages).values(
-                id=f"m{i:03d}", trip_id=trip["_id"], channel_id=channel["_id"], author_id=alice.user_id,
-                author_name="Alice", content=f"#{i}", created_at=1_700_000_000_000))
+            await conn.execute(
+                insert(t.messages).values(
+                    id=f"m{i:03d}",
+                    trip_id=trip["_id"],
+                    channel_id=channel["_id"],
+                    author_id=alice.user_id,
+                    author_name="Alice",
+                    content=f"#{i}",
+                    created_at=1_700_000_000_000,
+                )
+            )
     path = messages_path(trip, channel)
     first = (await alice.http.get(path)).json()
     assert [m["content"] for m in first["items"]] == [f"#{i}" for i in range(119, 69, -1)]  # default 50
@@ -100,8 +132,12 @@ async def test_messages_newest_first_and_cursor_walks_back(alice, trip, server):
     items, pages = await walk(alice.http, path, limit=7)
     assert len(items) == 120 and len({m["_id"] for m in items}) == 120 and pages == 18
     for limit in (0, 101):
-        assert_error(await alice.http.get(path, params={"limit": limit}), 400, "VALIDATION_ERROR",
-                     {"limit": "out_of_range"})
+        assert_error(
+            await alice.http.get(path, params={"limit": limit}),
+            400,
+            "VALIDATION_ERROR",
+            {"limit": "out_of_range"},
+        )
 
 
 async def test_unknown_channel_and_channel_of_another_trip_are_404(alice, trip):
@@ -116,17 +152,25 @@ async def test_unknown_channel_and_channel_of_another_trip_are_404(alice, trip):
 async def test_viewer_chats_and_scopes_are_separate(alice, bob, make_actor, trip):
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
     channel = await general(alice, trip)
-    assert (await bob.http.post(messages_path(trip, channel), json={"content": "viewer here"})).status_code == 201
+    assert (
+        await bob.http.post(messages_path(trip, channel), json={"content": "viewer here"})
+    ).status_code == 201
     reader = await make_actor(alice.email, scopes=["messages:read"])
     writer = await make_actor(alice.email, scopes=["messages:write"])
     trips_only = await make_actor(alice.email, scopes=["trips:read", "trips:write"])
     assert (await reader.http.get(messages_path(trip, channel))).status_code == 200
-    assert_error(await reader.http.post(messages_path(trip, channel), json={"content": "x"}), 403, "FORBIDDEN")
-    assert_error(await reader.http.post(f"/trips/{trip['_id']}/channels", json={"name": "x"}), 403, "FORBIDDEN")
+    assert_error(
+        await reader.http.post(messages_path(trip, channel), json={"content": "x"}), 403, "FORBIDDEN"
+    )
+    assert_error(
+        await reader.http.post(f"/trips/{trip['_id']}/channels", json={"name": "x"}), 403, "FORBIDDEN"
+    )
     assert (await writer.http.post(messages_path(trip, channel), json={"content": "x"})).status_code == 201
     assert_error(await writer.http.get(messages_path(trip, channel)), 403, "FORBIDDEN")
-    for response in (await trips_only.http.get(messages_path(trip, channel)),
-                     await trips_only.http.get(f"/trips/{trip['_id']}/channels")):
+    for response in (
+        await trips_only.http.get(messages_path(trip, channel)),
+        await trips_only.http.get(f"/trips/{trip['_id']}/channels"),
+    ):
         assert_error(response, 403, "FORBIDDEN")
 
 

@@ -31,8 +31,15 @@ def free_port() -> int:
 
 def run_cli(*args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -45,9 +52,22 @@ class ServeProcess:
         self.log_path = db_path.with_name(f"serve-{self.port}.log")
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--db", str(db_path), "--port", str(self.port),
-             "--rate-limit", "1000"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log,
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--db",
+                str(db_path),
+                "--port",
+                str(self.port),
+                "--rate-limit",
+                "1000",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
         )
 
     def wait_ready(self, key: str) -> None:
@@ -56,7 +76,10 @@ class ServeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(self.log_path.read_text(errors="replace"))
             try:
-                if httpx.get(f"{self.base}/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200:
+                if (
+                    httpx.get(f"{self.base}/me", headers={"Authorization": f"Bearer {key}"}).status_code
+                    == 200
+                ):
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -78,8 +101,9 @@ def trip_refs(db_path: Path, trip_id: str) -> list[str]:
     conn = sqlite3.connect(db_path)
     try:
         return sorted(
-            row[0] for table in ("legs", "map_pins", "action_items")
-            for row in conn.execute(f"SELECT client_ref FROM {table} WHERE trip_id = ?", (trip_id,))  # noqa: S608
+            row[0]
+            for table in ("legs", "map_pins", "action_items")
+            for row in conn.execute(f"SELECT client_ref FROM {table} WHERE trip_id = ?", (trip_id,))
         )
     finally:
         conn.close()
@@ -120,9 +144,16 @@ def test_sigkill_mid_sync_then_retry_completes_without_duplicates(tmp_path):
         first.wait_ready(key)
         me = httpx.get(f"{first.base}/me", headers=auth).json()
         for attempt, delay in enumerate((0.3, 0.15, 0.05, 0.02, 0.01)):  # a fast machine may finish first
-            trip = httpx.post(f"{first.base}/trips", headers=auth, json={
-                "groupId": me["defaultGroupId"], "title": "Crash", "startDate": "2026-07-15", "endDate": "2026-07-22",
-            }).json()
+            trip = httpx.post(
+                f"{first.base}/trips",
+                headers=auth,
+                json={
+                    "groupId": me["defaultGroupId"],
+                    "title": "Crash",
+                    "startDate": "2026-07-15",
+                    "endDate": "2026-07-22",
+                },
+            ).json()
             headers = {**auth, "Idempotency-Key": f"import-{attempt}"}
             if interrupt_sync(first, f"{first.base}/trips/{trip['_id']}/sync", headers, items, delay):
                 break

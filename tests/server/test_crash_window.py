@@ -10,8 +10,9 @@ which only tests set: at `answer-ready` the write has run but nothing is committ
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -53,7 +54,11 @@ def on_trip(path: str) -> Callable[[httpx.AsyncClient, dict], Awaitable[int]]:
 
 async def op_request(http: httpx.AsyncClient, ctx: dict):
     revision = (await http.get(f"/trips/{ctx['trip']}")).json()["revision"]
-    return "POST", f"/trips/{ctx['trip']}/ops", {"base_revision": revision, "type": "add_event", "payload": COMMITMENT}
+    return (
+        "POST",
+        f"/trips/{ctx['trip']}/ops",
+        {"base_revision": revision, "type": "add_event", "payload": COMMITMENT},
+    )
 
 
 async def share_state(http: httpx.AsyncClient, ctx: dict) -> int:
@@ -62,23 +67,59 @@ async def share_state(http: httpx.AsyncClient, ctx: dict) -> int:
 
 CASES = [
     Case("map pin", lambda h, c: fixed("POST", f"/trips/{c['trip']}/map-pins", PIN), on_trip("map-pins")),
-    Case("commitment", lambda h, c: fixed("POST", f"/trips/{c['trip']}/commitments", COMMITMENT), on_trip("commitments")),
-    Case("sync", lambda h, c: fixed("POST", f"/trips/{c['trip']}/sync", {"mapPins": [PIN, PIN, PIN]}),
-         on_trip("map-pins"), adds=3),
-    Case("batch", lambda h, c: fixed("POST", f"/trips/{c['trip']}/action-items:batch",
-                                     {"items": [{"text": "Visa", "urgency": "before_trip"}] * 2}),
-         on_trip("action-items"), adds=2),
+    Case(
+        "commitment",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/commitments", COMMITMENT),
+        on_trip("commitments"),
+    ),
+    Case(
+        "sync",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/sync", {"mapPins": [PIN, PIN, PIN]}),
+        on_trip("map-pins"),
+        adds=3,
+    ),
+    Case(
+        "batch",
+        lambda h, c: fixed(
+            "POST",
+            f"/trips/{c['trip']}/action-items:batch",
+            {"items": [{"text": "Visa", "urgency": "before_trip"}] * 2},
+        ),
+        on_trip("action-items"),
+        adds=2,
+    ),
     Case("ops", op_request, on_trip("commitments")),
-    Case("message", lambda h, c: fixed("POST", f"/trips/{c['trip']}/channels/{c['channel']}/messages", {"content": "hi"}),
-         lambda h, c: items(h, f"/trips/{c['trip']}/channels/{c['channel']}/messages")),
-    Case("channel", lambda h, c: fixed("POST", f"/trips/{c['trip']}/channels", {"name": "food"}), on_trip("channels")),
-    Case("member", lambda h, c: fixed("POST", f"/trips/{c['trip']}/members", {"email": c["friend"], "role": "editor"}),
-         on_trip("members")),
-    Case("trip", lambda h, c: fixed("POST", "/trips", {"groupId": c["group"], "title": "Again", "startDate": "2026-07-15",
-                                                       "endDate": "2026-07-22"}),
-         lambda h, c: items(h, "/trips")),
-    Case("share token", lambda h, c: fixed("POST", f"/trips/{c['trip']}/share-token", None), share_state, adds=0,
-         secret=True),
+    Case(
+        "message",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/channels/{c['channel']}/messages", {"content": "hi"}),
+        lambda h, c: items(h, f"/trips/{c['trip']}/channels/{c['channel']}/messages"),
+    ),
+    Case(
+        "channel",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/channels", {"name": "food"}),
+        on_trip("channels"),
+    ),
+    Case(
+        "member",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/members", {"email": c["friend"], "role": "editor"}),
+        on_trip("members"),
+    ),
+    Case(
+        "trip",
+        lambda h, c: fixed(
+            "POST",
+            "/trips",
+            {"groupId": c["group"], "title": "Again", "startDate": "2026-07-15", "endDate": "2026-07-22"},
+        ),
+        lambda h, c: items(h, "/trips"),
+    ),
+    Case(
+        "share token",
+        lambda h, c: fixed("POST", f"/trips/{c['trip']}/share-token", None),
+        share_state,
+        adds=0,
+        secret=True,
+    ),
 ]
 
 
@@ -96,15 +137,28 @@ async def world(tmp_path):
     try:
         key = await make_key(db, "crash@example.com")
         await make_key(db, "friend@example.com")
-        async with httpx.AsyncClient(base_url=steady[0].url, headers={"Authorization": f"Bearer {key}"},
-                                     timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=steady[0].url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as http:
             me = (await http.get("/me")).json()
-            trip = (await http.post("/trips", json={
-                "groupId": me["defaultGroupId"], "title": "Crash", "startDate": "2026-07-15", "endDate": "2026-07-22",
-            })).json()
+            trip = (
+                await http.post(
+                    "/trips",
+                    json={
+                        "groupId": me["defaultGroupId"],
+                        "title": "Crash",
+                        "startDate": "2026-07-15",
+                        "endDate": "2026-07-22",
+                    },
+                )
+            ).json()
             channels = (await http.get(f"/trips/{trip['_id']}/channels")).json()["items"]
-            context = {"trip": trip["_id"], "channel": channels[0]["_id"], "group": me["defaultGroupId"],
-                       "friend": "friend@example.com"}
+            context = {
+                "trip": trip["_id"],
+                "channel": channels[0]["_id"],
+                "group": me["defaultGroupId"],
+                "friend": "friend@example.com",
+            }
             yield url, key, http, context
     finally:
         stop_servers(steady)
@@ -118,14 +172,20 @@ async def test_a_kill_between_the_write_and_its_answer_never_writes_twice(world,
     url, key, http, context = world
     duplicates = []
     for case in CASES:
-        crashing = start_servers(url, 1, args=["--rate-limit", "100000"], env={"TRIP_TEST_CRASH_AT": point})[0]
+        crashing = start_servers(url, 1, args=["--rate-limit", "100000"], env={"TRIP_TEST_CRASH_AT": point})[
+            0
+        ]
         try:
             method, path, body = await case.request(http, context)
             before = await case.count(http, context)
             headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": f"crash-{case.name}"}
             with pytest.raises(httpx.TransportError):
-                await httpx.AsyncClient(base_url=crashing.url, timeout=30).request(method, path, json=body, headers=headers)
-            assert crashing.proc.wait(timeout=10) == -9, f"{case.name}: the server was not killed at the fault point"
+                await httpx.AsyncClient(base_url=crashing.url, timeout=30).request(
+                    method, path, json=body, headers=headers
+                )
+            assert crashing.proc.wait(timeout=10) == -9, (
+                f"{case.name}: the server was not killed at the fault point"
+            )
         finally:
             stop_servers([crashing])
         retry = await http.request(method, path, json=body, headers={"Idempotency-Key": f"crash-{case.name}"})

@@ -54,13 +54,15 @@ async def test_body_just_under_the_limit_is_read(alice, trip):
 
     async def chunks():
         for start in range(0, len(body), 50_000):
-            yield body[start:start + 50_000]
+            yield body[start : start + 50_000]
 
     response = await alice.http.patch(f"/trips/{trip['_id']}", content=chunks())
     assert_error(response, 400, "VALIDATION_ERROR", {"title": "too_long"})
 
 
-@pytest.mark.parametrize("raw", [b"{", b'{"title": }', b"\xff\xfe", b"{'title': 'x'}", b'{"a":1}{"b":2}', b"[" * 200_000])
+@pytest.mark.parametrize(
+    "raw", [b"{", b'{"title": }', b"\xff\xfe", b"{'title': 'x'}", b'{"a":1}{"b":2}', b"[" * 200_000]
+)
 async def test_malformed_json_is_a_validation_error(alice, trip, raw):
     response = await alice.http.post(
         f"/trips/{trip['_id']}/legs", content=raw, headers={"content-type": "application/json"}
@@ -78,7 +80,8 @@ async def test_missing_and_non_object_bodies(alice, trip):
 async def test_form_encoded_body_is_read_as_json(alice, trip):
     # `curl -d '{...}'` sends application/x-www-form-urlencoded; the API reads every body as JSON.
     response = await alice.http.patch(
-        f"/trips/{trip['_id']}", content=b'{"title": "Curl"}',
+        f"/trips/{trip['_id']}",
+        content=b'{"title": "Curl"}',
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 200, response.text
@@ -175,17 +178,26 @@ async def test_number_past_the_parser_limit_is_a_validation_error(alice, trip):
 async def test_nul_characters_are_refused_everywhere_alike(alice, trip):
     # PostgreSQL text cannot hold U+0000: refused as invalid on every backend, never a 500.
     tid = trip["_id"]
-    response = await alice.http.post(f"/trips/{tid}/map-pins", json={"name": "a\u0000b", "lat": 0, "lng": 0,
-                                                                     "notes": "\u0000"})
+    response = await alice.http.post(
+        f"/trips/{tid}/map-pins", json={"name": "a\u0000b", "lat": 0, "lng": 0, "notes": "\u0000"}
+    )
     assert_error(response, 400, "VALIDATION_ERROR", {"name": "invalid", "notes": "invalid"})
     response = await alice.http.post(f"/trips/{tid}/legs", json=leg_body(stays=[{"name": "\u0000"}]))
     assert_error(response, 400, "VALIDATION_ERROR", {"stays.0.name": "invalid"})
-    for path in (f"/trips/{tid}%00", f"/trips/{tid}/legs/x%00", f"/trips/{tid}/channels/x%00/messages",
-                 f"/trips/{'x' * 5000}"):
+    for path in (
+        f"/trips/{tid}%00",
+        f"/trips/{tid}/legs/x%00",
+        f"/trips/{tid}/channels/x%00/messages",
+        f"/trips/{'x' * 5000}",
+    ):
         assert_error(await alice.http.get(path), 404, "NOT_FOUND")
     cursor = "WzAsIlx1MDAwMCJd"  # [0, "\u0000"]
-    assert_error(await alice.http.get(f"/trips/{tid}/legs", params={"cursor": cursor}), 400, "VALIDATION_ERROR",
-                 {"cursor": "invalid"})
+    assert_error(
+        await alice.http.get(f"/trips/{tid}/legs", params={"cursor": cursor}),
+        400,
+        "VALIDATION_ERROR",
+        {"cursor": "invalid"},
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
@@ -193,15 +205,20 @@ async def test_a_body_that_is_not_utf8_is_refused(alice, trip, encoding):
     # Python's json.loads(bytes) would guess these encodings and read the body; the API speaks UTF-8.
     path = f"/trips/{trip['_id']}/map-pins"
     raw = json.dumps({"name": "Pin", "lat": 1, "lng": 2}).encode(encoding)
-    error = assert_error(await alice.http.post(path, content=raw), 400, "VALIDATION_ERROR", {"body": "invalid"})
+    error = assert_error(
+        await alice.http.post(path, content=raw), 400, "VALIDATION_ERROR", {"body": "invalid"}
+    )
     assert "UTF-8" in error["message"]
     assert (await alice.http.get(path)).json()["items"] == []
-    assert (await alice.http.post(path, content=json.dumps({"name": "Pin", "lat": 1, "lng": 2}).encode())).status_code == 201
+    assert (
+        await alice.http.post(path, content=json.dumps({"name": "Pin", "lat": 1, "lng": 2}).encode())
+    ).status_code == 201
 
 
 async def test_utf8_text_beyond_ascii_is_read(alice, trip):
-    response = await alice.http.post(f"/trips/{trip['_id']}/map-pins",
-                                     content='{"name": "Café 東京 🍣", "lat": 1, "lng": 2}'.encode())
+    response = await alice.http.post(
+        f"/trips/{trip['_id']}/map-pins", content='{"name": "Café 東京 🍣", "lat": 1, "lng": 2}'.encode()
+    )
     assert response.status_code == 201 and response.json()["name"] == "Café 東京 🍣"
 
 
@@ -221,20 +238,38 @@ async def test_validation_details_are_capped_with_a_count(alice, trip):
     assert [e["type"] for e in caught.value.errors()] == ["too_many_unknown_fields"]
     # Under the cap, every field is still named.
     few = {"name": "", "lat": 91, "lng": "x", **{f"f{i}": 0 for i in range(47)}}
-    error = assert_error(await alice.http.post(f"/trips/{trip['_id']}/map-pins", json=few), 400, "VALIDATION_ERROR",
-                         {"name": "required", "lat": "out_of_range", "lng": "invalid",
-                          **{f"f{i}": "unknown_field" for i in range(47)}})
+    error = assert_error(
+        await alice.http.post(f"/trips/{trip['_id']}/map-pins", json=few),
+        400,
+        "VALIDATION_ERROR",
+        {
+            "name": "required",
+            "lat": "out_of_range",
+            "lng": "invalid",
+            **{f"f{i}": "unknown_field" for i in range(47)},
+        },
+    )
     assert "more" not in error["message"]
 
 
-@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", '{"name": "x"}'.encode("utf-16"), b"9" * 5000, b""],
-                         ids=["truncated", "bom-only", "utf-16", "long-number", "empty"])
-@pytest.mark.parametrize("authorization", [None, "Bearer osk_not-a-key-of-ours-0123456789abcdefghij", "Basic eDp5"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b"\xff\xfe", '{"name": "x"}'.encode("utf-16"), b"9" * 5000, b""],
+    ids=["truncated", "bom-only", "utf-16", "long-number", "empty"],
+)
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer osk_not-a-key-of-ours-0123456789abcdefghij", "Basic eDp5"]
+)
 async def test_authentication_comes_before_the_body(server, trip, raw, authorization):
-    headers = {"content-type": "application/json"} | ({"Authorization": authorization} if authorization else {})
+    headers = {"content-type": "application/json"} | (
+        {"Authorization": authorization} if authorization else {}
+    )
     async with server.client() as anonymous:
-        for method, path in (("POST", f"/trips/{trip['_id']}/map-pins"), ("PATCH", f"/trips/{trip['_id']}"),
-                             ("POST", "/trips")):
+        for method, path in (
+            ("POST", f"/trips/{trip['_id']}/map-pins"),
+            ("PATCH", f"/trips/{trip['_id']}"),
+            ("POST", "/trips"),
+        ):
             response = await anonymous.request(method, path, content=raw, headers=headers)
             assert_error(response, 401, "UNAUTHORIZED")
 

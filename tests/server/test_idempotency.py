@@ -8,12 +8,18 @@ import httpx
 from sqlalchemy import select, update
 
 from app.server.app import create_app
-from app.server.idempotency import IdempotencyStore, fingerprint, parse_key
+from app.server.idempotency import parse_key
 from app.server.storage import tables as t
 from app.server.storage.database import Database
 
-LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
-       "endDate": "2026-07-18", "timezone": "Asia/Tokyo"}
+LEG = {
+    "order": 0,
+    "title": "Tokyo",
+    "destination": "Tokyo",
+    "startDate": "2026-07-15",
+    "endDate": "2026-07-18",
+    "timezone": "Asia/Tokyo",
+}
 
 
 async def leg_count(alice, trip) -> int:
@@ -93,10 +99,14 @@ async def test_twenty_concurrent_duplicates_create_one_row(alice, trip):
 async def test_patch_and_delete_replay(alice, trip):
     path = f"/trips/{trip['_id']}/legs"
     leg = (await alice.http.post(path, json=LEG)).json()
-    patched = await alice.http.patch(f"{path}/{leg['_id']}", json={"title": "A"}, headers={"Idempotency-Key": "p"})
+    patched = await alice.http.patch(
+        f"{path}/{leg['_id']}", json={"title": "A"}, headers={"Idempotency-Key": "p"}
+    )
     # Someone else changes the title; the replay still answers with the first response.
     await alice.http.patch(f"{path}/{leg['_id']}", json={"title": "B"})
-    replay = await alice.http.patch(f"{path}/{leg['_id']}", json={"title": "A"}, headers={"Idempotency-Key": "p"})
+    replay = await alice.http.patch(
+        f"{path}/{leg['_id']}", json={"title": "A"}, headers={"Idempotency-Key": "p"}
+    )
     assert replay.json()["title"] == "A" and replay.content == patched.content
     gone = await alice.http.delete(f"{path}/{leg['_id']}", headers={"Idempotency-Key": "d"})
     again = await alice.http.delete(f"{path}/{leg['_id']}", headers={"Idempotency-Key": "d"})
@@ -106,9 +116,13 @@ async def test_patch_and_delete_replay(alice, trip):
 
 async def test_client_errors_are_cached_but_401_is_not(server, alice, trip):
     path = f"/trips/{trip['_id']}/legs"
-    bad = await alice.http.post(path, json={**LEG, "timezone": "Mars/Olympus"}, headers={"Idempotency-Key": "v"})
+    bad = await alice.http.post(
+        path, json={**LEG, "timezone": "Mars/Olympus"}, headers={"Idempotency-Key": "v"}
+    )
     assert bad.status_code == 400
-    replay = await alice.http.post(path, json={**LEG, "timezone": "Mars/Olympus"}, headers={"Idempotency-Key": "v"})
+    replay = await alice.http.post(
+        path, json={**LEG, "timezone": "Mars/Olympus"}, headers={"Idempotency-Key": "v"}
+    )
     assert replay.status_code == 400 and replay.headers["Idempotent-Replayed"] == "true"
     async with server.client("osk_" + "x" * 40) as stranger:
         denied = await stranger.post(path, json=LEG, headers={"Idempotency-Key": "u"})
@@ -145,12 +159,17 @@ async def test_holds_across_two_server_instances_on_one_database(server, alice, 
     second_db = Database(server.db.url)
     second = create_app(server.app.state.settings, second_db)
     async with second.router.lifespan_context(second):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url=str(alice.http.base_url),
-                                     headers={"Authorization": f"Bearer {alice.key}"}) as other:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=second),
+            base_url=str(alice.http.base_url),
+            headers={"Authorization": f"Bearer {alice.key}"},
+        ) as other:
             path = f"/trips/{trip['_id']}/legs"
             responses = await asyncio.gather(
-                *(client.post(path, json=LEG, headers={"Idempotency-Key": "two"})
-                  for client in [alice.http, other] * 5)
+                *(
+                    client.post(path, json=LEG, headers={"Idempotency-Key": "two"})
+                    for client in [alice.http, other] * 5
+                )
             )
     assert len({r.content for r in responses}) == 1
     assert await leg_count(alice, trip) == 1
@@ -194,8 +213,13 @@ async def test_abandoned_claim_of_a_dead_process_is_taken_over(server, alice, tr
     # start time we write, and no Tripdeck server runs as init).
     async with server.db.write() as conn:
         await conn.execute(
-            update(t.idempotency_records).where(t.idempotency_records.c.key == "crash")
-            .values(state="in_progress", status_code=None, response_body=f"{socket.gethostname()}|1|never-a-start-time|dead")
+            update(t.idempotency_records)
+            .where(t.idempotency_records.c.key == "crash")
+            .values(
+                state="in_progress",
+                status_code=None,
+                response_body=f"{socket.gethostname()}|1|never-a-start-time|dead",
+            )
         )
     retry = await alice.http.post(path, json={**LEG}, headers={"Idempotency-Key": "crash"})
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
@@ -216,18 +240,25 @@ async def test_crash_after_commit_before_the_answer_was_stored(server, alice, tr
     """The state a crash leaves when the sync committed but its answer was never stored: the
     retry executes again and, by clientRef, updates the same rows instead of duplicating them."""
     path = f"/trips/{trip['_id']}/sync"
-    body = {"mapPins": [{"name": f"P{i}", "lat": 0, "lng": 0, "clientRef": f"p{i}"} for i in range(5)],
-            "legs": [{**LEG, "clientRef": "l"}]}
+    body = {
+        "mapPins": [{"name": f"P{i}", "lat": 0, "lng": 0, "clientRef": f"p{i}"} for i in range(5)],
+        "legs": [{**LEG, "clientRef": "l"}],
+    }
     first = await alice.http.post(path, json=body, headers={"Idempotency-Key": "late"})
     async with server.db.write() as conn:
         await conn.execute(
-            update(t.idempotency_records).where(t.idempotency_records.c.key == "late")
-            .values(state="in_progress", status_code=None, response_body=f"{socket.gethostname()}|1|never|dead")
+            update(t.idempotency_records)
+            .where(t.idempotency_records.c.key == "late")
+            .values(
+                state="in_progress", status_code=None, response_body=f"{socket.gethostname()}|1|never|dead"
+            )
         )
     retry = await alice.http.post(path, json=body, headers={"Idempotency-Key": "late"})
     assert retry.status_code == 200 and "Idempotent-Replayed" not in retry.headers
     assert retry.json()["mapPins"]["updated"] == 5 and retry.json()["legs"]["updated"] == 1
-    assert [i["_id"] for i in retry.json()["mapPins"]["items"]] == [i["_id"] for i in first.json()["mapPins"]["items"]]
+    assert [i["_id"] for i in retry.json()["mapPins"]["items"]] == [
+        i["_id"] for i in first.json()["mapPins"]["items"]
+    ]
     export = (await alice.http.get(f"/trips/{trip['_id']}/export")).json()
     assert len(export["mapPins"]) == 5 and len(export["legs"]) == 1
 
@@ -242,7 +273,9 @@ async def test_a_task_started_by_a_claimed_request_keeps_its_own_transactions(se
     async def spawns(key: CurrentKey) -> dict:
         async def background() -> None:
             async with server.db.write() as conn:
-                await conn.execute(update(t.trips).where(t.trips.c.id == trip["_id"]).values(title="Background"))
+                await conn.execute(
+                    update(t.trips).where(t.trips.c.id == trip["_id"]).values(title="Background")
+                )
 
         tasks.append(asyncio.get_running_loop().create_task(background()))
         await asyncio.sleep(0.05)  # the task runs while the request still holds its transaction

@@ -31,7 +31,9 @@ step = st.one_of(
 
 def leg_body(flights: int, stays: int, car: bool, start: str) -> dict:
     return {
-        "flights": [{"from": "A", "to": f"B{i}", "departureTime": f"{start}T0{i}:15"} for i in range(flights)],
+        "flights": [
+            {"from": "A", "to": f"B{i}", "departureTime": f"{start}T0{i}:15"} for i in range(flights)
+        ],
         "stays": [{"name": f"Stay {i}", "checkIn": f"{start}T1{i}:00"} for i in range(stays)],
         "rentalCar": {"company": "Car", "pickupTime": f"{start}T09:00"} if car else None,
     }
@@ -48,8 +50,12 @@ class Editor:
 
     async def op(self, kind: str, payload: dict) -> None:
         revision = (await self.itinerary())["revision"]
-        response = await self.http.post(f"{self.path}/ops", json={"base_revision": revision, "type": kind, "payload": payload})
-        assert response.status_code == 200 or response.json()["error"]["code"] == "OPERATION_REJECTED", response.text
+        response = await self.http.post(
+            f"{self.path}/ops", json={"base_revision": revision, "type": kind, "payload": payload}
+        )
+        assert response.status_code == 200 or response.json()["error"]["code"] == "OPERATION_REJECTED", (
+            response.text
+        )
 
     async def ids(self, resource: str) -> list[str]:
         return [row["_id"] for row in (await self.http.get(f"{self.path}/{resource}")).json()["items"]]
@@ -73,7 +79,9 @@ class Editor:
                 if via_op:
                     await self.op("update_event", {"event_id": target, "startDate": date, "title": "edited"})
                 else:
-                    response = await self.http.patch(f"{self.path}/commitments/{target}", json={"startDate": date, "notes": "n"})
+                    response = await self.http.patch(
+                        f"{self.path}/commitments/{target}", json={"startDate": date, "notes": "n"}
+                    )
                     assert response.status_code == 200
         elif kind == "move":
             index, date, time = args
@@ -90,11 +98,20 @@ class Editor:
                 if events:
                     await self.op("remove_event", {"event_id": events[index % len(events)]["id"]})
             elif ids := await self.ids("commitments"):
-                assert (await self.http.delete(f"{self.path}/commitments/{ids[index % len(ids)]}")).status_code == 204
+                assert (
+                    await self.http.delete(f"{self.path}/commitments/{ids[index % len(ids)]}")
+                ).status_code == 204
         elif kind == "add_leg":
             flights, stays, car, start = args
-            body = {"order": 0, "title": "L", "destination": "D", "startDate": start, "endDate": start,
-                    "timezone": "Europe/Paris", **leg_body(flights, stays, car, start)}
+            body = {
+                "order": 0,
+                "title": "L",
+                "destination": "D",
+                "startDate": start,
+                "endDate": start,
+                "timezone": "Europe/Paris",
+                **leg_body(flights, stays, car, start),
+            }
             assert (await self.http.post(f"{self.path}/legs", json=body)).status_code == 201
         elif kind == "edit_leg":
             index, flights, stays, car = args
@@ -105,7 +122,9 @@ class Editor:
                 assert (await self.http.patch(f"{self.path}/legs/{leg_id}", json=body)).status_code == 200
         elif kind == "delete_leg":
             if ids := await self.ids("legs"):
-                assert (await self.http.delete(f"{self.path}/legs/{ids[args[0] % len(ids)]}")).status_code == 204
+                assert (
+                    await self.http.delete(f"{self.path}/legs/{ids[args[0] % len(ids)]}")
+                ).status_code == 204
         elif kind == "reorder":
             ids = await self.ids("legs")
             args[0].shuffle(ids)
@@ -114,11 +133,17 @@ class Editor:
             assert (await self.http.patch(self.path, json={"title": args[0]})).status_code == 200
         elif kind == "message":
             channel = (await self.http.get(f"{self.path}/channels")).json()["items"][0]["_id"]
-            response = await self.http.post(f"{self.path}/channels/{channel}/messages", json={"content": args[0]})
+            response = await self.http.post(
+                f"{self.path}/channels/{channel}/messages", json={"content": args[0]}
+            )
             assert response.status_code == 201
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=st.lists(step, min_size=1, max_size=12))
 async def test_diff_since_any_revision_explains_the_itinerary_now(alice, steps):
     trip = await new_trip(alice)
@@ -135,7 +160,9 @@ async def test_diff_since_any_revision_explains_the_itinerary_now(alice, steps):
     # Every content write bumped the revision exactly once, so there is a snapshot for each.
     assert sorted(snapshots) == list(range(1, current + 1))
     for since, then in snapshots.items():
-        diff = (await alice.http.get(f"/trips/{trip['_id']}/itinerary/diff", params={"since_revision": since})).json()
+        diff = (
+            await alice.http.get(f"/trips/{trip['_id']}/itinerary/diff", params={"since_revision": since})
+        ).json()
         assert diff["current_revision"] == current
         assert [o["result_revision"] for o in diff["operations"]] == list(range(since + 1, current + 1))
         changes = {d["event_id"]: d["change"] for d in diff["event_diffs"]}

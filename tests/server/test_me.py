@@ -27,12 +27,23 @@ async def test_me_needs_any_valid_key(make_actor, scope):
 
 async def test_users_see_only_themselves(alice, bob):
     assert (await bob.http.get("/me")).json()["_id"] == bob.user_id
-    assert (await alice.http.get("/me")).json()["defaultGroupId"] != (await bob.http.get("/me")).json()["defaultGroupId"]
+    assert (await alice.http.get("/me")).json()["defaultGroupId"] != (await bob.http.get("/me")).json()[
+        "defaultGroupId"
+    ]
 
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer ", "Bearer osk_not-a-real-key", "Basic osk_x", "osk_x", "Bearer sk_live_abc"],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer osk_not-a-real-key",
+        "Basic osk_x",
+        "osk_x",
+        "Bearer sk_live_abc",
+    ],
 )
 async def test_missing_or_unknown_key_is_401(server, alice, header):
     headers = {"Authorization": header} if header is not None else {}
@@ -43,5 +54,11 @@ async def test_missing_or_unknown_key_is_401(server, alice, header):
 async def test_key_is_case_sensitive_and_scheme_is_not(server, alice):
     async with server.client() as http:
         assert (await http.get("/me", headers={"Authorization": f"bearer {alice.key}"})).status_code == 200
-        assert_error(await http.get("/me", headers={"Authorization": f"Bearer {alice.key.upper()}"}), 401, "UNAUTHORIZED")
-        assert_error(await http.get("/me", headers={"Authorization": f"Bearer {alice.key[:-1]}"}), 401, "UNAUTHORIZED")
+        assert_error(
+            await http.get("/me", headers={"Authorization": f"Bearer {alice.key.upper()}"}),
+            401,
+            "UNAUTHORIZED",
+        )
+        assert_error(
+            await http.get("/me", headers={"Authorization": f"Bearer {alice.key[:-1]}"}), 401, "UNAUTHORIZED"
+        )

@@ -18,39 +18,75 @@ async def add(actor, trip, email: str, role: str) -> dict:
 
 async def test_list_members_with_contact_details(alice, bob, trip):
     member = await add(alice, trip, bob.email, "editor")
-    assert member == {"userId": bob.user_id, "name": "Bob", "email": "bob@example.com", "phone": None,
-                      "role": "editor"}
+    assert member == {
+        "userId": bob.user_id,
+        "name": "Bob",
+        "email": "bob@example.com",
+        "phone": None,
+        "role": "editor",
+    }
     listed = (await alice.http.get(members_path(trip))).json()
-    assert [(m["userId"], m["role"]) for m in listed["items"]] == [(alice.user_id, "owner"), (bob.user_id, "editor")]
+    assert [(m["userId"], m["role"]) for m in listed["items"]] == [
+        (alice.user_id, "owner"),
+        (bob.user_id, "editor"),
+    ]
     assert (await alice.http.get(members_path(trip), params={"limit": 1})).json()["nextCursor"]
-    assert_error(await alice.http.get(members_path(trip), params={"limit": 201}), 400, "VALIDATION_ERROR",
-                 {"limit": "out_of_range"})
+    assert_error(
+        await alice.http.get(members_path(trip), params={"limit": 201}),
+        400,
+        "VALIDATION_ERROR",
+        {"limit": "out_of_range"},
+    )
     # A member sees the trip now, with its member count.
     assert (await bob.http.get(f"/trips/{trip['_id']}")).json()["memberCount"] == 2
 
 
 async def test_add_member_errors(alice, bob, trip):
-    assert_error(await alice.http.post(members_path(trip), json={"email": "ghost@example.com", "role": "viewer"}),
-                 400, "VALIDATION_ERROR", {"email": "not_found"})
-    assert_error(await alice.http.post(members_path(trip), json={"email": "not-an-email", "role": "boss"}), 400,
-                 "VALIDATION_ERROR", {"email": "invalid", "role": "invalid"})
-    assert_error(await alice.http.post(members_path(trip), json={}), 400, "VALIDATION_ERROR",
-                 {"email": "required", "role": "required"})
+    assert_error(
+        await alice.http.post(members_path(trip), json={"email": "ghost@example.com", "role": "viewer"}),
+        400,
+        "VALIDATION_ERROR",
+        {"email": "not_found"},
+    )
+    assert_error(
+        await alice.http.post(members_path(trip), json={"email": "not-an-email", "role": "boss"}),
+        400,
+        "VALIDATION_ERROR",
+        {"email": "invalid", "role": "invalid"},
+    )
+    assert_error(
+        await alice.http.post(members_path(trip), json={}),
+        400,
+        "VALIDATION_ERROR",
+        {"email": "required", "role": "required"},
+    )
     await add(alice, trip, bob.email, "viewer")
-    assert_error(await alice.http.post(members_path(trip), json={"email": bob.email, "role": "editor"}), 409,
-                 "CONFLICT")
-    assert_error(await alice.http.post(members_path(trip), json={"email": alice.email, "role": "viewer"}), 409,
-                 "CONFLICT")
+    assert_error(
+        await alice.http.post(members_path(trip), json={"email": bob.email, "role": "editor"}),
+        409,
+        "CONFLICT",
+    )
+    assert_error(
+        await alice.http.post(members_path(trip), json={"email": alice.email, "role": "viewer"}),
+        409,
+        "CONFLICT",
+    )
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])
 async def test_only_owner_or_planner_manage_members(alice, bob, make_actor, trip, role):
     carol = await make_actor("carol@example.com")
     await add(alice, trip, bob.email, role)
-    assert_error(await bob.http.post(members_path(trip), json={"email": carol.email, "role": "viewer"}), 403,
-                 "FORBIDDEN")
-    assert_error(await bob.http.patch(f"{members_path(trip)}/{alice.user_id}", json={"role": "viewer"}), 403,
-                 "FORBIDDEN")
+    assert_error(
+        await bob.http.post(members_path(trip), json={"email": carol.email, "role": "viewer"}),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error(
+        await bob.http.patch(f"{members_path(trip)}/{alice.user_id}", json={"role": "viewer"}),
+        403,
+        "FORBIDDEN",
+    )
     assert_error(await bob.http.delete(f"{members_path(trip)}/{alice.user_id}"), 403, "FORBIDDEN")
     # Anyone may leave.
     assert (await bob.http.delete(f"{members_path(trip)}/{bob.user_id}")).status_code == 204
@@ -63,13 +99,21 @@ async def test_planner_manages_everyone_but_owners(alice, bob, make_actor, trip)
     assert (await add(bob, trip, carol.email, "viewer"))["role"] == "viewer"
     changed = await bob.http.patch(f"{members_path(trip)}/{carol.user_id}", json={"role": "editor"})
     assert changed.status_code == 200 and changed.json()["role"] == "editor"
-    assert_error(await bob.http.patch(f"{members_path(trip)}/{carol.user_id}", json={"role": "owner"}), 403,
-                 "FORBIDDEN")
-    assert_error(await bob.http.patch(f"{members_path(trip)}/{alice.user_id}", json={"role": "viewer"}), 403,
-                 "FORBIDDEN")
+    assert_error(
+        await bob.http.patch(f"{members_path(trip)}/{carol.user_id}", json={"role": "owner"}),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error(
+        await bob.http.patch(f"{members_path(trip)}/{alice.user_id}", json={"role": "viewer"}),
+        403,
+        "FORBIDDEN",
+    )
     assert_error(await bob.http.delete(f"{members_path(trip)}/{alice.user_id}"), 403, "FORBIDDEN")
     dave = await make_actor("dave@example.com")
-    assert_error(await bob.http.post(members_path(trip), json={"email": dave.email, "role": "owner"}), 403, "FORBIDDEN")
+    assert_error(
+        await bob.http.post(members_path(trip), json={"email": dave.email, "role": "owner"}), 403, "FORBIDDEN"
+    )
     assert (await bob.http.delete(f"{members_path(trip)}/{carol.user_id}")).status_code == 204
 
 
@@ -87,14 +131,25 @@ async def test_last_owner_cannot_be_removed_or_demoted(alice, bob, trip):
 
 
 async def test_unknown_member_is_404_and_role_is_validated(alice, bob, trip):
-    assert_error(await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={"role": "viewer"}), 404,
-                 "NOT_FOUND")
+    assert_error(
+        await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={"role": "viewer"}),
+        404,
+        "NOT_FOUND",
+    )
     assert_error(await alice.http.delete(f"{members_path(trip)}/{bob.user_id}"), 404, "NOT_FOUND")
     await add(alice, trip, bob.email, "viewer")
-    assert_error(await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={"role": "admin", "x": 1}), 400,
-                 "VALIDATION_ERROR", {"role": "invalid", "x": "unknown_field"})
-    assert_error(await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={}), 400, "VALIDATION_ERROR",
-                 {"role": "required"})
+    assert_error(
+        await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={"role": "admin", "x": 1}),
+        400,
+        "VALIDATION_ERROR",
+        {"role": "invalid", "x": "unknown_field"},
+    )
+    assert_error(
+        await alice.http.patch(f"{members_path(trip)}/{bob.user_id}", json={}),
+        400,
+        "VALIDATION_ERROR",
+        {"role": "required"},
+    )
 
 
 async def test_member_roles_decide_content_writes(alice, bob, make_actor, trip):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections import Counter
 import zlib
+from collections import Counter
 
 import hypothesis
 import pytest
@@ -79,24 +79,54 @@ class World:
     def refresh(self) -> None:
         """A fresh trip with one row of each kind (fuzzed DELETEs remove them)."""
         me = self.client.get("/api/v1/me").json()
-        trip = self.post("/trips", {"groupId": me["defaultGroupId"], "title": "Fuzz", "startDate": "2026-07-01",
-                                    "endDate": "2026-07-31"})
+        trip = self.post(
+            "/trips",
+            {
+                "groupId": me["defaultGroupId"],
+                "title": "Fuzz",
+                "startDate": "2026-07-01",
+                "endDate": "2026-07-31",
+            },
+        )
         self.trip_id = tid = trip["_id"]
-        leg = self.post(f"/trips/{tid}/legs", {"order": 0, "title": "A", "destination": "B", "startDate": "2026-07-01",
-                                               "endDate": "2026-07-05", "timezone": "Europe/Paris"})
+        leg = self.post(
+            f"/trips/{tid}/legs",
+            {
+                "order": 0,
+                "title": "A",
+                "destination": "B",
+                "startDate": "2026-07-01",
+                "endDate": "2026-07-05",
+                "timezone": "Europe/Paris",
+            },
+        )
         pin = self.post(f"/trips/{tid}/map-pins", {"name": "P", "lat": 1, "lng": 2})
         item = self.post(f"/trips/{tid}/action-items", {"text": "Pack", "urgency": "now"})
-        commitment = self.post(f"/trips/{tid}/commitments", {"title": "Dinner", "startDate": "2026-07-02",
-                                                             "category": "dinner", "legId": leg["_id"]})
+        commitment = self.post(
+            f"/trips/{tid}/commitments",
+            {"title": "Dinner", "startDate": "2026-07-02", "category": "dinner", "legId": leg["_id"]},
+        )
         channel = self.client.get(f"/api/v1/trips/{tid}/channels").json()["items"][0]
         friend = self.post(f"/trips/{tid}/members", {"email": "friend@example.com", "role": "editor"})
         message = self.post(f"/trips/{tid}/channels/{channel['_id']}/messages", {"content": "hello"})
-        self.ids = {"legs": leg["_id"], "map-pins": pin["_id"], "action-items": item["_id"],
-                    "commitments": commitment["_id"], "channels": channel["_id"], "members": friend["userId"]}
+        self.ids = {
+            "legs": leg["_id"],
+            "map-pins": pin["_id"],
+            "action-items": item["_id"],
+            "commitments": commitment["_id"],
+            "channels": channel["_id"],
+            "members": friend["userId"],
+        }
         # References inside bodies that random text would never hit.
-        self.references = {"groupId": me["defaultGroupId"], "legId": leg["_id"], "mapPinId": pin["_id"],
-                           "owner": self.owner_id, "parentId": message["_id"], "email": "friend@example.com",
-                           "timezone": "Asia/Tokyo"}
+        self.references = {
+            "groupId": me["defaultGroupId"],
+            "legId": leg["_id"],
+            "mapPinId": pin["_id"],
+            "owner": self.owner_id,
+            "parentId": message["_id"],
+            "email": "friend@example.com",
+            "timezone": "Asia/Tokyo",
+        }
 
     def path_parameters(self, path: str) -> dict[str, str]:
         values = {}
@@ -166,6 +196,7 @@ def test_every_operation_keeps_its_contract(case, world):
     case.validate_response(response, checks=checks)
     assert response.status_code < 500, response.text
     assert response.headers.get("x-request-id"), "every response carries X-Request-Id"
-    if response.status_code == 204 or (case.operation.method.upper() == "DELETE"
-                                       and "/trips/{trip_id}" == case.operation.path):
+    if response.status_code == 204 or (
+        case.operation.method.upper() == "DELETE" and "/trips/{trip_id}" == case.operation.path
+    ):
         world.refresh()

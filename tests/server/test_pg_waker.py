@@ -73,7 +73,9 @@ async def test_a_commit_elsewhere_wakes_within_milliseconds(two_databases):
             assert sorted(await hub.next_call()) == ["trip-1", "trip-2"]
             latencies.append(hub.calls[-1][0] - started)
         latencies.sort()
-        print(f"\ncommit -> wake on another connection: p50 {latencies[10] * 1000:.2f} ms, max {latencies[-1] * 1000:.2f} ms")
+        print(
+            f"\ncommit -> wake on another connection: p50 {latencies[10] * 1000:.2f} ms, max {latencies[-1] * 1000:.2f} ms"
+        )
         assert latencies[10] < 0.2
 
         # A rolled-back write says nothing; a write of the waker's own database is ignored
@@ -98,11 +100,17 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(two_databa
         await hub.next_call()
         async with a.write() as conn:
             killed = (
-                await conn.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name = '' AND datname = current_database() AND query LIKE :q"),
-                    {"q": f"%{waker.channel}%"},
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name = '' AND datname = current_database() AND query LIKE :q"
+                        ),
+                        {"q": f"%{waker.channel}%"},
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         assert killed == [True]
         # It reconnects, then wakes every waiter once to make up for what it may have missed.
         assert await hub.next_call() == ["trip-1"]

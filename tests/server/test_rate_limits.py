@@ -73,10 +73,14 @@ async def test_refused_write_does_not_execute_or_claim_its_idempotency_key(serve
     for _ in range(59):
         await alice.http.get("/me")
     body = {"name": "Pin", "lat": 1, "lng": 2}
-    refused = await alice.http.post(f"/trips/{trip['_id']}/map-pins", json=body, headers={"Idempotency-Key": "p"})
+    refused = await alice.http.post(
+        f"/trips/{trip['_id']}/map-pins", json=body, headers={"Idempotency-Key": "p"}
+    )
     assert refused.status_code == 429
     clock.now += 60
-    done = await alice.http.post(f"/trips/{trip['_id']}/map-pins", json=body, headers={"Idempotency-Key": "p"})
+    done = await alice.http.post(
+        f"/trips/{trip['_id']}/map-pins", json=body, headers={"Idempotency-Key": "p"}
+    )
     assert done.status_code == 201 and "Idempotent-Replayed" not in done.headers
     pins = (await alice.http.get(f"/trips/{trip['_id']}/map-pins")).json()["items"]
     assert len(pins) == 1
@@ -90,8 +94,11 @@ async def test_limit_holds_across_server_instances(server, alice):
     second = create_app(server.app.state.settings, second_db)
     async with second.router.lifespan_context(second):
         second_limiter = second.state.rate_limiter = RateLimiter(second_db, 60, clock=clock)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url=str(alice.http.base_url),
-                                     headers={"Authorization": f"Bearer {alice.key}"}) as other:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=second),
+            base_url=str(alice.http.base_url),
+            headers={"Authorization": f"Bearer {alice.key}"},
+        ) as other:
             responses = await asyncio.gather(*(client.get("/me") for client in [alice.http, other] * 35))
         await first_limiter.sync()
         await second_limiter.sync()
@@ -101,9 +108,13 @@ async def test_limit_holds_across_server_instances(server, alice):
     assert 60 <= codes.count(200) < 60 + SYNC_BATCH, codes
     assert all(int(r.headers["X-RateLimit-Remaining"]) >= 0 for r in responses)
     async with server.db.read() as conn:
-        counted = (await conn.execute(
-            select(t.rate_limit_windows.c.count).where(t.rate_limit_windows.c.window_start == 2_000_000 // 60 * 60)
-        )).scalar()
+        counted = (
+            await conn.execute(
+                select(t.rate_limit_windows.c.count).where(
+                    t.rate_limit_windows.c.window_start == 2_000_000 // 60 * 60
+                )
+            )
+        ).scalar()
     assert counted == codes.count(200)  # every admitted request reaches the shared count, refusals none
 
 
@@ -146,9 +157,13 @@ async def test_counts_made_while_a_first_request_waits_on_the_database_are_kept(
     await second
     await limiter.sync()
     async with server.db.read() as conn:
-        counted = (await conn.execute(
-            select(t.rate_limit_windows.c.count).where(t.rate_limit_windows.c.window_start == 4_000_000 // 60 * 60)
-        )).scalar()
+        counted = (
+            await conn.execute(
+                select(t.rate_limit_windows.c.count).where(
+                    t.rate_limit_windows.c.window_start == 4_000_000 // 60 * 60
+                )
+            )
+        ).scalar()
     assert counted == 3
 
 
@@ -163,9 +178,13 @@ async def test_one_process_is_exact_though_it_counts_in_memory(server, alice):
     assert [int(a.headers["X-RateLimit-Remaining"]) for a in answers[:60]] == list(range(59, -1, -1))
     await limiter.sync()
     async with server.db.read() as conn:
-        counted = (await conn.execute(
-            select(t.rate_limit_windows.c.count).where(t.rate_limit_windows.c.window_start == 3_000_000 // 60 * 60)
-        )).scalar()
+        counted = (
+            await conn.execute(
+                select(t.rate_limit_windows.c.count).where(
+                    t.rate_limit_windows.c.window_start == 3_000_000 // 60 * 60
+                )
+            )
+        ).scalar()
     assert counted == 60
 
 
@@ -231,11 +250,15 @@ async def test_share_token_guesses_are_failed_attempts(server, alice, trip):
     away_from_a_window_end()
     token = (await alice.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
     async with server.client() as anonymous:
-        assert (await anonymous.get(f"/shared/trips/{token}")).status_code == 200  # a good token is no failure
+        assert (
+            await anonymous.get(f"/shared/trips/{token}")
+        ).status_code == 200  # a good token is no failure
         for _ in range(30):
             guess = f"shr_{secrets.token_urlsafe(32)}"
             assert (await anonymous.get(f"/shared/trips/{guess}")).status_code == 404
-        assert (await anonymous.get(f"/shared/trips/shr_{secrets.token_urlsafe(32)}/export")).status_code == 429
+        assert (
+            await anonymous.get(f"/shared/trips/shr_{secrets.token_urlsafe(32)}/export")
+        ).status_code == 429
         # The real token is refused too while the address is over the limit: a guess that hit
         # would otherwise still be told apart.
         assert (await anonymous.get(f"/shared/trips/{token}")).status_code == 429
@@ -245,7 +268,9 @@ async def test_successful_requests_write_no_failure_count(server, alice, trip):
     for _ in range(5):
         assert (await alice.http.get("/me")).status_code == 200
         assert (await alice.http.get(f"/trips/{trip['_id']}/legs")).status_code == 200
-        assert (await alice.http.get(f"/trips/{trip['_id']}/legs/nope")).status_code == 404  # not an auth failure
+        assert (
+            await alice.http.get(f"/trips/{trip['_id']}/legs/nope")
+        ).status_code == 404  # not an auth failure
     assert await rate_rows(server.db, "addr:") == {}
 
 
@@ -291,15 +316,21 @@ async def test_failed_attempt_limit_holds_across_server_instances(server, alice)
     second = create_app(server.app.state.settings, second_db)
     async with second.router.lifespan_context(second):
         second.state.failed_attempts = FailedAttempts(second_db, 30, clock=clock)
-        async with server.client() as first, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=second), base_url=str(alice.http.base_url)
-        ) as other:
-            responses = await asyncio.gather(*(client.get("/me", headers=random_bad_key())
-                                               for client in [first, other] * 30))
+        async with (
+            server.client() as first,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=second), base_url=str(alice.http.base_url)
+            ) as other,
+        ):
+            responses = await asyncio.gather(
+                *(client.get("/me", headers=random_bad_key()) for client in [first, other] * 30)
+            )
             codes = [r.status_code for r in responses]
             assert codes.count(401) == 30 and codes.count(429) == 30
             for client in (first, other):
-                assert (await client.get("/me", headers={"Authorization": f"Bearer {alice.key}"})).status_code == 429
+                assert (
+                    await client.get("/me", headers={"Authorization": f"Bearer {alice.key}"})
+                ).status_code == 429
 
 
 def behind(*hops: str, peer: str = "127.0.0.1") -> dict:
@@ -331,13 +362,16 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy():
 
 
 async def test_forwarded_addresses_have_their_own_budgets_behind_a_trusted_proxy(server, alice):
-    server.app.state.failed_attempts = FailedAttempts(server.db, 30, trusted_proxies=("127.0.0.1",),
-                                                      clock=Clock(4_000_000.0))
+    server.app.state.failed_attempts = FailedAttempts(
+        server.db, 30, trusted_proxies=("127.0.0.1",), clock=Clock(4_000_000.0)
+    )
     async with server.client() as anonymous:
         for _ in range(30):
             forged = {"X-Forwarded-For": f"{secrets.token_hex(2)}.example, 203.0.113.7", **random_bad_key()}
             assert (await anonymous.get("/me", headers=forged)).status_code == 401
-        assert (await anonymous.get("/me", headers={"X-Forwarded-For": "203.0.113.7", **random_bad_key()})).status_code == 429
+        assert (
+            await anonymous.get("/me", headers={"X-Forwarded-For": "203.0.113.7", **random_bad_key()})
+        ).status_code == 429
         other = {"X-Forwarded-For": "203.0.113.8", "Authorization": f"Bearer {alice.key}"}
         assert (await anonymous.get("/me", headers=other)).status_code == 200
 
@@ -345,8 +379,9 @@ async def test_forwarded_addresses_have_their_own_budgets_behind_a_trusted_proxy
 async def test_serve_flags_for_failed_attempts_and_trusted_proxies():
     from app.cli import build_parser
 
-    args = build_parser().parse_args(["serve", "--trusted-proxy", "10.0.0.1", "--trusted-proxy", "fd00::/8",
-                                      "--failed-auth-limit", "5"])
+    args = build_parser().parse_args(
+        ["serve", "--trusted-proxy", "10.0.0.1", "--trusted-proxy", "fd00::/8", "--failed-auth-limit", "5"]
+    )
     assert args.trusted_proxy == ["10.0.0.1", "fd00::/8"] and args.failed_auth_limit == 5
     defaults = build_parser().parse_args(["serve"])
     assert defaults.trusted_proxy == [] and defaults.failed_auth_limit == 30
@@ -355,7 +390,9 @@ async def test_serve_flags_for_failed_attempts_and_trusted_proxies():
 
 
 @pytest.mark.slow
-async def test_two_real_servers_refuse_the_thirty_first_failure_whatever_forwarded_for_says(tmp_path, drop_schemas):
+async def test_two_real_servers_refuse_the_thirty_first_failure_whatever_forwarded_for_says(
+    tmp_path, drop_schemas
+):
     """Real `trip serve` processes on one database: failures count once across both, and
     X-Forwarded-For from a peer that is no trusted proxy changes nothing (uvicorn's own proxy
     handling would believe it from 127.0.0.1)."""

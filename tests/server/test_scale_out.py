@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.server.ratelimit import SYNC_BATCH
 from app.server.storage import tables as t
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
-from app.server.ratelimit import SYNC_BATCH
 from tests.conftest import database_url, drop_schema_of
 from tests.processes import start_servers, stop_servers
 
@@ -59,7 +59,13 @@ def client(server, key: str) -> httpx.AsyncClient:
 async def new_trip(http: httpx.AsyncClient) -> str:
     me = (await http.get("/me")).json()
     created = await http.post(
-        "/trips", json={"groupId": me["defaultGroupId"], "title": "Scale", "startDate": "2026-07-15", "endDate": "2026-07-22"}
+        "/trips",
+        json={
+            "groupId": me["defaultGroupId"],
+            "title": "Scale",
+            "startDate": "2026-07-15",
+            "endDate": "2026-07-22",
+        },
     )
     assert created.status_code == 201, created.text
     return created.json()["_id"]
@@ -90,12 +96,19 @@ async def test_concurrent_duplicate_idempotent_posts_on_both_create_one_row(clus
     async with client(a, key) as on_a, client(b, key) as on_b:
         trip_id = await new_trip(on_a)
         leg = {  # no clientRef: only the Idempotency-Key can stop a second row
-            "order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15",
-            "endDate": "2026-07-17", "timezone": "Europe/Lisbon",
+            "order": 1,
+            "title": "Lisbon",
+            "destination": "Lisbon",
+            "startDate": "2026-07-15",
+            "endDate": "2026-07-17",
+            "timezone": "Europe/Lisbon",
         }
         headers = {"Idempotency-Key": "create-lisbon-1"}
         answers = await asyncio.gather(
-            *((on_a if i % 2 else on_b).post(f"/trips/{trip_id}/legs", json=leg, headers=headers) for i in range(10))
+            *(
+                (on_a if i % 2 else on_b).post(f"/trips/{trip_id}/legs", json=leg, headers=headers)
+                for i in range(10)
+            )
         )
     for answer in answers:
         assert answer.status_code == 201 or (
@@ -105,7 +118,9 @@ async def test_concurrent_duplicate_idempotent_posts_on_both_create_one_row(clus
     assert created and len({r.json()["_id"] for r in created}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in created) == len(created) - 1
     async with db.read() as conn:
-        legs = (await conn.execute(select(func.count()).select_from(t.legs).where(t.legs.c.trip_id == trip_id))).scalar()
+        legs = (
+            await conn.execute(select(func.count()).select_from(t.legs).where(t.legs.c.trip_id == trip_id))
+        ).scalar()
         revision = (await conn.execute(select(t.trips.c.revision).where(t.trips.c.id == trip_id))).scalar()
     assert legs == 1
     assert revision == 2
@@ -119,7 +134,9 @@ async def test_a_long_poll_on_one_process_wakes_on_a_message_posted_to_the_other
         channel = (await on_a.get(f"/trips/{trip_id}/channels")).json()["items"][0]["_id"]
         for attempt in range(3):
             cursor = (await on_b.get(f"/trips/{trip_id}/changes")).json()["cursor"]
-            poll = asyncio.create_task(on_b.get(f"/trips/{trip_id}/changes", params={"since": cursor, "wait": 20}))
+            poll = asyncio.create_task(
+                on_b.get(f"/trips/{trip_id}/changes", params={"since": cursor, "wait": 20})
+            )
             await asyncio.sleep(0.5)  # the poll is held on B
             assert not poll.done()
             text = f"hello from A #{attempt}"

@@ -10,8 +10,14 @@ from app.domain.bulk import TripExport
 from app.domain.models import Trip
 from app.server.storage import tables as t
 
-LEG = {"order": 0, "title": "Tokyo", "destination": "Tokyo", "startDate": "2026-07-15",
-       "endDate": "2026-07-18", "timezone": "Asia/Tokyo"}
+LEG = {
+    "order": 0,
+    "title": "Tokyo",
+    "destination": "Tokyo",
+    "startDate": "2026-07-15",
+    "endDate": "2026-07-18",
+    "timezone": "Asia/Tokyo",
+}
 
 
 async def share(alice, trip) -> dict:
@@ -26,7 +32,9 @@ async def test_token_opens_the_trip_without_a_key(server, alice, trip):
     async with server.client() as anonymous:
         view = await anonymous.get(f"/shared/trips/{token['token']}")
         export = await anonymous.get(f"/shared/trips/{token['token']}/export")
-    assert view.status_code == 200 and view.json()["_id"] == trip["_id"] and view.json()["title"] == "Cotswolds"
+    assert (
+        view.status_code == 200 and view.json()["_id"] == trip["_id"] and view.json()["title"] == "Cotswolds"
+    )
     assert set(export.json()) == {"trip", "legs", "mapPins", "actionItems", "commitments", "members"}
     assert export.json()["members"] == [{"userId": alice.user_id, "name": "Alice", "role": "owner"}]
     # The same models parse a shared response and a full one.
@@ -37,7 +45,9 @@ async def test_token_opens_the_trip_without_a_key(server, alice, trip):
 async def test_only_a_hash_is_stored(server, alice, trip):
     token = (await share(alice, trip))["token"]
     async with server.db.read() as conn:
-        stored = (await conn.execute(select(t.trips.c.share_token_hash).where(t.trips.c.id == trip["_id"]))).scalar()
+        stored = (
+            await conn.execute(select(t.trips.c.share_token_hash).where(t.trips.c.id == trip["_id"]))
+        ).scalar()
     assert stored and token not in stored
 
 
@@ -102,9 +112,11 @@ async def test_viewers_and_read_only_keys_may_not_share(alice, bob, make_actor, 
 
 # Secrets that cannot turn up by chance in ids, dates, names or JSON keys of the fixture data
 # (unprefixed, hypothesis once drew "destinatio", a piece of the key "destination").
-SECRET = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=10, max_size=40).filter(
-    lambda s: s.strip() == s and s.strip()
-).map(lambda s: f"secret:{s}")
+SECRET = (
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=10, max_size=40)
+    .filter(lambda s: s.strip() == s and s.strip())
+    .map(lambda s: f"secret:{s}")
+)
 
 
 def appears(secret: str, text: str) -> bool:
@@ -115,27 +127,60 @@ def appears(secret: str, text: str) -> bool:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(secrets=st.lists(SECRET, min_size=12, max_size=12, unique=True))
 async def test_property_no_secret_reaches_a_shared_response(server, alice, bob, trip, secrets):
-    (wifi, door, host_phone, stay_conf, instructions, flight_conf, seat, car_conf,
-     email_local, phone, message, stay_notes) = secrets
+    (
+        wifi,
+        door,
+        host_phone,
+        stay_conf,
+        instructions,
+        flight_conf,
+        seat,
+        car_conf,
+        email_local,
+        phone,
+        message,
+        stay_notes,
+    ) = secrets
     tid = trip["_id"]
-    stay = {"name": "Ryokan", "wifiPassword": wifi, "doorCode": door, "hostPhone": host_phone,
-            "confirmationNumber": stay_conf, "checkInInstructions": instructions, "notes": stay_notes}
-    leg = {**LEG, "clientRef": "leg", "stays": [stay, {**stay, "clientRef": "second"}],
-           "flights": [{"airline": "JL", "confirmationNumber": flight_conf, "seat": seat}],
-           "rentalCar": {"company": "Toyota", "confirmationNumber": car_conf}}
+    stay = {
+        "name": "Ryokan",
+        "wifiPassword": wifi,
+        "doorCode": door,
+        "hostPhone": host_phone,
+        "confirmationNumber": stay_conf,
+        "checkInInstructions": instructions,
+        "notes": stay_notes,
+    }
+    leg = {
+        **LEG,
+        "clientRef": "leg",
+        "stays": [stay, {**stay, "clientRef": "second"}],
+        "flights": [{"airline": "JL", "confirmationNumber": flight_conf, "seat": seat}],
+        "rentalCar": {"company": "Toyota", "confirmationNumber": car_conf},
+    }
     written = await alice.http.post(f"/trips/{tid}/sync", json={"legs": [leg]})
     assert written.status_code == 200, written.text
     # Member contact details: a second member with a secret email and phone, and alice's phone.
     async with server.db.write() as conn:
-        await conn.execute(update(t.users).where(t.users.c.id.in_([alice.user_id, bob.user_id]))
-                           .values(phone=phone))
-        await conn.execute(update(t.users).where(t.users.c.id == bob.user_id)
-                           .values(email=f"{email_local}@example.org"))
-        if not (await conn.execute(select(t.trip_members).where(t.trip_members.c.user_id == bob.user_id,
-                                                                 t.trip_members.c.trip_id == tid))).first():
-            await conn.execute(t.trip_members.insert().values(trip_id=tid, user_id=bob.user_id, role="editor",
-                                                              created_at=0))
-    await alice.http.post(f"/trips/{tid}/action-items", json={"text": "Pay", "urgency": "now", "owner": bob.user_id})
+        await conn.execute(
+            update(t.users).where(t.users.c.id.in_([alice.user_id, bob.user_id])).values(phone=phone)
+        )
+        await conn.execute(
+            update(t.users).where(t.users.c.id == bob.user_id).values(email=f"{email_local}@example.org")
+        )
+        if not (
+            await conn.execute(
+                select(t.trip_members).where(
+                    t.trip_members.c.user_id == bob.user_id, t.trip_members.c.trip_id == tid
+                )
+            )
+        ).first():
+            await conn.execute(
+                t.trip_members.insert().values(trip_id=tid, user_id=bob.user_id, role="editor", created_at=0)
+            )
+    await alice.http.post(
+        f"/trips/{tid}/action-items", json={"text": "Pay", "urgency": "now", "owner": bob.user_id}
+    )
     channel = (await alice.http.get(f"/trips/{tid}/channels")).json()["items"][0]
     await alice.http.post(f"/trips/{tid}/channels/{channel['_id']}/messages", json={"content": message})
 
@@ -154,6 +199,13 @@ async def test_property_no_secret_reaches_a_shared_response(server, alice, bob, 
     # The safe parts are still there.
     assert [s["name"] for s in shared_leg["stays"]] == ["Ryokan", "Ryokan"]
     # The zones in use are no secret: a flight without airports takes the leg's.
-    assert shared_leg["flights"] == [{"airline": "JL", "departureTimezone": "Asia/Tokyo", "departureTimezoneSource": "leg",
-                                      "arrivalTimezone": "Asia/Tokyo", "arrivalTimezoneSource": "leg"}]
+    assert shared_leg["flights"] == [
+        {
+            "airline": "JL",
+            "departureTimezone": "Asia/Tokyo",
+            "departureTimezoneSource": "leg",
+            "arrivalTimezone": "Asia/Tokyo",
+            "arrivalTimezoneSource": "leg",
+        }
+    ]
     assert shared_leg["rentalCar"] == {"company": "Toyota"}

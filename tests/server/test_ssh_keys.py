@@ -26,7 +26,9 @@ async def test_add_list_delete(alice):
     assert body["name"] == "alice@laptop"  # the comment, when no name is given
     listed = (await alice.http.get("/me/ssh-keys")).json()
     assert listed["nextCursor"] is None
-    assert [(k["_id"], k["fingerprint"], k["lastUsedTime"]) for k in listed["items"]] == [(body["_id"], fingerprint, None)]
+    assert [(k["_id"], k["fingerprint"], k["lastUsedTime"]) for k in listed["items"]] == [
+        (body["_id"], fingerprint, None)
+    ]
     assert (await alice.http.delete(f"/me/ssh-keys/{body['_id']}")).status_code == 204
     assert (await alice.http.get("/me/ssh-keys")).json()["items"] == []
     assert_error(await alice.http.delete(f"/me/ssh-keys/{body['_id']}"), 404, "NOT_FOUND")
@@ -38,7 +40,9 @@ def test_fingerprint_is_what_ssh_keygen_prints(tmp_path):
     line, _ = public_line("ecdsa-sha2-nistp256")
     (tmp_path / "k.pub").write_text(line + "\n")
     try:
-        printed = subprocess.run(["ssh-keygen", "-l", "-f", str(tmp_path / "k.pub")], capture_output=True, text=True)
+        printed = subprocess.run(
+            ["ssh-keygen", "-l", "-f", str(tmp_path / "k.pub")], capture_output=True, text=True
+        )
     except FileNotFoundError:
         pytest.skip("no ssh-keygen here")
     assert printed.stdout.split()[1] == parse_public_key(line).fingerprint
@@ -46,9 +50,13 @@ def test_fingerprint_is_what_ssh_keygen_prints(tmp_path):
 
 async def test_a_key_belongs_to_one_user(alice, bob):
     line, fingerprint = public_line()
-    assert (await alice.http.post("/me/ssh-keys", json={"publicKey": line, "name": "work"})).status_code == 201
+    assert (
+        await alice.http.post("/me/ssh-keys", json={"publicKey": line, "name": "work"})
+    ).status_code == 201
     for actor in (alice, bob):
-        taken = await actor.http.post("/me/ssh-keys", json={"publicKey": line.rsplit(" ", 1)[0] + " other comment"})
+        taken = await actor.http.post(
+            "/me/ssh-keys", json={"publicKey": line.rsplit(" ", 1)[0] + " other comment"}
+        )
         assert_error(taken, 409, "CONFLICT")
         assert fingerprint in taken.json()["error"]["message"]
     assert (await bob.http.get("/me/ssh-keys")).json()["items"] == []
@@ -89,14 +97,20 @@ async def test_what_is_not_one_public_key_is_400(alice, text):
 async def test_two_keys_in_one_body_and_short_rsa_are_400(alice):
     first, _ = public_line()
     second, _ = public_line()
-    assert_error(await alice.http.post("/me/ssh-keys", json={"publicKey": f"{first}\n{second}"}), 400, "VALIDATION_ERROR")
+    assert_error(
+        await alice.http.post("/me/ssh-keys", json={"publicKey": f"{first}\n{second}"}),
+        400,
+        "VALIDATION_ERROR",
+    )
     short, _ = public_line("ssh-rsa", key_size=1024)
     response = await alice.http.post("/me/ssh-keys", json={"publicKey": short})
     assert_error(response, 400, "VALIDATION_ERROR")
     assert "2048" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("scopes", [["trips:read"], ["trips:read", "trips:write", "messages:read", "messages:write:x"]])
+@pytest.mark.parametrize(
+    "scopes", [["trips:read"], ["trips:read", "trips:write", "messages:read", "messages:write:x"]]
+)
 async def test_a_narrow_key_lists_but_cannot_add_or_delete(make_actor, scopes):
     narrow = await make_actor(scopes=scopes)
     line, _ = public_line()

@@ -10,13 +10,17 @@ import json
 from sqlalchemy import select
 
 from app.server.storage import tables as t
-from tests.conftest import new_trip
 
 
 def leg(ref: str, title: str = "Kyoto") -> dict:
     return {
-        "order": 1, "title": title, "destination": "Kyoto", "startDate": "2026-07-16", "endDate": "2026-07-18",
-        "timezone": "Asia/Tokyo", "clientRef": ref,
+        "order": 1,
+        "title": title,
+        "destination": "Kyoto",
+        "startDate": "2026-07-16",
+        "endDate": "2026-07-18",
+        "timezone": "Asia/Tokyo",
+        "clientRef": ref,
     }
 
 
@@ -26,10 +30,14 @@ async def general_channel(actor, trip_id: str) -> str:
 
 async def test_nul_in_body_text_is_a_validation_error_naming_the_field(alice, trip):
     channel = await general_channel(alice, trip["_id"])
-    sent = await alice.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "a\x00b"})
+    sent = await alice.http.post(
+        f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "a\x00b"}
+    )
     assert sent.status_code == 400, sent.text
     assert sent.json()["error"]["details"] == [{"path": "content", "reason": "invalid"}]
-    nested = await alice.http.post(f"/trips/{trip['_id']}/legs", json={**leg("r1"), "accommodation": {"name": "Inn\x00"}})
+    nested = await alice.http.post(
+        f"/trips/{trip['_id']}/legs", json={**leg("r1"), "accommodation": {"name": "Inn\x00"}}
+    )
     assert nested.status_code == 400, nested.text
     assert nested.json()["error"]["details"] == [{"path": "accommodation.name", "reason": "invalid"}]
     # Other unusual text is still stored exactly.
@@ -59,7 +67,9 @@ async def test_cursor_numbers_beyond_the_column_range_are_rejected(alice, trip):
     channel = await general_channel(alice, trip["_id"])
     for value in (2**31, 2**63, 2**70, -(2**40)):
         cursor = base64.urlsafe_b64encode(json.dumps([value]).encode()).decode().rstrip("=")
-        response = await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages", params={"cursor": cursor})
+        response = await alice.http.get(
+            f"/trips/{trip['_id']}/channels/{channel}/messages", params={"cursor": cursor}
+        )
         assert response.status_code == 400, (value, response.text)
     for value in (2**64, 1e400):
         cursor = base64.urlsafe_b64encode(json.dumps([value, "id"]).encode()).decode().rstrip("=")
@@ -106,12 +116,16 @@ async def test_message_seq_order_is_commit_order(alice, trip, server):
             finished = done.is_set()
             async with server.db.read() as conn:
                 rows = (
-                    await conn.execute(
-                        select(t.messages.c.seq)
-                        .where(t.messages.c.trip_id == trip["_id"], t.messages.c.seq > cursor)
-                        .order_by(t.messages.c.seq)
+                    (
+                        await conn.execute(
+                            select(t.messages.c.seq)
+                            .where(t.messages.c.trip_id == trip["_id"], t.messages.c.seq > cursor)
+                            .order_by(t.messages.c.seq)
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
             if rows:
                 seen.extend(rows)
                 cursor = rows[-1]
@@ -149,12 +163,18 @@ async def test_fetch_runs_one_statement_in_autocommit_with_sqlalchemy_types(serv
     from sqlalchemy import bindparam, delete, insert
 
     db = server.db
-    keys = await db.fetch(select(t.api_keys.c.scopes, t.api_keys.c.user_id).where(t.api_keys.c.user_id == bindparam("u")),
-                          {"u": alice.user_id})
+    keys = await db.fetch(
+        select(t.api_keys.c.scopes, t.api_keys.c.user_id).where(t.api_keys.c.user_id == bindparam("u")),
+        {"u": alice.user_id},
+    )
     assert keys and all(isinstance(row["scopes"], list) and row["user_id"] == alice.user_id for row in keys)
     assert await db.fetch(select(t.users.c.id).where(t.users.c.id == bindparam("u")), {"u": "nobody"}) == []
     window = t.rate_limit_windows
-    add = insert(window).values(bucket=bindparam("b"), window_start=bindparam("w"), count=1).returning(window.c.count)
+    add = (
+        insert(window)
+        .values(bucket=bindparam("b"), window_start=bindparam("w"), count=1)
+        .returning(window.c.count)
+    )
     assert await db.fetch(add, {"b": "fetch-test", "w": 1}, write=True) == [{"count": 1}]
     drop = delete(window).where(window.c.bucket == bindparam("b"))
     assert await asyncio.wait_for(db.fetch(drop, {"b": "fetch-test"}, write=True), 5) == []

@@ -15,7 +15,12 @@ async def default_group(actor) -> str:
 
 async def test_create_trip_is_a_draft_with_a_general_channel(alice):
     group = await default_group(alice)
-    body = {"groupId": group, "title": "Summer in the Cotswolds", "startDate": "2026-07-15", "endDate": "2026-07-22"}
+    body = {
+        "groupId": group,
+        "title": "Summer in the Cotswolds",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-22",
+    }
     response = await alice.http.post("/trips", json=body)
     assert response.status_code == 201, response.text
     trip = response.json()
@@ -38,20 +43,48 @@ async def test_one_day_trip_and_text_stored_exactly(alice):
 
 
 async def test_create_trip_validation_names_every_field(alice, bob):
-    error = assert_error(await alice.http.post("/trips", json={}), 400, "VALIDATION_ERROR",
-                         {"groupId": "required", "title": "required", "startDate": "required", "endDate": "required"})
+    error = assert_error(
+        await alice.http.post("/trips", json={}),
+        400,
+        "VALIDATION_ERROR",
+        {"groupId": "required", "title": "required", "startDate": "required", "endDate": "required"},
+    )
     assert error["message"] == "Missing required fields: groupId, title, startDate, endDate"  # as in the seed
     group = await default_group(alice)
-    bad = {"groupId": group, "title": "x" * 201, "startDate": "2026-02-30", "endDate": "15/07/2026", "colour": "red"}
-    assert_error(await alice.http.post("/trips", json=bad), 400, "VALIDATION_ERROR",
-                 {"title": "too_long", "startDate": "invalid", "endDate": "invalid", "colour": "unknown_field"})
-    assert_error(await alice.http.post("/trips", json={"groupId": group, "title": "", "startDate": 20260715,
-                                                       "endDate": None}),
-                 400, "VALIDATION_ERROR", {"title": "required", "startDate": "invalid", "endDate": "invalid"})
+    bad = {
+        "groupId": group,
+        "title": "x" * 201,
+        "startDate": "2026-02-30",
+        "endDate": "15/07/2026",
+        "colour": "red",
+    }
+    assert_error(
+        await alice.http.post("/trips", json=bad),
+        400,
+        "VALIDATION_ERROR",
+        {"title": "too_long", "startDate": "invalid", "endDate": "invalid", "colour": "unknown_field"},
+    )
+    assert_error(
+        await alice.http.post(
+            "/trips", json={"groupId": group, "title": "", "startDate": 20260715, "endDate": None}
+        ),
+        400,
+        "VALIDATION_ERROR",
+        {"title": "required", "startDate": "invalid", "endDate": "invalid"},
+    )
     # A group the caller is not in, and dates the wrong way round: both named.
-    other = {"groupId": await default_group(bob), "title": "T", "startDate": "2026-07-15", "endDate": "2026-07-14"}
-    assert_error(await alice.http.post("/trips", json=other), 400, "VALIDATION_ERROR",
-                 {"groupId": "not_found", "endDate": "out_of_range"})
+    other = {
+        "groupId": await default_group(bob),
+        "title": "T",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-14",
+    }
+    assert_error(
+        await alice.http.post("/trips", json=other),
+        400,
+        "VALIDATION_ERROR",
+        {"groupId": "not_found", "endDate": "out_of_range"},
+    )
     assert (await alice.http.get("/trips")).json()["items"] == []
 
 
@@ -72,18 +105,42 @@ async def test_list_pagination_walks_every_trip_once(alice):
     assert (await alice.http.get("/trips", params={"limit": 200})).status_code == 200
 
 
-@pytest.mark.parametrize("limit,reason", [(0, "out_of_range"), (201, "out_of_range"), (-1, "out_of_range"),
-                                          ("ten", "invalid"), ("", "invalid"), (1.5, "invalid")])
+@pytest.mark.parametrize(
+    "limit,reason",
+    [
+        (0, "out_of_range"),
+        (201, "out_of_range"),
+        (-1, "out_of_range"),
+        ("ten", "invalid"),
+        ("", "invalid"),
+        (1.5, "invalid"),
+    ],
+)
 async def test_list_limit_outside_range_is_400(alice, limit, reason):
-    assert_error(await alice.http.get("/trips", params={"limit": limit}), 400, "VALIDATION_ERROR", {"limit": reason})
+    assert_error(
+        await alice.http.get("/trips", params={"limit": limit}), 400, "VALIDATION_ERROR", {"limit": reason}
+    )
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "WzEsMl0", "eyJhIjoxfQ", "WyJ4IiwieCJd", "WzFlOTk5LCJ4Il0",
-                                    "Wzk5OTk5OTk5OTk5OTk5OTk5OTk5OTksIngiXQ"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "WzEsMl0",
+        "eyJhIjoxfQ",
+        "WyJ4IiwieCJd",
+        "WzFlOTk5LCJ4Il0",
+        "Wzk5OTk5OTk5OTk5OTk5OTk5OTk5OTksIngiXQ",
+    ],
+)
 async def test_forged_cursor_is_400(alice, cursor):
     await new_trip(alice)
-    assert_error(await alice.http.get("/trips", params={"cursor": cursor}), 400, "VALIDATION_ERROR",
-                 {"cursor": "invalid"})
+    assert_error(
+        await alice.http.get("/trips", params={"cursor": cursor}),
+        400,
+        "VALIDATION_ERROR",
+        {"cursor": "invalid"},
+    )
 
 
 async def test_get_unknown_trip_is_404_and_foreign_trip_403(alice, bob):
@@ -98,9 +155,12 @@ async def test_patch_changes_only_sent_fields_and_bumps_revision(alice, trip):
     assert response.status_code == 200, response.text
     updated = response.json()
     assert updated["title"] == "New title" and updated["revision"] == 2
-    assert {k: v for k, v in updated.items() if k not in ("title", "revision")} == \
-        {k: v for k, v in trip.items() if k not in ("title", "revision")}
-    updated = (await alice.http.patch(f"/trips/{tid}", json={"status": "active", "endDate": "2026-08-01"})).json()
+    assert {k: v for k, v in updated.items() if k not in ("title", "revision")} == {
+        k: v for k, v in trip.items() if k not in ("title", "revision")
+    }
+    updated = (
+        await alice.http.patch(f"/trips/{tid}", json={"status": "active", "endDate": "2026-08-01"})
+    ).json()
     assert (updated["status"], updated["endDate"], updated["revision"]) == ("active", "2026-08-01", 3)
     # An empty PATCH changes nothing.
     same = (await alice.http.patch(f"/trips/{tid}", json={})).json()
@@ -109,14 +169,27 @@ async def test_patch_changes_only_sent_fields_and_bumps_revision(alice, trip):
 
 async def test_patch_trip_validation(alice, trip):
     tid = trip["_id"]
-    assert_error(await alice.http.patch(f"/trips/{tid}", json={"endDate": "2026-07-01"}), 400, "VALIDATION_ERROR",
-                 {"endDate": "out_of_range"})
-    assert_error(await alice.http.patch(f"/trips/{tid}", json={"title": None, "status": "cancelled",
-                                                               "groupId": "g", "startDate": "2026-13-01"}),
-                 400, "VALIDATION_ERROR",
-                 {"title": "invalid", "status": "invalid", "groupId": "unknown_field", "startDate": "invalid"})
-    assert_error(await alice.http.patch(f"/trips/{tid}", json={"startDate": None}), 400, "VALIDATION_ERROR",
-                 {"startDate": "invalid"})
+    assert_error(
+        await alice.http.patch(f"/trips/{tid}", json={"endDate": "2026-07-01"}),
+        400,
+        "VALIDATION_ERROR",
+        {"endDate": "out_of_range"},
+    )
+    assert_error(
+        await alice.http.patch(
+            f"/trips/{tid}",
+            json={"title": None, "status": "cancelled", "groupId": "g", "startDate": "2026-13-01"},
+        ),
+        400,
+        "VALIDATION_ERROR",
+        {"title": "invalid", "status": "invalid", "groupId": "unknown_field", "startDate": "invalid"},
+    )
+    assert_error(
+        await alice.http.patch(f"/trips/{tid}", json={"startDate": None}),
+        400,
+        "VALIDATION_ERROR",
+        {"startDate": "invalid"},
+    )
     assert (await alice.http.get(f"/trips/{tid}")).json()["revision"] == 1
     assert_error(await alice.http.patch("/trips/nope", json={"title": "x"}), 404, "NOT_FOUND")
 
@@ -147,12 +220,19 @@ async def test_only_owner_or_planner_archives(alice, bob, make_actor, trip):
 async def test_trip_limited_key_lists_and_reads_only_its_trip(alice, make_actor):
     first = await new_trip(alice, "First")
     second = await new_trip(alice, "Second")
-    limited = await make_actor(alice.email, scopes=[f"trips:read:{second['_id']}", f"trips:write:{second['_id']}"])
+    limited = await make_actor(
+        alice.email, scopes=[f"trips:read:{second['_id']}", f"trips:write:{second['_id']}"]
+    )
     assert [t["_id"] for t in (await limited.http.get("/trips")).json()["items"]] == [second["_id"]]
     assert (await limited.http.get(f"/trips/{second['_id']}")).status_code == 200
     assert_error(await limited.http.get(f"/trips/{first['_id']}"), 403, "FORBIDDEN")
     assert_error(await limited.http.patch(f"/trips/{first['_id']}", json={"title": "x"}), 403, "FORBIDDEN")
-    body = {"groupId": await default_group(alice), "title": "T", "startDate": "2026-07-15", "endDate": "2026-07-16"}
+    body = {
+        "groupId": await default_group(alice),
+        "title": "T",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-16",
+    }
     assert_error(await limited.http.post("/trips", json=body), 403, "FORBIDDEN")
 
 
@@ -163,6 +243,11 @@ async def test_scopes_are_separate(alice, make_actor, trip):
     assert_error(await writer.http.get(f"/trips/{trip['_id']}"), 403, "FORBIDDEN")
     assert (await writer.http.patch(f"/trips/{trip['_id']}", json={"title": "W"})).status_code == 200
     assert_error(await reader.http.patch(f"/trips/{trip['_id']}", json={"title": "R"}), 403, "FORBIDDEN")
-    body = {"groupId": await default_group(alice), "title": "T", "startDate": "2026-07-15", "endDate": "2026-07-16"}
+    body = {
+        "groupId": await default_group(alice),
+        "title": "T",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-16",
+    }
     assert_error(await reader.http.post("/trips", json=body), 403, "FORBIDDEN")
     assert (await writer.http.post("/trips", json=body)).status_code == 201

@@ -4,7 +4,7 @@ TRIP_TEST_DATABASE_URL) a fresh PostgreSQL schema; members are made per test."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -66,15 +66,36 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def start_ssh(db_url: str, api_url: str, directory: Path, *flags: str, timeout: float = 60,
-              env: dict[str, str] | None = None) -> SshServer:
+def start_ssh(
+    db_url: str,
+    api_url: str,
+    directory: Path,
+    *flags: str,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> SshServer:
     port = free_port()
     host_key = directory / f"host-{port}" / "ssh_host_ed25519_key"
     log = Path(tempfile.mkstemp(prefix=f"trip-ssh-{port}-", suffix=".log")[1])
-    argv = [sys.executable, "-m", "app.cli", "ssh", "--db", db_url, "--url", api_url, "--port", str(port),
-            "--host-key", str(host_key), *flags]
+    argv = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "ssh",
+        "--db",
+        db_url,
+        "--url",
+        api_url,
+        "--port",
+        str(port),
+        "--host-key",
+        str(host_key),
+        *flags,
+    ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env={**child_env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env={**child_env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+        )
     server = SshServer(port, proc, log, host_key)
     deadline = time.monotonic() + timeout
     while "Tripdeck over SSH on" not in server.output():
@@ -128,7 +149,9 @@ class Stack:
                 api_key = await create_key(conn, user_id)
         finally:
             await db.dispose()
-        http = httpx.AsyncClient(base_url=self.api_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+        http = httpx.AsyncClient(
+            base_url=self.api_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+        )
         ssh_key = asyncssh.generate_private_key("ssh-ed25519", comment=email)
         if register:
             added = await http.post("/me/ssh-keys", json={"publicKey": ssh_key.export_public_key().decode()})
@@ -139,7 +162,13 @@ class Stack:
 async def new_trip(member: Member, title: str) -> dict:
     me = (await member.http.get("/me")).json()
     response = await member.http.post(
-        "/trips", json={"groupId": me["defaultGroupId"], "title": title, "startDate": "2027-05-01", "endDate": "2027-05-08"}
+        "/trips",
+        json={
+            "groupId": me["defaultGroupId"],
+            "title": title,
+            "startDate": "2027-05-01",
+            "endDate": "2027-05-08",
+        },
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -147,7 +176,9 @@ async def new_trip(member: Member, title: str) -> dict:
 
 def connect(port: int, key: asyncssh.SSHKey | None = None, **options) -> asyncssh.connect:
     options.setdefault("client_keys", [key] if key is not None else None)
-    return asyncssh.connect("127.0.0.1", port, known_hosts=None, username="anyone", agent_path=None, **options)
+    return asyncssh.connect(
+        "127.0.0.1", port, known_hosts=None, username="anyone", agent_path=None, **options
+    )
 
 
 class Terminal:
@@ -163,9 +194,12 @@ class Terminal:
         self.closed = asyncio.Event()
 
     @classmethod
-    async def open(cls, conn: asyncssh.SSHClientConnection, width: int = 80, height: int = 24,
-                   command: str | None = None) -> "Terminal":
-        process = await conn.create_process(command, term_type="xterm-256color", term_size=(width, height), encoding=None)
+    async def open(
+        cls, conn: asyncssh.SSHClientConnection, width: int = 80, height: int = 24, command: str | None = None
+    ) -> Terminal:
+        process = await conn.create_process(
+            command, term_type="xterm-256color", term_size=(width, height), encoding=None
+        )
         return cls(process, width, height)
 
     async def _read(self) -> None:
@@ -187,9 +221,13 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while not re.search(pattern, self.text()):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not on the screen within {timeout}s; it shows:\n{self.text()}")
+                raise AssertionError(
+                    f"{pattern!r} not on the screen within {timeout}s; it shows:\n{self.text()}"
+                )
             if self.closed.is_set():
-                raise AssertionError(f"the session ended before {pattern!r} showed; last screen:\n{self.text()}")
+                raise AssertionError(
+                    f"the session ended before {pattern!r} showed; last screen:\n{self.text()}"
+                )
             await asyncio.sleep(0.05)
 
     async def quiet(self, seconds: float = 0.5, timeout: float = 30) -> None:

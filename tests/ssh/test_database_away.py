@@ -12,8 +12,14 @@ from tests.ssh.support import connect
 
 async def test_keys_are_refused_but_not_counted_while_the_database_is_away(tmp_path):
     database = tmp_path / "trip.db"
-    service = TripSSH(Config(database_url=str(database), api_url="http://127.0.0.1:9/api/v1",
-                             host_key=tmp_path / "keys" / "host_key", limits=Limits(failed_auth_per_minute=2)))
+    service = TripSSH(
+        Config(
+            database_url=str(database),
+            api_url="http://127.0.0.1:9/api/v1",
+            host_key=tmp_path / "keys" / "host_key",
+            limits=Limits(failed_auth_per_minute=2),
+        )
+    )
     port = await service.start("127.0.0.1", 0)
     try:
         await service.db.dispose()  # the pooled connections go; new ones find a directory, not a database
@@ -24,7 +30,7 @@ async def test_keys_are_refused_but_not_counted_while_the_database_is_away(tmp_p
             banners: list[str] = []
 
             class Client(asyncssh.SSHClient):
-                def auth_banner_received(self, msg: str, lang: str) -> None:
+                def auth_banner_received(self, msg: str, lang: str, banners: list[str] = banners) -> None:
                     banners.append(msg)
 
             with pytest.raises(asyncssh.PermissionDenied):

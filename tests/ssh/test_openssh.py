@@ -16,16 +16,37 @@ import pytest
 
 from tests.ssh.support import new_trip
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("ssh") is None, reason="no OpenSSH client here")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("ssh") is None, reason="no OpenSSH client here"),
+]
 
 
-def run_ssh(port: int, key_file: Path, *, until: bytes | None = None, then: bytes = b"", timeout: float = 30) -> tuple[int, str]:
+def run_ssh(
+    port: int, key_file: Path, *, until: bytes | None = None, then: bytes = b"", timeout: float = 30
+) -> tuple[int, str]:
     """`ssh -p PORT -i KEY 127.0.0.1` on a PTY: its status and everything it showed."""
     pid, fd = pty.fork()
     if pid == 0:
-        os.execvp("ssh", ["ssh", "-p", str(port), "-i", str(key_file), "-o", "IdentitiesOnly=yes",
-                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                          "-o", "BatchMode=yes", "127.0.0.1"])
+        os.execvp(
+            "ssh",
+            [
+                "ssh",
+                "-p",
+                str(port),
+                "-i",
+                str(key_file),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "127.0.0.1",
+            ],
+        )
     shown = b""
     sent = False
     deadline = time.monotonic() + timeout
@@ -58,12 +79,18 @@ def key_file(directory: Path, key: asyncssh.SSHKey) -> Path:
 async def test_plain_ssh_unknown_then_registered(stack, tmp_path):
     loop = asyncio.get_running_loop()
     stranger = asyncssh.generate_private_key("ssh-ed25519")
-    status, shown = await loop.run_in_executor(None, lambda: run_ssh(stack.ssh.port, key_file(tmp_path, stranger)))
+    status, shown = await loop.run_in_executor(
+        None, lambda: run_ssh(stack.ssh.port, key_file(tmp_path, stranger))
+    )
     assert status == 255 and stranger.get_fingerprint() in shown and "trip keys add-ssh" in shown
 
     member = await stack.member("openssh-user@example.com", "Olga")
     await new_trip(member, "Porto with plain ssh")
-    status, shown = await loop.run_in_executor(None, lambda: run_ssh(
-        stack.ssh.port, key_file(tmp_path, member.ssh_key), until=b"Porto with plain ssh", then=b"q"))
+    status, shown = await loop.run_in_executor(
+        None,
+        lambda: run_ssh(
+            stack.ssh.port, key_file(tmp_path, member.ssh_key), until=b"Porto with plain ssh", then=b"q"
+        ),
+    )
     assert "Porto with plain ssh" in shown
     assert status == 0

@@ -77,7 +77,9 @@ async def test_a_member_sees_their_trips_chats_and_the_session_key_dies_with_the
         terminal.type("hello from ssh\r")
         channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]
         for _ in range(100):
-            messages = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages")).json()["items"]
+            messages = (
+                await alice.http.get(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages")
+            ).json()["items"]
             if messages:
                 break
             await asyncio.sleep(0.1)
@@ -108,7 +110,10 @@ async def test_a_resize_reaches_the_app(stack):
                 break
             await asyncio.sleep(0.05)
         assert "palette" in terminal.screen.display[39], terminal.text()
-        assert terminal.screen.display[39].rstrip().endswith("palette") and len(terminal.screen.display[39]) == 120
+        assert (
+            terminal.screen.display[39].rstrip().endswith("palette")
+            and len(terminal.screen.display[39]) == 120
+        )
 
 
 async def test_a_disconnect_without_quitting_stops_the_app_and_revokes_its_key(stack):
@@ -153,7 +158,9 @@ async def test_an_unknown_key_is_told_its_fingerprint_and_sees_nothing(stack):
 async def test_a_registered_key_after_an_unknown_one_gets_in(stack):
     dave = await stack.member(email("dave"), "Dave")
     await new_trip(dave, "Rome")
-    async with connect(stack.ssh.port, client_keys=[asyncssh.generate_private_key("ssh-ed25519"), dave.ssh_key]) as conn:
+    async with connect(
+        stack.ssh.port, client_keys=[asyncssh.generate_private_key("ssh-ed25519"), dave.ssh_key]
+    ) as conn:
         terminal = await Terminal.open(conn)
         await terminal.wait_for("Rome")
 
@@ -161,7 +168,12 @@ async def test_a_registered_key_after_an_unknown_one_gets_in(stack):
 async def test_passwords_and_keyboard_interactive_are_refused(stack):
     member = await stack.member(email("pw"), "Pw")
     with pytest.raises(asyncssh.PermissionDenied):
-        async with connect(stack.ssh.port, password="hunter2", kbdint_auth=True, preferred_auth="password,keyboard-interactive"):
+        async with connect(
+            stack.ssh.port,
+            password="hunter2",
+            kbdint_auth=True,
+            preferred_auth="password,keyboard-interactive",
+        ):
             pass
     with pytest.raises(asyncssh.PermissionDenied):  # a registered member's password attempt too
         async with connect(stack.ssh.port, password=member.email, preferred_auth="password"):
@@ -195,7 +207,9 @@ async def test_share_opens_the_shared_trip_read_only(stack):
         environ = Path(f"/proc/{child}/environ").read_bytes()
         assert b"TRIP_API_KEY=" not in environ  # a share link needs no key, so none is made
         assert f"TRIP_SHARE_TOKEN={token}".encode() in environ
-        assert token.encode() not in Path(f"/proc/{child}/cmdline").read_bytes()  # `ps` shows that to everyone
+        assert (
+            token.encode() not in Path(f"/proc/{child}/cmdline").read_bytes()
+        )  # `ps` shows that to everyone
         terminal.type("q")
         await terminal.ended()
     assert (await fay.http.get("/me/ssh-keys")).json() != before  # the key's last use was recorded
@@ -263,8 +277,13 @@ async def session_keys_of(stack, user_id: str) -> int:
     db = Database(stack.db_url)
     try:
         async with db.read() as conn:
-            return (await conn.execute(select(func.count()).where(
-                t.api_keys.c.user_id == user_id, t.api_keys.c.name == SESSION_KEY_NAME))).scalar_one()
+            return (
+                await conn.execute(
+                    select(func.count()).where(
+                        t.api_keys.c.user_id == user_id, t.api_keys.c.name == SESSION_KEY_NAME
+                    )
+                )
+            ).scalar_one()
     finally:
         await db.dispose()
 
@@ -315,19 +334,31 @@ async def test_keys_typed_while_the_app_starts_reach_it(stack):
 
 
 async def test_a_session_gets_the_client_terminal_and_none_of_the_servers_secrets(stack):
-    server = stack.another_ssh(env={"TRIP_DATABASE_URL": stack.db_url, "AWS_SECRET_ACCESS_KEY": "do-not-pass"})
+    server = stack.another_ssh(
+        env={"TRIP_DATABASE_URL": stack.db_url, "AWS_SECRET_ACCESS_KEY": "do-not-pass"}
+    )
     max_ = await stack.member(email("max"), "Max")
     async with connect(server.port, max_.ssh_key) as conn:
-        process = await conn.create_process(term_type="screen-256color", term_size=(100, 30), encoding=None,
-                                            env={"TZ": "Asia/Tokyo", "LD_PRELOAD": "/tmp/evil.so"})
+        process = await conn.create_process(
+            term_type="screen-256color",
+            term_size=(100, 30),
+            encoding=None,
+            env={"TZ": "Asia/Tokyo", "LD_PRELOAD": "/tmp/evil.so"},
+        )
         terminal = Terminal(process, 100, 30)
         await terminal.wait_for("No trips yet")
         (child,) = server.session_children()
-        environ = dict(v.split("=", 1) for v in Path(f"/proc/{child}/environ").read_text().split("\0") if "=" in v)
+        environ = dict(
+            v.split("=", 1) for v in Path(f"/proc/{child}/environ").read_text().split("\0") if "=" in v
+        )
         terminal.type("q")
         await terminal.ended()
     assert environ["TERM"] == "screen-256color" and environ["TZ"] == "Asia/Tokyo"
-    assert "LD_PRELOAD" not in environ and "AWS_SECRET_ACCESS_KEY" not in environ and "TRIP_DATABASE_URL" not in environ
+    assert (
+        "LD_PRELOAD" not in environ
+        and "AWS_SECRET_ACCESS_KEY" not in environ
+        and "TRIP_DATABASE_URL" not in environ
+    )
     assert environ["TRIP_API_URL"] == stack.api_url and environ["TRIP_API_KEY"].startswith("osk_")
     assert not Path(environ["TRIP_CONFIG_FILE"]).exists()
 
@@ -338,9 +369,13 @@ async def test_a_start_revokes_the_session_keys_a_crashed_server_left(stack):
     try:
         async with db.write() as conn:
             stale = await create_key(conn, nia.user_id, None, name=SESSION_KEY_NAME)
-            recent = await create_key(conn, nia.user_id, None, name=SESSION_KEY_NAME)  # a live session elsewhere
+            recent = await create_key(
+                conn, nia.user_id, None, name=SESSION_KEY_NAME
+            )  # a live session elsewhere
             day_ago = int((time.time() - 24 * 3600) * 1000)
-            await conn.execute(update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(stale)).values(created_at=day_ago))
+            await conn.execute(
+                update(t.api_keys).where(t.api_keys.c.key_hash == hash_key(stale)).values(created_at=day_ago)
+            )
     finally:
         await db.dispose()
     stack.another_ssh()
@@ -372,7 +407,9 @@ async def test_every_way_a_client_leaves_ends_its_session_cleanly(stack):
             await asyncio.sleep(0.1)
         assert server.output().count(f"user={tom.email}") == before + 1, leave
     await asyncio.sleep(6)  # past the grace a closing channel has (CLOSE_GRACE)
-    await asyncio.get_running_loop().run_in_executor(None, server.stop)  # a task that failed says so at the latest now
+    await asyncio.get_running_loop().run_in_executor(
+        None, server.stop
+    )  # a task that failed says so at the latest now
     assert server.proc.returncode == 0
     assert "Task exception was never retrieved" not in server.output()
     assert "Traceback" not in server.output()
@@ -406,7 +443,7 @@ async def test_a_huge_terminal_is_clamped_and_freezes_nobody(stack):
     async with connect(stack.ssh.port, olga.ssh_key) as conn:
         # A size that does not fit the kernel's 16-bit window size, then a huge one that does.
         process = await conn.create_process(term_type="xterm", term_size=(70000, 70000), encoding=None)
-        terminal = Terminal(process, 500, 300)
+        _terminal = Terminal(process, 500, 300)  # kept: its reader drains the session's output
         for _ in range(200):
             if stack.ssh.session_children():
                 break
@@ -442,13 +479,21 @@ async def test_a_session_end_restores_the_clients_terminal_when_the_server_ends_
         assert b"\x1b[?1049h" in terminal.raw and b"\x1b[?1000h" in terminal.raw
         await terminal.ended(timeout=40)
     assert_terminal_restored(terminal.raw)
-    assert terminal.raw.rfind(b"idle") > terminal.raw.rfind(b"\x1b[?1049l")  # the reason shows on the main screen
+    assert terminal.raw.rfind(b"idle") > terminal.raw.rfind(
+        b"\x1b[?1049l"
+    )  # the reason shows on the main screen
 
 
 def assert_terminal_restored(raw: bytes | bytearray) -> None:
     """The main screen is back, mouse reporting off and the cursor shown, after all the app wrote."""
-    for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1000h", b"\x1b[?1000l"), (b"\x1b[?25l", b"\x1b[?25h")):
-        assert raw.rfind(off) > raw.rfind(on), f"{off!r} not sent after the last {on!r}: {bytes(raw[-300:])!r}"
+    for on, off in (
+        (b"\x1b[?1049h", b"\x1b[?1049l"),
+        (b"\x1b[?1000h", b"\x1b[?1000l"),
+        (b"\x1b[?25l", b"\x1b[?25h"),
+    ):
+        assert raw.rfind(off) > raw.rfind(on), (
+            f"{off!r} not sent after the last {on!r}: {bytes(raw[-300:])!r}"
+        )
 
 
 async def test_a_share_token_that_opens_nothing_starts_no_app_and_counts_against_its_client(stack):

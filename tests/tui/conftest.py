@@ -3,9 +3,8 @@ and a way to wait for something to appear on screen without pressing a key."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -47,14 +46,19 @@ def tui(server, tmp_path):
         options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
         options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
         options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
-        app = TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options)
+        app = TripdeckApp(
+            client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options
+        )
         return app, transport
 
     return make
 
 
 async def wait_for(
-    pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "condition",
+    pilot,
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    what: str = "condition",
     state: Callable[[], object] | None = None,
 ) -> None:
     """Let the app run (no key pressed) until `condition()` is true; on a time-out, say what
@@ -87,13 +91,16 @@ def server_factory(settings, tmp_path):
             user_id, key = await server.user_key("alice@example.com", "Alice")
             http = server.client(key)
             try:
+
                 def make(key: str, **options):
                     transport = SwitchableTransport(server.app)
                     client = TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0)
                     options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
                     options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
                     options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
-                    return TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, **options), transport
+                    return TripdeckApp(
+                        client=client, url=BASE, key=key, cursor_blink=False, **options
+                    ), transport
 
                 yield server, Actor(user_id, key, http, "alice@example.com"), make
             finally:

@@ -14,8 +14,14 @@ from tests.conftest import new_trip
 from tests.tui.conftest import wait_for
 from tests.tui.test_editing import open_trip
 
-LEG = {"order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
-       "timezone": "Europe/Lisbon"}
+LEG = {
+    "order": 1,
+    "title": "Lisbon",
+    "destination": "Lisbon",
+    "startDate": "2026-07-15",
+    "endDate": "2026-07-18",
+    "timezone": "Europe/Lisbon",
+}
 
 
 def rows_shown(screen: ActivityScreen) -> list[str]:
@@ -30,7 +36,9 @@ def detail(screen: ActivityScreen) -> str:
 
 async def shared_trip(alice, bob) -> tuple[str, dict]:
     trip = await new_trip(alice)
-    response = await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
+    response = await alice.http.post(
+        f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"}
+    )
     assert response.status_code == 201
     leg = (await alice.http.post(f"/trips/{trip['_id']}/legs", json=LEG)).json()
     return trip["_id"], leg
@@ -38,20 +46,32 @@ async def shared_trip(alice, bob) -> tuple[str, dict]:
 
 async def test_the_activity_screen_is_live_shows_details_and_reverts(server, tui, alice, bob):
     trip_id, leg = await shared_trip(alice, bob)
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity"
+        )
         screen = app.screen
-        assert ["Alice renamed the leg “Lisbon” to “Lisboa”" in rows_shown(screen)[0],
-                "Alice added the leg “Lisbon”" in rows_shown(screen)[1]] == [True, True]
+        assert [
+            "Alice renamed the leg “Lisbon” to “Lisboa”" in rows_shown(screen)[0],
+            "Alice added the leg “Lisbon”" in rows_shown(screen)[1],
+        ] == [True, True]
 
         # Bob changes the leg while the screen is open: it shows up with no key pressed.
-        assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})).status_code == 200
-        await wait_for(pilot, lambda: "Bob changed the destination of “Lisboa”" in rows_shown(screen)[0],
-                       what="Bob's change, live", state=lambda: rows_shown(screen))
+        assert (
+            await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})
+        ).status_code == 200
+        await wait_for(
+            pilot,
+            lambda: "Bob changed the destination of “Lisboa”" in rows_shown(screen)[0],
+            what="Bob's change, live",
+            state=lambda: rows_shown(screen),
+        )
 
         await pilot.press("enter")
         await wait_for(pilot, lambda: "destination" in detail(screen), what="the details")
@@ -61,22 +81,32 @@ async def test_the_activity_screen_is_live_shows_details_and_reverts(server, tui
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.press("y")
-        await wait_for(pilot, lambda: any("undid Bob's change" in row for row in rows_shown(screen)),
-                       what="the revert listed", state=lambda: rows_shown(screen))
+        await wait_for(
+            pilot,
+            lambda: any("undid Bob's change" in row for row in rows_shown(screen)),
+            what="the revert listed",
+            state=lambda: rows_shown(screen),
+        )
         assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["destination"] == "Lisbon"
         assert "undone" in next(row for row in rows_shown(screen) if "Bob changed the destination" in row)
 
 
 async def test_a_revert_conflict_shows_the_later_change_and_changes_nothing(server, tui, alice, bob):
     trip_id, leg = await shared_trip(alice, bob)
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
-    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisbon old town"})).status_code == 200
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    assert (
+        await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisbon old town"})
+    ).status_code == 200
     revision = (await alice.http.get(f"/trips/{trip_id}")).json()["revision"]
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity"
+        )
         screen = app.screen
         await pilot.press("down")  # Alice's own rename, under Bob's
         assert "Alice renamed" in rows_shown(screen)[screen.query_one(ActivityList).highlighted]
@@ -90,9 +120,13 @@ async def test_a_revert_conflict_shows_the_later_change_and_changes_nothing(serv
 
 async def test_u_undoes_my_own_last_change_and_says_how_to_redo(server, tui, alice, bob):
     trip_id, leg = await shared_trip(alice, bob)
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
     # Bob's later change of another field is not Alice's to undo, and does not stop hers.
-    assert (await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})).status_code == 200
+    assert (
+        await bob.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"destination": "Porto"})
+    ).status_code == 200
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_trip(pilot, app)
@@ -101,7 +135,9 @@ async def test_u_undoes_my_own_last_change_and_says_how_to_redo(server, tui, ali
         def notices() -> list[str]:
             return [str(n.message) for n in app._notifications]
 
-        await wait_for(pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices)
+        await wait_for(
+            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices
+        )
         notice = next(m for m in notices() if m.startswith("Undone:"))
         assert "renamed the leg “Lisbon” to “Lisboa”" in notice and "redo" in notice
         assert screen is app.screen
@@ -120,7 +156,9 @@ async def test_the_activity_is_in_the_palette_and_a_viewer_may_not_revert(server
         await pilot.press("ctrl+p", *"Activity")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.feed.items, what="activity"
+        )
         assert not app.screen.check_action("revert", ())
         await pilot.press("r")
         await pilot.pause(0.2)
@@ -141,11 +179,17 @@ async def test_a_failed_load_reaches_the_user_and_u_with_nothing_to_undo_says_so
             return [str(n.message) for n in app._notifications]
 
         await pilot.press("u")
-        await wait_for(pilot, lambda: "Nothing of yours to undo." in notices(), what="the notice", state=notices)
+        await wait_for(
+            pilot, lambda: "Nothing of yours to undo." in notices(), what="the notice", state=notices
+        )
         transport.offline = True
         await pilot.press("a")
-        await wait_for(pilot, lambda: any(m.startswith("Loading the activity failed") for m in notices()),
-                       what="the failure notice", state=notices)
+        await wait_for(
+            pilot,
+            lambda: any(m.startswith("Loading the activity failed") for m in notices()),
+            what="the failure notice",
+            state=notices,
+        )
         assert isinstance(app.screen, ActivityScreen)
         assert "cannot reach the trip service" in detail(app.screen)  # said in place too
 
@@ -154,18 +198,25 @@ async def test_a_revert_by_someone_else_reaches_an_open_trip_screen(server, tui,
     from app.tui.widgets.legs_timeline import LegsTimeline
 
     trip_id, leg = await shared_trip(alice, bob)
-    assert (await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})).status_code == 200
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
     renamed = (await alice.http.get(f"/trips/{trip_id}/operations")).json()["items"][0]
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_trip(pilot, app)
         assert [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisboa"]
         revision = (await bob.http.get(f"/trips/{trip_id}")).json()["revision"]
-        response = await bob.http.post(f"/trips/{trip_id}/operations/{renamed['op_id']}/revert",
-                                       json={"base_revision": revision})
+        response = await bob.http.post(
+            f"/trips/{trip_id}/operations/{renamed['op_id']}/revert", json={"base_revision": revision}
+        )
         assert response.status_code == 200
-        await wait_for(pilot, lambda: [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
-                       what="the leg's old title, live", state=lambda: [s.title for s in screen.query_one(LegsTimeline).legs])
+        await wait_for(
+            pilot,
+            lambda: [shown.title for shown in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
+            what="the leg's old title, live",
+            state=lambda: [s.title for s in screen.query_one(LegsTimeline).legs],
+        )
 
 
 def test_the_activity_screen_at_160x48(snap_compare):

@@ -25,16 +25,22 @@ async def chat_trip(alice, bob, count: int = 30) -> tuple[str, str, list[str]]:
     for number in range(count):
         author = alice if number % 2 else bob
         words = " ".join(["long"] * (number % 5) * 6)
-        response = await author.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages",
-                                          json={"content": f"message {number} {words}".strip()})
+        response = await author.http.post(
+            f"/trips/{trip['_id']}/channels/{channel}/messages",
+            json={"content": f"message {number} {words}".strip()},
+        )
         ids.append(response.json()["_id"])
     return trip["_id"], channel, ids
 
 
 async def open_chat(pilot, app) -> tuple[ChannelChat, MessageList]:
-    await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip"
+    )
     chat = app.screen.query_one(ChannelChat)
-    await wait_for(pilot, lambda: chat.active_state() is not None and chat.active_state().loaded, what="history")
+    await wait_for(
+        pilot, lambda: chat.active_state() is not None and chat.active_state().loaded, what="history"
+    )
     await pilot.press("5")
     await pilot.pause()
     return chat, chat.query_one(MessageList)
@@ -51,9 +57,14 @@ def newest_fully_visible(messages: MessageList) -> bool:
     top = messages._index_to_line[last]
     bottom = top + messages._heights[last]
     height = messages.scrollable_content_region.height
-    drawn = len(messages._get_option_render(messages.options[last], messages.get_visual_style("option-list--option")))
-    return (drawn == messages._heights[last] and bottom <= messages.scroll_y + height
-            and (messages.scroll_y <= top or bottom - top > height))
+    drawn = len(
+        messages._get_option_render(messages.options[last], messages.get_visual_style("option-list--option"))
+    )
+    return (
+        drawn == messages._heights[last]
+        and bottom <= messages.scroll_y + height
+        and (messages.scroll_y <= top or bottom - top > height)
+    )
 
 
 async def test_a_reader_at_the_bottom_stays_there_through_resizes(server, tui, alice, bob):
@@ -64,13 +75,16 @@ async def test_a_reader_at_the_bottom_stays_there_through_resizes(server, tui, a
         await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
         for size in ((60, 20), (160, 48), (80, 24), (121, 30), (47, 17), (80, 24)):
             await pilot.resize_terminal(*size)
-            await wait_for(pilot, lambda: at_bottom(messages) and newest_fully_visible(messages),
-                           what=f"the newest message in sight at {size}",
-                           state=lambda: (messages.scroll_y, messages.max_scroll_y))
+            await wait_for(
+                pilot,
+                lambda: at_bottom(messages) and newest_fully_visible(messages),
+                what=f"the newest message in sight at {size}",
+                state=lambda: (messages.scroll_y, messages.max_scroll_y),
+            )
 
 
 async def test_a_reader_scrolled_up_keeps_the_message_read_through_a_resize(server, tui, alice, bob):
-    trip_id, _, ids = await chat_trip(alice, bob)
+    trip_id, _, _ids = await chat_trip(alice, bob)
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(80, 24)) as pilot:
         _, messages = await open_chat(pilot, app)
@@ -100,13 +114,20 @@ async def test_end_goes_to_the_newest_and_down_there_stays(server, tui, alice, b
         assert at_bottom(messages)
         messages.scroll_to(y=0, animate=False, immediate=True)  # the wheel scrolled away from the cursor
         await pilot.press("end")
-        await wait_for(pilot, lambda: at_bottom(messages), what="End to scroll to the newest",
-                       state=lambda: (messages.scroll_y, messages.max_scroll_y))
+        await wait_for(
+            pilot,
+            lambda: at_bottom(messages),
+            what="End to scroll to the newest",
+            state=lambda: (messages.scroll_y, messages.max_scroll_y),
+        )
         await pilot.press("home")
         assert messages.highlighted_option.id == ids[0] or messages.highlighted < 3
         await pilot.press("end")
-        await wait_for(pilot, lambda: at_bottom(messages) and messages.highlighted_option.id == ids[-1],
-                       what="End to the newest")
+        await wait_for(
+            pilot,
+            lambda: at_bottom(messages) and messages.highlighted_option.id == ids[-1],
+            what="End to the newest",
+        )
 
 
 async def test_the_newest_message_is_never_half_under_the_input(server, tui, alice, bob):
@@ -116,18 +137,30 @@ async def test_the_newest_message_is_never_half_under_the_input(server, tui, ali
         _, messages = await open_chat(pilot, app)
         for width in range(40, 100, 3):
             await pilot.resize_terminal(width, 24)
-            await wait_for(pilot, lambda: newest_fully_visible(messages), what=f"the newest message whole at {width}",
-                           state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.virtual_size))
+            await wait_for(
+                pilot,
+                lambda: newest_fully_visible(messages),
+                what=f"the newest message whole at {width}",
+                state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.virtual_size),
+            )
 
 
 async def test_an_idle_focused_input_keeps_a_steady_cursor(server, alice, tmp_path):
     """The default app (as `trip ui` makes it): the cursor does not blink, since each blink
     redraws the input line on the terminal, twice a second, for as long as the chat is open."""
     trip = await new_trip(alice)
-    client = TripClient(api_key=alice.key, base_url=BASE, transport=SwitchableTransport(server.app), max_retries=0)
-    app = TripdeckApp(client=client, url=BASE, key=alice.key, trip_id=trip["_id"],
-                      clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
-                      outbox_path=tmp_path / "outbox.jsonl", log_path=tmp_path / "tripdeck.log")
+    client = TripClient(
+        api_key=alice.key, base_url=BASE, transport=SwitchableTransport(server.app), max_retries=0
+    )
+    app = TripdeckApp(
+        client=client,
+        url=BASE,
+        key=alice.key,
+        trip_id=trip["_id"],
+        clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
+        outbox_path=tmp_path / "outbox.jsonl",
+        log_path=tmp_path / "tripdeck.log",
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await open_chat(pilot, app)
         chat_input = app.screen.query_one(ChatInput)
@@ -139,21 +172,31 @@ async def test_an_idle_focused_input_keeps_a_steady_cursor(server, alice, tmp_pa
         assert shown == {True}
 
 
-async def test_a_late_reply_to_an_older_message_is_shown_at_the_bottom_where_it_is_seen(server, tui, alice, bob):
+async def test_a_late_reply_to_an_older_message_is_shown_at_the_bottom_where_it_is_seen(
+    server, tui, alice, bob
+):
     trip_id, channel, ids = await chat_trip(alice, bob)
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(80, 24)) as pilot:
         chat, messages = await open_chat(pilot, app)
         await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
         # Bob answers message 3, far up the history, while Alice reads at the bottom.
-        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                     json={"content": "yes to that", "parentId": ids[3]})).json()["_id"]
-        await wait_for(pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply")
+        reply = (
+            await bob.http.post(
+                f"/trips/{trip_id}/channels/{channel}/messages",
+                json={"content": "yes to that", "parentId": ids[3]},
+            )
+        ).json()["_id"]
+        await wait_for(
+            pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply"
+        )
         await pilot.pause()
         assert messages.options[-1].id == reply  # after the newest, not under message 3
         assert at_bottom(messages) and newest_fully_visible(messages)
         assert messages.highlighted_option.id == reply
-        shown = app.screen.query_one(MessageList).render_lines(messages.scrollable_content_region.reset_offset)
+        shown = app.screen.query_one(MessageList).render_lines(
+            messages.scrollable_content_region.reset_offset
+        )
         text = "\n".join(strip.text for strip in shown)
         assert "reply to Alice: message 3" in text and "Bob        yes to that" in text
         # Enter on it shows the message it answers; End comes back.
@@ -170,9 +213,15 @@ async def test_a_reply_to_the_latest_thread_stays_under_its_parent(server, tui, 
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(80, 24)) as pilot:
         chat, messages = await open_chat(pilot, app)
-        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                     json={"content": "answering the newest", "parentId": ids[-1]})).json()["_id"]
-        await wait_for(pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply")
+        reply = (
+            await bob.http.post(
+                f"/trips/{trip_id}/channels/{channel}/messages",
+                json={"content": "answering the newest", "parentId": ids[-1]},
+            )
+        ).json()["_id"]
+        await wait_for(
+            pilot, lambda: any(m.id == reply for m in chat.active_state().history.items), what="the reply"
+        )
         assert [option.id for option in messages.options[-2:]] == [ids[-1], reply]
         assert "↳" in str(messages.options[-1].prompt.prefix)  # indented under it, no quote line
 
@@ -183,9 +232,18 @@ def late_reply_app() -> TripdeckApp:
     general = data.messages["channel-general"].items
     first, newest = general[0], general[-1]
     maya = next(member for member in data.members if member.name == "Maya Chen")
-    general.append(Message(_id="message-late-reply", _creationTime=newest.creation_time + 60_000,
-                           trip_id=newest.trip_id, channel_id=newest.channel_id, author_id=maya.user_id,
-                           author_name=maya.name, content="Seats 14A-D on both, all together", parent_id=first.id))
+    general.append(
+        Message(
+            _id="message-late-reply",
+            _creationTime=newest.creation_time + 60_000,
+            trip_id=newest.trip_id,
+            channel_id=newest.channel_id,
+            author_id=maya.user_id,
+            author_name=maya.name,
+            content="Seats 14A-D on both, all together",
+            parent_id=first.id,
+        )
+    )
     return TripdeckApp(initial=data, clock=frozen.clock(), cursor_blink=False)
 
 
@@ -195,8 +253,11 @@ def test_a_late_reply_at_the_bottom_of_the_chat(snap_compare):
 
 def repainting(screen) -> set[tuple[str, bool]]:
     """The widgets (and the screen) that asked to be drawn again, and whether with a layout."""
-    return {(type(widget).__name__, widget._layout_required) for widget in [screen, *screen.query("*")]
-            if widget._repaint_required or widget._layout_required}
+    return {
+        (type(widget).__name__, widget._layout_required)
+        for widget in [screen, *screen.query("*")]
+        if widget._repaint_required or widget._layout_required
+    }
 
 
 async def test_an_arriving_message_repaints_the_message_list_only():
@@ -215,16 +276,31 @@ async def test_an_arriving_message_repaints_the_message_list_only():
         for number in range(2):
             await pilot.pause()
             assert not repainting(screen)
-            chat.receive([newest.model_copy(update={"id": f"arrived-{number}", "content": f"Tapas at nine? ({number})",
-                                                    "creation_time": newest.creation_time + number + 1})])
+            chat.receive(
+                [
+                    newest.model_copy(
+                        update={
+                            "id": f"arrived-{number}",
+                            "content": f"Tapas at nine? ({number})",
+                            "creation_time": newest.creation_time + number + 1,
+                        }
+                    )
+                ]
+            )
             assert repainting(screen) == {("MessageList", False)}
             assert messages.options[-1].id == f"arrived-{number}"
-            await wait_for(pilot, lambda: at_bottom(messages), what="the newest in sight",
-                           state=lambda: (messages.scroll_y, messages.max_scroll_y))
+            await wait_for(
+                pilot,
+                lambda: at_bottom(messages),
+                what="the newest in sight",
+                state=lambda: (messages.scroll_y, messages.max_scroll_y),
+            )
         assert messages.options[0] is kept  # the rows already shown were kept, not made again
 
 
-async def test_messages_that_arrive_while_another_pane_is_shown_are_in_sight_on_return(server, tui, alice, bob):
+async def test_messages_that_arrive_while_another_pane_is_shown_are_in_sight_on_return(
+    server, tui, alice, bob
+):
     trip_id, channel, ids = await chat_trip(alice, bob)
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -232,16 +308,27 @@ async def test_messages_that_arrive_while_another_pane_is_shown_are_in_sight_on_
         await wait_for(pilot, lambda: at_bottom(messages), what="the end of the history")
         await pilot.press("escape", "1")  # the legs: at 80x24 the chat is out of sight
         for number in range(3):
-            await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                json={"content": f"while you were away {number} " + "words " * 12})
-        reply = (await bob.http.post(f"/trips/{trip_id}/channels/{channel}/messages",
-                                     json={"content": "and yes to your first one", "parentId": ids[1]})).json()["_id"]
-        await wait_for(pilot, lambda: chat.unread_total == (4, 0), what="four unread",
-                       state=lambda: chat.unread_total)
+            await bob.http.post(
+                f"/trips/{trip_id}/channels/{channel}/messages",
+                json={"content": f"while you were away {number} " + "words " * 12},
+            )
+        reply = (
+            await bob.http.post(
+                f"/trips/{trip_id}/channels/{channel}/messages",
+                json={"content": "and yes to your first one", "parentId": ids[1]},
+            )
+        ).json()["_id"]
+        await wait_for(
+            pilot, lambda: chat.unread_total == (4, 0), what="four unread", state=lambda: chat.unread_total
+        )
         await pilot.resize_terminal(70, 22)
         await pilot.press("5")
-        await wait_for(pilot, lambda: at_bottom(messages) and newest_fully_visible(messages),
-                       what="the newest in sight", state=lambda: (messages.scroll_y, messages.max_scroll_y))
+        await wait_for(
+            pilot,
+            lambda: at_bottom(messages) and newest_fully_visible(messages),
+            what="the newest in sight",
+            state=lambda: (messages.scroll_y, messages.max_scroll_y),
+        )
         assert messages.options[-1].id == reply and chat.unread_total == (0, 0)
         assert "read-marker" in [option.id for option in messages.options]
 
@@ -268,8 +355,12 @@ async def test_a_reader_up_the_history_keeps_their_message_through_a_size_where_
 
         for size in ((160, 48), (80, 24)):
             await pilot.resize_terminal(*size)
-            await wait_for(pilot, in_sight, what=f"the chosen message in sight at {size}",
-                           state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.following))
+            await wait_for(
+                pilot,
+                in_sight,
+                what=f"the chosen message in sight at {size}",
+                state=lambda: (messages.scroll_y, messages.max_scroll_y, messages.following),
+            )
             assert messages.highlighted == chosen and not messages.following
 
 

@@ -7,8 +7,17 @@ from app.tui.conflicts import every_conflict, flight_index, for_legs, leg_of, ou
 
 
 def leg(**fields) -> Leg:
-    base = {"_id": "leg-1", "_creationTime": 0, "trip_id": "t", "order": 1, "title": "Tokyo", "destination": "Tokyo",
-            "start_date": "2027-01-15", "end_date": "2027-01-20", "timezone": "Asia/Tokyo"}
+    base = {
+        "_id": "leg-1",
+        "_creationTime": 0,
+        "trip_id": "t",
+        "order": 1,
+        "title": "Tokyo",
+        "destination": "Tokyo",
+        "start_date": "2027-01-15",
+        "end_date": "2027-01-20",
+        "timezone": "Asia/Tokyo",
+    }
     return Leg.model_validate(base | fields)
 
 
@@ -35,7 +44,12 @@ def test_each_conflict_goes_to_the_legs_it_concerns_once():
 
 
 def test_a_flight_is_within_its_leg_when_it_departs_or_lands_within_it():
-    overnight = {"from": "ZRH", "to": "NRT", "departureTime": "2027-01-14T13:05", "arrivalTime": "2027-01-15T08:40"}
+    overnight = {
+        "from": "ZRH",
+        "to": "NRT",
+        "departureTime": "2027-01-14T13:05",
+        "arrivalTime": "2027-01-15T08:40",
+    }
     assert outside_leg(leg(flights=[overnight])) == []  # departs the day before, lands on the first day
     [found] = outside_leg(leg(start_date="2027-01-16", flights=[overnight]))
     assert found.type == "outside_leg" and found.event_ids == ["leg-1.flight.0"]
@@ -49,7 +63,9 @@ def test_a_stay_must_fit_the_leg_and_a_car_only_be_picked_up_in_it():
     assert [c.event_ids for c in found] == [["leg-1.accommodation.0"]]  # the car is dropped off later: fine
     assert found[0].message == "Stay “Park Hyatt” (15 Jan – 21 Jan) is outside leg “Tokyo” (15 Jan – 20 Jan)"
     late = outside_leg(leg(rental_car={**car, "pickupTime": "2027-01-21T09:00"}))
-    assert [c.message for c in late] == ["Rental car Hertz pickup (21 Jan) is outside leg “Tokyo” (15 Jan – 20 Jan)"]
+    assert [c.message for c in late] == [
+        "Rental car Hertz pickup (21 Jan) is outside leg “Tokyo” (15 Jan – 20 Jan)"
+    ]
     assert outside_leg(leg(stays=[{"name": "Undated"}])) == []
 
 

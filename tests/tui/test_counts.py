@@ -22,18 +22,32 @@ def test_counted():
 async def test_one_of_each_is_counted_in_the_singular(server, tui, alice):
     trip = await new_trip(alice)
     trip_id = trip["_id"]
-    leg = {"title": "Cotswolds", "destination": "Bibury", "startDate": "2026-07-15", "endDate": "2026-07-22",
-           "timezone": "Europe/London", "order": 1}
+    leg = {
+        "title": "Cotswolds",
+        "destination": "Bibury",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-22",
+        "timezone": "Europe/London",
+        "order": 1,
+    }
     leg_id = (await alice.http.post(f"/trips/{trip_id}/legs", json=leg)).json()["_id"]
     pin = {"name": "Arlington Row", "lat": 51.76, "lng": -1.83}
     assert (await alice.http.post(f"/trips/{trip_id}/map-pins", json=pin)).status_code == 201
-    commitment = {"title": "Walk", "startDate": "2026-07-16", "isAllDay": True, "category": "activity",
-                  "legId": leg_id}
+    commitment = {
+        "title": "Walk",
+        "startDate": "2026-07-16",
+        "isAllDay": True,
+        "category": "activity",
+        "legId": leg_id,
+    }
     assert (await alice.http.post(f"/trips/{trip_id}/commitments", json=commitment)).status_code == 201
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_trip(pilot, app)
-        subtitles = lambda: [str(screen.query_one(pane).border_subtitle) for pane in (LegsTimeline, MapPins, Agenda)]  # noqa: E731
+
+        def subtitles() -> list[str]:
+            return [str(screen.query_one(pane).border_subtitle) for pane in (LegsTimeline, MapPins, Agenda)]
+
         await wait_for(pilot, lambda: all(subtitles()), what="the panes", state=subtitles)
         legs, pins, agenda = subtitles()
         assert " 1 leg" in legs and "1 legs" not in legs, legs

@@ -32,7 +32,9 @@ async def test_the_fixed_demo_has_the_conflicts_the_service_finds_in_the_seeded_
     import httpx
 
     keys, trip_id, _ = await seeded_demo(server)
-    async with TripClient(api_key=keys["you"], base_url=BASE, transport=httpx.ASGITransport(app=server.app)) as client:
+    async with TripClient(
+        api_key=keys["you"], base_url=BASE, transport=httpx.ASGITransport(app=server.app)
+    ) as client:
         summary = await client.get_itinerary_summary(trip_id)
         legs = [leg async for leg in client.iterate_legs(trip_id)]
         commitments = [c async for c in client.iterate_commitments(trip_id)]
@@ -52,16 +54,25 @@ async def test_the_demo_catches_the_same_mistakes_in_every_season(server, start)
     import httpx
 
     keys = {person.ref: (await server.user_key(person.email, person.name))[1] for person in story.PEOPLE}
-    clients = {ref: TripClient(api_key=key, base_url=BASE, transport=httpx.ASGITransport(app=server.app))
-               for ref, key in keys.items()}
+    clients = {
+        ref: TripClient(api_key=key, base_url=BASE, transport=httpx.ASGITransport(app=server.app))
+        for ref, key in keys.items()
+    }
     try:
         seeded = await seed(clients, start)
         summary = await clients["you"].get_itinerary_summary(seeded.trip_id)
-        [marrakech] = [leg async for leg in clients["you"].iterate_legs(seeded.trip_id) if leg.title == "Marrakech"]
+        [marrakech] = [
+            leg async for leg in clients["you"].iterate_legs(seeded.trip_id) if leg.title == "Marrakech"
+        ]
     finally:
         for client in clients.values():
             await client.aclose()
     assert sorted(c.type for c in summary.conflicts) == [
-        "impossible_transfer", "night_without_stay", "overlapping_commitments"]
+        "impossible_transfer",
+        "night_without_stay",
+        "overlapping_commitments",
+    ]
     assert [flight_line(flight_times(f, marrakech.timezone)).split(" · ")[-1] for f in marrakech.flights] == [
-        "1h20", "3h35"]
+        "1h20",
+        "3h35",
+    ]

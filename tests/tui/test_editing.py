@@ -19,7 +19,9 @@ from tests.tui.conftest import wait_for
 
 
 async def open_trip(pilot, app) -> TripScreen:
-    await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip"
+    )
     return app.screen
 
 
@@ -45,7 +47,11 @@ async def pick(pilot, field_id: str, value: str) -> None:
     await wait_for(pilot, lambda: app.focused is overlay, what="the open list")
     for _ in range(overlay.option_count + 1):
         option = overlay.highlighted_option
-        if option is not None and overlay.highlighted is not None and select._options[overlay.highlighted][1] == value:
+        if (
+            option is not None
+            and overlay.highlighted is not None
+            and select._options[overlay.highlighted][1] == value
+        ):
             break
         await pilot.press("down")
     await pilot.press("enter")
@@ -55,8 +61,15 @@ async def pick(pilot, field_id: str, value: str) -> None:
 async def form_opened(pilot, *keys: str) -> FormScreen:
     """Press `keys` (the last one opens a form) and wait until its first field has the keyboard."""
     await pilot.press(*keys)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.focused is not None
-                   and pilot.app.focused.screen is pilot.app.screen, what="the form")
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, FormScreen)
+            and pilot.app.focused is not None
+            and pilot.app.focused.screen is pilot.app.screen
+        ),
+        what="the form",
+    )
     return pilot.app.screen
 
 
@@ -77,7 +90,9 @@ async def test_action_item_create_edit_tick_and_delete_by_keys(server, tui, alic
         await pilot.press(*"Buy [b]adapters[/b]", "enter")
         await form_closed(pilot)
         checklist = screen.query_one(Checklist)
-        await wait_for(pilot, lambda: [i.text for i in checklist.items] == ["Buy [b]adapters[/b]"], what="new item")
+        await wait_for(
+            pilot, lambda: [i.text for i in checklist.items] == ["Buy [b]adapters[/b]"], what="new item"
+        )
         (item,) = await rows(alice, trip["_id"], "action-items")
         assert item["urgency"] == "before_trip" and item["owner"] is None if "owner" in item else True
 
@@ -85,7 +100,9 @@ async def test_action_item_create_edit_tick_and_delete_by_keys(server, tui, alic
         await replace(pilot, "text", "Buy two adapters")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: [i.text for i in checklist.items] == ["Buy two adapters"], what="edited item")
+        await wait_for(
+            pilot, lambda: [i.text for i in checklist.items] == ["Buy two adapters"], what="edited item"
+        )
 
         await pilot.press("space")
         await wait_for(pilot, lambda: checklist.items and checklist.items[0].done, what="ticked")
@@ -112,8 +129,11 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         await replace(pilot, "flights-0-flightNumber", "TP1351")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
-                       what="new leg")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["Lisbon"],
+            what="new leg",
+        )
         (leg,) = await rows(alice, trip["_id"], "legs")
         assert leg["accommodation"]["name"] == "Casa [Azul]"
         assert leg["flights"][0]["flightNumber"] == "TP1351"
@@ -121,7 +141,9 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         await replace(pilot, "accommodation-name", "")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: screen.query_one(LegsTimeline).legs[0].accommodation is None, what="stay gone")
+        await wait_for(
+            pilot, lambda: screen.query_one(LegsTimeline).legs[0].accommodation is None, what="stay gone"
+        )
         assert (await rows(alice, trip["_id"], "legs"))[0]["flights"][0]["flightNumber"] == "TP1351"
 
         # A map pin.
@@ -131,7 +153,9 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         await replace(pilot, "lng", "-9.1459")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: [p.name for p in screen.query_one(MapPins).pins] == ["Time Out Market"], what="pin")
+        await wait_for(
+            pilot, lambda: [p.name for p in screen.query_one(MapPins).pins] == ["Time Out Market"], what="pin"
+        )
         assert (await rows(alice, trip["_id"], "map-pins"))[0]["lat"] == 38.7069
 
         # A commitment linked to the leg, picked from the list.
@@ -141,8 +165,11 @@ async def test_leg_pin_and_commitment_by_keys(server, tui, alice):
         await pick(pilot, "legId", leg["_id"])
         await pilot.press("ctrl+s")  # on a choice list, enter opens the list: ctrl+s saves from anywhere
         await form_closed(pilot)
-        await wait_for(pilot, lambda: [c.title for c in screen.query_one(Agenda).commitments] == ["Fado night"],
-                       what="commitment")
+        await wait_for(
+            pilot,
+            lambda: [c.title for c in screen.query_one(Agenda).commitments] == ["Fado night"],
+            what="commitment",
+        )
         (commitment,) = await rows(alice, trip["_id"], "commitments")
         assert commitment["legId"] == leg["_id"] and commitment["startTime"] == "21:00"
 
@@ -187,14 +214,19 @@ async def test_a_bad_field_is_marked_and_the_form_keeps_the_input(server, tui, a
 async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, tui, alice, bob):
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
-    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
-                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    pin = (
+        await alice.http.post(
+            f"/trips/{trip['_id']}/map-pins", json={"name": "Belem", "lat": 38.69, "lng": -9.21}
+        )
+    ).json()
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
         await open_trip(pilot, app)
         await form_opened(pilot, "2", "e")
         await replace(pilot, "name", "Belém tower")
-        await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob's Belem", "notes": "x"})
+        await bob.http.patch(
+            f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"name": "Bob's Belem", "notes": "x"}
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ItemConflictScreen), what="the conflict dialog")
         assert ("Name", "Belem", "Bob's Belem") in app.screen.changes
@@ -217,9 +249,19 @@ async def test_an_edit_someone_else_made_first_is_shown_not_overwritten(server, 
 async def make_legs(alice, trip_id: str, titles: list[str]) -> list[str]:
     ids = []
     for order, title in enumerate(titles):
-        leg = (await alice.http.post(f"/trips/{trip_id}/legs", json={
-            "order": order, "title": title, "destination": title, "startDate": "2026-07-15",
-            "endDate": "2026-07-16", "timezone": "Europe/London"})).json()
+        leg = (
+            await alice.http.post(
+                f"/trips/{trip_id}/legs",
+                json={
+                    "order": order,
+                    "title": title,
+                    "destination": title,
+                    "startDate": "2026-07-15",
+                    "endDate": "2026-07-16",
+                    "timezone": "Europe/London",
+                },
+            )
+        ).json()
         ids.append(leg["_id"])
     return ids
 
@@ -235,17 +277,25 @@ async def test_move_legs_with_shift_k_and_shift_j(server, tui, alice):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_trip(pilot, app)
         await pilot.press("1", "down", "K")  # B up
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["B", "A", "C"],
-                       what="B first")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["B", "A", "C"],
+            what="B first",
+        )
         assert await leg_titles(alice, trip["_id"]) == ["B", "A", "C"]
         await pilot.press("J", "J")  # B to the end, straight after each other: no stale revision
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["A", "C", "B"],
-                       what="B last")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["A", "C", "B"],
+            what="B last",
+        )
         await pilot.pause(0.3)
         assert await leg_titles(alice, trip["_id"]) == ["A", "C", "B"]
 
 
-async def test_a_reorder_on_a_stale_revision_shows_what_changed_then_reapplies_or_drops(server, tui, alice, bob):
+async def test_a_reorder_on_a_stale_revision_shows_what_changed_then_reapplies_or_drops(
+    server, tui, alice, bob
+):
     from app.tui.screens.conflict import StaleRevisionScreen
 
     trip = await new_trip(alice)
@@ -255,23 +305,39 @@ async def test_a_reorder_on_a_stale_revision_shows_what_changed_then_reapplies_o
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_trip(pilot, app)
         screen.workers.cancel_group(screen, "changes")  # the live feed has not delivered Bob's change yet
-        await bob.http.post(f"/trips/{trip['_id']}/ops", json={
-            "base_revision": trip["revision"] + 3, "type": "reorder", "payload": {"leg_ids": [ids[2], ids[0], ids[1]]}})
+        await bob.http.post(
+            f"/trips/{trip['_id']}/ops",
+            json={
+                "base_revision": trip["revision"] + 3,
+                "type": "reorder",
+                "payload": {"leg_ids": [ids[2], ids[0], ids[1]]},
+            },
+        )
         assert await leg_titles(alice, trip["_id"]) == ["C", "A", "B"]
         await pilot.press("1", "down", "down", "K")  # C up, on the list as it was: A C B
-        await wait_for(pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog"
+        )
         assert [op.operation_type for op in app.screen.diff.operations] == ["reorder"]
         await pilot.press("d")  # drop mine: Bob's order stays
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A", "B"],
-                       what="Bob's order shown")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A", "B"],
+            what="Bob's order shown",
+        )
         assert await leg_titles(alice, trip["_id"]) == ["C", "A", "B"]
 
         await bob.http.delete(f"/trips/{trip['_id']}/legs/{ids[1]}")  # B gone, and the screen does not know
         await pilot.press("end", "K")  # B up (B is last on screen)
-        await wait_for(pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, StaleRevisionScreen), what="the stale revision dialog"
+        )
         await pilot.press("r")
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A"],
-                       what="the fresh list")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["C", "A"],
+            what="the fresh list",
+        )
         assert await leg_titles(alice, trip["_id"]) == ["C", "A"]
 
 
@@ -283,8 +349,11 @@ async def test_edit_the_trip_title_and_dates(server, tui, alice):
         await form_opened(pilot, "E")
         await replace(pilot, "endDate", "2026-07-01")  # before the start: the API refuses
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.errors or app.screen.query_one("#form-error").display,
-                       what="the refusal")
+        await wait_for(
+            pilot,
+            lambda: app.screen.errors or app.screen.query_one("#form-error").display,
+            what="the refusal",
+        )
         assert isinstance(app.screen, FormScreen)
         await replace(pilot, "endDate", "2026-07-30")
         await replace(pilot, "title", "Cotswolds, longer")
@@ -296,7 +365,6 @@ async def test_edit_the_trip_title_and_dates(server, tui, alice):
 
 
 async def test_new_channel_from_the_chat_pane(server, tui, alice):
-    from app.tui.widgets.channel_chat import ChannelChat
 
     trip = await new_trip(alice)
     app, _ = tui(alice.key, trip_id=trip["_id"])
@@ -308,7 +376,9 @@ async def test_new_channel_from_the_chat_pane(server, tui, alice):
         await wait_for(pilot, lambda: app.screen.errors, what="the refusal")
         await pilot.press(*"[b]planning[/b]", "enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: any(c.name == "[b]planning[/b]" for c in screen.data.channels), what="channel")
+        await wait_for(
+            pilot, lambda: any(c.name == "[b]planning[/b]" for c in screen.data.channels), what="channel"
+        )
     channels = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"]
     assert "[b]planning[/b]" in [channel["name"] for channel in channels]
 
@@ -325,6 +395,12 @@ async def test_a_new_row_gets_the_cursor_when_it_arrives(server, tui, alice):
         await form_opened(pilot, "n")
         await pilot.press(*"Renew passports", "enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: (row := app.screen.highlighted_row("action_items")) is not None
-                       and row.text == "Renew passports", what="the cursor on the new item",
-                       state=lambda: getattr(app.screen.highlighted_row("action_items"), "text", None))
+        await wait_for(
+            pilot,
+            lambda: (
+                (row := app.screen.highlighted_row("action_items")) is not None
+                and row.text == "Renew passports"
+            ),
+            what="the cursor on the new item",
+            state=lambda: getattr(app.screen.highlighted_row("action_items"), "text", None),
+        )

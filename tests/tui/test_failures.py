@@ -22,8 +22,11 @@ def notices(app) -> list[str]:
 
 async def failure_noticed(pilot, what: str) -> str:
     app = pilot.app
-    await wait_for(pilot, lambda: any(what in notice for notice in notices(app)),
-                   what=f"a notice of {what!r} among {notices(app)}")
+    await wait_for(
+        pilot,
+        lambda: any(what in notice for notice in notices(app)),
+        what=f"a notice of {what!r} among {notices(app)}",
+    )
     return next(notice for notice in notices(app) if what in notice)
 
 
@@ -44,10 +47,12 @@ async def test_trip_screen_an_export_that_cannot_reach_the_service_says_so(serve
     assert "Exporting failed" in logged(tmp_path)
 
 
-async def test_members_screen_a_share_link_refused_says_so_with_the_request_id(server, tui, alice, bob, tmp_path):
+async def test_members_screen_a_share_link_refused_says_so_with_the_request_id(
+    server, tui, alice, bob, tmp_path
+):
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "planner"})
-    app, transport = tui(bob.key, trip_id=trip["_id"])
+    app, _transport = tui(bob.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
         await pilot.press("m")
@@ -66,7 +71,9 @@ async def test_picker_an_archive_refused_says_so(server, tui, alice, bob, tmp_pa
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
     app, _ = tui(bob.key)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips"
+        )
         await pilot.press("a")
         await pilot.pause(0.2)
         await pilot.press("y")
@@ -98,14 +105,21 @@ async def test_first_run_a_url_httpx_cannot_use_says_so(server, alice, tmp_path)
     def factory(url: str, key: str) -> TripClient:
         return TripClient(api_key=key, base_url=url, transport=transport, max_retries=0)
 
-    app = TripdeckApp(client_factory=factory, config_path=tmp_path / "config.json", cursor_blink=False,
-                      log_path=tmp_path / "data" / "tripdeck.log")
+    app = TripdeckApp(
+        client_factory=factory,
+        config_path=tmp_path / "config.json",
+        cursor_blink=False,
+        log_path=tmp_path / "data" / "tripdeck.log",
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen), what="first run")
         app.screen.query_one("#setup-url").value = "http://exa\x01mple/api/v1"
         app.screen.query_one("#setup-key").value = alice.key
         await pilot.press("enter")
         await failure_noticed(pilot, "Checking the key failed")
-        await wait_for(pilot, lambda: "Checking" not in str(app.screen.query_one("#setup-error").render()),
-                       what="no 'Checking…' left on screen")
+        await wait_for(
+            pilot,
+            lambda: "Checking" not in str(app.screen.query_one("#setup-error").render()),
+            what="no 'Checking…' left on screen",
+        )
     assert "Checking the key failed" in logged(tmp_path)

@@ -3,13 +3,12 @@ from the screen as drawn (the cells of each row), from the fixed demo data."""
 
 from __future__ import annotations
 
-from tests.conftest import new_trip
-from tests.tui.conftest import wait_for
-from tests.tui.test_editing import open_trip
-
 from app.tui.screens.members import MembersScreen
 from app.tui.screenshots import demo_app
 from app.tui.widgets.status import OfflineBanner
+from tests.conftest import new_trip
+from tests.tui.conftest import wait_for
+from tests.tui.test_editing import open_trip
 
 
 def row_segments(app, y: int) -> list:
@@ -65,7 +64,9 @@ async def test_the_offline_banner_says_whole_phrases_at_80_columns_and_more_when
             assert f"cannot reach {url} · retry 3 in 8s" in line, line
 
 
-async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selection_copies_only_it(server, tui, alice):
+async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selection_copies_only_it(
+    server, tui, alice
+):
     trip = await new_trip(alice)
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -83,8 +84,10 @@ async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selectio
         assert rows[first + 1].rstrip() == url[80:], rows[first + 1]
 
 
-JOIN = ("trip ui --url http://127.0.0.1:40667/api/v1 --key osk_eBFEqiDNImix4Vk7wD9omygUxFrIiqMMklbrQFkjemk "
-        "--trip=vi7IJ5kuCQ7qpvdyl1qPe")
+JOIN = (
+    "trip ui --url http://127.0.0.1:40667/api/v1 --key osk_eBFEqiDNImix4Vk7wD9omygUxFrIiqMMklbrQFkjemk "
+    "--trip=vi7IJ5kuCQ7qpvdyl1qPe"
+)
 
 
 async def test_the_join_command_is_shown_whole_and_runnable_at_40x15_and_80x24():

@@ -57,8 +57,12 @@ async def test_enter_on_a_flag_saves_the_form_as_the_footer_says_and_space_ticks
         assert flag.value is True
         await pilot.press("enter")
         # The fixed demo data has no service: the attempt to save is what shows that Enter saved.
-        await wait_for(pilot, lambda: any("no trip service" in n.message for n in app._notifications),
-                       what="the save to be tried", state=lambda: (type(app.screen).__name__, flag.value))
+        await wait_for(
+            pilot,
+            lambda: any("no trip service" in n.message for n in app._notifications),
+            what="the save to be tried",
+            state=lambda: (type(app.screen).__name__, flag.value),
+        )
         assert flag.value is True  # and did not untick the flag
 
 
@@ -105,11 +109,14 @@ async def test_a_hint_is_told_apart_from_a_value_by_its_words_and_its_style_not_
         order = app.screen.query_one("#field-order", Input)
         assert order.value == "5"  # a real default is a value, drawn upright
         segments = [segment for segment in row_segments(app, order.region.y) if "5" in segment.text]
-        assert segments and not any(segment.style is not None and segment.style.italic for segment in segments)
+        assert segments and not any(
+            segment.style is not None and segment.style.italic for segment in segments
+        )
 
 
 async def test_a_leg_the_service_refuses_keeps_the_form_open_and_says_the_end_is_before_the_start(
-        server, tui, alice):
+    server, tui, alice
+):
     from tests.conftest import new_trip
     from tests.tui.test_editing import form_opened, open_trip, replace, rows
 
@@ -141,8 +148,14 @@ async def test_a_field_holding_an_invisible_control_names_it_under_the_input(ser
     from tests.tui.test_editing import form_opened, open_trip
 
     trip = await new_trip(alice)
-    leg = {"title": "Ria\u202evine", "destination": "Porto", "startDate": "2026-07-15", "endDate": "2026-07-18",
-           "timezone": "Europe/Lisbon", "order": 1}
+    leg = {
+        "title": "Ria\u202evine",
+        "destination": "Porto",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-18",
+        "timezone": "Europe/Lisbon",
+        "order": 1,
+    }
     assert (await alice.http.post(f"/trips/{trip['_id']}/legs", json=leg)).status_code == 201
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -174,9 +187,17 @@ async def test_down_at_the_last_row_of_a_pane_stays_there_and_up_at_the_first_to
 
 async def test_a_refusal_that_explains_itself_is_shown_beside_the_marked_field(alice, trip):
     """A time in the spring-forward gap: the service says why; the form said only "not valid here"."""
-    refused = await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
-        "title": "Late dinner", "startDate": "2027-03-14", "category": "dinner", "startTime": "02:30",
-        "endTime": "03:30", "timezone": "America/New_York"})
+    refused = await alice.http.post(
+        f"/trips/{trip['_id']}/commitments",
+        json={
+            "title": "Late dinner",
+            "startDate": "2027-03-14",
+            "category": "dinner",
+            "startTime": "02:30",
+            "endTime": "03:30",
+            "timezone": "America/New_York",
+        },
+    )
     assert refused.status_code == 400
     error = refused.json()["error"]
     app = demo_app()

@@ -23,8 +23,11 @@ async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alic
         await form_opened(pilot, "a")
         await replace(pilot, "email", "nobody@example.com")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.query_one("#form-error").display
-                       or app.screen.errors, what="the refusal")  # no such user: the form stays open
+        await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#form-error").display or app.screen.errors,
+            what="the refusal",
+        )  # no such user: the form stays open
         assert isinstance(app.screen, FormScreen)
         await replace(pilot, "email", bob.email)
         await pilot.press("enter")
@@ -37,8 +40,11 @@ async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alic
         await pick(pilot, "role", "viewer")
         await pilot.press("ctrl+s")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: any(m.email == bob.email and m.role == "viewer" for m in screen.members),
-                       what="Bob a viewer")
+        await wait_for(
+            pilot,
+            lambda: any(m.email == bob.email and m.role == "viewer" for m in screen.members),
+            what="Bob a viewer",
+        )
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.share_url, what="share link")
         url = screen.share_url
@@ -46,8 +52,13 @@ async def test_owner_adds_a_member_changes_the_role_and_shares(server, tui, alic
         try:
             assert (await anonymous.get(url)).status_code == 200  # the link opens the trip, no key
             await pilot.press("S")
-            await wait_for(pilot, lambda: screen.share_url is None and "revoked" in str(
-                screen.query_one("#share-link").render()), what="revoked")
+            await wait_for(
+                pilot,
+                lambda: (
+                    screen.share_url is None and "revoked" in str(screen.query_one("#share-link").render())
+                ),
+                what="revoked",
+            )
             assert (await anonymous.get(url)).status_code == 404
         finally:
             await anonymous.aclose()
@@ -73,9 +84,17 @@ async def test_export_calendar_and_pins_from_the_command_palette(server, tui, al
     import json
 
     trip = await new_trip(alice)
-    await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
-        "title": "Dinner", "startDate": "2026-07-16", "category": "dinner", "startTime": "19:00",
-        "endTime": "21:00", "timezone": "Europe/London"})
+    await alice.http.post(
+        f"/trips/{trip['_id']}/commitments",
+        json={
+            "title": "Dinner",
+            "startDate": "2026-07-16",
+            "category": "dinner",
+            "startTime": "19:00",
+            "endTime": "21:00",
+            "timezone": "Europe/London",
+        },
+    )
     await alice.http.post(f"/trips/{trip['_id']}/map-pins", json={"name": "Pub", "lat": 51.5, "lng": -0.1})
     app, _ = tui(alice.key, trip_id=trip["_id"], export_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -98,7 +117,9 @@ async def test_an_owner_removes_a_member_and_a_viewer_may_only_leave(server, tui
     trip = await new_trip(alice)
     carol = await make_actor("carol@example.com", "Carol")
     for actor, role in ((bob, "viewer"), (carol, "editor")):
-        response = await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": actor.email, "role": role})
+        response = await alice.http.post(
+            f"/trips/{trip['_id']}/members", json={"email": actor.email, "role": role}
+        )
         assert response.status_code == 201, response.text
 
     # Bob, a viewer: `d` is offered on his own row only (leave), not on Alice's or Carol's.
@@ -126,12 +147,15 @@ async def test_an_owner_removes_a_member_and_a_viewer_may_only_leave(server, tui
         await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
         screen = app.screen
         screen.query_one("#member-list").highlighted = next(
-            i for i, m in enumerate(screen.members) if m.user_id == carol.user_id)
+            i for i, m in enumerate(screen.members) if m.user_id == carol.user_id
+        )
         await pilot.pause()
         await pilot.press("d")
         await wait_for(pilot, lambda: app.screen is not screen, what="the question")
         await pilot.press("y")
-        await wait_for(pilot, lambda: all(m.user_id != carol.user_id for m in screen.members), what="Carol gone")
+        await wait_for(
+            pilot, lambda: all(m.user_id != carol.user_id for m in screen.members), what="Carol gone"
+        )
     listed = (await alice.http.get(f"/trips/{trip['_id']}/members")).json()["items"]
     assert {m["userId"] for m in listed} == {alice.user_id, bob.user_id}
 
@@ -143,7 +167,8 @@ async def test_an_owner_removes_a_member_and_a_viewer_may_only_leave(server, tui
         await wait_for(pilot, lambda: isinstance(app.screen, MembersScreen), what="members")
         screen = app.screen
         screen.query_one("#member-list").highlighted = next(
-            i for i, m in enumerate(screen.members) if m.user_id == bob.user_id)
+            i for i, m in enumerate(screen.members) if m.user_id == bob.user_id
+        )
         await pilot.pause()
         await pilot.press("d", "y")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "TripPickerScreen", what="the trips list")
@@ -170,11 +195,15 @@ async def test_a_viewer_is_not_offered_the_keys_that_change_the_plan(server, tui
         assert screen.check_action("members", ()) is True
 
 
-async def test_a_viewer_is_not_offered_edits_on_the_trip_screen_and_the_footer_says_so(server, tui, alice, bob):
+async def test_a_viewer_is_not_offered_edits_on_the_trip_screen_and_the_footer_says_so(
+    server, tui, alice, bob
+):
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "viewer"})
-    await alice.http.post(f"/trips/{trip['_id']}/legs", json={
-        "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-17"})
+    await alice.http.post(
+        f"/trips/{trip['_id']}/legs",
+        json={"title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-17"},
+    )
 
     def footer_keys(app) -> set[str]:
         return {key.description for key in app.screen.query(FooterKey)}
@@ -182,7 +211,9 @@ async def test_a_viewer_is_not_offered_edits_on_the_trip_screen_and_the_footer_s
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        await wait_for(pilot, lambda: {"New", "Edit", "Delete"} <= footer_keys(app), what="the owner's edit keys")
+        await wait_for(
+            pilot, lambda: {"New", "Edit", "Delete"} <= footer_keys(app), what="the owner's edit keys"
+        )
 
     app, _ = tui(bob.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 30)) as pilot:

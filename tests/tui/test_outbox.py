@@ -11,12 +11,12 @@ import sys
 
 import pytest
 
-from app.tui.outbox import Outbox, Owner, Pending, PendingWrite, key_fingerprint
+from app.tui.outbox import Outbox, Owner, PendingWrite, key_fingerprint
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.channel_chat import ChannelChat
 from app.tui.widgets.checklist import Checklist
-from app.tui.widgets.pane import RowList
 from app.tui.widgets.legs_timeline import LegsTimeline
+from app.tui.widgets.pane import RowList
 from app.tui.widgets.status import OfflineBanner, OutboxBar
 from tests.cli_server import ROOT, api_server, child_env  # noqa: F401  (api_server is a fixture)
 from tests.conftest import BASE, new_trip
@@ -26,7 +26,9 @@ from tests.tui.test_trip_screen import messages_shown
 
 
 async def server_messages(alice, trip_id: str, channel_id: str) -> list[str]:
-    items = (await alice.http.get(f"/trips/{trip_id}/channels/{channel_id}/messages?limit=100")).json()["items"]
+    items = (await alice.http.get(f"/trips/{trip_id}/channels/{channel_id}/messages?limit=100")).json()[
+        "items"
+    ]
     return [message["content"] for message in reversed(items)]
 
 
@@ -52,8 +54,15 @@ async def test_three_messages_queued_offline_survive_a_restart_and_arrive_once(s
     app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"], what="shown",
-                       state=lambda: [(m.content, m.creation_time, m.id) for m in app.screen.query_one(ChannelChat).active_state().history.items])
+        await wait_for(
+            pilot,
+            lambda: messages_shown(app)[-3:] == ["one", "two [b]three[/b]", "four"],
+            what="shown",
+            state=lambda: [
+                (m.content, m.creation_time, m.id)
+                for m in app.screen.query_one(ChannelChat).active_state().history.items
+            ],
+        )
         assert not app.screen.query_one(OutboxBar).display
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two [b]three[/b]", "four"]
     assert outbox_of(path, alice).items == []
@@ -66,8 +75,11 @@ async def test_a_resend_with_the_stored_key_does_not_post_twice(server, tui, ali
     outbox = outbox_of(path, alice)
     item = outbox.add(trip["_id"], channel, "sent, but the answer was lost")
     # The first attempt reached the server; the TUI never heard back, so the item is still queued.
-    await alice.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": item.content},
-                          headers={"Idempotency-Key": item.idempotency_key})
+    await alice.http.post(
+        f"/trips/{trip['_id']}/channels/{channel}/messages",
+        json={"content": item.content},
+        headers={"Idempotency-Key": item.idempotency_key},
+    )
     app, _ = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
@@ -95,9 +107,19 @@ async def test_a_refused_message_stays_with_its_error_and_can_be_discarded(serve
 
 
 async def leg_of(alice, trip_id: str, title: str) -> dict:
-    return (await alice.http.post(f"/trips/{trip_id}/legs", json={
-        "order": 1, "title": title, "destination": title, "startDate": "2026-07-15", "endDate": "2026-07-16",
-        "timezone": "Europe/Lisbon"})).json()
+    return (
+        await alice.http.post(
+            f"/trips/{trip_id}/legs",
+            json={
+                "order": 1,
+                "title": title,
+                "destination": title,
+                "startDate": "2026-07-15",
+                "endDate": "2026-07-16",
+                "timezone": "Europe/Lisbon",
+            },
+        )
+    ).json()
 
 
 async def operations_since(alice, trip_id: str, revision: int) -> list[str]:
@@ -105,7 +127,9 @@ async def operations_since(alice, trip_id: str, revision: int) -> list[str]:
     return [op["operation_type"] for op in diff["operations"]]
 
 
-async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_restart(server, tui, alice, tmp_path):
+async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_restart(
+    server, tui, alice, tmp_path
+):
     trip = await new_trip(alice)
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     leg = await leg_of(alice, trip["_id"], "Lisbon")
@@ -142,8 +166,13 @@ async def test_three_messages_and_an_edit_queued_offline_arrive_once_after_a_res
         await wait_for(pilot, lambda: banner.display, what="the offline banner")
         transport.offline = False
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs]
-                       == ["Lisbon [b]old town[/b]"], what="the edited leg shown")
+        await wait_for(
+            pilot,
+            lambda: (
+                [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["Lisbon [b]old town[/b]"]
+            ),
+            what="the edited leg shown",
+        )
         await wait_for(pilot, lambda: not banner.display, what="the banner gone")
     assert await server_messages(alice, trip["_id"], channel) == ["one", "two", "three"]
     stored = (await alice.http.get(f"/trips/{trip['_id']}/legs/{leg['_id']}")).json()
@@ -164,21 +193,33 @@ async def test_an_offline_create_whose_first_attempt_arrived_is_not_made_twice(s
         await form_closed(pilot)
         await wait_for(pilot, lambda: app.outbox.items, what="queued")
         (item,) = app.outbox.items
-        assert (item.kind, item.action, item.label) == ("action_items", "create", "new action item Buy adapters")
+        assert (item.kind, item.action, item.label) == (
+            "action_items",
+            "create",
+            "new action item Buy adapters",
+        )
         assert len(await rows(alice, trip["_id"], "action-items")) == 1  # it did arrive
         transport.answers_lost = False
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: [i.text for i in screen.query_one(Checklist).items] == ["Buy adapters"],
-                       what="the item shown")
+        await wait_for(
+            pilot,
+            lambda: [i.text for i in screen.query_one(Checklist).items] == ["Buy adapters"],
+            what="the item shown",
+        )
     assert transport.requests.count(f"POST /api/v1/trips/{trip['_id']}/action-items") >= 2
     assert [i["text"] for i in await rows(alice, trip["_id"], "action-items")] == ["Buy adapters"]
 
 
-async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_applied(server, tui, alice, tmp_path):
+async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_applied(
+    server, tui, alice, tmp_path
+):
     trip = await new_trip(alice)
-    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
-                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    pin = (
+        await alice.http.post(
+            f"/trips/{trip['_id']}/map-pins", json={"name": "Belem", "lat": 38.69, "lng": -9.21}
+        )
+    ).json()
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 24)) as pilot:
         screen = await open_trip(pilot, app)
@@ -208,9 +249,14 @@ async def test_an_offline_edit_of_a_row_changed_meanwhile_fails_and_is_not_appli
 async def test_an_offline_edit_and_another_members_change_of_other_fields_both_count(server, tui, alice, bob):
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
-    item = (await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})).json()
-    pin = (await alice.http.post(f"/trips/{trip['_id']}/map-pins",
-                                 json={"name": "Belem", "lat": 38.69, "lng": -9.21})).json()
+    item = (
+        await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Pack", "urgency": "now"})
+    ).json()
+    pin = (
+        await alice.http.post(
+            f"/trips/{trip['_id']}/map-pins", json={"name": "Belem", "lat": 38.69, "lng": -9.21}
+        )
+    ).json()
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 24)) as pilot:
         await open_trip(pilot, app)
@@ -222,7 +268,9 @@ async def test_an_offline_edit_and_another_members_change_of_other_fields_both_c
         await form_closed(pilot)
         await wait_for(pilot, lambda: len(app.outbox.items) == 2, what="both queued")
         # Meanwhile Bob edits other fields of the same two rows.
-        await bob.http.patch(f"/trips/{trip['_id']}/action-items/{item['_id']}", json={"text": "Pack the tent"})
+        await bob.http.patch(
+            f"/trips/{trip['_id']}/action-items/{item['_id']}", json={"text": "Pack the tent"}
+        )
         await bob.http.patch(f"/trips/{trip['_id']}/map-pins/{pin['_id']}", json={"notes": "closed Mondays"})
         transport.offline = False
         await pilot.press("ctrl+r")
@@ -235,8 +283,12 @@ async def test_an_offline_edit_and_another_members_change_of_other_fields_both_c
 
 async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_counts_as_done(server, tui, alice):
     trip = await new_trip(alice)
-    items = [(await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": text, "urgency": "now"})).json()
-             for text in ("Pack", "Book taxi")]
+    items = [
+        (
+            await alice.http.post(f"/trips/{trip['_id']}/action-items", json={"text": text, "urgency": "now"})
+        ).json()
+        for text in ("Pack", "Book taxi")
+    ]
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(100, 24)) as pilot:
         await open_trip(pilot, app)
@@ -250,21 +302,34 @@ async def test_offline_tick_and_delete_are_sent_and_a_delete_of_a_gone_row_count
         transport.offline = False
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]
+    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [
+        ("Pack", True)
+    ]
 
 
 def test_lines_of_older_and_newer_versions_are_kept_as_they_are(tmp_path):
     """An item of an older version recorded no user: nobody's to send (it might be another
     member's), so it stays in the file untouched, like a line of a later version."""
     path = tmp_path / "outbox.jsonl"
-    old = json.dumps({"id": "a1", "trip_id": "t1", "channel_id": "c1", "content": "written by the first outbox",
-                      "idempotency_key": "outbox-old", "parent_id": None, "error": None})
+    old = json.dumps(
+        {
+            "id": "a1",
+            "trip_id": "t1",
+            "channel_id": "c1",
+            "content": "written by the first outbox",
+            "idempotency_key": "outbox-old",
+            "parent_id": None,
+            "error": None,
+        }
+    )
     newer = json.dumps({"v": 99, "type": "teleport", "id": "z"})
     path.write_text(old + "\n" + newer + "\n" + '{"torn', encoding="utf-8")
     owner = Owner(BASE, "u1", "k1")
     outbox = Outbox(path, owner)
     assert outbox.items == []
-    outbox.add_write("t1", "legs", "update", "leg1", body={"title": "B"}, base={"title": "A"}, label="edit leg A")
+    outbox.add_write(
+        "t1", "legs", "update", "leg1", body={"title": "B"}, base={"title": "A"}, label="edit leg A"
+    )
     again = Outbox(path, owner)
     assert [type(item).__name__ for item in again.items] == ["PendingWrite"]
     assert again.items[0].body == {"title": "B"} and again.items[0].base == {"title": "A"}
@@ -286,7 +351,9 @@ async def test_an_offline_trip_edit_is_queued_then_sent(server, tui, alice):
         transport.offline = False
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: screen.data.trip.title == "Cotswolds, longer", what="the new title shown")
+        await wait_for(
+            pilot, lambda: screen.data.trip.title == "Cotswolds, longer", what="the new title shown"
+        )
     assert (await alice.http.get(f"/trips/{trip['_id']}")).json()["title"] == "Cotswolds, longer"
 
 
@@ -318,14 +385,22 @@ async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, t
         checklist = screen.query_one(Checklist)
         transport.offline = True
         await pilot.press("3", "space")  # tick "Pack" offline
-        await wait_for(pilot, lambda: any("☑ Pack" in t and "changed · not sent yet" in t for t in row_texts(checklist)),
-                       what="the tick shown, marked")
+        await wait_for(
+            pilot,
+            lambda: any("☑ Pack" in t and "changed · not sent yet" in t for t in row_texts(checklist)),
+            what="the tick shown, marked",
+        )
         await form_opened(pilot, "n")
         await replace(pilot, "text", "Buy [b]sunscreen[/b]")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: any("Buy [b]sunscreen[/b]" in t and "new · not sent yet" in t
-                                          for t in row_texts(checklist)), what="the new item listed, marked")
+        await wait_for(
+            pilot,
+            lambda: any(
+                "Buy [b]sunscreen[/b]" in t and "new · not sent yet" in t for t in row_texts(checklist)
+            ),
+            what="the new item listed, marked",
+        )
         # A row the service does not know yet cannot be ticked, edited or deleted.
         new_row = next(i for i, t in enumerate(row_texts(checklist)) if "sunscreen" in t)
         checklist.query_one(RowList).highlighted = new_row
@@ -336,10 +411,15 @@ async def test_writes_made_offline_show_in_their_panes_as_not_sent_yet(server, t
         transport.offline = False
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox to empty")
-        await wait_for(pilot, lambda: not any("not sent yet" in t for t in row_texts(checklist)), what="marks gone")
+        await wait_for(
+            pilot, lambda: not any("not sent yet" in t for t in row_texts(checklist)), what="marks gone"
+        )
         assert any("Buy [b]sunscreen[/b]" in t for t in row_texts(checklist))
     stored = await rows(alice, trip["_id"], "action-items")
-    assert sorted((i["text"], bool(i.get("done"))) for i in stored) == [("Buy [b]sunscreen[/b]", False), ("Pack", True)]
+    assert sorted((i["text"], bool(i.get("done"))) for i in stored) == [
+        ("Buy [b]sunscreen[/b]", False),
+        ("Pack", True),
+    ]
 
 
 async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never_saw(server, tui, alice):
@@ -350,11 +430,15 @@ async def test_the_outbox_is_sent_on_its_own_after_an_outage_the_live_feed_never
         await pilot.press("3", "space")
         await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
         banner = screen.query_one(OfflineBanner)
-        await wait_for(pilot, lambda: banner.display and not screen.online, what="offline said, by the failed send")
+        await wait_for(
+            pilot, lambda: banner.display and not screen.online, what="offline said, by the failed send"
+        )
         transport.offline = False
         await wait_for(pilot, lambda: not app.outbox.items, what="the outbox sent without a key press")
         await wait_for(pilot, lambda: screen.online and not banner.display, what="online again")
-    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [("Pack", True)]
+    assert [(i["text"], i.get("done")) for i in await rows(alice, trip["_id"], "action-items")] == [
+        ("Pack", True)
+    ]
 
 
 def outbox_of(path, actor) -> Outbox:
@@ -362,17 +446,31 @@ def outbox_of(path, actor) -> Outbox:
     return Outbox(path, Owner(BASE, actor.user_id, key_fingerprint(actor.key)))
 
 
-async def test_a_message_ann_queued_is_never_sent_or_shown_as_ben_and_waits_for_her(server, tui, alice, bob,
-                                                                                   tmp_path):
+async def test_a_message_ann_queued_is_never_sent_or_shown_as_ben_and_waits_for_her(
+    server, tui, alice, bob, tmp_path
+):
     """One machine account, two members (the README's `j` join flow): Ann typed a message while
     the service was down and quit; Ben opens the trip with his key on the same account."""
     trip = await new_trip(alice)
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     path = tmp_path / "outbox.jsonl"
-    anns = json.dumps({"v": 2, "type": "message", "id": "ann1", "trip_id": trip["_id"], "channel_id": channel,
-                       "content": "from Ann", "idempotency_key": "outbox-ann", "parent_id": None, "error": None,
-                       "service": BASE, "user_id": alice.user_id, "key_id": key_fingerprint(alice.key)})
+    anns = json.dumps(
+        {
+            "v": 2,
+            "type": "message",
+            "id": "ann1",
+            "trip_id": trip["_id"],
+            "channel_id": channel,
+            "content": "from Ann",
+            "idempotency_key": "outbox-ann",
+            "parent_id": None,
+            "error": None,
+            "service": BASE,
+            "user_id": alice.user_id,
+            "key_id": key_fingerprint(alice.key),
+        }
+    )
     path.write_text(anns + "\n", encoding="utf-8")
 
     app, _ = tui(bob.key, trip_id=trip["_id"], outbox_path=path)
@@ -389,9 +487,13 @@ async def test_a_message_ann_queued_is_never_sent_or_shown_as_ben_and_waits_for_
     app, _ = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(pilot, lambda: outbox_of(path, alice).items == [], what="Ann's message sent")
-    items = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages?limit=10")).json()["items"]
-    assert [(m["content"], m["authorId"]) for m in reversed(items)] == [("from Ben", bob.user_id),
-                                                                        ("from Ann", alice.user_id)]
+    items = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages?limit=10")).json()[
+        "items"
+    ]
+    assert [(m["content"], m["authorId"]) for m in reversed(items)] == [
+        ("from Ben", bob.user_id),
+        ("from Ann", alice.user_id),
+    ]
 
 
 def test_an_outbox_shows_only_its_users_items_on_its_service(tmp_path):
@@ -445,13 +547,38 @@ def test_two_processes_adding_and_flushing_at_once_send_every_item_exactly_once(
     key = api_server.key("outbox-two@example.com")
     http = httpx.Client(base_url=api_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
     me = http.get("/me").json()
-    trip = http.post("/trips", json={"groupId": me["defaultGroupId"], "title": "Two", "startDate": "2026-12-01",
-                                     "endDate": "2026-12-20"}).json()["_id"]
+    trip = http.post(
+        "/trips",
+        json={
+            "groupId": me["defaultGroupId"],
+            "title": "Two",
+            "startDate": "2026-12-01",
+            "endDate": "2026-12-20",
+        },
+    ).json()["_id"]
     channel = http.get(f"/trips/{trip}/channels").json()["items"][0]["_id"]
     path, log = tmp_path / "outbox.jsonl", tmp_path / "sent.log"
     processes = [
-        subprocess.Popen([sys.executable, "-c", ADD_AND_FLUSH, str(path), api_server.url, key, me["_id"], trip,
-                          channel, name, "25", str(log)], cwd=ROOT, env=child_env(), stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                ADD_AND_FLUSH,
+                str(path),
+                api_server.url,
+                key,
+                me["_id"],
+                trip,
+                channel,
+                name,
+                "25",
+                str(log),
+            ],
+            cwd=ROOT,
+            env=child_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("a", "b")
     ]
     for process in processes:
@@ -474,7 +601,9 @@ def test_two_outboxes_on_one_file_keep_each_others_items(tmp_path):
     assert [item.content for item in Outbox(path, owner).items] == ["from A"]
 
 
-async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_count(server, tui, alice, tmp_path):
+async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_count(
+    server, tui, alice, tmp_path
+):
     from app.tui.screens.picker import TripPickerScreen
 
     trip = await new_trip(alice)
@@ -490,7 +619,9 @@ async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_co
         count = lambda: str(app.screen.query_one("#picker-outbox").render())  # noqa: E731
         await wait_for(pilot, lambda: "2 unsent" in count(), what="the count while offline")
         transport.offline = False
-        await wait_for(pilot, lambda: len(outbox_of(path, alice).items) == 1, timeout=15, what="the message sent")
+        await wait_for(
+            pilot, lambda: len(outbox_of(path, alice).items) == 1, timeout=15, what="the message sent"
+        )
         await wait_for(pilot, lambda: "1 unsent" in count() and "failed" in count(), what="the count after")
         assert isinstance(app.screen, TripPickerScreen)  # the trip was never opened
     assert await server_messages(alice, trip["_id"], channel) == ["typed on the train"]

@@ -12,17 +12,24 @@ from tests.tui.conftest import wait_for
 
 
 async def test_a_refused_trip_keeps_the_dialog_open_with_the_field_marked_and_the_new_trip_is_highlighted(
-        server, tui, alice):
+    server, tui, alice
+):
     await new_trip(alice, title="Earlier trip", start="2026-07-01", end="2026-07-05")
     app, _ = tui(alice.key)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips"
+        )
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, NewTripScreen), what="the dialog")
         dialog = app.screen
         await pilot.press(*"Road trip", "tab", *"2026-09-09", "tab", *"2026-09-01", "enter")
-        await wait_for(pilot, lambda: dialog.query_one("#new-end").has_class("-invalid"), what="the end marked",
-                       state=lambda: str(dialog.query_one("#new-error").render()))
+        await wait_for(
+            pilot,
+            lambda: dialog.query_one("#new-end").has_class("-invalid"),
+            what="the end marked",
+            state=lambda: str(dialog.query_one("#new-error").render()),
+        )
         assert app.screen is dialog
         assert "end" in str(dialog.query_one("#new-error").render()).lower()
         assert dialog.query_one("#new-title", Input).value == "Road trip"
@@ -30,20 +37,31 @@ async def test_a_refused_trip_keeps_the_dialog_open_with_the_field_marked_and_th
         assert app.focused is dialog.query_one("#new-end")
 
         await pilot.press(*"2026-09-19", "enter")  # the refused value is selected: typing replaces it
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and len(app.screen.trips) == 2,
-                       what="the new trip")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TripPickerScreen) and len(app.screen.trips) == 2,
+            what="the new trip",
+        )
         trip_list = app.screen.query_one(TripList)
-        await wait_for(pilot, lambda: trip_list.highlighted_option is not None
-                       and trip_list.highlighted_option.id == next(t.id for t in app.screen.trips
-                                                                   if t.title == "Road trip"),
-                       what="the new trip highlighted", state=lambda: trip_list.highlighted)
+        await wait_for(
+            pilot,
+            lambda: (
+                trip_list.highlighted_option is not None
+                and trip_list.highlighted_option.id
+                == next(t.id for t in app.screen.trips if t.title == "Road trip")
+            ),
+            what="the new trip highlighted",
+            state=lambda: trip_list.highlighted,
+        )
         assert trip_list.highlighted == 1  # sorted after the earlier trip
 
 
 async def test_esc_in_the_new_trip_dialog_asks_before_dropping_what_was_typed(server, tui, alice):
     app, _ = tui(alice.key)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.me, what="picker")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.me, what="picker"
+        )
         await pilot.press("n", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="closed at once")
         await pilot.press("n", *"Road trip", "escape")
@@ -61,7 +79,9 @@ async def test_at_40_columns_the_picker_shows_each_trip_by_its_title(server, tui
     await new_trip(alice, title="Andes by bus", start="2026-07-01", end="2026-07-05")
     app, _ = tui(alice.key)
     async with app.run_test(size=(40, 15)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips"
+        )
         await pilot.pause()
         row = next((row_text(app, y) for y in range(15) if "Jul 2026" in row_text(app, y)), "")
         assert "Andes by bus" in row and "1 Jul – 5 Jul 2026" in row, row

@@ -16,8 +16,16 @@ def test_the_pace_stays_inside_the_seeds_limit_with_room_for_writes():
 
 
 def test_the_open_channel_every_other_turn_then_the_trip_and_the_other_channels():
-    poller = Poller(None, "trip", 1, channels=lambda: ["general", "food", "cars"], open_channel=lambda: "general",
-                    on_changes=print, on_offline=print, on_online=print)  # type: ignore[arg-type]
+    poller = Poller(
+        None,
+        "trip",
+        1,
+        channels=lambda: ["general", "food", "cars"],
+        open_channel=lambda: "general",
+        on_changes=print,
+        on_offline=print,
+        on_online=print,
+    )  # type: ignore[arg-type]
     turns = [poller.next_request() for _ in range(8)]
     assert turns[0::2] == [("chat", "general")] * 4
     assert [what for what, _ in turns[1::2]] == ["trip", "head", "trip", "head"]
@@ -26,8 +34,15 @@ def test_the_open_channel_every_other_turn_then_the_trip_and_the_other_channels(
 
 def test_freshness_moves_in_steps_of_five_seconds():
     assert [freshness(s) for s in (None, 0, 4.9, 8, 12, 59, 61, 180)] == [
-        "not updated yet", "updated just now", "updated just now", "updated 5 s ago", "updated 10 s ago",
-        "updated 55 s ago", "updated 1 min ago", "updated 3 min ago"]
+        "not updated yet",
+        "updated just now",
+        "updated just now",
+        "updated 5 s ago",
+        "updated 10 s ago",
+        "updated 55 s ago",
+        "updated 1 min ago",
+        "updated 3 min ago",
+    ]
 
 
 async def test_the_view_is_as_fresh_as_its_least_recently_read_part(server, alice, trip):
@@ -37,11 +52,21 @@ async def test_the_view_is_as_fresh_as_its_least_recently_read_part(server, alic
     from tests.conftest import BASE
 
     now = [100.0]
-    async with TripClient(api_key=alice.key, base_url=BASE, transport=httpx.ASGITransport(app=server.app)) as client:
+    async with TripClient(
+        api_key=alice.key, base_url=BASE, transport=httpx.ASGITransport(app=server.app)
+    ) as client:
         channel = (await client.list_channels(trip["_id"])).items[0].id
-        poller = Poller(client, trip["_id"], trip["revision"], channels=lambda: [channel, "other"],
-                        open_channel=lambda: channel, on_changes=print, on_offline=print, on_online=print,
-                        clock=lambda: now[0])
+        poller = Poller(
+            client,
+            trip["_id"],
+            trip["revision"],
+            channels=lambda: [channel, "other"],
+            open_channel=lambda: channel,
+            on_changes=print,
+            on_offline=print,
+            on_online=print,
+            clock=lambda: now[0],
+        )
         assert poller.updated_at is None
         poller.checked = {"chat": 90.0, "trip": 80.0}
         assert poller.updated_at == 80.0
@@ -82,8 +107,9 @@ async def test_a_429_waits_as_long_as_the_service_asks_and_is_not_an_outage(tmp_
         transport = Recording(app)
         async with TripClient(api_key=key, base_url=BASE, transport=transport, max_retries=0) as client:
             me = await client.me()
-            trip = await client.create_trip(group_id=me.default_group_id, title="T", start_date="2026-07-15",
-                                            end_date="2026-07-16")
+            trip = await client.create_trip(
+                group_id=me.default_group_id, title="T", start_date="2026-07-15", end_date="2026-07-16"
+            )
             waits: list[float] = []
             offline: list[object] = []
 
@@ -92,9 +118,17 @@ async def test_a_429_waits_as_long_as_the_service_asks_and_is_not_an_outage(tmp_
                 if len(waits) > 4:
                     raise asyncio.CancelledError
 
-            poller = Poller(client, trip.id, trip.revision, channels=lambda: [], open_channel=lambda: None,
-                            on_changes=print, on_offline=lambda *args: offline.append(args), on_online=print,
-                            sleep=sleep)
+            poller = Poller(
+                client,
+                trip.id,
+                trip.revision,
+                channels=lambda: [],
+                open_channel=lambda: None,
+                on_changes=print,
+                on_offline=lambda *args: offline.append(args),
+                on_online=print,
+                sleep=sleep,
+            )
             try:
                 await poller.run()
             except asyncio.CancelledError:
@@ -114,10 +148,20 @@ async def test_a_busy_channel_between_two_polls_loses_no_message(server, alice, 
     from app.tui.polling import OPEN_CHANNEL_PAGE
     from tests.conftest import BASE
 
-    async with TripClient(api_key=alice.key, base_url=BASE, transport=httpx.ASGITransport(app=server.app)) as client:
+    async with TripClient(
+        api_key=alice.key, base_url=BASE, transport=httpx.ASGITransport(app=server.app)
+    ) as client:
         channel = (await client.list_channels(trip["_id"])).items[0].id
-        poller = Poller(client, trip["_id"], trip["revision"], channels=lambda: [channel],
-                        open_channel=lambda: channel, on_changes=print, on_offline=print, on_online=print)
+        poller = Poller(
+            client,
+            trip["_id"],
+            trip["revision"],
+            channels=lambda: [channel],
+            open_channel=lambda: channel,
+            on_changes=print,
+            on_offline=print,
+            on_online=print,
+        )
         assert await poller._poll_channel(channel, True) is None
         sent = [f"m{i}" for i in range(2 * OPEN_CHANNEL_PAGE + 5)]  # more than two pages
         for content in sent:

@@ -33,8 +33,14 @@ print(json.dumps(modes))
 
 def test_config_outbox_and_log_and_their_directories_are_owner_only_under_umask_zero(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIP_")}
-    result = subprocess.run([sys.executable, "-c", WRITE_ALL, str(tmp_path)], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", WRITE_ALL, str(tmp_path)],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     modes = json.loads(result.stdout.strip().splitlines()[-1])
     directories = {path: mode for path, mode in modes.items() if (tmp_path / path).is_dir()}

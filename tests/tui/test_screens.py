@@ -10,7 +10,6 @@ import pkgutil
 import stat
 
 from textual.binding import Binding
-
 from textual.command import CommandPalette
 
 from app.client import TripClient
@@ -39,8 +38,11 @@ async def test_first_run_checks_the_key_and_saves_it_for_the_owner_only(server, 
         app.screen.query_one("#setup-url").value = BASE
         app.screen.query_one("#setup-key").value = "osk_wrong"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "did not work" in str(app.screen.query_one("#setup-error").render()),
-                       what="the error")
+        await wait_for(
+            pilot,
+            lambda: "did not work" in str(app.screen.query_one("#setup-error").render()),
+            what="the error",
+        )
         assert not path.exists()
         app.screen.query_one("#setup-key").value = alice.key
         await pilot.press("enter")
@@ -74,21 +76,32 @@ async def test_picker_creates_opens_and_archives(server, tui, alice):
     await new_trip(alice, title="Old trip")
     app, _ = tui(alice.key)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trips"
+        )
         await pilot.press("n")
         assert isinstance(app.screen, NewTripScreen)
         await pilot.press(*"Road trip", "tab", *"2026-09-01", "tab", *"2026-09-09", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and len(app.screen.trips) == 2,
-                       what="the new trip")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TripPickerScreen) and len(app.screen.trips) == 2,
+            what="the new trip",
+        )
         titles = {trip.title: trip for trip in app.screen.trips}
         assert titles["Road trip"].start_date == "2026-09-01"
         # Archive the highlighted trip (the new one) after confirming.
         highlighted = titles["Road trip"]
-        await wait_for(pilot, lambda: app.screen.query_one("#trip-list").highlighted_option.id == highlighted.id,
-                       what="the new trip highlighted")
+        await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#trip-list").highlighted_option.id == highlighted.id,
+            what="the new trip highlighted",
+        )
         await pilot.press("a", "y")
-        await wait_for(pilot, lambda: any(t.id == highlighted.id and t.status == "completed" for t in app.screen.trips),
-                       what="archived")
+        await wait_for(
+            pilot,
+            lambda: any(t.id == highlighted.id and t.status == "completed" for t in app.screen.trips),
+            what="archived",
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="trip screen")
 
@@ -103,9 +116,18 @@ def test_every_binding_has_an_id_and_is_in_help_and_palette():
             await pilot.pause()
             rows = list(bindings_of(app.screen))
             ids = {binding.id for _, binding, _ in rows}
-            assert {"trip.pane_legs", "trip.pane_chat", "trip.next_pane", "app.help", "chat.reply",
-                    "chat.history_previous", "chat.leave_input", "chat.next_channel"} <= ids
+            assert {
+                "trip.pane_legs",
+                "trip.pane_chat",
+                "trip.next_pane",
+                "app.help",
+                "chat.reply",
+                "chat.history_previous",
+                "chat.leave_input",
+                "chat.next_channel",
+            } <= ids
             from app.tui import screens, widgets  # every Binding in our code carries an id
+
             for package in (screens, widgets):
                 for info in pkgutil.iter_modules(package.__path__):
                     module = importlib.import_module(f"{package.__name__}.{info.name}")
@@ -121,7 +143,17 @@ def test_every_binding_has_an_id_and_is_in_help_and_palette():
             await pilot.press("escape")
             provider = TripdeckCommands(app.screen)
             names = [description for description, *_ in provider._commands()]
-            assert {"Legs", "Map", "Checklist", "Agenda", "Chat", "Reply", "Next channel", "Help", "Quit"} <= set(names)
+            assert {
+                "Legs",
+                "Map",
+                "Checklist",
+                "Agenda",
+                "Chat",
+                "Reply",
+                "Next channel",
+                "Help",
+                "Quit",
+            } <= set(names)
             await pilot.press("ctrl+p")
             assert isinstance(app.screen, CommandPalette)
             await pilot.press(*"agenda", "enter")
@@ -137,8 +169,12 @@ def test_keymap_from_the_config_file_remaps_a_binding():
     from app.tui.demo import frozen
 
     async def run():
-        app = TripdeckApp(initial=frozen.trip_data(), clock=frozen.clock(), cursor_blink=False,
-                          keymap={"trip.pane_chat": "c"})
+        app = TripdeckApp(
+            initial=frozen.trip_data(),
+            clock=frozen.clock(),
+            cursor_blink=False,
+            keymap={"trip.pane_chat": "c"},
+        )
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             await pilot.press("c")

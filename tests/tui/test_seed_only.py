@@ -31,7 +31,9 @@ def seed_tui(server, tmp_path):
         options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
         options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
         options.setdefault("poll_per_minute", 300)
-        app = TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options)
+        app = TripdeckApp(
+            client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options
+        )
         return app, transport
 
     make.service = seed_app
@@ -47,9 +49,17 @@ def header(app) -> str:
 
 
 async def add_leg(actor, trip_id: str, title: str, start: str, end: str, order: int) -> dict:
-    response = await actor.http.post(f"/trips/{trip_id}/legs", json={
-        "title": title, "destination": title, "startDate": start, "endDate": end, "timezone": "Europe/London",
-        "order": order})
+    response = await actor.http.post(
+        f"/trips/{trip_id}/legs",
+        json={
+            "title": title,
+            "destination": title,
+            "startDate": start,
+            "endDate": end,
+            "timezone": "Europe/London",
+            "order": order,
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -60,8 +70,12 @@ async def test_the_trip_opens_and_fills_and_says_how_fresh_it_is(seed_tui, alice
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: loaded(app), timeout=10, what="the trip to load")
         assert [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["Bath"]
-        await wait_for(pilot, lambda: "updated" in header(app), what="the freshness in the header",
-                       state=lambda: header(app))
+        await wait_for(
+            pilot,
+            lambda: "updated" in header(app),
+            what="the freshness in the header",
+            state=lambda: header(app),
+        )
         assert "live" not in header(app)
 
 
@@ -83,11 +97,20 @@ async def test_chat_both_ways_by_polling(seed_tui, alice, bob, trip):
         page = (await alice.http.get(f"/trips/{trip['_id']}/channels/{channel}/messages")).json()["items"]
         assert page[0]["content"] == "hello from a plain API"
         await pilot.press("escape", "1")  # the chat out of sight: Bob's message is unread
-        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "hi @Alice"})
-        await wait_for(pilot, lambda: "hi @Alice" in messages_shown(app), timeout=30, what="Bob's message, no key pressed")
+        await bob.http.post(
+            f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "hi @Alice"}
+        )
+        await wait_for(
+            pilot,
+            lambda: "hi @Alice" in messages_shown(app),
+            timeout=30,
+            what="Bob's message, no key pressed",
+        )
         assert app.screen.query_one(ChannelChat).unread_total == (1, 1)
         assert messages_shown(app).count("hello from a plain API") == 1
-        assert not any(path.endswith("/changes") for path in transport.requests[-20:])  # learned: not asked again
+        assert not any(
+            path.endswith("/changes") for path in transport.requests[-20:]
+        )  # learned: not asked again
 
 
 async def test_a_change_by_someone_else_reloads_the_lists(seed_tui, alice, bob, trip):
@@ -96,8 +119,12 @@ async def test_a_change_by_someone_else_reloads_the_lists(seed_tui, alice, bob, 
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: loaded(app) and app.screen.poller is not None, what="polling")
         await add_leg(bob, trip["_id"], "Oxford", "2026-07-18", "2026-07-20", 1)
-        await wait_for(pilot, lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["Oxford"],
-                       timeout=30, what="Bob's leg")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["Oxford"],
+            timeout=30,
+            what="Bob's leg",
+        )
 
 
 async def test_reorder_and_edit_land_through_plain_rest(seed_tui, alice, trip):
@@ -114,35 +141,51 @@ async def test_reorder_and_edit_land_through_plain_rest(seed_tui, alice, trip):
         await wait_for(pilot, lambda: loaded(app), what="the trip")
         screen = app.screen
         await pilot.press("1", "down", "K")  # B up
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["B", "A", "C"],
-                       what="B first")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["B", "A", "C"],
+            what="B first",
+        )
         assert await titles() == ["B", "A", "C"]
         await pilot.press("J", "J")
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["A", "C", "B"],
-                       what="B last")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["A", "C", "B"],
+            what="B last",
+        )
         await pilot.pause(0.5)
         assert await titles() == ["A", "C", "B"]
-        assert sum(1 for r in transport.requests if r.startswith("POST") and r.endswith("/ops")) == 1  # learned once
+        assert (
+            sum(1 for r in transport.requests if r.startswith("POST") and r.endswith("/ops")) == 1
+        )  # learned once
 
         await form_opened(pilot, "home", "e")
         await replace(pilot, "title", "Bath")
         await pilot.press("enter")
         await form_closed(pilot)
-        await wait_for(pilot, lambda: [leg.title for leg in screen.query_one(LegsTimeline).legs][0] == "Bath",
-                       what="the edit")
+        await wait_for(
+            pilot,
+            lambda: next(leg.title for leg in screen.query_one(LegsTimeline).legs) == "Bath",
+            what="the edit",
+        )
         assert (await titles())[0] == "Bath"
 
 
 async def test_a_reorder_after_someone_moved_a_leg_writes_nothing(seed_tui, alice, trip):
-    legs = [await add_leg(alice, trip["_id"], title, "2026-07-15", "2026-07-16", order)
-            for order, title in enumerate(["A", "B"], start=1)]
+    legs = [
+        await add_leg(alice, trip["_id"], title, "2026-07-15", "2026-07-16", order)
+        for order, title in enumerate(["A", "B"], start=1)
+    ]
     app, _ = seed_tui(alice.key, trip_id=trip["_id"], poll_per_minute=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: loaded(app), what="the trip")
         await alice.http.patch(f"/trips/{trip['_id']}/legs/{legs[0]['_id']}", json={"order": 5})  # B A now
         await pilot.press("1", "down", "K")  # B up, on A B as shown
-        await wait_for(pilot, lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["B", "A"],
-                       what="their order shown")
+        await wait_for(
+            pilot,
+            lambda: [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["B", "A"],
+            what="their order shown",
+        )
         legs_now = (await alice.http.get(f"/trips/{trip['_id']}/legs")).json()["items"]
         assert [(leg["title"], leg["order"]) for leg in legs_now] == [("B", 2), ("A", 5)]
 
@@ -152,7 +195,9 @@ async def test_what_the_service_lacks_is_not_offered_and_help_says_why(seed_tui,
 
     app, _ = seed_tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: loaded(app) and app.client.supports("activity") is False, what="the probe")
+        await wait_for(
+            pilot, lambda: loaded(app) and app.client.supports("activity") is False, what="the probe"
+        )
         screen = app.screen
         assert screen.check_action("activity", ()) is False and screen.check_action("undo", ()) is False
         screen.active = 5
@@ -186,9 +231,17 @@ async def test_our_own_service_still_offers_everything(tui, alice, trip):
 async def test_the_summary_pane_shows_conflicts_computed_here(seed_tui, alice, trip):
     leg = await add_leg(alice, trip["_id"], "Bath", "2026-07-15", "2026-07-18", 1)
     for title, time, end in (("Tea", "15:00", "16:00"), ("Spa", "15:30", "17:00")):
-        response = await alice.http.post(f"/trips/{trip['_id']}/commitments", json={
-            "title": title, "startDate": "2026-07-16", "startTime": time, "endTime": end, "category": "activity",
-            "legId": leg["_id"]})
+        response = await alice.http.post(
+            f"/trips/{trip['_id']}/commitments",
+            json={
+                "title": title,
+                "startDate": "2026-07-16",
+                "startTime": time,
+                "endTime": end,
+                "category": "activity",
+                "legId": leg["_id"],
+            },
+        )
         assert response.status_code == 201
     app, _ = seed_tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -196,8 +249,11 @@ async def test_the_summary_pane_shows_conflicts_computed_here(seed_tui, alice, t
         screen = app.screen
         assert any(c.type == "overlapping_commitments" for c in screen.data.summary.conflicts)
         await pilot.press("4")
-        await wait_for(pilot, lambda: "in conflict" in str(screen.query_one(Agenda).border_subtitle),
-                       what="the agenda's conflicts")
+        await wait_for(
+            pilot,
+            lambda: "in conflict" in str(screen.query_one(Agenda).border_subtitle),
+            what="the agenda's conflicts",
+        )
         assert "conflict" in header(app)
 
 
@@ -206,21 +262,33 @@ async def test_a_message_in_another_channel_counts_as_unread(seed_tui, alice, bo
     other = (await alice.http.post(f"/trips/{trip['_id']}/channels", json={"name": "food"})).json()["_id"]
     app, _ = seed_tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: loaded(app) and app.screen.poller is not None
-                       and other in app.screen.poller.seen, what="a first look at the other channel")
+        await wait_for(
+            pilot,
+            lambda: loaded(app) and app.screen.poller is not None and other in app.screen.poller.seen,
+            what="a first look at the other channel",
+        )
         chat = app.screen.query_one(ChannelChat)
         assert chat.active != other and chat.unread_total == (0, 0)
         await bob.http.post(f"/trips/{trip['_id']}/channels/{other}/messages", json={"content": "tapas?"})
-        await wait_for(pilot, lambda: chat.unread_total == (1, 0), timeout=30, what="the unread count",
-                       state=lambda: chat.unread_total)
+        await wait_for(
+            pilot,
+            lambda: chat.unread_total == (1, 0),
+            timeout=30,
+            what="the unread count",
+            state=lambda: chat.unread_total,
+        )
 
 
-async def test_at_the_default_pace_another_members_message_arrives_within_30_seconds(seed_tui, alice, bob, trip):
+async def test_at_the_default_pace_another_members_message_arrives_within_30_seconds(
+    seed_tui, alice, bob, trip
+):
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     app, _ = seed_tui(alice.key, trip_id=trip["_id"], poll_per_minute=None)  # 15 a minute, as in use
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: loaded(app) and app.screen.poller is not None, what="polling")
-        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "on my way"})
+        await bob.http.post(
+            f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "on my way"}
+        )
         await wait_for(pilot, lambda: "on my way" in messages_shown(app), timeout=30, what="Bob's message")
         assert "updated" in header(app)

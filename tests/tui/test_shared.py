@@ -17,9 +17,15 @@ from tests.tui.conftest import SwitchableTransport, wait_for
 def shared_app(server, token: str, tmp_path) -> tuple[TripdeckApp, SwitchableTransport]:
     transport = SwitchableTransport(server.app)
     shared = SharedTripClient(token, base_url=BASE, transport=transport, max_retries=0)
-    app = TripdeckApp(url=BASE, shared=shared, cursor_blink=False, reconnect_after=0.2, shared_interval=0.2,
-                      clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
-                      outbox_path=tmp_path / "outbox.jsonl")
+    app = TripdeckApp(
+        url=BASE,
+        shared=shared,
+        cursor_blink=False,
+        reconnect_after=0.2,
+        shared_interval=0.2,
+        clock=Clock.frozen("2026-07-16T10:30", "Europe/London"),
+        outbox_path=tmp_path / "outbox.jsonl",
+    )
     return app, transport
 
 
@@ -30,16 +36,25 @@ def shown(widget) -> str:
 async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alice, tmp_path):
     trip = await new_trip(alice, title="[bold]Shared[/bold] trip")
     trip_id = trip["_id"]
-    leg = {"order": 1, "title": "Lisbon", "destination": "Lisbon", "startDate": "2026-07-15", "endDate": "2026-07-18",
-           "timezone": "Europe/Lisbon",
-           "stays": [{"name": "Casa", "doorCode": "4711", "wifiPassword": "hunter2", "lat": 38.7, "lng": -9.1}]}
+    leg = {
+        "order": 1,
+        "title": "Lisbon",
+        "destination": "Lisbon",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-18",
+        "timezone": "Europe/Lisbon",
+        "stays": [{"name": "Casa", "doorCode": "4711", "wifiPassword": "hunter2", "lat": 38.7, "lng": -9.1}],
+    }
     assert (await alice.http.post(f"/trips/{trip_id}/legs", json=leg)).status_code == 201
     token = (await alice.http.post(f"/trips/{trip_id}/share-token")).json()["token"]
 
     app, transport = shared_app(server, token, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
-                       what="the shared trip")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
+            what="the shared trip",
+        )
         screen = app.screen
         assert screen.trip_id == trip_id
         assert not any("Authorization" in line for line in transport.requests)
@@ -63,14 +78,19 @@ async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alic
         # A member's change arrives without a key press.
         pin = {"name": "Miradouro", "lat": 38.71, "lng": -9.13, "category": "view"}
         assert (await alice.http.post(f"/trips/{trip_id}/map-pins", json=pin)).status_code == 201
-        await wait_for(pilot, lambda: any(p.name == "Miradouro" for p in screen.data.pins.items),
-                       what="the new pin")
+        await wait_for(
+            pilot, lambda: any(p.name == "Miradouro" for p in screen.data.pins.items), what="the new pin"
+        )
 
         # Revoked: the view says the service refuses, and keeps what it showed.
         assert (await alice.http.delete(f"/trips/{trip_id}/share-token")).status_code == 204
         banner = screen.query_one(OfflineBanner)
-        await wait_for(pilot, lambda: banner.display and "answered" in shown(banner), what="the banner",
-                       state=lambda: shown(banner))  # shown once laid out, a frame after display
+        await wait_for(
+            pilot,
+            lambda: banner.display and "answered" in shown(banner),
+            what="the banner",
+            state=lambda: shown(banner),
+        )  # shown once laid out, a frame after display
         assert any(p.name == "Miradouro" for p in screen.data.pins.items)
         # and asks no more: each 404 counts against the address's failed attempts (every member's, over SSH)
         asked = sum("/shared/" in line for line in transport.requests)
@@ -83,17 +103,27 @@ async def test_a_share_link_view_goes_offline_and_comes_back(server, alice, tmp_
     token = (await alice.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
     app, transport = shared_app(server, token, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
-                       what="the shared trip")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
+            what="the shared trip",
+        )
         screen = app.screen
         banner = screen.query_one(OfflineBanner)
         transport.offline = True
-        await wait_for(pilot, lambda: banner.display and "cannot reach" in shown(banner), what="offline",
-                       state=lambda: shown(banner))
+        await wait_for(
+            pilot,
+            lambda: banner.display and "cannot reach" in shown(banner),
+            what="offline",
+            state=lambda: shown(banner),
+        )
         await alice.http.patch(f"/trips/{trip['_id']}", json={"title": "Renamed meanwhile"})
         transport.offline = False
-        await wait_for(pilot, lambda: not banner.display and screen.data.trip.title == "Renamed meanwhile",
-                       what="back, with the new title")
+        await wait_for(
+            pilot,
+            lambda: not banner.display and screen.data.trip.title == "Renamed meanwhile",
+            what="back, with the new title",
+        )
 
 
 async def test_the_read_only_chat_offers_no_reply_or_write(server, alice, tmp_path):
@@ -103,8 +133,11 @@ async def test_the_read_only_chat_offers_no_reply_or_write(server, alice, tmp_pa
     token = (await alice.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
     app, _ = shared_app(server, token, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
-                       what="the shared trip")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None,
+            what="the shared trip",
+        )
         await pilot.press("5")
         await pilot.pause(0.2)
         footer = " ".join(str(key.description) for key in app.screen.query_one(Footer).query("FooterKey"))

@@ -49,8 +49,10 @@ def test_a_form_with_validation_errors(snap_compare):
     async def reject(pilot):
         await pilot.press("1", "e")
         # The details as the API words them (tests/tui/test_editing.py gets them from the server).
-        pilot.app.screen.show_errors([{"path": "startDate", "reason": "invalid"},
-                                      {"path": "timezone", "reason": "invalid"}], "Invalid fields: startDate, timezone")
+        pilot.app.screen.show_errors(
+            [{"path": "startDate", "reason": "invalid"}, {"path": "timezone", "reason": "invalid"}],
+            "Invalid fields: startDate, timezone",
+        )
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=reject)
@@ -60,8 +62,12 @@ def test_the_conflict_dialog(snap_compare):
     async def conflict(pilot):
         from app.tui.screens.conflict import ItemConflictScreen
 
-        pilot.app.push_screen(ItemConflictScreen("Edit map pin: Belém", [("Name", "Belem", "Bob's [b]Belem[/b]"),
-                                                                          ("Notes", "—", "closed Mondays")]))
+        pilot.app.push_screen(
+            ItemConflictScreen(
+                "Edit map pin: Belém",
+                [("Name", "Belem", "Bob's [b]Belem[/b]"), ("Notes", "—", "closed Mondays")],
+            )
+        )
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=conflict)
@@ -73,8 +79,9 @@ def _japan_app():
     from tests.tui.test_legs_timeline import japan_data
 
     # Two days into the trip, seen from London: Zurich is an hour ahead, Tokyo nine.
-    return TripdeckApp(initial=japan_data(), clock=Clock.frozen("2027-01-12T09:00", "Europe/London"),
-                       cursor_blink=False)
+    return TripdeckApp(
+        initial=japan_data(), clock=Clock.frozen("2027-01-12T09:00", "Europe/London"), cursor_blink=False
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,11 @@ async def test_add_refuse_and_delete_keys_from_the_palette(server, tui, alice):
     app, _ = tui(alice.key)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_from_palette(pilot, app)
-        await wait_for(pilot, lambda: "No SSH keys yet" in str(screen.query_one(SshKeyList).get_option_at_index(0).prompt),
-                       what="the empty list")
+        await wait_for(
+            pilot,
+            lambda: "No SSH keys yet" in str(screen.query_one(SshKeyList).get_option_at_index(0).prompt),
+            what="the empty list",
+        )
         await pilot.press("a")
         app.screen.query_one("#ssh-key-input").value = key.export_private_key().decode().replace("\n", " ")
         await pilot.press("enter")
@@ -40,7 +43,9 @@ async def test_add_refuse_and_delete_keys_from_the_palette(server, tui, alice):
         await wait_for(pilot, lambda: len(screen.keys) == 1, what="the key listed")
         assert screen.keys[0].fingerprint == key.get_fingerprint() and screen.keys[0].name == "phone"
         assert key.get_fingerprint() in str(screen.query_one(SshKeyList).get_option_at_index(0).prompt)
-        assert [k["fingerprint"] for k in (await alice.http.get("/me/ssh-keys")).json()["items"]] == [key.get_fingerprint()]
+        assert [k["fingerprint"] for k in (await alice.http.get("/me/ssh-keys")).json()["items"]] == [
+            key.get_fingerprint()
+        ]
 
         await pilot.press("d")
         await pilot.pause(0.2)

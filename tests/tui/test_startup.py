@@ -66,7 +66,9 @@ async def test_panes_wait_undrawn_for_the_first_answer_then_show_focused(tui, al
         assert not panes.visible
         assert "╭" not in app.export_screenshot()  # no pane border drawn
         waiting = lambda: str(app.screen.query_one("#waiting").render())  # noqa: E731
-        await wait_for(pilot, lambda: "Cannot reach" in waiting(), what="what is wrong, where the trip will be")
+        await wait_for(
+            pilot, lambda: "Cannot reach" in waiting(), what="what is wrong, where the trip will be"
+        )
         transport.offline = False
         await wait_for(pilot, lambda: app.screen.data is not None, what="the trip")
         await pilot.pause()
@@ -105,7 +107,9 @@ async def test_adding_rows_draws_only_the_new_ones(base, redraws_old_rows):
         await pilot.pause()
         assert set(drawn.ids) == {f"old{n}" for n in range(5)}
         drawn.ids.clear()
-        app.query_one(base).add_options([Option(f"new {n}", id=f"new{n}") for n in range(5)])  # a Resize follows
+        app.query_one(base).add_options(
+            [Option(f"new {n}", id=f"new{n}") for n in range(5)]
+        )  # a Resize follows
         await pilot.pause()
         await pilot.pause()
         assert {f"new{n}" for n in range(5)} <= set(drawn.ids)

@@ -32,14 +32,27 @@ class Terminal:
         self.screen = pyte.Screen(*size)
         self.stream = pyte.Stream(self.screen)
 
-    def feed(self, data: str) -> "Terminal":
+    def feed(self, data: str) -> Terminal:
         self.stream.feed(data)
         return self
 
     def cells(self) -> list[list[tuple]]:
-        return [[(cell.data, cell.fg, cell.bg, cell.bold, cell.italics, cell.underscore, cell.strikethrough,
-                  cell.reverse) for cell in (self.screen.buffer[row][x] for x in range(self.screen.columns))]
-                for row in range(self.screen.lines)]
+        return [
+            [
+                (
+                    cell.data,
+                    cell.fg,
+                    cell.bg,
+                    cell.bold,
+                    cell.italics,
+                    cell.underscore,
+                    cell.strikethrough,
+                    cell.reverse,
+                )
+                for cell in (self.screen.buffer[row][x] for x in range(self.screen.columns))
+            ]
+            for row in range(self.screen.lines)
+        ]
 
 
 def screen_after(frames: list[str], size: tuple[int, int]) -> list[list[tuple]]:
@@ -55,15 +68,33 @@ async def test_compacted_frames_draw_the_same_screen(size):
     frames = frames_of(app)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        for keys in (["1"], ["2", "down", "down"], ["3"], ["4", "down"], ["5"], ["escape", "up", "up", "enter"],
-                     ["end"], ["question_mark"], ["escape"]):
+        for keys in (
+            ["1"],
+            ["2", "down", "down"],
+            ["3"],
+            ["4", "down"],
+            ["5"],
+            ["escape", "up", "up", "enter"],
+            ["end"],
+            ["question_mark"],
+            ["escape"],
+        ):
             await pilot.press(*keys)
             await pilot.pause()
         chat = app.screen.query_one(ChannelChat)
         newest = chat.active_state().history.items[-1]
         for number in range(3):
-            chat.receive([newest.model_copy(update={"id": f"arrived-{number}", "content": f"Tapas at nine? ({number})",
-                                                    "creation_time": newest.creation_time + number + 1})])
+            chat.receive(
+                [
+                    newest.model_copy(
+                        update={
+                            "id": f"arrived-{number}",
+                            "content": f"Tapas at nine? ({number})",
+                            "creation_time": newest.creation_time + number + 1,
+                        }
+                    )
+                ]
+            )
             await pilot.pause()
         await pilot.resize_terminal(size[0] - 13, size[1] - 3)
         await pilot.pause()
@@ -72,7 +103,9 @@ async def test_compacted_frames_draw_the_same_screen(size):
     compacted = [compact(frame) for frame in frames]
     assert sum(len(frame.encode()) for frame in compacted) < written * 0.75
     as_written, as_compacted = Terminal(size), Terminal(size)
-    for number, (frame, shorter) in enumerate(zip(frames, compacted)):  # after each frame, not only the last
+    for number, (frame, shorter) in enumerate(
+        zip(frames, compacted, strict=False)
+    ):  # after each frame, not only the last
         assert as_compacted.feed(shorter).cells() == as_written.feed(frame).cells(), f"frame {number}"
 
 

@@ -1,6 +1,7 @@
 """Untrusted text is shown literally and never reaches the terminal as a control sequence."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.tui.text import clean, is_safe, literal, one_line
 
@@ -38,13 +39,25 @@ def test_bidi_and_zero_width_controls_become_visible():
     for code in range(0x202A, 0x202F):
         assert chr(code) not in clean(chr(code))
     # What joins a script or an emoji stays: a family, a flag of a nation, Persian's half-space.
-    for kept in ("👩\u200d👩\u200d👧", "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
-                 "می\u200cخواهم"):
+    for kept in (
+        "👩\u200d👩\u200d👧",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+        "می\u200cخواهم",
+    ):
         assert clean(kept) == kept
 
 
-VISIBLE_FORMAT_MARKS = {*range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x110BD, 0x110CD,
-                        *range(0x13430, 0x13440)}
+VISIBLE_FORMAT_MARKS = {
+    *range(0x0600, 0x0606),
+    0x06DD,
+    0x070F,
+    0x0890,
+    0x0891,
+    0x08E2,
+    0x110BD,
+    0x110CD,
+    *range(0x13430, 0x13440),
+}
 """Characters of category Cf that are drawn (number signs, hieroglyph controls): left alone."""
 
 
@@ -70,26 +83,37 @@ def test_no_invisible_format_character_reaches_the_screen_on_its_own(value):
 
 
 async def test_a_title_with_a_right_to_left_override_shows_it_named_in_the_picker_header_panes_and_forms(
-        server, tui, alice):
-    from tests.conftest import new_trip
-    from tests.tui.conftest import wait_for
-    from tests.tui.test_fit import row_text
+    server, tui, alice
+):
     from app.tui.screens.form import FormScreen
     from app.tui.screens.picker import TripPickerScreen
     from app.tui.screens.trip import TripScreen
+    from tests.conftest import new_trip
+    from tests.tui.conftest import wait_for
+    from tests.tui.test_fit import row_text
 
     trip = await new_trip(alice, title="Porto \u202eatsiv\u202c trip")
-    leg = {"title": "Ria\u200bvine", "destination": "Porto", "startDate": "2026-07-15", "endDate": "2026-07-18",
-           "timezone": "Europe/Lisbon", "order": 1}
+    leg = {
+        "title": "Ria\u200bvine",
+        "destination": "Porto",
+        "startDate": "2026-07-15",
+        "endDate": "2026-07-18",
+        "timezone": "Europe/Lisbon",
+        "order": 1,
+    }
     assert (await alice.http.post(f"/trips/{trip['_id']}/legs", json=leg)).status_code == 201
     app, _ = tui(alice.key)
     async with app.run_test(size=(100, 30)) as pilot:
         screen_text = lambda: "\n".join(row_text(app, y) for y in range(30))  # noqa: E731
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="picker")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="picker"
+        )
         await pilot.pause()
         assert "Porto ⟨RLO⟩atsiv⟨PDF⟩ trip" in screen_text(), screen_text()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip"
+        )
         await wait_for(pilot, lambda: "Ria⟨ZWSP⟩vine" in screen_text(), what="the leg", state=screen_text)
         assert "Porto ⟨RLO⟩atsiv⟨PDF⟩ trip" in row_text(app, 0)
         await pilot.press("4", "n")  # a commitment's leg choice lists the leg's title

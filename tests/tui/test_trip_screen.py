@@ -8,7 +8,7 @@ import datetime as dt
 from app.client import TripClient
 from app.tui.demo import story
 from app.tui.demo.seed import seed
-from app.tui.screens.picker import TripList, TripPickerScreen
+from app.tui.screens.picker import TripPickerScreen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat, ChatInput, MessageList
@@ -25,8 +25,12 @@ async def seeded_demo(server) -> tuple[dict[str, str], str, dict[str, str]]:
     keys = {}
     for person in story.PEOPLE:
         _, keys[person.ref] = await server.user_key(person.email, person.name)
-    clients = {ref: TripClient(api_key=key, base_url=BASE, transport=__import__("httpx").ASGITransport(app=server.app))
-               for ref, key in keys.items()}
+    clients = {
+        ref: TripClient(
+            api_key=key, base_url=BASE, transport=__import__("httpx").ASGITransport(app=server.app)
+        )
+        for ref, key in keys.items()
+    }
     try:
         seeded = await seed(clients, dt.date(2026, 7, 10))
     finally:
@@ -46,13 +50,22 @@ async def test_pick_a_trip_and_see_every_pane_filled(server, tui, alice):
     await new_trip(alice, title="Someone else's trip")  # not a trip Sam may see
     app, _ = tui(keys["you"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trip list")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripPickerScreen) and app.screen.trips, what="trip list"
+        )
         assert [trip.title for trip in app.screen.trips] == [story.TITLE]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip"
+        )
         screen = app.screen
         assert screen.trip_id == trip_id
-        assert [leg.title for leg in screen.query_one(LegsTimeline).legs] == ["Lisbon", "Seville", "Granada", "Marrakech"]
+        assert [leg.title for leg in screen.query_one(LegsTimeline).legs] == [
+            "Lisbon",
+            "Seville",
+            "Granada",
+            "Marrakech",
+        ]
         assert len(screen.query_one(MapPins).pins) == len(story.PINS)
         assert len(screen.query_one(Checklist).items) == len(story.ACTION_ITEMS)
         assert len(screen.query_one(Agenda).commitments) == len(story.COMMITMENTS)
@@ -68,7 +81,9 @@ async def test_switch_panes_by_key(server, tui, alice):
     trip = await new_trip(alice)
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TripScreen) and app.screen.data is not None, what="trip"
+        )
         screen = app.screen
         for key, pane in [("2", MapPins), ("3", Checklist), ("4", Agenda), ("1", LegsTimeline)]:
             await pilot.press(key)
@@ -109,12 +124,16 @@ async def test_a_message_from_another_member_arrives_without_a_key_press(server,
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed")
+        await wait_for(
+            pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed"
+        )
         await pilot.pause(0.3)
         before = len(transport.requests)
         await pilot.pause(2.0)
         assert len(transport.requests) - before <= 1  # idle: one long poll held open, no busy polling
-        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "hi @Alice, from Bob"})
+        await bob.http.post(
+            f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "hi @Alice, from Bob"}
+        )
         await wait_for(pilot, lambda: "hi @Alice, from Bob" in messages_shown(app), what="Bob's message")
         chat = app.screen.query_one(ChannelChat)
         # Seen on the legs pane, not the chat: counted as unread and as a mention.
@@ -122,9 +141,14 @@ async def test_a_message_from_another_member_arrives_without_a_key_press(server,
         await pilot.press("5")
         assert chat.unread_total == (0, 0)
         # Checklist changes arrive too.
-        await bob.http.post(f"/trips/{trip['_id']}/action-items", json={"text": "Bob's new item", "urgency": "now"})
-        await wait_for(pilot, lambda: any(i.text == "Bob's new item" for i in app.screen.query_one(Checklist).items),
-                       what="checklist update")
+        await bob.http.post(
+            f"/trips/{trip['_id']}/action-items", json={"text": "Bob's new item", "urgency": "now"}
+        )
+        await wait_for(
+            pilot,
+            lambda: any(i.text == "Bob's new item" for i in app.screen.query_one(Checklist).items),
+            what="checklist update",
+        )
 
 
 async def test_offline_banner_then_recovery_on_its_own(server, tui, alice, bob):
@@ -133,7 +157,9 @@ async def test_offline_banner_then_recovery_on_its_own(server, tui, alice, bob):
     channel = (await alice.http.get(f"/trips/{trip['_id']}/channels")).json()["items"][0]["_id"]
     app, transport = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed")
+        await wait_for(
+            pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed"
+        )
         banner = app.screen.query_one(OfflineBanner)
         assert not banner.display
         transport.offline = True
@@ -141,7 +167,9 @@ async def test_offline_banner_then_recovery_on_its_own(server, tui, alice, bob):
         await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "before"})
         await wait_for(pilot, lambda: banner.display, what="offline banner")
         assert "OFFLINE" in str(banner.render())
-        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "while you were away"})
+        await bob.http.post(
+            f"/trips/{trip['_id']}/channels/{channel}/messages", json={"content": "while you were away"}
+        )
         transport.offline = False
         await wait_for(pilot, lambda: not banner.display, what="recovery")
         await wait_for(pilot, lambda: "while you were away" in messages_shown(app), what="missed message")
@@ -152,12 +180,21 @@ async def test_a_new_channel_appears_with_its_first_message(server, tui, alice, 
     await alice.http.post(f"/trips/{trip['_id']}/members", json={"email": bob.email, "role": "editor"})
     app, _ = tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed")
-        channel = (await bob.http.post(f"/trips/{trip['_id']}/channels", json={"name": "[red]random[/]"})).json()
-        await bob.http.post(f"/trips/{trip['_id']}/channels/{channel['_id']}/messages", json={"content": "new room"})
+        await wait_for(
+            pilot, lambda: app.screen.data is not None and app.screen.follower is not None, what="live feed"
+        )
+        channel = (
+            await bob.http.post(f"/trips/{trip['_id']}/channels", json={"name": "[red]random[/]"})
+        ).json()
+        await bob.http.post(
+            f"/trips/{trip['_id']}/channels/{channel['_id']}/messages", json={"content": "new room"}
+        )
         chat = app.screen.query_one(ChannelChat)
-        await wait_for(pilot, lambda: chat.knows(channel["_id"]) and chat.states[channel["_id"]].unread == 1,
-                       what="the new channel with one unread message")
+        await wait_for(
+            pilot,
+            lambda: chat.knows(channel["_id"]) and chat.states[channel["_id"]].unread == 1,
+            what="the new channel with one unread message",
+        )
         assert "[red]random[/]" in str(chat.query_one("#channel-list").options[1].prompt)
 
 
@@ -168,8 +205,18 @@ async def test_a_live_refresh_keeps_every_row_paged_in(server, tui, alice):
     from app.tui.widgets.pane import RowList
 
     trip = await new_trip(alice)
-    legs = [{"clientRef": f"day-{n}", "title": f"Day {n}", "startDate": "2026-07-16", "endDate": "2026-07-17",
-             "order": 10 + n, "destination": "Porto", "timezone": "Europe/Lisbon"} for n in range(250)]
+    legs = [
+        {
+            "clientRef": f"day-{n}",
+            "title": f"Day {n}",
+            "startDate": "2026-07-16",
+            "endDate": "2026-07-17",
+            "order": 10 + n,
+            "destination": "Porto",
+            "timezone": "Europe/Lisbon",
+        }
+        for n in range(250)
+    ]
     result = (await alice.http.post(f"/trips/{trip['_id']}/sync", json={"legs": legs})).json()
     assert result["legs"]["created"] == 250, result["legs"]["items"][:1]
     app, _ = tui(alice.key, trip_id=trip["_id"])

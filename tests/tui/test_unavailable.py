@@ -26,14 +26,18 @@ async def test_picker_with_the_service_down_says_so_and_recovers_by_itself(serve
         assert screen.query_one(OfflineBanner).display
         transport.offline = False
         await wait_for(pilot, lambda: [trip.title for trip in screen.trips] == ["Andes"], what="the trips")
-        assert not screen.query_one(OfflineBanner).display and "Cannot reach" not in text_of(screen, "#picker-hint")
+        assert not screen.query_one(OfflineBanner).display and "Cannot reach" not in text_of(
+            screen, "#picker-hint"
+        )
 
 
 async def test_picker_with_a_wrong_key_says_the_key_was_refused(server, tui, alice):
     app, _ = tui("osk_wrong")
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="the picker")
-        await wait_for(pilot, lambda: "refused the key" in text_of(app.screen, "#picker-hint"), what="the refusal")
+        await wait_for(
+            pilot, lambda: "refused the key" in text_of(app.screen, "#picker-hint"), what="the refusal"
+        )
         assert app.screen.query_one(OfflineBanner).display
 
 
@@ -52,7 +56,9 @@ async def test_trip_screen_with_a_wrong_key_says_the_key_was_refused(server, tui
     app, _ = tui("osk_wrong", trip_id=trip["_id"])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="the trip screen")
-        await wait_for(pilot, lambda: "refused the key" in text_of(app.screen, "#waiting"), what="the refusal")
+        await wait_for(
+            pilot, lambda: "refused the key" in text_of(app.screen, "#waiting"), what="the refusal"
+        )
         assert "live" not in str(app.screen.query_one(TripHeader).render())
 
 
@@ -82,6 +88,10 @@ async def test_picker_new_trip_with_a_wrong_key_says_the_key_was_refused(server,
         # Said in the dialog, which stays open with what was typed (issue 22).
         dialog = app.screen
         error = lambda: str(dialog.query_one("#new-error").render())  # noqa: E731
-        await wait_for(pilot, lambda: "Not created" in error() and "key was refused" in error(),
-                       what="the refusal", state=error)
+        await wait_for(
+            pilot,
+            lambda: "Not created" in error() and "key was refused" in error(),
+            what="the refusal",
+            state=error,
+        )
         assert app.screen is dialog and dialog.query_one("#new-title").value == "Andes"

@@ -46,7 +46,14 @@ def test_day_labels_and_offsets():
 
 
 def _commitment(**fields) -> Commitment:
-    base = {"_id": "c", "_creationTime": 0, "trip_id": "t", "title": "x", "start_date": "2026-07-16", "category": "dinner"}
+    base = {
+        "_id": "c",
+        "_creationTime": 0,
+        "trip_id": "t",
+        "title": "x",
+        "start_date": "2026-07-16",
+        "category": "dinner",
+    }
     return Commitment.model_validate(base | fields)
 
 
@@ -88,7 +95,11 @@ def test_config_is_saved_readable_by_the_owner_only(tmp_path):
     config.save(config.Config(url="http://x/api/v1", key="osk_secret", keymap={"trip.pane_chat": "c"}), path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     loaded = config.load(path)
-    assert (loaded.url, loaded.key, loaded.keymap) == ("http://x/api/v1", "osk_secret", {"trip.pane_chat": "c"})
+    assert (loaded.url, loaded.key, loaded.keymap) == (
+        "http://x/api/v1",
+        "osk_secret",
+        {"trip.pane_chat": "c"},
+    )
     assert config.resolve("http://flag", None, path).url == "http://flag"
     assert config.resolve(None, None, path).key == "osk_secret"
 
@@ -105,10 +116,21 @@ def test_zooming_keeps_the_centre_and_pushes_far_points_out():
 
 def test_a_channel_keeps_messages_in_time_order_whatever_order_they_arrive_in():
     def message(content: str, at: int) -> Message:
-        return Message.model_validate({"_id": content, "_creationTime": at, "tripId": "t", "channelId": "c",
-                                       "authorId": "u", "authorName": "Ann", "content": content})
+        return Message.model_validate(
+            {
+                "_id": content,
+                "_creationTime": at,
+                "tripId": "t",
+                "channelId": "c",
+                "authorId": "u",
+                "authorName": "Ann",
+                "content": content,
+            }
+        )
 
-    state = ChannelState(Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"}))
+    state = ChannelState(
+        Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"})
+    )
     for content, at in [("one", 100), ("four", 300), ("two", 200), ("two", 200), ("zero", 50)]:
         state.add(message(content, at))
     assert [m.content for m in state.history.items] == ["zero", "one", "two", "four"]

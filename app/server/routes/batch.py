@@ -39,12 +39,17 @@ async def legs_batch(request: Request, access: TripEditor, body: b.LegBatch) -> 
 
 
 @router.post(
-    "/action-items:batch", response_model=b.BatchResult, responses=PARTIAL, summary="Upsert up to 50 action items"
+    "/action-items:batch",
+    response_model=b.BatchResult,
+    responses=PARTIAL,
+    summary="Upsert up to 50 action items",
 )
 async def action_items_batch(request: Request, access: TripEditor, body: b.ActionItemBatch) -> Any:
     return await run_batch(request, access, content.ACTION_ITEM, body.items)
 
 
-@router.post("/map-pins:batch", response_model=b.BatchResult, responses=PARTIAL, summary="Upsert up to 50 map pins")
+@router.post(
+    "/map-pins:batch", response_model=b.BatchResult, responses=PARTIAL, summary="Upsert up to 50 map pins"
+)
 async def map_pins_batch(request: Request, access: TripEditor, body: b.MapPinBatch) -> Any:
     return await run_batch(request, access, content.MAP_PIN, body.items)

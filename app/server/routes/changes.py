@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.domain.itinerary import Changes
 from app.domain import timeline
+from app.domain.itinerary import Changes
 from app.server.auth import TripAccess, TripReader, recheck_trip_access
 from app.server.errors import ErrorResponses, not_found, validation_error
 from app.server.responses import JSON
@@ -60,14 +60,18 @@ async def get_changes(
     request: Request,
     access: TripReader,
     since: str | None = Query(None, description="The cursor of the previous answer"),
-    wait: float = Query(0, ge=0, le=MAX_WAIT, description="Seconds to hold the request when there is no news (0..30)"),
+    wait: float = Query(
+        0, ge=0, le=MAX_WAIT, description="Seconds to hold the request when there is no news (0..30)"
+    ),
 ) -> Any:
     db = request.app.state.db
     trip_id = access.trip_id
     if since is None:
         async with db.read() as conn:
             revision, seq = (await store.latest(conn, [trip_id]))[trip_id]
-        return JSON({"cursor": encode_cursor(revision, seq), "revision": revision, "operations": [], "messages": []})
+        return JSON(
+            {"cursor": encode_cursor(revision, seq), "revision": revision, "operations": [], "messages": []}
+        )
 
     revision, seq = decode_cursor(since)
     with_messages = access.key.allows("messages:read", trip_id)
@@ -128,10 +132,17 @@ async def _read(db, trip_id: str, revision: int, seq: int, with_messages: bool) 
         current, newest = state
         if revision > current:
             raise validation_error(
-                [{"path": "since", "reason": "invalid"}], f"The cursor is ahead of the trip (revision {current})"
+                [{"path": "since", "reason": "invalid"}],
+                f"The cursor is ahead of the trip (revision {current})",
             )
-        operations = await store.operations_since(conn, trip_id, revision, limit=BATCH) if current > revision else []
-        messages = await store.messages_since(conn, trip_id, seq, limit=BATCH) if with_messages and newest > seq else []
+        operations = (
+            await store.operations_since(conn, trip_id, revision, limit=BATCH) if current > revision else []
+        )
+        messages = (
+            await store.messages_since(conn, trip_id, seq, limit=BATCH)
+            if with_messages and newest > seq
+            else []
+        )
     operations = [op for op in operations if op["result_revision"] <= current]
     if operations:
         revision = operations[-1]["result_revision"]

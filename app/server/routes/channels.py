@@ -11,7 +11,13 @@ from app.server.auth import ChatReader, ChatWriter
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, ErrorResponses, not_found, validation_error
 from app.server.responses import (
-    JSON, MESSAGE_PAGE_DEFAULT, MESSAGE_PAGE_MAX, PAGE_DEFAULT, PAGE_MAX, limit_query, page,
+    JSON,
+    MESSAGE_PAGE_DEFAULT,
+    MESSAGE_PAGE_MAX,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    limit_query,
+    page,
 )
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
@@ -22,7 +28,10 @@ router = APIRouter(prefix="/trips/{trip_id}", tags=["messages"], responses=Error
 
 @router.get("/channels", response_model=m.ChannelPage, summary="List the trip's channels")
 async def list_channels(
-    request: Request, access: ChatReader, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+    request: Request,
+    access: ChatReader,
+    limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
+    cursor: str | None = None,
 ) -> Any:
     query = select(t.channels).where(t.channels.c.trip_id == access.trip_id)
     async with request.app.state.db.read() as conn:
@@ -38,7 +47,9 @@ async def create_channel(request: Request, access: ChatWriter, body: m.ChannelCr
     try:
         async with request.app.state.db.write() as conn:
             taken = await conn.execute(
-                select(t.channels.c.id).where(t.channels.c.trip_id == access.trip_id, t.channels.c.name == body.name)
+                select(t.channels.c.id).where(
+                    t.channels.c.trip_id == access.trip_id, t.channels.c.name == body.name
+                )
             )
             if taken.first() is not None:
                 raise ApiError(409, "CONFLICT", f"A channel named {body.name!r} already exists")
@@ -95,12 +106,21 @@ async def send_message(request: Request, channel_id: str, access: ChatWriter, bo
         await lock_trip(conn, access.trip_id)  # seq order = commit order, for the changes feed
         await _channel(conn, access.trip_id, channel_id)
         if body.parent_id:
-            parent = await conn.execute(_message_of_channel, {"message_id": body.parent_id, "channel_id": channel_id})
+            parent = await conn.execute(
+                _message_of_channel, {"message_id": body.parent_id, "channel_id": channel_id}
+            )
             if parent.first() is None:
-                raise validation_error([{"path": "parentId", "reason": "not_found"}], "parentId is not a message of this channel")
+                raise validation_error(
+                    [{"path": "parentId", "reason": "not_found"}], "parentId is not a message of this channel"
+                )
         row = {
-            "id": new_id(), "trip_id": access.trip_id, "channel_id": channel_id, "author_id": access.key.user_id,
-            "author_name": access.key.user_name, "content": body.content, "parent_id": body.parent_id,
+            "id": new_id(),
+            "trip_id": access.trip_id,
+            "channel_id": channel_id,
+            "author_id": access.key.user_id,
+            "author_name": access.key.user_name,
+            "content": body.content,
+            "parent_id": body.parent_id,
             "created_at": now_ms(),
         }
         await conn.execute(_insert_message, row)

@@ -1,7 +1,6 @@
 """The routes that legs, action items, commitments and map pins share: list, create (with clientRef
 upsert), get, update, delete. Each resource module builds its router with `content_router`."""
 
-
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -9,10 +8,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.server.auth import TripEditor, TripReader
+from app.server.errors import ErrorResponses
 from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
 from app.server.storage import content
 from app.server.storage.revisions import record_change
-from app.server.errors import ErrorResponses
 
 
 def content_router(
@@ -29,17 +28,23 @@ def content_router(
 
     @router.get(f"/{path}", response_model=page_model, summary=f"List {label}s")
     async def list_items(
-        request: Request, access: TripReader, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+        request: Request,
+        access: TripReader,
+        limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
+        cursor: str | None = None,
     ) -> Any:
         async with request.app.state.db.read() as conn:
-            items, next_cursor = await content.list_page(conn, kind, access.trip_id, limit=limit, cursor=cursor)
+            items, next_cursor = await content.list_page(
+                conn, kind, access.trip_id, limit=limit, cursor=cursor
+            )
         return page(items, next_cursor)
 
     @router.post(
         f"/{path}",
         response_model=item_model,
         status_code=201,
-        summary=f"Create a {label}" + (" (a known clientRef diff-merges: 200)" if kind.has_client_ref else ""),
+        summary=f"Create a {label}"
+        + (" (a known clientRef diff-merges: 200)" if kind.has_client_ref else ""),
         responses={200: {"model": item_model, "description": "Merged into the row with this clientRef"}},
     )
     async def create_item(request: Request, access: TripEditor, body: create_model = Body()) -> Any:  # type: ignore[valid-type]
@@ -47,7 +52,9 @@ def content_router(
             outcome = await content.upsert(conn, kind, access.trip, body)
             if outcome.changed:
                 verb = "create" if outcome.status == "created" else "update"
-                await record_change(conn, access.trip_id, f"{verb}_{kind.name}", outcome.changes, actor=access.key)
+                await record_change(
+                    conn, access.trip_id, f"{verb}_{kind.name}", outcome.changes, actor=access.key
+                )
         return JSON(outcome.wire, status_code=201 if outcome.status == "created" else 200)
 
     @router.get(f"/{path}/{{item_id}}", response_model=item_model, summary=f"Get a {label}")
@@ -57,18 +64,24 @@ def content_router(
         return JSON(kind.to_wire(row))
 
     @router.patch(f"/{path}/{{item_id}}", response_model=item_model, summary=f"Update a {label}")
-    async def update_item(request: Request, item_id: str, access: TripEditor, body: update_model = Body()) -> Any:  # type: ignore[valid-type]
+    async def update_item(
+        request: Request, item_id: str, access: TripEditor, body: update_model = Body()
+    ) -> Any:  # type: ignore[valid-type]
         async with request.app.state.db.write() as conn:
             outcome = await content.update_row(conn, kind, access.trip, item_id, body)
             if outcome.changed:
-                await record_change(conn, access.trip_id, f"update_{kind.name}", outcome.changes, actor=access.key)
+                await record_change(
+                    conn, access.trip_id, f"update_{kind.name}", outcome.changes, actor=access.key
+                )
         return JSON(outcome.wire)
 
     @router.delete(f"/{path}/{{item_id}}", status_code=204, summary=f"Delete a {label}")
     async def delete_item(request: Request, item_id: str, access: TripEditor) -> Response:
         async with request.app.state.db.write() as conn:
             outcome = await content.delete_row(conn, kind, access.trip, item_id)
-            await record_change(conn, access.trip_id, f"delete_{kind.name}", outcome.changes, actor=access.key)
+            await record_change(
+                conn, access.trip_id, f"delete_{kind.name}", outcome.changes, actor=access.key
+            )
         return Response(status_code=204)
 
     return router

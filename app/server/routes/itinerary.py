@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.domain.itinerary import Itinerary, ItineraryDiff, ItinerarySummary
 from app.domain import timeline
+from app.domain.itinerary import Itinerary, ItineraryDiff, ItinerarySummary
 from app.server.auth import TripReader
 from app.server.errors import ErrorResponses, validation_error
 from app.server.responses import JSON
@@ -16,7 +16,9 @@ from app.server.storage import itinerary as store
 router = APIRouter(prefix="/trips/{trip_id}/itinerary", tags=["itinerary"], responses=ErrorResponses)
 
 
-@router.get("", response_model=Itinerary, summary="The trip's events at its current revision, by date and time")
+@router.get(
+    "", response_model=Itinerary, summary="The trip's events at its current revision, by date and time"
+)
 async def get_itinerary(request: Request, access: TripReader) -> Any:
     async with request.app.state.db.read() as conn:
         snap = await store.snapshot(conn, access.trip_id)

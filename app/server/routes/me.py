@@ -16,8 +16,13 @@ router = APIRouter(tags=["me"], responses=ErrorResponses)
 
 _me = (
     select(
-        t.users.c.id, t.users.c.name, t.users.c.email, t.groups.c.id.label("group_id"),
-        t.groups.c.name.label("group_name"), t.groups.c.personal_of, t.group_members.c.role,
+        t.users.c.id,
+        t.users.c.name,
+        t.users.c.email,
+        t.groups.c.id.label("group_id"),
+        t.groups.c.name.label("group_name"),
+        t.groups.c.personal_of,
+        t.group_members.c.role,
     )
     .select_from(t.users)
     .outerjoin(t.group_members, t.group_members.c.user_id == t.users.c.id)

@@ -23,7 +23,10 @@ MANAGERS_ONLY = "Only an owner or planner may manage members"
 
 @router.get("/members", response_model=m.MemberPage, summary="List members with roles and contact details")
 async def list_members(
-    request: Request, access: TripReader, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+    request: Request,
+    access: TripReader,
+    limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
+    cursor: str | None = None,
 ) -> Any:
     async with request.app.state.db.read() as conn:
         items, next_cursor = await trip_store.list_members(conn, access.trip_id, limit=limit, cursor=cursor)
@@ -54,7 +57,9 @@ async def add_member(request: Request, access: TripWriter, body: m.MemberCreate)
         if user_id is None:
             raise validation_error([{"path": "email", "reason": "not_found"}], "No user with that email")
         existing = await conn.execute(
-            select(t.trip_members.c.role).where(t.trip_members.c.trip_id == access.trip_id, t.trip_members.c.user_id == user_id)
+            select(t.trip_members.c.role).where(
+                t.trip_members.c.trip_id == access.trip_id, t.trip_members.c.user_id == user_id
+            )
         )
         if existing.first() is not None:
             raise ApiError(409, "CONFLICT", "That user is already a member; PATCH their role instead")
@@ -65,7 +70,9 @@ async def add_member(request: Request, access: TripWriter, body: m.MemberCreate)
                 )
             )
         except IntegrityError:  # a concurrent add of the same user won
-            raise ApiError(409, "CONFLICT", "That user is already a member; PATCH their role instead") from None
+            raise ApiError(
+                409, "CONFLICT", "That user is already a member; PATCH their role instead"
+            ) from None
         return JSON(await _member(conn, access.trip_id, user_id), status_code=201)
 
 
@@ -78,7 +85,11 @@ async def change_role(request: Request, user_id: str, access: TripWriter, body: 
         touches_owner = m.Role.OWNER in (body.role, current["role"])
         if touches_owner and access.role is not m.Role.OWNER:
             raise ApiError(403, "FORBIDDEN", "Only an owner may grant or take away the owner role")
-        if current["role"] == "owner" and body.role is not m.Role.OWNER and await _owners(conn, access.trip_id) == 1:
+        if (
+            current["role"] == "owner"
+            and body.role is not m.Role.OWNER
+            and await _owners(conn, access.trip_id) == 1
+        ):
             raise ApiError(409, "CONFLICT", "The last owner cannot be demoted; make someone else owner first")
         await conn.execute(
             update(t.trip_members)
@@ -101,6 +112,8 @@ async def remove_member(request: Request, user_id: str, access: TripWriter) -> R
             if await _owners(conn, access.trip_id) == 1:
                 raise ApiError(409, "CONFLICT", "The last owner cannot be removed")
         await conn.execute(
-            delete(t.trip_members).where(t.trip_members.c.trip_id == access.trip_id, t.trip_members.c.user_id == user_id)
+            delete(t.trip_members).where(
+                t.trip_members.c.trip_id == access.trip_id, t.trip_members.c.user_id == user_id
+            )
         )
     return Response(status_code=204)

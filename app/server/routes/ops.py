@@ -44,7 +44,10 @@ async def apply_op(request: Request, access: TripEditor, body: OpRequest) -> Any
     "`reverted_by` and `reverts`. Messages are not operations.",
 )
 async def list_operations(
-    request: Request, access: TripReader, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+    request: Request,
+    access: TripReader,
+    limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
+    cursor: str | None = None,
 ) -> Any:
     async with request.app.state.db.read() as conn:
         items, next_cursor = await activity.page(conn, access.trip_id, limit=limit, cursor=cursor)
@@ -61,7 +64,9 @@ async def list_operations(
     "to redo). 409 STALE_REVISION as for ops; 409 REVERT_CONFLICT when a later operation changed the "
     "same fields of the same rows (nothing is written; `details` and `conflicting_operations` name "
     "those operations); 409 OPERATION_REJECTED for an operation logged before the feed kept its rows.",
-    responses={409: {"model": ErrorEnvelope, "description": "STALE_REVISION, REVERT_CONFLICT or OPERATION_REJECTED"}},
+    responses={
+        409: {"model": ErrorEnvelope, "description": "STALE_REVISION, REVERT_CONFLICT or OPERATION_REJECTED"}
+    },
 )
 async def revert_operation(request: Request, op_id: str, access: TripEditor, body: RevertRequest) -> Any:
     async with request.app.state.db.write() as conn:

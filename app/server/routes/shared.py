@@ -27,8 +27,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@router.post("/trips/{trip_id}/share-token", response_model=b.ShareToken, status_code=201,
-             summary="Create a share token (replaces the previous one)")
+@router.post(
+    "/trips/{trip_id}/share-token",
+    response_model=b.ShareToken,
+    status_code=201,
+    summary="Create a share token (replaces the previous one)",
+)
 async def create_share_token(request: Request, access: TripEditor) -> Any:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with request.app.state.db.write() as conn:
@@ -54,7 +58,9 @@ def secret_not_replayed() -> ApiError:
 @router.delete("/trips/{trip_id}/share-token", status_code=204, summary="Revoke the share token")
 async def revoke_share_token(request: Request, access: TripEditor) -> Response:
     async with request.app.state.db.write() as conn:
-        await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(share_token_hash=None))
+        await conn.execute(
+            update(t.trips).where(t.trips.c.id == access.trip_id).values(share_token_hash=None)
+        )
     return Response(status_code=204)
 
 
@@ -85,8 +91,11 @@ async def shared_trip(request: Request, token: str) -> Any:
         return JSON(share.trip(await trip_store.get_trip(conn, trip_id)))
 
 
-@router.get("/shared/trips/{token}/export", response_model=b.SharedExport,
-            summary="The shared snapshot: the export's shape, safe fields only (no key needed)")
+@router.get(
+    "/shared/trips/{token}/export",
+    response_model=b.SharedExport,
+    summary="The shared snapshot: the export's shape, safe fields only (no key needed)",
+)
 async def shared_export(request: Request, token: str) -> Any:
     digest = await open_shared(request, token)
     async with request.app.state.db.snapshot() as conn:

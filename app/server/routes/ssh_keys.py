@@ -33,7 +33,10 @@ async def list_ssh_keys(request: Request, key: CurrentKey) -> Any:
 
 
 @router.post(
-    "", response_model=m.SshKey, status_code=201, summary="Register an SSH public key",
+    "",
+    response_model=m.SshKey,
+    status_code=201,
+    summary="Register an SSH public key",
     description="One OpenSSH public key line (`ssh-ed25519 AAAA... comment`; ECDSA, RSA of 2048 bits or more and "
     "their `sk-` forms too), stored with its SHA256 fingerprint as `ssh-keygen -l` prints it; `name` defaults to "
     "the key's comment. A key belongs to one user: one registered to anyone is 409 CONFLICT. A private key, "
@@ -50,7 +53,9 @@ async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -
         async with request.app.state.db.write() as conn:
             item = await store.add_key(conn, key.user_id, public_key, body.name)
     except store.KeyTaken:
-        raise ApiError(409, "CONFLICT", f"The SSH key {public_key.fingerprint} is already registered") from None
+        raise ApiError(
+            409, "CONFLICT", f"The SSH key {public_key.fingerprint} is already registered"
+        ) from None
     except store.KeyProblem as problem:
         raise ApiError(409, "CONFLICT", str(problem)) from None
     item.pop("lastUsedTime")
@@ -58,7 +63,9 @@ async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -
 
 
 @router.delete(
-    "/{ssh_key_id}", status_code=204, summary="Delete one of your SSH keys",
+    "/{ssh_key_id}",
+    status_code=204,
+    summary="Delete one of your SSH keys",
     description="It no longer signs you in, and `trip ssh` ends the sessions it opened within seconds. Needs an "
     "API key with all four scopes on every trip.",
 )

@@ -14,8 +14,11 @@ from app.server.storage.revisions import record_change
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["sync"], responses=ErrorResponses)
 
-CATEGORIES = (("legs", "legs", content.LEG), ("actionItems", "action_items", content.ACTION_ITEM),
-              ("mapPins", "map_pins", content.MAP_PIN))
+CATEGORIES = (
+    ("legs", "legs", content.LEG),
+    ("actionItems", "action_items", content.ACTION_ITEM),
+    ("mapPins", "map_pins", content.MAP_PIN),
+)
 
 
 @router.post(
@@ -32,13 +35,15 @@ async def sync(
 ) -> Any:
     db = request.app.state.db
     # A dry run reads only; a real run is one write transaction, so it lands whole or not at all.
-    async with (db.read() if dry_run else db.write()) as conn:
+    async with db.read() if dry_run else db.write() as conn:
         trip = (access.trip if dry_run else await bulk.lock_trip(conn, access.trip_id)) or access.trip
         members = await bulk.member_ids(conn, access.trip_id)
         outcomes = {}
         for wire_name, attribute, kind in CATEGORIES:
             items = getattr(body, attribute) or []
-            outcomes[wire_name] = await bulk.upsert_many(conn, kind, trip, items, dry_run=dry_run, members=members)
+            outcomes[wire_name] = await bulk.upsert_many(
+                conn, kind, trip, items, dry_run=dry_run, members=members
+            )
         if not dry_run and any(o.written for o in outcomes.values()):
             changes = [change for o in outcomes.values() for change in o.changes]
             await record_change(conn, access.trip_id, "sync", changes, actor=access.key)
@@ -65,8 +70,12 @@ async def export(request: Request, access: TripReader) -> Any:
 async def trip_snapshot(conn, trip_id: str) -> dict[str, Any]:
     """Trip, legs, map pins, action items, commitments and members, read in one transaction."""
     snapshot: dict[str, Any] = {"trip": await trip_store.get_trip(conn, trip_id)}
-    for wire_name, kind in (("legs", content.LEG), ("mapPins", content.MAP_PIN),
-                            ("actionItems", content.ACTION_ITEM), ("commitments", content.COMMITMENT)):
+    for wire_name, kind in (
+        ("legs", content.LEG),
+        ("mapPins", content.MAP_PIN),
+        ("actionItems", content.ACTION_ITEM),
+        ("commitments", content.COMMITMENT),
+    ):
         snapshot[wire_name] = [kind.to_wire(row) for row in await content.list_all(conn, kind, trip_id)]
     snapshot["members"], _ = await trip_store.list_members(conn, trip_id)
     return snapshot

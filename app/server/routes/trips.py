@@ -18,7 +18,10 @@ router = APIRouter(tags=["trips"], responses=ErrorResponses)
 
 @router.get("/trips", response_model=m.TripPage, summary="List the trips this key may read")
 async def list_trips(
-    request: Request, key: CurrentKey, limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX), cursor: str | None = None
+    request: Request,
+    key: CurrentKey,
+    limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
+    cursor: str | None = None,
 ) -> Any:
     require_scope(key, "trips:read")
     async with request.app.state.db.read() as conn:
@@ -28,7 +31,9 @@ async def list_trips(
     return page(items, next_cursor)
 
 
-@router.post("/trips", response_model=m.Trip, status_code=201, summary="Create a trip (draft, with a general channel)")
+@router.post(
+    "/trips", response_model=m.Trip, status_code=201, summary="Create a trip (draft, with a general channel)"
+)
 async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> Any:
     require_scope(key, "trips:write")
     if key.trip_limits("trips:write") is not None:
@@ -47,8 +52,13 @@ async def create_trip(request: Request, key: CurrentKey, body: m.TripCreate) -> 
         if details:
             raise validation_error(details)
         row = await trip_store.create_trip(
-            conn, group_id=body.group_id, title=body.title, start_date=body.start_date,
-            end_date=body.end_date, created_by=key.user_id, min_connection_minutes=body.min_connection_minutes,
+            conn,
+            group_id=body.group_id,
+            title=body.title,
+            start_date=body.start_date,
+            end_date=body.end_date,
+            created_by=key.user_id,
+            min_connection_minutes=body.min_connection_minutes,
         )
         trip = await trip_store.get_trip(conn, row["id"])
     return JSON(trip, status_code=201)
@@ -67,14 +77,20 @@ async def update_trip(request: Request, access: TripEditor, body: m.TripUpdate) 
     for name in body.model_fields_set:
         value = getattr(body, name)
         if value is None:
-            path = {"start_date": "startDate", "end_date": "endDate", "min_connection_minutes": "minConnectionMinutes"}.get(name, name)
+            path = {
+                "start_date": "startDate",
+                "end_date": "endDate",
+                "min_connection_minutes": "minConnectionMinutes",
+            }.get(name, name)
             details.append({"path": path, "reason": "invalid"})
         else:
             changes[name] = value.value if isinstance(value, m.TripStatus) else value
     merged = {**access.trip, **changes}
     if (merged["status"] == "completed") != (access.trip["status"] == "completed"):
         # Archiving, or taking a trip out of its archive, by PATCH as by DELETE or a revert.
-        ensure_role(access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip")
+        ensure_role(
+            access, access.role.may_manage_members, "Only an owner or planner may archive or unarchive a trip"
+        )
     if merged["end_date"] < merged["start_date"]:
         details.append({"path": "endDate", "reason": "out_of_range"})
     if details:
@@ -95,7 +111,9 @@ async def archive_trip(request: Request, access: TripWriter) -> Any:
     async with request.app.state.db.write() as conn:
         if access.trip["status"] != "completed":
             before = await trip_store.trip_row(conn, access.trip_id)
-            await conn.execute(update(t.trips).where(t.trips.c.id == access.trip_id).values(status="completed"))
+            await conn.execute(
+                update(t.trips).where(t.trips.c.id == access.trip_id).values(status="completed")
+            )
             note_row(conn, "trip", before, {**before, "status": "completed"})
             await record_change(conn, access.trip_id, "archive_trip", actor=access.key)
         trip = await trip_store.get_trip(conn, access.trip_id)

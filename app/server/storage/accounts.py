@@ -10,14 +10,18 @@ from app.server.clock import new_id, now_ms
 from app.server.storage import tables as t
 
 
-async def ensure_user(conn: AsyncConnection, email: str, name: str | None = None, phone: str | None = None) -> str:
+async def ensure_user(
+    conn: AsyncConnection, email: str, name: str | None = None, phone: str | None = None
+) -> str:
     """The id of the user with this email, created with a personal group if missing."""
     found = (await conn.execute(select(t.users.c.id).where(t.users.c.email == email))).scalar()
     if found:
         return found
     user_id, now = new_id(), now_ms()
     display = name or email.split("@", 1)[0]
-    await conn.execute(insert(t.users).values(id=user_id, name=display, email=email, phone=phone, created_at=now))
+    await conn.execute(
+        insert(t.users).values(id=user_id, name=display, email=email, phone=phone, created_at=now)
+    )
     group_id = new_id()
     await conn.execute(
         insert(t.groups).values(id=group_id, name=f"{display}'s trips", personal_of=user_id, created_at=now)
@@ -36,8 +40,13 @@ async def create_key(
     key = generate_key()
     await conn.execute(
         insert(t.api_keys).values(
-            id=new_id(), user_id=user_id, key_hash=hash_key(key), prefix=key[:8], name=name,
-            scopes=scopes, created_at=now_ms(),
+            id=new_id(),
+            user_id=user_id,
+            key_hash=hash_key(key),
+            prefix=key[:8],
+            name=name,
+            scopes=scopes,
+            created_at=now_ms(),
         )
     )
     return key
@@ -50,7 +59,13 @@ async def list_keys(conn: AsyncConnection, email: str) -> list[dict] | None:
     if user_id is None:
         return None
     rows = await conn.execute(
-        select(t.api_keys.c.id, t.api_keys.c.name, t.api_keys.c.scopes, t.api_keys.c.created_at, t.api_keys.c.last_used_at)
+        select(
+            t.api_keys.c.id,
+            t.api_keys.c.name,
+            t.api_keys.c.scopes,
+            t.api_keys.c.created_at,
+            t.api_keys.c.last_used_at,
+        )
         .where(t.api_keys.c.user_id == user_id)
         .order_by(t.api_keys.c.created_at, t.api_keys.c.id)
     )
@@ -64,7 +79,9 @@ async def revoke_key(conn: AsyncConnection, key_or_id: str) -> dict | None:
     match = or_(t.api_keys.c.id == key_or_id, t.api_keys.c.key_hash == hash_key(key_or_id))
     found = (
         await conn.execute(
-            select(t.api_keys.c.id, t.users.c.email).join(t.users, t.users.c.id == t.api_keys.c.user_id).where(match)
+            select(t.api_keys.c.id, t.users.c.email)
+            .join(t.users, t.users.c.id == t.api_keys.c.user_id)
+            .where(match)
         )
     ).first()
     if found is None:
@@ -76,4 +93,6 @@ async def revoke_key(conn: AsyncConnection, key_or_id: str) -> dict | None:
 async def key_changes(conn: AsyncConnection) -> int:
     """How many times a key was deleted or changed (kept by triggers on api_keys): a server
     process that sees it move forgets its cached keys."""
-    return (await conn.execute(select(t.api_key_changes.c.count).where(t.api_key_changes.c.id == 1))).scalar() or 0
+    return (
+        await conn.execute(select(t.api_key_changes.c.count).where(t.api_key_changes.c.id == 1))
+    ).scalar() or 0

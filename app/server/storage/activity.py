@@ -4,7 +4,8 @@ operation by id, the operations after a revision."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,10 +19,14 @@ _ops = t.operations
 
 
 def _with_actor():
-    return select(_ops, t.users.c.name.label("actor_name")).outerjoin(t.users, t.users.c.id == _ops.c.actor_id)
+    return select(_ops, t.users.c.name.label("actor_name")).outerjoin(
+        t.users, t.users.c.id == _ops.c.actor_id
+    )
 
 
-async def page(conn: AsyncConnection, trip_id: str, *, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
+async def page(
+    conn: AsyncConnection, trip_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[Row], str | None]:
     """One page of the trip's operations, newest first, each with its actor's current name."""
     query = _with_actor().where(_ops.c.trip_id == trip_id)
     rows, next_cursor = await pagination.page(
@@ -31,14 +36,20 @@ async def page(conn: AsyncConnection, trip_id: str, *, limit: int, cursor: str |
 
 
 async def by_id(conn: AsyncConnection, trip_id: str, op_id: str) -> Row | None:
-    row = (await conn.execute(_with_actor().where(_ops.c.trip_id == trip_id, _ops.c.op_id == op_id))).mappings().first()
+    row = (
+        (await conn.execute(_with_actor().where(_ops.c.trip_id == trip_id, _ops.c.op_id == op_id)))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
 async def after(conn: AsyncConnection, trip_id: str, revision: int) -> list[Row]:
     """The operations after `revision`, oldest first (only read when a revert finds a conflict)."""
     query = _with_actor().where(_ops.c.trip_id == trip_id, _ops.c.result_revision > revision)
-    return [dict(row) for row in (await conn.execute(query.order_by(_ops.c.result_revision))).mappings().all()]
+    return [
+        dict(row) for row in (await conn.execute(query.order_by(_ops.c.result_revision))).mappings().all()
+    ]
 
 
 async def reverted_ones(conn: AsyncConnection, trip_id: str, op_ids: Iterable[str]) -> dict[str, Row]:

@@ -74,8 +74,11 @@ def cap_details(results: list[ItemResult]) -> None:
             continue
         if len(error["details"]) > left:
             message = error["message"] if left else "Invalid"
-            result.error = {**error, "details": error["details"][:left],
-                            "message": f"{message} (fields left out: an answer names {DETAILS_PER_CALL} at most)"}
+            result.error = {
+                **error,
+                "details": error["details"][:left],
+                "message": f"{message} (fields left out: an answer names {DETAILS_PER_CALL} at most)",
+            }
         left = max(0, left - len(error["details"]))
 
 
@@ -102,12 +105,16 @@ async def member_ids(conn: AsyncConnection, trip_id: str) -> set[str]:
     return set((await conn.execute(query)).scalars().all())
 
 
-async def _existing(conn: AsyncConnection, kind: content.Kind, trip_id: str, refs: list[str]) -> dict[str, Row]:
+async def _existing(
+    conn: AsyncConnection, kind: content.Kind, trip_id: str, refs: list[str]
+) -> dict[str, Row]:
     found: dict[str, Row] = {}
     table = kind.table
     for start in range(0, len(refs), IN_CHUNK):
         chunk = refs[start : start + IN_CHUNK]
-        rows = await conn.execute(select(table).where(table.c.trip_id == trip_id, table.c.client_ref.in_(chunk)))
+        rows = await conn.execute(
+            select(table).where(table.c.trip_id == trip_id, table.c.client_ref.in_(chunk))
+        )
         for row in rows.mappings():
             found[row["client_ref"]] = dict(row)
     return found
@@ -129,7 +136,9 @@ async def upsert_many(
         try:
             parsed.append((index, content.parse(kind, raw)))
         except ApiError as error:
-            results[index] = ItemResult(index, "error", client_ref=_raw_client_ref(raw), error=item_error(error))
+            results[index] = ItemResult(
+                index, "error", client_ref=_raw_client_ref(raw), error=item_error(error)
+            )
 
     refs = sorted({data.client_ref for _, data in parsed if data.client_ref})
     stored = await _existing(conn, kind, trip["id"], refs) if refs else {}
@@ -149,8 +158,15 @@ async def upsert_many(
             else:
                 changes, details = content.merge(kind, base, data)
                 row = {**base, **changes}
-            await content.check_row(conn, kind, trip, row, details, member_ids=members, stay_path=content.stay_path(data))
-            if kind is content.LEG and base is not None and base["timezone"] != row["timezone"] and not details:
+            await content.check_row(
+                conn, kind, trip, row, details, member_ids=members, stay_path=content.stay_path(data)
+            )
+            if (
+                kind is content.LEG
+                and base is not None
+                and base["timezone"] != row["timezone"]
+                and not details
+            ):
                 await content.check_linked_times(conn, trip["id"], row["id"], row["timezone"])
             if details:
                 raise validation_error(details)
@@ -180,10 +196,14 @@ async def upsert_many(
             changed = {k: v for k, v in row.items() if old.get(k) != v}
             if not changed:
                 continue
-            updates.setdefault(tuple(sorted(changed)), []).append({"row_id": row_id, **{f"new_{k}": v for k, v in changed.items()}})
+            updates.setdefault(tuple(sorted(changed)), []).append(
+                {"row_id": row_id, **{f"new_{k}": v for k, v in changed.items()}}
+            )
         outcome.changes += events.event_changes(content.row_events(kind, old), content.row_events(kind, row))
         if kind is content.LEG and old is not None and old["timezone"] != row["timezone"]:
-            outcome.changes += await content.zone_changes_of_linked(conn, trip["id"], row_id, old["timezone"], row["timezone"])
+            outcome.changes += await content.zone_changes_of_linked(
+                conn, trip["id"], row_id, old["timezone"], row["timezone"]
+            )
     outcome.written = len(inserts) + sum(len(rows) for rows in updates.values())
     if dry_run:
         return outcome

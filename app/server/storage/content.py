@@ -7,8 +7,9 @@ records with `revisions.record_change`, once per logical operation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table, case, delete, func, insert, select, update
@@ -16,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import app.domain.localtime as localtime
+from app.domain import events
 from app.domain import models as m
 from app.domain.localtime import flight_zones
-from app.domain import events
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.errors import ApiError, describe, not_found, validation_error
 from app.server.storage import converters, pagination
-from app.server.storage.revisions import lock_trip, note_row
 from app.server.storage import tables as t
+from app.server.storage.revisions import lock_trip, note_row
 
 Row = dict[str, Any]
 Details = list[dict[str, str]]
@@ -68,22 +69,61 @@ class Kind:
         return [c.created_at, c.id]
 
 
-LEG = Kind("leg", "Leg", t.legs, m.LegCreate, m.LegUpdate, converters.leg,
-           frozenset({"order", "title", "destination", "start_date", "end_date", "timezone"}), True)
-ACTION_ITEM = Kind("action_item", "Action item", t.action_items, m.ActionItemCreate, m.ActionItemUpdate,
-                   converters.action_item, frozenset({"text", "urgency", "done"}), True)
-COMMITMENT = Kind("commitment", "Commitment", t.commitments, m.CommitmentCreate, m.CommitmentUpdate,
-                  converters.commitment, frozenset({"title", "start_date", "category", "is_all_day"}), False)
-MAP_PIN = Kind("map_pin", "Map pin", t.map_pins, m.MapPinCreate, m.MapPinUpdate, converters.map_pin,
-               frozenset({"name", "lat", "lng"}), True)
+LEG = Kind(
+    "leg",
+    "Leg",
+    t.legs,
+    m.LegCreate,
+    m.LegUpdate,
+    converters.leg,
+    frozenset({"order", "title", "destination", "start_date", "end_date", "timezone"}),
+    True,
+)
+ACTION_ITEM = Kind(
+    "action_item",
+    "Action item",
+    t.action_items,
+    m.ActionItemCreate,
+    m.ActionItemUpdate,
+    converters.action_item,
+    frozenset({"text", "urgency", "done"}),
+    True,
+)
+COMMITMENT = Kind(
+    "commitment",
+    "Commitment",
+    t.commitments,
+    m.CommitmentCreate,
+    m.CommitmentUpdate,
+    converters.commitment,
+    frozenset({"title", "start_date", "category", "is_all_day"}),
+    False,
+)
+MAP_PIN = Kind(
+    "map_pin",
+    "Map pin",
+    t.map_pins,
+    m.MapPinCreate,
+    m.MapPinUpdate,
+    converters.map_pin,
+    frozenset({"name", "lat", "lng"}),
+    True,
+)
 
 KINDS = {k.name: k for k in (LEG, ACTION_ITEM, COMMITMENT, MAP_PIN)}
 
 DEFAULTS: dict[str, Row] = {
     "leg": {"stays": [], "flights": [], "rental_car": None, "client_ref": None},
     "action_item": {"owner": None, "done": False, "client_ref": None},
-    "commitment": {"start_time": None, "end_time": None, "is_all_day": False, "timezone": None,
-                   "leg_id": None, "map_pin_id": None, "notes": None},
+    "commitment": {
+        "start_time": None,
+        "end_time": None,
+        "is_all_day": False,
+        "timezone": None,
+        "leg_id": None,
+        "map_pin_id": None,
+        "notes": None,
+    },
     "map_pin": {"category": None, "notes": None, "client_ref": None},
 }
 
@@ -114,18 +154,24 @@ def row_events(
     return []
 
 
-async def leg_timezones_of(conn: AsyncConnection, trip_id: str, *rows: Mapping[str, Any] | None) -> dict[str, str]:
+async def leg_timezones_of(
+    conn: AsyncConnection, trip_id: str, *rows: Mapping[str, Any] | None
+) -> dict[str, str]:
     """{leg id: timezone} of the legs that these commitment rows link to and take their zone from."""
     wanted = {row["leg_id"] for row in rows if row and row.get("leg_id") and not row.get("timezone")}
     if not wanted:
         return {}
-    found = await conn.execute(select(t.legs.c.id, t.legs.c.timezone).where(t.legs.c.trip_id == trip_id, t.legs.c.id.in_(wanted)))
+    found = await conn.execute(
+        select(t.legs.c.id, t.legs.c.timezone).where(t.legs.c.trip_id == trip_id, t.legs.c.id.in_(wanted))
+    )
     return {leg_id: zone for leg_id, zone in found}
 
 
 async def _zoneless_linked(conn: AsyncConnection, trip_id: str, leg_id: str) -> list[Mapping[str, Any]]:
     query = select(t.commitments).where(
-        t.commitments.c.trip_id == trip_id, t.commitments.c.leg_id == leg_id, t.commitments.c.timezone.is_(None)
+        t.commitments.c.trip_id == trip_id,
+        t.commitments.c.leg_id == leg_id,
+        t.commitments.c.timezone.is_(None),
     )
     return list((await conn.execute(query)).mappings().all())
 
@@ -136,11 +182,17 @@ GAPS_NAMED = 3
 
 def _some(messages: list[str]) -> str:
     named = "; ".join(messages[:GAPS_NAMED])
-    return named if len(messages) <= GAPS_NAMED else f"{named}; and {len(messages) - GAPS_NAMED} more in a gap"
+    return (
+        named if len(messages) <= GAPS_NAMED else f"{named}; and {len(messages) - GAPS_NAMED} more in a gap"
+    )
 
 
 def _refuse_gaps(linked: list[Mapping[str, Any]], zone: str | None) -> None:
-    gaps = [f"“{row['title']}”: {message}" for row in linked for _, message in times_in_gaps(COMMITMENT, row, zone)]
+    gaps = [
+        f"“{row['title']}”: {message}"
+        for row in linked
+        for _, message in times_in_gaps(COMMITMENT, row, zone)
+    ]
     if gaps:
         raise validation_error([{"path": "timezone", "reason": "invalid"}], _some(gaps))
 
@@ -194,7 +246,7 @@ def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details)
         if data.accommodation is None:
             changes["stays"] = stays[1:]
         elif stays:
-            changes["stays"] = [{**stays[0], **_dump(data.accommodation)}] + stays[1:]
+            changes["stays"] = [{**stays[0], **_dump(data.accommodation)}, *stays[1:]]
         else:
             changes["stays"] = [_dump(data.accommodation)]
     if "flights" in sent:
@@ -218,7 +270,11 @@ def _stored_flight(flight: Row) -> Row:
 
 def stay_path(data: BaseModel) -> str:
     """How a body names its first stay: `accommodation` when it sent that, else `stays.0`."""
-    return "accommodation" if "accommodation" in data.model_fields_set and "stays" not in data.model_fields_set else "stays.0"
+    return (
+        "accommodation"
+        if "accommodation" in data.model_fields_set and "stays" not in data.model_fields_set
+        else "stays.0"
+    )
 
 
 def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
@@ -238,7 +294,9 @@ def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
     return changes, details
 
 
-def _local_times(kind: Kind, row: Mapping[str, Any], zone: str | None, stay_path: str) -> list[tuple[str, str | None, str | None]]:
+def _local_times(
+    kind: Kind, row: Mapping[str, Any], zone: str | None, stay_path: str
+) -> list[tuple[str, str | None, str | None]]:
     """(path, local `YYYY-MM-DDTHH:mm`, zone) of every local time of a leg or commitment row."""
     found: list[tuple[str, str | None, str | None]] = []
     if kind is COMMITMENT:
@@ -252,14 +310,18 @@ def _local_times(kind: Kind, row: Mapping[str, Any], zone: str | None, stay_path
         found += [(f"{where}.{key}", stay.get(key), zone) for key in ("checkIn", "checkOut")]
     for i, flight in enumerate(row.get("flights") or []):
         zones = flight_zones(flight, zone)
-        found += [(f"flights.{i}.departureTime", flight.get("departureTime"), zones.departure),
-                  (f"flights.{i}.arrivalTime", flight.get("arrivalTime"), zones.arrival)]
+        found += [
+            (f"flights.{i}.departureTime", flight.get("departureTime"), zones.departure),
+            (f"flights.{i}.arrivalTime", flight.get("arrivalTime"), zones.arrival),
+        ]
     car = row.get("rental_car") or {}
     found += [(f"rentalCar.{key}", car.get(key), zone) for key in ("pickupTime", "dropoffTime")]
     return found
 
 
-def times_in_gaps(kind: Kind, row: Mapping[str, Any], zone: str | None, *, stay_path: str = "stays.0") -> list[tuple[str, str]]:
+def times_in_gaps(
+    kind: Kind, row: Mapping[str, Any], zone: str | None, *, stay_path: str = "stays.0"
+) -> list[tuple[str, str]]:
     """(path, message) of each local time of the row that does not exist in its zone (a
     spring-forward gap). Ambiguous times (the fall-back hour) are fine: they mean the first one."""
     problems = []
@@ -271,8 +333,14 @@ def times_in_gaps(kind: Kind, row: Mapping[str, Any], zone: str | None, *, stay_
 
 
 async def check_row(
-    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], row: Row, details: Details,
-    *, member_ids: set[str] | None = None, stay_path: str = "stays.0",
+    conn: AsyncConnection,
+    kind: Kind,
+    trip: Mapping[str, Any],
+    row: Row,
+    details: Details,
+    *,
+    member_ids: set[str] | None = None,
+    stay_path: str = "stays.0",
 ) -> None:
     """Cross-field and cross-row rules that a single field cannot express. Bulk writers pass the
     trip's `member_ids` once instead of one owner lookup per item. `stay_path` names the first
@@ -286,14 +354,21 @@ async def check_row(
         for column, table, path in (("leg_id", t.legs, "legId"), ("map_pin_id", t.map_pins, "mapPinId")):
             if row.get(column) and not await _exists(conn, table, trip_id, row[column]):
                 details.append({"path": path, "reason": "not_found"})
-        if row.get("start_time") and row.get("end_time") and row["end_time"] < row["start_time"] and not row.get("is_all_day"):
+        if (
+            row.get("start_time")
+            and row.get("end_time")
+            and row["end_time"] < row["start_time"]
+            and not row.get("is_all_day")
+        ):
             details.append({"path": "endTime", "reason": "out_of_range"})
         if not zone and row.get("leg_id") and row.get("start_time"):
             zone = (await leg_timezones_of(conn, trip_id, row)).get(row["leg_id"])
     if kind in (LEG, COMMITMENT) and (gaps := times_in_gaps(kind, row, zone, stay_path=stay_path)):
         others = describe(details)
         details.extend({"path": path, "reason": "invalid"} for path, _ in gaps)
-        raise validation_error(details, "; ".join([_some([message for _, message in gaps])] + ([others] if others else [])))
+        raise validation_error(
+            details, "; ".join([_some([message for _, message in gaps])] + ([others] if others else []))
+        )
     if kind is ACTION_ITEM and row.get("owner") and member_ids is not None:
         if row["owner"] not in member_ids:
             details.append({"path": "owner", "reason": "not_found"})
@@ -334,8 +409,14 @@ async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) 
     if not plausible_id(row_id):
         raise not_found(kind.label)
     row = (
-        await conn.execute(select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id))
-    ).mappings().first()
+        (
+            await conn.execute(
+                select(kind.table).where(kind.table.c.id == row_id, kind.table.c.trip_id == trip_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise not_found(kind.label)
     return dict(row)
@@ -343,10 +424,16 @@ async def get_row(conn: AsyncConnection, kind: Kind, trip_id: str, row_id: str) 
 
 async def find_by_client_ref(conn: AsyncConnection, kind: Kind, trip_id: str, client_ref: str) -> Row | None:
     row = (
-        await conn.execute(
-            select(kind.table).where(kind.table.c.trip_id == trip_id, kind.table.c.client_ref == client_ref)
+        (
+            await conn.execute(
+                select(kind.table).where(
+                    kind.table.c.trip_id == trip_id, kind.table.c.client_ref == client_ref
+                )
+            )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -394,7 +481,13 @@ async def update_row(
 
 
 async def _apply(
-    conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any], existing: Row, data: BaseModel, *, dry_run: bool = False
+    conn: AsyncConnection,
+    kind: Kind,
+    trip: Mapping[str, Any],
+    existing: Row,
+    data: BaseModel,
+    *,
+    dry_run: bool = False,
 ) -> Outcome:
     changes, details = merge(kind, existing, data)
     changes = {column: value for column, value in changes.items() if existing.get(column) != value}
@@ -402,22 +495,36 @@ async def _apply(
     await check_row(conn, kind, trip, row, details, stay_path=stay_path(data))
     if details:
         raise validation_error(details)
-    if "client_ref" in changes and changes["client_ref"] and changes["client_ref"] != existing.get("client_ref"):
+    if (
+        "client_ref" in changes
+        and changes["client_ref"]
+        and changes["client_ref"] != existing.get("client_ref")
+    ):
         other = await find_by_client_ref(conn, kind, trip["id"], changes["client_ref"])
         if other is not None:
-            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
-                           [{"path": "clientRef", "reason": "invalid"}])
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"Another {kind.label.lower()} of this trip has that clientRef",
+                [{"path": "clientRef", "reason": "invalid"}],
+            )
     if changes and not dry_run:
         try:
             await conn.execute(update(kind.table).where(kind.table.c.id == existing["id"]).values(**changes))
         except IntegrityError:  # a concurrent write took the clientRef after the check above
-            raise ApiError(409, "CONFLICT", f"Another {kind.label.lower()} of this trip has that clientRef",
-                           [{"path": "clientRef", "reason": "invalid"}]) from None
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"Another {kind.label.lower()} of this trip has that clientRef",
+                [{"path": "clientRef", "reason": "invalid"}],
+            ) from None
         note_row(conn, kind.name, existing, row)
     zones = await leg_timezones_of(conn, trip["id"], existing, row) if kind is COMMITMENT else None
     event_changes = events.event_changes(row_events(kind, existing, zones), row_events(kind, row, zones))
     if kind is LEG and "timezone" in changes:
-        event_changes += await zone_changes_of_linked(conn, trip["id"], existing["id"], existing["timezone"], row["timezone"])
+        event_changes += await zone_changes_of_linked(
+            conn, trip["id"], existing["id"], existing["timezone"], row["timezone"]
+        )
     return Outcome("updated", row, event_changes, kind.to_wire, changed=bool(changes))
 
 
@@ -430,13 +537,23 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
     link = {"leg": "leg_id", "map_pin": "map_pin_id"}.get(kind.name)
     if link:
         linked = (
-            await conn.execute(
-                select(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
+            (
+                await conn.execute(
+                    select(t.commitments).where(
+                        t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id
+                    )
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         # Before: each commitment in its leg's zone (a deleted leg's too); after, unlinked from the
         # leg, one without a zone of its own floats.
-        zones = {row_id: existing["timezone"]} if kind is LEG else await leg_timezones_of(conn, trip["id"], *linked)
+        zones = (
+            {row_id: existing["timezone"]}
+            if kind is LEG
+            else await leg_timezones_of(conn, trip["id"], *linked)
+        )
         for commitment in linked:
             after = {**commitment, link: None}
             changes += events.event_changes(
@@ -445,7 +562,8 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
             note_row(conn, COMMITMENT.name, commitment, after)
         if linked:
             await conn.execute(
-                update(t.commitments).where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
+                update(t.commitments)
+                .where(t.commitments.c.trip_id == trip["id"], t.commitments.c[link] == row_id)
                 .values({link: None})
             )
     await conn.execute(delete(kind.table).where(kind.table.c.id == row_id))

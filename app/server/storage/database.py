@@ -19,18 +19,17 @@ import secrets
 import sqlite3
 import threading
 import zlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 
@@ -83,7 +82,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     (open a cursor, execute, fetch, close), each a hand-over of the GIL and a wake-up of the
     event loop; this one makes one, with the same results."""
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid")
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection) -> None:  # no cursor is opened ahead of the statement
         self._adapt_connection = adapt_connection
@@ -124,7 +123,9 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
         driver = self._connection
         async with self._adapt_connection._execute_mutex:
-            self._description, self._rowcount, self._lastrowid, rows = await driver._execute(run, driver._conn)
+            self._description, self._rowcount, self._lastrowid, rows = await driver._execute(
+                run, driver._conn
+            )
         self._rows = collections.deque(rows)
 
     async def _execute_async(self, operation, parameters):
@@ -180,7 +181,9 @@ def _connection_lost(error: BaseException) -> bool:
     """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
     import asyncpg
 
-    return isinstance(error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError))
+    return isinstance(
+        error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)
+    )
 
 
 def _connection_broken(error: BaseException) -> bool:
@@ -196,21 +199,24 @@ def _never_ran(error: BaseException, *, write: bool) -> bool:
     it; and for a read, whenever the connection was lost (running a read twice is harmless)."""
     import asyncpg
 
-    return isinstance(error, asyncpg.exceptions.InternalClientError) or (not write and _connection_lost(error))
+    return isinstance(error, asyncpg.exceptions.InternalClientError) or (
+        not write and _connection_lost(error)
+    )
 
 
 class _Plan:
     """One statement compiled once for the database's dialect: its SQL, how to build its
     positional parameters and how to read its rows (the type processors SQLAlchemy applies)."""
 
-    __slots__ = ("sql", "compiled", "binds", "keys", "processors")
+    __slots__ = ("binds", "compiled", "keys", "processors", "sql")
 
     def __init__(self, statement: Executable, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.compiled = compiled
         self.binds = [
-            (name, compiled.binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup or ()
+            (name, compiled.binds[name].type._cached_bind_processor(dialect))
+            for name in compiled.positiontup or ()
         ]
         if any(compiled.binds[name].expanding for name, _ in self.binds):
             raise ValueError("Database.fetch does not take expanding (IN) parameters")
@@ -225,9 +231,12 @@ class _Plan:
     def rows(self, raw_rows) -> list[dict]:
         keys, processors = self.keys, self.processors
         if not any(processors):
-            return [dict(zip(keys, row)) for row in raw_rows]
+            return [dict(zip(keys, row, strict=False)) for row in raw_rows]
         return [
-            {key: (value if convert is None else convert(value)) for key, value, convert in zip(keys, row, processors)}
+            {
+                key: (value if convert is None else convert(value))
+                for key, value, convert in zip(keys, row, processors, strict=False)
+            }
             for row in raw_rows
         ]
 
@@ -239,7 +248,7 @@ class SharedTransaction:
     `write()` inside it is a savepoint, so a write that fails rolls back alone, as its own
     transaction would have."""
 
-    def __init__(self, db: "Database", conn: AsyncConnection) -> None:
+    def __init__(self, db: Database, conn: AsyncConnection) -> None:
         self.db = db
         self.conn = conn
         self.open = True
@@ -284,7 +293,9 @@ class RequestTransaction:
         self.shared: SharedTransaction | None = None
 
 
-request_transaction: ContextVar[RequestTransaction | None] = ContextVar("tripdeck_request_transaction", default=None)
+request_transaction: ContextVar[RequestTransaction | None] = ContextVar(
+    "tripdeck_request_transaction", default=None
+)
 
 
 class _LoopReader:
@@ -308,7 +319,9 @@ class _LoopReader:
         if self.conn is None:
             self.thread = threading.get_ident()
             try:
-                self.conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+                self.conn = sqlite3.connect(
+                    self.path, timeout=0, isolation_level=None, check_same_thread=False
+                )
                 self.conn.execute("PRAGMA query_only=ON")
             except sqlite3.OperationalError:
                 self.close()
@@ -352,7 +365,12 @@ class Database:
 
                 create_private_database_file(database)
             self.write_engine = create_async_engine(
-                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None,
+                self.url,
+                echo=echo,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                pool_reset_on_return=None,
                 **JSON_CODEC,
             )
             self.read_engine = create_async_engine(
@@ -373,8 +391,13 @@ class Database:
             # is known to asyncpg already, which read the server's goodbye and the closed socket:
             # `_drop_closed` hands out a fresh one instead, so no request fails for it.
             self.write_engine = create_async_engine(
-                engine_url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=3600,
-                connect_args=connect_args, **JSON_CODEC,
+                engine_url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=20,
+                pool_recycle=3600,
+                connect_args=connect_args,
+                **JSON_CODEC,
             )
             event.listen(self.write_engine.sync_engine, "checkout", _drop_closed)
             # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
@@ -423,15 +446,23 @@ class Database:
         # Payloads are limited to 8000 bytes: send the ids in chunks well under that.
         ids = sorted(trip_ids)
         for start in range(0, len(ids), 100):
-            payload = f"{self.notify_origin}:{','.join(ids[start:start + 100])}"
-            await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": self.notify_channel, "payload": payload})
+            payload = f"{self.notify_origin}:{','.join(ids[start : start + 100])}"
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": self.notify_channel, "payload": payload},
+            )
 
     def _shared(self) -> SharedTransaction | None:
         slot = request_transaction.get()
         if slot is None:
             return None
         shared = slot.shared
-        if shared is None or not shared.open or shared.db is not self or shared.task is not asyncio.current_task():
+        if (
+            shared is None
+            or not shared.open
+            or shared.db is not self
+            or shared.task is not asyncio.current_task()
+        ):
             return None
         return shared
 
@@ -494,13 +525,15 @@ class Database:
             yield shared.conn
             return
         if self.is_sqlite:
-            async with (self.write() if write else self.read()) as conn:
+            async with self.write() if write else self.read() as conn:
                 yield conn
             return
         async with self._autocommit_engine.connect() as conn:
             yield conn
 
-    async def fetch(self, statement: Executable, params: dict | None = None, *, write: bool = False) -> list[dict]:
+    async def fetch(
+        self, statement: Executable, params: dict | None = None, *, write: bool = False
+    ) -> list[dict]:
         """Run one statement that stands alone (a trip-access check, the rate-limit upsert) and
         return its rows as dicts, in autocommit: the statement is its own transaction.
 

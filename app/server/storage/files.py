@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.files import FILE_MODE, make_private_directories
 
+
 def create_private_database_file(database: str) -> None:
     """Before SQLite opens `database` (a path), create it empty and 0600 if it does not exist, in
     directories made 0700: SQLite would create it 0644 minus the umask, and then create its -wal

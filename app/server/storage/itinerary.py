@@ -3,8 +3,9 @@ trip's timeline rows, the operation log, and the trip's newest revision and mess
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,7 +54,9 @@ async def current_revision(conn: AsyncConnection, trip_id: str) -> int:
     return (await _trip(conn, trip_id))["revision"]
 
 
-async def operations_since(conn: AsyncConnection, trip_id: str, revision: int, *, limit: int | None = None) -> list[Row]:
+async def operations_since(
+    conn: AsyncConnection, trip_id: str, revision: int, *, limit: int | None = None
+) -> list[Row]:
     """Logged operations with result_revision > `revision`, oldest first."""
     query = (
         select(t.operations)
@@ -78,7 +81,10 @@ async def messages_since(conn: AsyncConnection, trip_id: str, seq: int, *, limit
 
 def _latest_seq(trip_column):
     return (
-        select(func.max(t.messages.c.seq)).where(t.messages.c.trip_id == trip_column).correlate(t.trips).scalar_subquery()
+        select(func.max(t.messages.c.seq))
+        .where(t.messages.c.trip_id == trip_column)
+        .correlate(t.trips)
+        .scalar_subquery()
     )
 
 
@@ -87,7 +93,7 @@ async def latest(conn: AsyncConnection, trip_ids: Iterable[str]) -> dict[str, tu
     ids = list(trip_ids)
     found: dict[str, tuple[int, int]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows = await conn.execute(
             select(t.trips.c.id, t.trips.c.revision, _latest_seq(t.trips.c.id)).where(t.trips.c.id.in_(chunk))
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, and_, or_
 
@@ -13,7 +14,11 @@ from app.server.errors import validation_error
 
 
 def encode(values: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def _int_range(expression: Any) -> int:
@@ -49,7 +54,7 @@ def decode(cursor: str, sort: Sequence[Any]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(sort):
             raise ValueError
-        if not all(_fits(value, column) for value, column in zip(values, sort)):
+        if not all(_fits(value, column) for value, column in zip(values, sort, strict=False)):
             raise ValueError
         return values
     except (ValueError, UnicodeDecodeError, json.JSONDecodeError):

@@ -3,7 +3,8 @@ inside the transaction that makes it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +21,9 @@ LABEL_COLUMNS = ("title", "name", "text")
 action item's text (the trip's title for the trip)."""
 
 
-def note_row(conn: AsyncConnection, kind: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+def note_row(
+    conn: AsyncConnection, kind: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> None:
     """Remember a row this transaction writes (None before: created; None after: deleted), for
     the operation that `record_change` logs next: enough to describe the change and to invert it.
     An update keeps only the columns that changed; a create or delete keeps the whole row."""
@@ -29,11 +32,23 @@ def note_row(conn: AsyncConnection, kind: str, before: Mapping[str, Any] | None,
         changed = [c for c in after if c != "trip_id" and before.get(c) != after[c]]
         if not changed:
             return
-        entry = {"change": "updated", "before": {c: before.get(c) for c in changed}, "after": {c: after[c] for c in changed}}
+        entry = {
+            "change": "updated",
+            "before": {c: before.get(c) for c in changed},
+            "after": {c: after[c] for c in changed},
+        }
     elif after is not None:
-        entry = {"change": "created", "before": None, "after": {c: v for c, v in after.items() if c != "trip_id"}}
+        entry = {
+            "change": "created",
+            "before": None,
+            "after": {c: v for c, v in after.items() if c != "trip_id"},
+        }
     elif before is not None:
-        entry = {"change": "deleted", "before": {c: v for c, v in before.items() if c != "trip_id"}, "after": None}
+        entry = {
+            "change": "deleted",
+            "before": {c: v for c, v in before.items() if c != "trip_id"},
+            "after": None,
+        }
     else:
         return
     named = after if after is not None else before
@@ -82,8 +97,10 @@ async def lock_at_revision(conn: AsyncConnection, trip_id: str, base_revision: i
     transactions are exclusive already) and fail with STALE_REVISION before anything is written
     unless the trip is still at `base_revision`. Returns the trip row."""
     row = (
-        await conn.execute(select(t.trips).where(t.trips.c.id == trip_id).with_for_update())
-    ).mappings().first()
+        (await conn.execute(select(t.trips).where(t.trips.c.id == trip_id).with_for_update()))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Trip not found")
     if row["revision"] != base_revision:
@@ -112,7 +129,10 @@ async def record_change(
     if base_revision is not None:
         condition.append(t.trips.c.revision == base_revision)
     result = await conn.execute(
-        update(t.trips).where(*condition).values(revision=t.trips.c.revision + 1).returning(t.trips.c.revision)
+        update(t.trips)
+        .where(*condition)
+        .values(revision=t.trips.c.revision + 1)
+        .returning(t.trips.c.revision)
     )
     revision = result.scalar()
     if revision is None:

@@ -65,7 +65,9 @@ def parse_public_key(text: str) -> PublicKey:
     is one of KEY_TYPES and the type inside the key says the same; RSA keys have 2048 bits or more.
     Private keys, certificates, options (authorized_keys style) and several lines are refused."""
     if "PRIVATE KEY" in text:
-        raise KeyProblem("That is a private key: give the public one (the .pub file), and keep the private key secret")
+        raise KeyProblem(
+            "That is a private key: give the public one (the .pub file), and keep the private key secret"
+        )
     lines = [line for line in text.strip().splitlines() if line.strip()]
     if len(lines) != 1:
         raise KeyProblem("Give exactly one public key, one line as in ~/.ssh/id_ed25519.pub")
@@ -77,7 +79,7 @@ def parse_public_key(text: str) -> PublicKey:
     try:
         blob = base64.b64decode(encoded, validate=True)
         (length,) = struct.unpack(">I", blob[:4])
-        inner = blob[4:4 + length].decode("ascii")
+        inner = blob[4 : 4 + length].decode("ascii")
     except (binascii.Error, struct.error, UnicodeDecodeError):
         raise KeyProblem("The key's base64 part is damaged") from None
     if inner != algorithm:
@@ -90,18 +92,29 @@ def parse_public_key(text: str) -> PublicKey:
         raise KeyProblem("The key's data is not a valid key of its type") from None
     bits = getattr(getattr(key, "pyca_key", None), "key_size", None)
     if algorithm == "ssh-rsa" and bits is not None and bits < RSA_MIN_BITS:
-        raise KeyProblem(f"An RSA key needs at least {RSA_MIN_BITS} bits (this one has {bits}); an ed25519 key is better")
+        raise KeyProblem(
+            f"An RSA key needs at least {RSA_MIN_BITS} bits (this one has {bits}); an ed25519 key is better"
+        )
     return PublicKey(algorithm, blob, comment[:200] if comment else None)
 
 
 def _as_item(row) -> dict:
     return {
-        "_id": row["id"], "name": row["name"], "fingerprint": row["fingerprint"],
-        "_creationTime": row["created_at"], "lastUsedTime": row["last_used_at"],
+        "_id": row["id"],
+        "name": row["name"],
+        "fingerprint": row["fingerprint"],
+        "_creationTime": row["created_at"],
+        "lastUsedTime": row["last_used_at"],
     }
 
 
-_columns = (t.ssh_keys.c.id, t.ssh_keys.c.name, t.ssh_keys.c.fingerprint, t.ssh_keys.c.created_at, t.ssh_keys.c.last_used_at)
+_columns = (
+    t.ssh_keys.c.id,
+    t.ssh_keys.c.name,
+    t.ssh_keys.c.fingerprint,
+    t.ssh_keys.c.created_at,
+    t.ssh_keys.c.last_used_at,
+)
 
 
 async def add_key(conn: AsyncConnection, user_id: str, key: PublicKey, name: str | None = None) -> dict:
@@ -114,8 +127,13 @@ async def add_key(conn: AsyncConnection, user_id: str, key: PublicKey, name: str
     if count >= KEYS_PER_USER:
         raise KeyProblem(f"A user has at most {KEYS_PER_USER} SSH keys: delete one first")
     row = {
-        "id": new_id(), "user_id": user_id, "fingerprint": key.fingerprint, "public_key": key.line,
-        "name": name or key.comment, "created_at": now_ms(), "last_used_at": None,
+        "id": new_id(),
+        "user_id": user_id,
+        "fingerprint": key.fingerprint,
+        "public_key": key.line,
+        "name": name or key.comment,
+        "created_at": now_ms(),
+        "last_used_at": None,
     }
     try:
         await conn.execute(insert(t.ssh_keys).values(**row))
@@ -126,14 +144,18 @@ async def add_key(conn: AsyncConnection, user_id: str, key: PublicKey, name: str
 
 async def list_keys(conn: AsyncConnection, user_id: str) -> list[dict]:
     rows = await conn.execute(
-        select(*_columns).where(t.ssh_keys.c.user_id == user_id).order_by(t.ssh_keys.c.created_at, t.ssh_keys.c.id)
+        select(*_columns)
+        .where(t.ssh_keys.c.user_id == user_id)
+        .order_by(t.ssh_keys.c.created_at, t.ssh_keys.c.id)
     )
     return [_as_item(row._mapping) for row in rows]
 
 
 async def delete_key(conn: AsyncConnection, user_id: str, key_id: str) -> bool:
     """Delete one of `user_id`'s keys; False when they have no key with that id."""
-    result = await conn.execute(delete(t.ssh_keys).where(t.ssh_keys.c.id == key_id, t.ssh_keys.c.user_id == user_id))
+    result = await conn.execute(
+        delete(t.ssh_keys).where(t.ssh_keys.c.id == key_id, t.ssh_keys.c.user_id == user_id)
+    )
     return result.rowcount > 0
 
 

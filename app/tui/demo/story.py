@@ -48,7 +48,7 @@ def landing(start: dt.date, offset: int, time: str, origin: str, destination: st
     air `minutes`: the demo's flights take as long in winter as in summer, whatever the zones'
     offsets are on the dates the demo runs."""
     departs = dt.datetime.fromisoformat(stamp(start, offset, time)).replace(tzinfo=ZoneInfo(origin))
-    lands = (departs.astimezone(dt.timezone.utc) + dt.timedelta(minutes=minutes)).astimezone(ZoneInfo(destination))
+    lands = (departs.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(ZoneInfo(destination))
     return lands.strftime("%Y-%m-%dT%H:%M")
 
 
@@ -56,44 +56,124 @@ def legs(start: dt.date) -> list[dict]:
     """Leg create bodies (snake_case fields of LegCreate), in trip order."""
     return [
         {
-            "client_ref": "lisbon", "order": 1, "title": "Lisbon", "destination": "Lisbon, Portugal",
-            "start_date": day(start, 0), "end_date": day(start, 4), "timezone": "Europe/Lisbon",
-            "flights": [{"airline": "TAP", "flight_number": "TP1351", "from_": "LHR", "to": "LIS",
-                         "departure_time": stamp(start, 0, "07:05"), "arrival_time": stamp(start, 0, "09:40"),
-                         "seat": "14A", "confirmation_number": "TPX7Q2"}],
-            "stays": [{"client_ref": "alfama", "name": "Casa do Alto, Alfama", "lat": 38.7118, "lng": -9.1302,
-                       "check_in": stamp(start, 0, "15:00"), "check_out": stamp(start, 4, "11:00"),
-                       "door_code": "4471", "wifi_password": "saudade2026"}],
-        },
-        {
-            "client_ref": "seville", "order": 2, "title": "Seville", "destination": "Seville, Spain",
-            "start_date": day(start, 4), "end_date": day(start, 7), "timezone": "Europe/Madrid",
-            "rental_car": {"company": "Hertz", "pickup_location": "Lisbon Oriente",
-                           "pickup_time": stamp(start, 4, "09:00"), "dropoff_location": "Granada station",
-                           "dropoff_time": stamp(start, 9, "10:00"), "confirmation_number": "HZ-88213"},
-            "stays": [{"client_ref": "triana", "name": "Patio de Triana", "lat": 37.3837, "lng": -6.0027,
-                       "check_in": stamp(start, 4, "17:00"), "check_out": stamp(start, 7, "10:00")}],
-        },
-        {
-            "client_ref": "granada", "order": 3, "title": "Granada", "destination": "Granada, Spain",
-            "start_date": day(start, 7), "end_date": day(start, 9), "timezone": "Europe/Madrid",
-            "stays": [{"client_ref": "albaicin", "name": "Carmen del Albaicín", "lat": 37.1810, "lng": -3.5925,
-                       "check_in": stamp(start, 8, "14:00"), "check_out": stamp(start, 9, "08:00")}],
-        },
-        {
-            "client_ref": "marrakech", "order": 4, "title": "Marrakech", "destination": "Marrakech, Morocco",
-            "start_date": day(start, 9), "end_date": day(start, DAYS - 1), "timezone": "Africa/Casablanca",
+            "client_ref": "lisbon",
+            "order": 1,
+            "title": "Lisbon",
+            "destination": "Lisbon, Portugal",
+            "start_date": day(start, 0),
+            "end_date": day(start, 4),
+            "timezone": "Europe/Lisbon",
             "flights": [
-                {"airline": "Royal Air Maroc", "flight_number": "AT985", "from_": "AGP", "to": "RAK",
-                 "departure_time": stamp(start, 9, "13:20"), "seat": "7C",
-                 "arrival_time": landing(start, 9, "13:20", "Europe/Madrid", "Africa/Casablanca", 80)},
-                {"airline": "British Airways", "flight_number": "BA2665", "from_": "RAK", "to": "LGW",
-                 "departure_time": stamp(start, DAYS - 1, "15:40"),
-                 "arrival_time": landing(start, DAYS - 1, "15:40", "Africa/Casablanca", "Europe/London", 215)},
+                {
+                    "airline": "TAP",
+                    "flight_number": "TP1351",
+                    "from_": "LHR",
+                    "to": "LIS",
+                    "departure_time": stamp(start, 0, "07:05"),
+                    "arrival_time": stamp(start, 0, "09:40"),
+                    "seat": "14A",
+                    "confirmation_number": "TPX7Q2",
+                }
             ],
-            "stays": [{"client_ref": "riad", "name": "Riad Yasmine", "lat": 31.6318, "lng": -7.9849,
-                       "check_in": stamp(start, 9, "16:00"), "check_out": stamp(start, DAYS - 1, "11:00"),
-                       "host_phone": "+212 524 000000"}],
+            "stays": [
+                {
+                    "client_ref": "alfama",
+                    "name": "Casa do Alto, Alfama",
+                    "lat": 38.7118,
+                    "lng": -9.1302,
+                    "check_in": stamp(start, 0, "15:00"),
+                    "check_out": stamp(start, 4, "11:00"),
+                    "door_code": "4471",
+                    "wifi_password": "saudade2026",
+                }
+            ],
+        },
+        {
+            "client_ref": "seville",
+            "order": 2,
+            "title": "Seville",
+            "destination": "Seville, Spain",
+            "start_date": day(start, 4),
+            "end_date": day(start, 7),
+            "timezone": "Europe/Madrid",
+            "rental_car": {
+                "company": "Hertz",
+                "pickup_location": "Lisbon Oriente",
+                "pickup_time": stamp(start, 4, "09:00"),
+                "dropoff_location": "Granada station",
+                "dropoff_time": stamp(start, 9, "10:00"),
+                "confirmation_number": "HZ-88213",
+            },
+            "stays": [
+                {
+                    "client_ref": "triana",
+                    "name": "Patio de Triana",
+                    "lat": 37.3837,
+                    "lng": -6.0027,
+                    "check_in": stamp(start, 4, "17:00"),
+                    "check_out": stamp(start, 7, "10:00"),
+                }
+            ],
+        },
+        {
+            "client_ref": "granada",
+            "order": 3,
+            "title": "Granada",
+            "destination": "Granada, Spain",
+            "start_date": day(start, 7),
+            "end_date": day(start, 9),
+            "timezone": "Europe/Madrid",
+            "stays": [
+                {
+                    "client_ref": "albaicin",
+                    "name": "Carmen del Albaicín",
+                    "lat": 37.1810,
+                    "lng": -3.5925,
+                    "check_in": stamp(start, 8, "14:00"),
+                    "check_out": stamp(start, 9, "08:00"),
+                }
+            ],
+        },
+        {
+            "client_ref": "marrakech",
+            "order": 4,
+            "title": "Marrakech",
+            "destination": "Marrakech, Morocco",
+            "start_date": day(start, 9),
+            "end_date": day(start, DAYS - 1),
+            "timezone": "Africa/Casablanca",
+            "flights": [
+                {
+                    "airline": "Royal Air Maroc",
+                    "flight_number": "AT985",
+                    "from_": "AGP",
+                    "to": "RAK",
+                    "departure_time": stamp(start, 9, "13:20"),
+                    "seat": "7C",
+                    "arrival_time": landing(start, 9, "13:20", "Europe/Madrid", "Africa/Casablanca", 80),
+                },
+                {
+                    "airline": "British Airways",
+                    "flight_number": "BA2665",
+                    "from_": "RAK",
+                    "to": "LGW",
+                    "departure_time": stamp(start, DAYS - 1, "15:40"),
+                    "arrival_time": landing(
+                        start, DAYS - 1, "15:40", "Africa/Casablanca", "Europe/London", 215
+                    ),
+                },
+            ],
+            "stays": [
+                {
+                    "client_ref": "riad",
+                    "name": "Riad Yasmine",
+                    "lat": 31.6318,
+                    "lng": -7.9849,
+                    "check_in": stamp(start, 9, "16:00"),
+                    "check_out": stamp(start, DAYS - 1, "11:00"),
+                    "host_phone": "+212 524 000000",
+                }
+            ],
         },
     ]
 
@@ -140,19 +220,69 @@ time): an impossible transfer in every season."""
 
 COMMITMENTS = [
     # title, day offset, category, start, end, all day, timezone, leg ref, pin ref
-    ("Dinner at Cervejaria Ramiro", 1, "dinner", "19:30", "22:00", False, "Europe/Lisbon", "lisbon", "ramiro"),
+    (
+        "Dinner at Cervejaria Ramiro",
+        1,
+        "dinner",
+        "19:30",
+        "22:00",
+        False,
+        "Europe/Lisbon",
+        "lisbon",
+        "ramiro",
+    ),
     ("Sintra day trip", 2, "activity", None, None, True, None, "lisbon", "pena"),
     ("Fado night in Alfama", 3, "activity", "21:00", "23:30", False, "Europe/Lisbon", "lisbon", None),
     ("Real Alcázar tour", 5, "activity", "09:30", "12:00", False, "Europe/Madrid", "seville", "alcazar"),
     ("Maya's team call", 6, "meeting", "15:00", "16:00", False, "Europe/Madrid", "seville", None),
     ("Flamenco class", 6, "activity", "15:30", "17:00", False, "Europe/Madrid", "seville", None),
-    ("Tapas crawl in Santa Cruz", 6, "dinner", "21:00", None, False, "Europe/Madrid", "seville", "rinconcillo"),
-    ("Alhambra: Nasrid Palaces", 8, "activity", "08:30", "11:30", False, "Europe/Madrid", "granada", "alhambra"),
+    (
+        "Tapas crawl in Santa Cruz",
+        6,
+        "dinner",
+        "21:00",
+        None,
+        False,
+        "Europe/Madrid",
+        "seville",
+        "rinconcillo",
+    ),
+    (
+        "Alhambra: Nasrid Palaces",
+        8,
+        "activity",
+        "08:30",
+        "11:30",
+        False,
+        "Europe/Madrid",
+        "granada",
+        "alhambra",
+    ),
     (PICKUP, 9, "other", "13:15", None, False, "Africa/Casablanca", "marrakech", None),
     ("Priya's birthday", 10, "birthday", None, None, True, None, "marrakech", None),
-    ("Birthday dinner at Le Jardin", 10, "dinner", "20:30", "23:00", False, "Africa/Casablanca", "marrakech", "lejardin"),
+    (
+        "Birthday dinner at Le Jardin",
+        10,
+        "dinner",
+        "20:30",
+        "23:00",
+        False,
+        "Africa/Casablanca",
+        "marrakech",
+        "lejardin",
+    ),
     ("Hammam", 11, "activity", "17:00", "18:30", False, "Africa/Casablanca", "marrakech", "hammam"),
-    ("Atlas hike from Imlil", 12, "activity", "08:00", "16:00", False, "Africa/Casablanca", "marrakech", "imlil"),
+    (
+        "Atlas hike from Imlil",
+        12,
+        "activity",
+        "08:00",
+        "16:00",
+        False,
+        "Africa/Casablanca",
+        "marrakech",
+        "imlil",
+    ),
 ]
 
 CHANNELS = ("general", "food")
@@ -169,13 +299,34 @@ HISTORY = [
     (2, "12:41", "food", "jonas", "Seconded. Also El Rinconcillo in Seville, it's from 1670!", None),
     (2, "13:15", "food", "maya", "Booked Le Jardin for Priya's birthday 🎂 (don't tell her)", None),
     (2, "13:17", "food", "priya", "I can read this channel, Maya", 8),
-    (1, "16:20", "general", "maya", "Heads up: my team moved our call to 15:00 on the Seville Thursday. Overlaps the flamenco class :(", None),
+    (
+        1,
+        "16:20",
+        "general",
+        "maya",
+        "Heads up: my team moved our call to 15:00 on the Seville Thursday. Overlaps the flamenco class :(",
+        None,
+    ),
     (1, "16:34", "general", "priya", "We can move flamenco to the 17:30 slot?", 10),
-    (1, "16:40", "general", "you", "I'll ask the studio. Leaving both in the agenda so we see the clash.", 10),
+    (
+        1,
+        "16:40",
+        "general",
+        "you",
+        "I'll ask the studio. Leaving both in the agenda so we see the clash.",
+        10,
+    ),
     (0, "08:10", "general", "jonas", "Passport appointment is Tuesday 🤞", None),
     (0, "09:05", "general", "priya", "Downloaded offline maps for Seville. Granada next.", None),
     (0, "09:58", "general", "maya", "@Sam did the travel insurance go through?", None),
-    (0, "10:12", "food", "jonas", "Found a rooftop in Marrakech with mint tea and a view of the Koutoubia 🍵", None),
+    (
+        0,
+        "10:12",
+        "food",
+        "jonas",
+        "Found a rooftop in Marrakech with mint tea and a view of the Koutoubia 🍵",
+        None,
+    ),
 ]
 
 COMPANION_LINES = [

@@ -65,7 +65,9 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
         self.query_one(ActivityList).focus()
         if self.feed.client is not None:
             if not self.feed.items:
-                self.query_one(ActivityList).set_options([Option(Text("Loading…", style=palette.MUTED), disabled=True)])
+                self.query_one(ActivityList).set_options(
+                    [Option(Text("Loading…", style=palette.MUTED), disabled=True)]
+                )
             self.load()
             if self.news is not None:
                 self.news.subscribe(self, lambda _changes: self.refresh_feed())
@@ -76,7 +78,9 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
 
     def highlighted(self) -> Activity | None:
         option = self.query_one(ActivityList).highlighted_option
-        return next((item for item in self.feed.items if option is not None and item.op_id == option.id), None)
+        return next(
+            (item for item in self.feed.items if option is not None and item.op_id == option.id), None
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "revert":
@@ -114,8 +118,11 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
         lines = Text()
         lines.append_text(literal(item.summary, "bold"))
         key = f" (key: {item.actor.key_name})" if item.actor.key_name else ""
-        lines.append(f"\n{item.actor.name or 'someone'}{key} · {when(item, self.clock)} · revision "
-                     f"{item.result_revision}" + (" · undone since" if item.reverted_by else ""), style=palette.MUTED)
+        lines.append(
+            f"\n{item.actor.name or 'someone'}{key} · {when(item, self.clock)} · revision "
+            f"{item.result_revision}" + (" · undone since" if item.reverted_by else ""),
+            style=palette.MUTED,
+        )
         for change in item.changes:
             lines.append("\n")
             lines.append(f"{change.kind.replace('_', ' ')} ", style=palette.MUTED)
@@ -127,10 +134,17 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
                     lines.append_text(one_line(shown_value(values.before), palette.ALERT, width=28))
                     lines.append(" → ")
                 if change.change == "deleted":
-                    lines.append_text(one_line(shown_value(values.before), f"strike {palette.ALERT}", width=56))
+                    lines.append_text(
+                        one_line(shown_value(values.before), f"strike {palette.ALERT}", width=56)
+                    )
                 else:
-                    lines.append_text(one_line(shown_value(values.after), palette.ADDED,
-                                               width=28 if change.change == "updated" else 56))
+                    lines.append_text(
+                        one_line(
+                            shown_value(values.after),
+                            palette.ADDED,
+                            width=28 if change.change == "updated" else 56,
+                        )
+                    )
         if not item.changes:
             lines.append("\nNo rows changed.", style=palette.MUTED)
         elif item.changes_total > len(item.changes):
@@ -140,8 +154,10 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
 
     def _show_conflict(self, error: RevertConflictError) -> None:
         detail = self.query_one("#activity-detail", Static)
-        lines = Text("Not reverted: later changes touched the same fields. Revert them first, or leave it:",
-                     style=f"bold {palette.ALERT}")
+        lines = Text(
+            "Not reverted: later changes touched the same fields. Revert them first, or leave it:",
+            style=f"bold {palette.ALERT}",
+        )
         for later in error.conflicting_operations:
             lines.append(f"\n{when(later, self.clock):>12}  ", style=palette.MUTED)
             lines.append_text(literal(later.summary, single_line=True))
@@ -174,8 +190,11 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
         item = self.highlighted()
         if item is None:
             return
-        question = Text.assemble("Revert this change?\n", literal(item.summary, "bold"),
-                                 ("\nIt is undone as a new change, which you can revert in turn.", palette.MUTED))
+        question = Text.assemble(
+            "Revert this change?\n",
+            literal(item.summary, "bold"),
+            ("\nIt is undone as a new change, which you can revert in turn.", palette.MUTED),
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -217,11 +236,22 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
     def failure_shown(self, worker, error: BaseException) -> None:
         """Besides the notice, in place: the line under the list says what did not happen."""
         detail = self.query_one("#activity-detail", Static)
-        detail.update(Text.assemble((f"{worker.description} failed: ", palette.ALERT),
-                                    literal(describe(error), palette.ALERT)))
+        detail.update(
+            Text.assemble(
+                (f"{worker.description} failed: ", palette.ALERT), literal(describe(error), palette.ALERT)
+            )
+        )
         detail.display = True
         self.detail_of = None
         if not self.feed.items:
             self.query_one(ActivityList).set_options(
-                [Option(Text("Not loaded: ctrl+r on the trip screen reloads, a opens this again.", style=palette.MUTED),
-                        disabled=True)])
+                [
+                    Option(
+                        Text(
+                            "Not loaded: ctrl+r on the trip screen reloads, a opens this again.",
+                            style=palette.MUTED,
+                        ),
+                        disabled=True,
+                    )
+                ]
+            )

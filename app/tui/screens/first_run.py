@@ -35,9 +35,16 @@ class FirstRunScreen(ReportsFailures, Screen["Connection"]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog"):
             yield Label("Welcome to Tripdeck")
-            yield Static(Text("Where is your trip service, and what is your API key? "
-                              "(`trip keys create --email you@example.com` prints one.)", style=palette.MUTED))
-            yield Input(value=self.url or "http://127.0.0.1:8000/api/v1", placeholder="Service URL", id="setup-url")
+            yield Static(
+                Text(
+                    "Where is your trip service, and what is your API key? "
+                    "(`trip keys create --email you@example.com` prints one.)",
+                    style=palette.MUTED,
+                )
+            )
+            yield Input(
+                value=self.url or "http://127.0.0.1:8000/api/v1", placeholder="Service URL", id="setup-url"
+            )
             yield Input(value=self.key or "", placeholder="API key (osk_…)", password=True, id="setup-key")
             yield Static("", id="setup-error")
             yield Static(Text("Enter checks and saves · ctrl+q quits", style=palette.MUTED))
@@ -53,7 +60,9 @@ class FirstRunScreen(ReportsFailures, Screen["Connection"]):
             self.query_one("#setup-key" if url else "#setup-url", Input).focus()
             return
         if problem := config.url_problem(url):
-            self.query_one("#setup-error", Static).update(Text(f"That is not it: {problem}.", style=palette.ALERT))
+            self.query_one("#setup-error", Static).update(
+                Text(f"That is not it: {problem}.", style=palette.ALERT)
+            )
             self.query_one("#setup-url", Input).focus()
             return
         self.check(url, key)
@@ -79,4 +88,5 @@ class FirstRunScreen(ReportsFailures, Screen["Connection"]):
 
     def failure_shown(self, worker, error: BaseException) -> None:
         self.query_one("#setup-error", Static).update(
-            Text(f"That did not work: {describe(error)}", style=palette.ALERT))
+            Text(f"That did not work: {describe(error)}", style=palette.ALERT)
+        )

@@ -5,15 +5,16 @@ before overwriting."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
@@ -35,8 +36,14 @@ REASONS = {
 }
 
 
-GENERIC_MESSAGES = ("Missing required fields", "Unknown fields", "Too long", "Out of range", "Not found",
-                    "Invalid fields")
+GENERIC_MESSAGES = (
+    "Missing required fields",
+    "Unknown fields",
+    "Too long",
+    "Out of range",
+    "Not found",
+    "Invalid fields",
+)
 """How the service's refusals begin when their message only names the fields (the marks say it)."""
 
 
@@ -68,8 +75,10 @@ class Flag(Checkbox, inherit_bindings=False):
     Here it is "▐✓▌ yes" or "▐ ▌ no". Space ticks it; Enter saves the form, as everywhere in a
     form (Textual's checkbox also toggled on Enter, so the footer's "Enter saves" flipped it)."""
 
-    BINDINGS: ClassVar = [Binding("space", "toggle_button", "Toggle", show=False, id="form.flag_toggle"),
-                          Binding("enter", "screen.save", "Save", show=False, id="form.flag_save")]
+    BINDINGS: ClassVar = [
+        Binding("space", "toggle_button", "Toggle", show=False, id="form.flag_toggle"),
+        Binding("enter", "screen.save", "Save", show=False, id="form.flag_save"),
+    ]
 
     def __init__(self, value: bool, *, id: str) -> None:
         super().__init__("yes" if value else "no", value, id=id, compact=True)
@@ -77,8 +86,9 @@ class Flag(Checkbox, inherit_bindings=False):
     @property
     def _button(self) -> Content:
         button = super()._button
-        return Content.assemble(button[0], (("✓" if self.value else " "), self.get_visual_style("toggle--button")),
-                                button[2])
+        return Content.assemble(
+            button[0], (("✓" if self.value else " "), self.get_visual_style("toggle--button")), button[2]
+        )
 
     def watch_value(self) -> None:
         super().watch_value()  # the -on class and the Changed message
@@ -111,20 +121,29 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
                     yield Static("", id=f"{spec.widget_id}-error", classes="form-error")
                     yield Static("", id=f"{spec.widget_id}-hidden", classes="form-error form-hidden")
             yield Static("", id="form-error")
-            yield Static(Text("Enter or ctrl+s saves · Esc cancels · Tab next field · * required",
-                              style=palette.MUTED))
+            yield Static(
+                Text("Enter or ctrl+s saves · Esc cancels · Tab next field · * required", style=palette.MUTED)
+            )
 
     def _widget(self, spec: FieldSpec) -> Widget:
         value = self.initial.get(spec.path)
         if spec.kind == "flag":
             return Flag(bool(value), id=spec.widget_id)
         if spec.kind == "choice":
-            options = [(one_line(label), choice) for label, choice in (spec.choices() if spec.choices else [])]
+            options = [
+                (one_line(label), choice) for label, choice in (spec.choices() if spec.choices else [])
+            ]
             known = {choice for _, choice in options}
             if value is not None and value not in known:
                 options.append((one_line(f"{value} (unknown)"), value))  # never drop what the row holds
-            return Select(options, value=value if value is not None else Select.NULL,
-                          allow_blank=not spec.required, prompt="—", id=spec.widget_id, compact=True)
+            return Select(
+                options,
+                value=value if value is not None else Select.NULL,
+                allow_blank=not spec.required,
+                prompt="—",
+                id=spec.widget_id,
+                compact=True,
+            )
         return Input(str(value or ""), placeholder=spec.placeholder, id=spec.widget_id, compact=True)
 
     def on_mount(self) -> None:
@@ -195,7 +214,11 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             if isinstance(widget, Input):
                 widget.select_all()  # typing replaces the refused value, as Tab into a field does
 
-    ENDS = {"endDate": "the start date", "accommodation.checkOut": "the check-in", "endTime": "the start time"}
+    ENDS = {
+        "endDate": "the start date",
+        "accommodation.checkOut": "the check-in",
+        "endTime": "the start time",
+    }
     """Fields whose "out of range" means they come before their start."""
 
     def _reason(self, spec: FieldSpec, reason: str) -> str:
@@ -234,9 +257,13 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             return
         from app.tui.screens.modals import ConfirmScreen
 
-        names = ", ".join(spec.label for spec in changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-        question = Text(f"Discard {len(changed)} changed field{'s' if len(changed) != 1 else ''} ({names})? "
-                        "n or Esc goes back to the form.")
+        names = ", ".join(spec.label for spec in changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
+        question = Text(
+            f"Discard {len(changed)} changed field{'s' if len(changed) != 1 else ''} ({names})? "
+            "n or Esc goes back to the form."
+        )
         self.app.push_screen(ConfirmScreen(question), lambda discard: self.dismiss(None) if discard else None)
 
     @work(exclusive=True, group="form-save", exit_on_error=False, description="Saving")
@@ -262,9 +289,13 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             self.show_errors([], describe(error))
             return
         if isinstance(result, Queued):
-            self.app.notify(f"\"{clean(result.label, single_line=True)}\" is saved on this computer, not yet on "
-                            "the service: it is sent as soon as the service can be reached (see the outbox bar).",
-                            title="Queued", timeout=6, markup=False)
+            self.app.notify(
+                f'"{clean(result.label, single_line=True)}" is saved on this computer, not yet on '
+                "the service: it is sent as soon as the service can be reached (see the outbox bar).",
+                title="Queued",
+                timeout=6,
+                markup=False,
+            )
         self.dismiss(result)
 
     def failure_shown(self, worker, error: BaseException) -> None:

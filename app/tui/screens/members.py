@@ -56,8 +56,13 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         option = self.query_one(MemberList).highlighted_option
         return next((m for m in self.members if option is not None and m.user_id == option.id), None)
 
-    NEEDS = {"add": "member_writes", "change_role": "member_writes", "remove": "member_writes",
-             "share": "share_links", "revoke_share": "share_links"}
+    NEEDS = {
+        "add": "member_writes",
+        "change_role": "member_writes",
+        "remove": "member_writes",
+        "share": "share_links",
+        "revoke_share": "share_links",
+    }
     """Our extensions behind each key: not offered on a service that lacks them (the help says so)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -102,7 +107,9 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         rows = []
         for member in self.members:
             text = Text(no_wrap=True, overflow="ellipsis")
-            text.append(f"{member.role.value:<8} ", style=f"bold {palette.series(list(Role).index(member.role))}")
+            text.append(
+                f"{member.role.value:<8} ", style=f"bold {palette.series(list(Role).index(member.role))}"
+            )
             text.append_text(one_line(member.name, "bold", width=30))
             if member.email:
                 text.append("  ")
@@ -126,14 +133,19 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         self.refresh_bindings()
 
     def action_add(self) -> None:
-        specs = [FieldSpec("email", "Email", required=True),
-                 FieldSpec("role", "Role", kind="choice", choices=ROLES, required=True)]
+        specs = [
+            FieldSpec("email", "Email", required=True),
+            FieldSpec("role", "Role", kind="choice", choices=ROLES, required=True),
+        ]
 
         async def save(values: dict[str, Any], overwrite: bool) -> Any:
-            return await self.client.add_member(self.trip_id, values.get("email") or "", values.get("role") or "")
+            return await self.client.add_member(
+                self.trip_id, values.get("email") or "", values.get("role") or ""
+            )
 
-        self.app.push_screen(FormScreen("Add a member", specs, {"email": "", "role": "editor"}, save),
-                             self._saved)
+        self.app.push_screen(
+            FormScreen("Add a member", specs, {"email": "", "role": "editor"}, save), self._saved
+        )
 
     def action_change_role(self) -> None:
         member = self.highlighted_member()
@@ -144,8 +156,9 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         async def save(values: dict[str, Any], overwrite: bool) -> Any:
             return await self.client.update_member(self.trip_id, member.user_id, values.get("role") or "")
 
-        self.app.push_screen(FormScreen(f"Role of {member.name}", specs, {"role": member.role.value}, save),
-                             self._saved)
+        self.app.push_screen(
+            FormScreen(f"Role of {member.name}", specs, {"role": member.role.value}, save), self._saved
+        )
 
     def action_remove(self) -> None:
         from app.tui.screens.modals import ConfirmScreen
@@ -154,8 +167,11 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         if member is None:
             return
         leaving = member.user_id == self.me_id
-        question = (Text("Leave this trip? You will no longer see it.") if leaving else
-                    Text.assemble("Remove ", literal(member.name, "bold", single_line=True), " from the trip?"))
+        question = (
+            Text("Leave this trip? You will no longer see it.")
+            if leaving
+            else Text.assemble("Remove ", literal(member.name, "bold", single_line=True), " from the trip?")
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -186,8 +202,13 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         token = await self.client.create_share_token(self.trip_id)
         self.share_url = token.url
         link = self.query_one("#share-link", Static)
-        link.update(Text("Read-only link, below the box (it replaces any earlier one); copied to the clipboard "
-                         "if your terminal allows OSC 52.", style=palette.MUTED))
+        link.update(
+            Text(
+                "Read-only link, below the box (it replaces any earlier one); copied to the clipboard "
+                "if your terminal allows OSC 52.",
+                style=palette.MUTED,
+            )
+        )
         link.display = True
         url = self.query_one("#share-url", Static)
         url.update(literal(token.url, "bold #ffd75f"))
@@ -209,6 +230,9 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
     def failure_shown(self, worker, error: BaseException) -> None:
         """Besides the notice, in place: the line under the list says what did not happen."""
         line = self.query_one("#share-link", Static)
-        line.update(Text.assemble((f"{worker.description} failed: ", palette.ALERT),
-                                  literal(describe(error), palette.ALERT)))
+        line.update(
+            Text.assemble(
+                (f"{worker.description} failed: ", palette.ALERT), literal(describe(error), palette.ALERT)
+            )
+        )
         line.display = True

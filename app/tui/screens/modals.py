@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from app.client import TripError, ValidationError
 from app.tui import failures, palette
@@ -90,7 +91,9 @@ class NewTripScreen(ModalScreen[Any]):
             self.show_errors(list(error.details or []), error.message)
             return
         except TripError as error:
-            self.show_errors([], f"Not created: {describe(error)}. {failures.advice(error, failures.log_path())}")
+            self.show_errors(
+                [], f"Not created: {describe(error)}. {failures.advice(error, failures.log_path())}"
+            )
             return
         self.dismiss(trip)
 
@@ -104,7 +107,11 @@ class NewTripScreen(ModalScreen[Any]):
             reason = str(detail.get("reason", "invalid"))
             if path in self.FIELDS:
                 marked.append(self.FIELDS[path])
-            said = "before the start" if path == "endDate" and reason == "out_of_range" else REASONS.get(reason, reason)
+            said = (
+                "before the start"
+                if path == "endDate" and reason == "out_of_range"
+                else REASONS.get(reason, reason)
+            )
             lines.append(f"{labels.get(path, path)}: {said}")
         for field in self.FIELDS.values():
             self.query_one(f"#{field}").set_class(field in marked, "-invalid")
@@ -119,8 +126,10 @@ class NewTripScreen(ModalScreen[Any]):
         if not any(vars(self.typed()).values()):
             self.dismiss(None)
             return
-        self.app.push_screen(ConfirmScreen(Text("Discard the new trip you typed? n or Esc goes back to it.")),
-                             lambda discard: self.dismiss(None) if discard else None)
+        self.app.push_screen(
+            ConfirmScreen(Text("Discard the new trip you typed? n or Esc goes back to it.")),
+            lambda discard: self.dismiss(None) if discard else None,
+        )
 
 
 def shell_lines(command: str, width: int) -> list[str]:
@@ -130,8 +139,13 @@ def shell_lines(command: str, width: int) -> list[str]:
     words = command.split(" ")
     units: list[str] = []
     for word in words:
-        if units and units[-1].startswith("--") and "=" not in units[-1] and " " not in units[-1] \
-                and not word.startswith("--"):
+        if (
+            units
+            and units[-1].startswith("--")
+            and "=" not in units[-1]
+            and " " not in units[-1]
+            and not word.startswith("--")
+        ):
             units[-1] += " " + word  # "--url" and its value
         else:
             units.append(word)
@@ -164,7 +178,9 @@ class ShellCommand(Widget):
         return max(len(line) for line in shell_lines(self.command, 10_000)) if self.command else 0
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(literal("\n".join(shell_lines(self.command, max(width, 1)))).wrap(self.app.console, max(width, 1)))
+        return len(
+            literal("\n".join(shell_lines(self.command, max(width, 1)))).wrap(self.app.console, max(width, 1))
+        )
 
     def render(self) -> Text:
         return literal("\n".join(shell_lines(self.command, max(self.content_size.width, 1))), "bold #ffd75f")
@@ -185,11 +201,18 @@ class JoinScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog join-dialog"):
-            yield Static(Text("Join this trip from a second terminal, as another member:", style="bold"),
-                         id="join-title")
+            yield Static(
+                Text("Join this trip from a second terminal, as another member:", style="bold"),
+                id="join-title",
+            )
             yield ShellCommand(self.command, id="join-command")
-            yield Static(Text("Messages sent in one terminal appear in the other. c copies · Esc closes.",
-                              style=palette.MUTED), id="join-hint")
+            yield Static(
+                Text(
+                    "Messages sent in one terminal appear in the other. c copies · Esc closes.",
+                    style=palette.MUTED,
+                ),
+                id="join-hint",
+            )
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 60 or self.size.height < 20, "-small")
@@ -224,8 +247,11 @@ class HelpScreen(ModalScreen[None]):
                         table.add_row(keys, description, binding_id)
                     yield Static(Text(title, style="bold underline"))
                     yield Static(table)
-            yield Static(Text("Remap any key in the config file's \"keymap\" by its id. Esc closes.",
-                              style=palette.MUTED))
+            yield Static(
+                Text(
+                    'Remap any key in the config file\'s "keymap" by its id. Esc closes.', style=palette.MUTED
+                )
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

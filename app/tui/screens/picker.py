@@ -37,17 +37,26 @@ def trip_row(trip: Trip, width: int = 120) -> Table:
     status too, so the title keeps room (at 40 columns the fixed columns had taken it all)."""
     grid = Table.grid(padding=(0, 2), expand=True)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=8)
-    grid.add_column(width=26 if width >= 60 else 21, no_wrap=True, overflow="ellipsis")  # a range over new year: 24
+    grid.add_column(
+        width=26 if width >= 60 else 21, no_wrap=True, overflow="ellipsis"
+    )  # a range over new year: 24
     status_style = {"active": "#87d787", "draft": "#ffd75f"}.get(trip.status, palette.MUTED)
     members = trip.member_count
-    cells = [one_line(trip.title, "bold"), Text(date_range(parse_date(trip.start_date), parse_date(trip.end_date)))]
+    cells = [
+        one_line(trip.title, "bold"),
+        Text(date_range(parse_date(trip.start_date), parse_date(trip.end_date))),
+    ]
     if width >= 48:
         grid.add_column(width=9, no_wrap=True)
         cells.append(Text(trip.status, style=status_style))
     if width >= 60:
         grid.add_column(width=10, no_wrap=True, justify="right")
-        cells.append(Text(f"{members} member{'s' if members != 1 else ''}" if members is not None else "",
-                          style=palette.MUTED))
+        cells.append(
+            Text(
+                f"{members} member{'s' if members != 1 else ''}" if members is not None else "",
+                style=palette.MUTED,
+            )
+        )
     grid.add_row(*cells)
     return grid
 
@@ -94,8 +103,12 @@ class TripPickerScreen(ReportsFailures, Screen):
         line.display = bool(items)
         if items:
             text = Text(f" ⧗ {len(items)} unsent", style="bold #ffd75f")
-            text.append(": sent as soon as the service answers" if not failed else
-                        f" ({failed} failed: open its trip, then R retries or X discards)", style=palette.MUTED)
+            text.append(
+                ": sent as soon as the service answers"
+                if not failed
+                else f" ({failed} failed: open its trip, then R retries or X discards)",
+                style=palette.MUTED,
+            )
             line.update(text)
 
     def outbox_changed(self, item, answer, sent: bool) -> None:
@@ -116,11 +129,15 @@ class TripPickerScreen(ReportsFailures, Screen):
                 delay = backoff.next_delay()
                 unreachable = isinstance(error, TripConnectionError)
                 self.query_one(OfflineBanner).show_offline(
-                    self.app.service_url, backoff.failures, delay,  # type: ignore[attr-defined]
-                    None if unreachable else describe(error))
+                    self.app.service_url,
+                    backoff.failures,
+                    delay,  # type: ignore[attr-defined]
+                    None if unreachable else describe(error),
+                )
                 if not self.trips:
                     self.query_one("#picker-hint", Static).update(
-                        Text(failures.unavailable(error, self.app.service_url), style=palette.ALERT))  # type: ignore[attr-defined]
+                        Text(failures.unavailable(error, self.app.service_url), style=palette.ALERT)
+                    )  # type: ignore[attr-defined]
                 await asyncio.sleep(delay)
                 continue
             if backoff.failures:
@@ -141,9 +158,15 @@ class TripPickerScreen(ReportsFailures, Screen):
         if self.trips:
             wanted = self.highlight_after_load
             self.highlight_after_load = None
-            trip_list.highlighted = next((index for index, trip in enumerate(self.trips) if trip.id == wanted), 0)
+            trip_list.highlighted = next(
+                (index for index, trip in enumerate(self.trips) if trip.id == wanted), 0
+            )
         trip_list.focus()
-        hint = "Enter opens · n new trip · a archive · ? help" if self.trips else "No trips yet: press n to create one."
+        hint = (
+            "Enter opens · n new trip · a archive · ? help"
+            if self.trips
+            else "No trips yet: press n to create one."
+        )
         self.query_one("#picker-hint", Static).update(Text(hint, style=palette.MUTED))
 
     def on_resize(self) -> None:
@@ -151,7 +174,9 @@ class TripPickerScreen(ReportsFailures, Screen):
         if self.trips:
             trip_list = self.query_one(TripList)
             highlighted = trip_list.highlighted
-            trip_list.set_options([Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips])
+            trip_list.set_options(
+                [Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips]
+            )
             trip_list.highlighted = highlighted
 
     def action_reload(self) -> None:
@@ -175,8 +200,9 @@ class TripPickerScreen(ReportsFailures, Screen):
         client = self.app.client  # type: ignore[attr-defined]
         me = self.me or await client.me()
         group = me.default_group_id or (me.groups[0].id if me.groups else "")
-        return await client.create_trip(group_id=group, title=new.title, start_date=new.start_date,
-                                        end_date=new.end_date)
+        return await client.create_trip(
+            group_id=group, title=new.title, start_date=new.start_date, end_date=new.end_date
+        )
 
     def _created(self, trip: Trip | None) -> None:
         if trip is None:

@@ -4,7 +4,7 @@ one. Everything goes through the API (`/me/ssh-keys`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -35,7 +35,7 @@ class PublicKeyInput(Input):
 def _when(ms: int | None) -> str:
     if ms is None:
         return "never used"
-    return "used " + datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d")
+    return "used " + datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
 class SshKeysScreen(ReportsFailures, ModalScreen[None]):
@@ -58,7 +58,9 @@ class SshKeysScreen(ReportsFailures, ModalScreen[None]):
         with Vertical(classes="dialog wide-dialog", id="ssh-keys-dialog"):
             yield Label("SSH keys: sign in with ssh, nothing to install")
             yield SshKeyList(id="ssh-key-list")
-            yield PublicKeyInput(placeholder="paste a public key: ssh-ed25519 AAAA… you@laptop", id="ssh-key-input")
+            yield PublicKeyInput(
+                placeholder="paste a public key: ssh-ed25519 AAAA… you@laptop", id="ssh-key-input"
+            )
             yield Static("", id="ssh-key-message")
         yield Footer()
 
@@ -68,7 +70,11 @@ class SshKeysScreen(ReportsFailures, ModalScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "delete":
-            return self.is_mounted and self.highlighted() is not None and not self.query_one(PublicKeyInput).has_focus
+            return (
+                self.is_mounted
+                and self.highlighted() is not None
+                and not self.query_one(PublicKeyInput).has_focus
+            )
         return True
 
     def highlighted(self) -> SshKey | None:
@@ -91,14 +97,21 @@ class SshKeysScreen(ReportsFailures, ModalScreen[None]):
         key_list = self.query_one(SshKeyList)
         highlighted = key_list.highlighted
         if not rows:
-            rows = [Option(Text("No SSH keys yet: press a and paste your .pub line.", style=palette.MUTED), disabled=True)]
+            rows = [
+                Option(
+                    Text("No SSH keys yet: press a and paste your .pub line.", style=palette.MUTED),
+                    disabled=True,
+                )
+            ]
         key_list.set_options(rows)
         if self.keys:
             key_list.highlighted = min(highlighted or 0, len(self.keys) - 1)
         self.refresh_bindings()
 
     def _say(self, text: str, *, problem: bool = False) -> None:
-        self.query_one("#ssh-key-message", Static).update(literal(text, palette.ALERT if problem else palette.MUTED))
+        self.query_one("#ssh-key-message", Static).update(
+            literal(text, palette.ALERT if problem else palette.MUTED)
+        )
 
     @work(group="ssh-keys", exclusive=True, exit_on_error=False, description="Loading your SSH keys")
     async def reload(self) -> None:
@@ -137,8 +150,11 @@ class SshKeysScreen(ReportsFailures, ModalScreen[None]):
             if yes:
                 self.delete_key(key.id)
 
-        question = Text.assemble("Delete the SSH key ", literal(key.name or key.fingerprint, "bold", single_line=True),
-                                 "? It no longer signs you in.")
+        question = Text.assemble(
+            "Delete the SSH key ",
+            literal(key.name or key.fingerprint, "bold", single_line=True),
+            "? It no longer signs you in.",
+        )
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(group="ssh-keys", exclusive=True, exit_on_error=False, description="Deleting the SSH key")

@@ -25,15 +25,15 @@ from app.client import NotSupportedError, StaleRevisionError, TripConnectionErro
 from app.domain.itinerary import Changes
 from app.domain.models import Leg
 from app.tui import conflicts, editing, failures, loading, palette, pending, sender, service_features
-from app.tui.failures import ReportsFailures
-from app.tui.editing import KIND_OF_PANE
-from app.tui.forms import form_values
-from app.tui.text import clean, literal
 from app.tui.data import Paged, TripData
+from app.tui.editing import KIND_OF_PANE
+from app.tui.failures import ReportsFailures
+from app.tui.forms import form_values
 from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
 from app.tui.outbox import Pending, PendingWrite, new_key
 from app.tui.screens.conflict import StaleRevisionScreen
+from app.tui.text import clean, literal
 from app.tui.widgets.agenda import Agenda
 from app.tui.widgets.channel_chat import ChannelChat, MessageList
 from app.tui.widgets.checklist import Checklist
@@ -69,7 +69,9 @@ class TripScreen(ReportsFailures, Screen):
         Binding("C", "new_channel", "New channel", show=False, id="trip.new_channel"),
         Binding("E", "edit_trip", "Edit trip", show=False, id="trip.edit_trip"),
         Binding("ctrl+e", "export('ics')", "Export calendar (.ics)", show=False, id="trip.export_ics"),
-        Binding("ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"),
+        Binding(
+            "ctrl+g", "export('geojson')", "Export map pins (GeoJSON)", show=False, id="trip.export_geojson"
+        ),
         Binding("R", "retry_outbox", "Retry unsent", id="trip.outbox_retry"),
         Binding("X", "discard_outbox", "Discard unsent", id="trip.outbox_discard"),
         Binding("a", "activity", "Activity", id="trip.activity"),
@@ -140,12 +142,18 @@ class TripScreen(ReportsFailures, Screen):
         # The layout's classes are set before anything mounts: restyling later costs a frame.
         width = self.app.size.width
         mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
-        visible = {1, 2, 3, 4, 5} if mode == "wide" else {self.primary, CHAT} if mode == "medium" else {self.active}
+        visible = (
+            {1, 2, 3, 4, 5} if mode == "wide" else {self.primary, CHAT} if mode == "medium" else {self.active}
+        )
         self.add_class(f"-{mode}")
         self._layout = (mode, frozenset(visible), self.active)
 
         def classes(number: int) -> str:
-            return " ".join(name for name, on in (("-visible", number in visible), ("-active", number == self.active)) if on)
+            return " ".join(
+                name
+                for name, on in (("-visible", number in visible), ("-active", number == self.active))
+                if on
+            )
 
         yield TripHeader(id="trip-header")
         yield OfflineBanner(id="offline-banner")
@@ -234,7 +242,10 @@ class TripScreen(ReportsFailures, Screen):
     def _show_header(self) -> None:
         data = self.data
         self.query_one(TripHeader).show(
-            data.trip if data else None, data.me if data else None, online=self.online, width=self.size.width,
+            data.trip if data else None,
+            data.me if data else None,
+            online=self.online,
+            width=self.size.width,
             read_only=self.read_only,
             conflicts=len(conflicts.every_conflict(data.summary, data.legs.items)) if data else 0,
             updated=self._freshness(),
@@ -281,8 +292,23 @@ class TripScreen(ReportsFailures, Screen):
     def action_join(self) -> None:
         self.app.action_join()  # type: ignore[attr-defined]
 
-    WRITES = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "new_channel", "members",
-                        "edit_trip", "export", "retry_outbox", "discard_outbox", "activity", "undo"})
+    WRITES = frozenset(
+        {
+            "new_item",
+            "edit_item",
+            "delete_item",
+            "move_leg",
+            "toggle_done",
+            "new_channel",
+            "members",
+            "edit_trip",
+            "export",
+            "retry_outbox",
+            "discard_outbox",
+            "activity",
+            "undo",
+        }
+    )
 
     @property
     def read_only(self) -> bool:
@@ -292,7 +318,9 @@ class TripScreen(ReportsFailures, Screen):
     NEEDS = {"activity": "activity", "undo": "activity", "new_channel": "channel_writes"}
     """Actions that need one of our extensions (app/tui/service_features.py)."""
 
-    EDITS = frozenset({"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip", "undo"})
+    EDITS = frozenset(
+        {"new_item", "edit_item", "delete_item", "move_leg", "toggle_done", "edit_trip", "undo"}
+    )
 
     @property
     def may_edit(self) -> bool:
@@ -354,8 +382,9 @@ class TripScreen(ReportsFailures, Screen):
     def _not_sent_yet(self, row) -> bool:
         """A row created offline cannot be changed before the service has it (it has no id there)."""
         if pending.is_new(row):
-            self.notify("Not sent yet: it can be changed once the service has it (or discard it with X).",
-                        timeout=4)
+            self.notify(
+                "Not sent yet: it can be changed once the service has it (or discard it with X).", timeout=4
+            )
             return True
         return False
 
@@ -378,9 +407,16 @@ class TripScreen(ReportsFailures, Screen):
         kind = editing.item_kind(name, self.data)
         values = form_values(kind.fields, row, editing.defaults(name, self.data))
         title = f"Edit {kind.noun}: {kind.describe(row)}" if row is not None else f"New {kind.noun}"
-        save = editing.saver(None if self.frozen else self.client, self.trip_id, kind, row,
-                             outbox=None if self.frozen else self.app.outbox)  # type: ignore[attr-defined]
-        self.app.push_screen(FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved))
+        save = editing.saver(
+            None if self.frozen else self.client,
+            self.trip_id,
+            kind,
+            row,
+            outbox=None if self.frozen else self.app.outbox,
+        )  # type: ignore[attr-defined]
+        self.app.push_screen(
+            FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved)
+        )
 
     def _written(self, name: str, saved) -> None:
         from app.tui.screens.form import Queued
@@ -391,8 +427,13 @@ class TripScreen(ReportsFailures, Screen):
             self._queued()
             return
         if isinstance(saved, Leg) and (outside := conflicts.outside_leg(saved)):
-            self.notify("\n".join(conflict.message for conflict in outside), title="Outside the leg's dates",
-                        severity="warning", timeout=8, markup=False)
+            self.notify(
+                "\n".join(conflict.message for conflict in outside),
+                title="Outside the leg's dates",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
         if getattr(saved, "id", None):  # a new row comes with the reload: the cursor goes to it
             pane = self.panes()[next(number for number, kind in KIND_OF_PANE.items() if kind == name)]
             pane.query_one(RowList).wanted = saved.id
@@ -410,7 +451,9 @@ class TripScreen(ReportsFailures, Screen):
         if self._not_sent_yet(row):
             return
         kind = editing.item_kind(name, self.data)
-        question = Text.assemble(f"Delete the {kind.noun} ", literal(kind.describe(row), "bold", single_line=True), "?")
+        question = Text.assemble(
+            f"Delete the {kind.noun} ", literal(kind.describe(row), "bold", single_line=True), "?"
+        )
 
         def answered(yes: bool | None) -> None:
             if yes and not self.frozen:
@@ -435,14 +478,29 @@ class TripScreen(ReportsFailures, Screen):
         """Earlier writes or messages of this trip wait in the outbox: a new write goes behind them."""
         return self.app.outbox.waiting(self.trip_id)  # type: ignore[attr-defined]
 
-    def _queue_write(self, name: str, action: str, row_id: str | None, *, label: str, key: str,
-                     body: dict | None = None, base: dict | None = None) -> None:
+    def _queue_write(
+        self,
+        name: str,
+        action: str,
+        row_id: str | None,
+        *,
+        label: str,
+        key: str,
+        body: dict | None = None,
+        base: dict | None = None,
+    ) -> None:
         """Keep a write the service could not take (or that must wait its turn) in the outbox."""
         outbox = self.app.outbox  # type: ignore[attr-defined]
-        outbox.add_write(self.trip_id, name, action, row_id, body=body, base=base, label=label, idempotency_key=key)
-        self.notify(f"\"{clean(label, single_line=True)}\" is saved on this computer, not yet on the service: "
-                    "it is sent as soon as the service can be reached (see the outbox bar).", title="Queued",
-                    timeout=6, markup=False)
+        outbox.add_write(
+            self.trip_id, name, action, row_id, body=body, base=base, label=label, idempotency_key=key
+        )
+        self.notify(
+            f'"{clean(label, single_line=True)}" is saved on this computer, not yet on the service: '
+            "it is sent as soon as the service can be reached (see the outbox bar).",
+            title="Queued",
+            timeout=6,
+            markup=False,
+        )
         self._queued()
 
     def _queued(self) -> None:
@@ -473,8 +531,9 @@ class TripScreen(ReportsFailures, Screen):
             if new_order == order:
                 return
             try:
-                result = await self.client.apply_op(self.trip_id, base_revision=base_revision, type="reorder",
-                                                    payload={"leg_ids": new_order})
+                result = await self.client.apply_op(
+                    self.trip_id, base_revision=base_revision, type="reorder", payload={"leg_ids": new_order}
+                )
             except NotSupportedError:  # no ops on this service: plain PATCHes of `order`
                 await self._reorder_by_patch(leg_id, new_order)
                 return
@@ -508,8 +567,12 @@ class TripScreen(ReportsFailures, Screen):
         assert self.data is not None
         legs = await reorder_by_patch(self.client, self.trip_id, self.data.legs.items, new_order)
         if legs is None:
-            self.notify("Someone changed the legs meanwhile: here is their order; move again if you still want to.",
-                        title="Not moved", severity="warning", timeout=8)
+            self.notify(
+                "Someone changed the legs meanwhile: here is their order; move again if you still want to.",
+                title="Not moved",
+                severity="warning",
+                timeout=8,
+            )
         else:
             self.data.legs.items = legs
             self._show_legs()
@@ -535,8 +598,9 @@ class TripScreen(ReportsFailures, Screen):
         from app.tui.screens.members import MembersScreen
 
         if self.data is not None:
-            self.app.push_screen(MembersScreen(self.trip_id, self.data.me.id, list(self.data.members)),
-                                 self._members_closed)
+            self.app.push_screen(
+                MembersScreen(self.trip_id, self.data.me.id, list(self.data.members)), self._members_closed
+            )
 
     def _members_closed(self, members) -> None:
         if members is not None and self.data is not None:
@@ -550,7 +614,11 @@ class TripScreen(ReportsFailures, Screen):
         from app.tui.demo.activity import activity as demo_activity
         from app.tui.screens.activity import ActivityScreen
 
-        feed = ActivityFeed(None, self.trip_id, demo_activity()) if self.frozen else ActivityFeed(self.client, self.trip_id)
+        feed = (
+            ActivityFeed(None, self.trip_id, demo_activity())
+            if self.frozen
+            else ActivityFeed(self.client, self.trip_id)
+        )
         self.app.push_screen(ActivityScreen(feed, may_revert=self.may_edit, news=self.operations_arrived))
 
     @work(group="undo", exclusive=True, exit_on_error=False, description="Undoing your last change")
@@ -558,8 +626,12 @@ class TripScreen(ReportsFailures, Screen):
         from app.tui.activity import undo_my_last
 
         if self.data is not None and self.data.me is not None:
-            self.notify(await undo_my_last(self.client, self.trip_id, self.data.me.id), title="Undo", timeout=8,
-                        markup=False)
+            self.notify(
+                await undo_my_last(self.client, self.trip_id, self.data.me.id),
+                title="Undo",
+                timeout=8,
+                markup=False,
+            )
 
     def action_edit_trip(self) -> None:
         """Title and dates of the trip, with the same conflict check as the items' forms."""
@@ -568,9 +640,11 @@ class TripScreen(ReportsFailures, Screen):
 
         if self.data is None:
             return
-        specs = [FieldSpec("title", "Title", required=True),
-                 FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
-                 FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True)]
+        specs = [
+            FieldSpec("title", "Title", required=True),
+            FieldSpec("startDate", "Start date", placeholder="YYYY-MM-DD", required=True),
+            FieldSpec("endDate", "End date", placeholder="YYYY-MM-DD", required=True),
+        ]
         loaded = self.data.trip.model_copy()
 
         def comparable(trip) -> dict:
@@ -580,8 +654,16 @@ class TripScreen(ReportsFailures, Screen):
             editing.check("trip", "update", body)
             label = f"edit trip {base.title}"
             outbox = self.app.outbox  # type: ignore[attr-defined]
-            outbox.add_write(self.trip_id, "trip", "update", self.trip_id, body=body, base=comparable(base),
-                             label=label, idempotency_key=key)
+            outbox.add_write(
+                self.trip_id,
+                "trip",
+                "update",
+                self.trip_id,
+                body=body,
+                base=comparable(base),
+                label=label,
+                idempotency_key=key,
+            )
             return Queued(label)
 
         async def save(values: dict, overwrite: bool):
@@ -599,7 +681,9 @@ class TripScreen(ReportsFailures, Screen):
                     raise
                 return queue(body, loaded, key)
             if comparable(fresh) != comparable(loaded) and not overwrite:
-                raise ChangedOnServer(changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh)
+                raise ChangedOnServer(
+                    changed_fields(specs, loaded, fresh) or [("(status)", "", "changed")], fresh
+                )
             body = request_body(specs, values, fresh)
             if not body:
                 return fresh
@@ -674,9 +758,15 @@ class TripScreen(ReportsFailures, Screen):
             else:
                 self._written("action_items", True)
                 return
-        self._queue_write("action_items", "update", item.id, body=body, key=key,
-                          base=editing.comparable("action_items", item),
-                          label=f"{'tick' if done else 'untick'} {item.text}")
+        self._queue_write(
+            "action_items",
+            "update",
+            item.id,
+            body=body,
+            key=key,
+            base=editing.comparable("action_items", item),
+            label=f"{'tick' if done else 'untick'} {item.text}",
+        )
 
     @on(DescendantFocus)
     def _pane_focused(self, event: DescendantFocus) -> None:
@@ -707,7 +797,9 @@ class TripScreen(ReportsFailures, Screen):
                 # membership restored, the service restarted with the right database).
                 delay = backoff.next_delay()
                 unreachable = isinstance(error, TripConnectionError)
-                self.post_message(self.WentOffline(backoff.failures, delay, None if unreachable else describe(error)))
+                self.post_message(
+                    self.WentOffline(backoff.failures, delay, None if unreachable else describe(error))
+                )
                 self._show_unavailable(error)
                 await asyncio.sleep(delay)
                 continue
@@ -720,8 +812,9 @@ class TripScreen(ReportsFailures, Screen):
         """Before the first answer: what went wrong and what to do, where the trip would be."""
         if self.data is None and self.is_mounted:
             url = self.app.service_url  # type: ignore[attr-defined]
-            self.query_one("#waiting", Static).update(Text(failures.unavailable(error, url, self.trip_id or None),
-                                                           style=palette.ALERT))
+            self.query_one("#waiting", Static).update(
+                Text(failures.unavailable(error, url, self.trip_id or None), style=palette.ALERT)
+            )
 
     async def _read_trip(self) -> tuple[TripData, str | None]:
         if self.read_only:
@@ -730,8 +823,9 @@ class TripScreen(ReportsFailures, Screen):
         preload = self.app.take_preload(self.trip_id) if self.follower is None else None  # type: ignore[attr-defined]
         if preload is not None:
             return await preload
-        return await loading.load_trip(self.client, self.trip_id, channel_id=chat.active,
-                                       with_cursor=self.follower is None)
+        return await loading.load_trip(
+            self.client, self.trip_id, channel_id=chat.active, with_cursor=self.follower is None
+        )
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -829,8 +923,14 @@ class TripScreen(ReportsFailures, Screen):
         timeline = self.query_one(LegsTimeline)
         rows = self._show_rows(timeline, "legs")
         clock = self.app.clock  # type: ignore[attr-defined]
-        timeline.show(data.trip, rows, more=not data.legs.complete, today=clock.today(), viewer=clock.zone,
-                      conflicts=conflicts.every_conflict(data.summary, rows))
+        timeline.show(
+            data.trip,
+            rows,
+            more=not data.legs.complete,
+            today=clock.today(),
+            viewer=clock.zone,
+            conflicts=conflicts.every_conflict(data.summary, rows),
+        )
 
     def _show_pins(self) -> None:
         data = self.data
@@ -846,7 +946,9 @@ class TripScreen(ReportsFailures, Screen):
             return
         owners = {member.user_id: member.name for member in data.members}
         checklist = self.query_one(Checklist)
-        checklist.show(self._show_rows(checklist, "action_items"), owners, more=not data.action_items.complete)
+        checklist.show(
+            self._show_rows(checklist, "action_items"), owners, more=not data.action_items.complete
+        )
 
     def _show_agenda(self) -> None:
         data = self.data
@@ -866,9 +968,18 @@ class TripScreen(ReportsFailures, Screen):
             legs=self._overlaid("legs")[0],  # their flights, on the days they depart
         )
 
-    _SHOW = {"legs": "_show_legs", "pins": "_show_pins", "action_items": "_show_checklist",
-             "commitments": "_show_agenda"}
-    _LIST_OF = {"leg-list": "legs", "pin-list": "pins", "checklist-items": "action_items", "agenda-list": "commitments"}
+    _SHOW = {
+        "legs": "_show_legs",
+        "pins": "_show_pins",
+        "action_items": "_show_checklist",
+        "commitments": "_show_agenda",
+    }
+    _LIST_OF = {
+        "leg-list": "legs",
+        "pin-list": "pins",
+        "checklist-items": "action_items",
+        "agenda-list": "commitments",
+    }
 
     # --- paging ----------------------------------------------------------------------------
 
@@ -945,12 +1056,18 @@ class TripScreen(ReportsFailures, Screen):
 
     def outbox_items(self) -> list:
         outbox = getattr(self.app, "outbox", None)
-        return outbox.of_trip(self.trip_id) if outbox is not None and not self.frozen and not self.read_only else []
+        return (
+            outbox.of_trip(self.trip_id)
+            if outbox is not None and not self.frozen and not self.read_only
+            else []
+        )
 
     def _show_outbox(self) -> None:
         items = self.outbox_items()
         self.query_one(OutboxBar).show(items)
-        waiting = {(item.id, item.kind, item.error is None) for item in items if isinstance(item, PendingWrite)}
+        waiting = {
+            (item.id, item.kind, item.error is None) for item in items if isinstance(item, PendingWrite)
+        }
         kinds = {kind for _, kind, _ in waiting ^ self._shown_writes}
         self._shown_writes = waiting
         if self.data is not None and kinds:
@@ -976,8 +1093,13 @@ class TripScreen(ReportsFailures, Screen):
             self._flush_backoff.reset()
             self._show_sent(item, answer)
 
-        reached = await sender.send_waiting(self.client, outbox, trip_id=self.trip_id, sent=sent,
-                                            failed=lambda item, reason: self._show_outbox())
+        reached = await sender.send_waiting(
+            self.client,
+            outbox,
+            trip_id=self.trip_id,
+            sent=sent,
+            failed=lambda item, reason: self._show_outbox(),
+        )
         if not reached:
             # Try again later on its own: the live feed may never notice an outage that happened
             # between two of its polls, so nothing else would trigger a send.
@@ -1032,9 +1154,14 @@ class TripScreen(ReportsFailures, Screen):
                 self._show_outbox()
 
         what = "message" if isinstance(item, Pending) else "change"
-        self.app.push_screen(ConfirmScreen(Text.assemble(f"Discard the unsent {what} ",
-                                                         literal(item.label, "bold", single_line=True), "?")),
-                             answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                Text.assemble(
+                    f"Discard the unsent {what} ", literal(item.label, "bold", single_line=True), "?"
+                )
+            ),
+            answered,
+        )
 
     # --- live ------------------------------------------------------------------------------
 
@@ -1044,8 +1171,11 @@ class TripScreen(ReportsFailures, Screen):
             self.client,
             self.trip_id,
             on_changes=lambda changes: self.post_message(self.ChangesArrived(changes)),
-            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
-                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
+            on_offline=lambda attempt, delay, error: self.post_message(
+                self.WentOffline(
+                    attempt, delay, None if isinstance(error, TripConnectionError) else describe(error)
+                )
+            ),
             on_online=lambda: self.post_message(self.CameBack()),
             cursor=cursor,
             backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
@@ -1060,12 +1190,17 @@ class TripScreen(ReportsFailures, Screen):
 
         chat = self.query_one(ChannelChat)
         self.poller = poller = Poller(
-            self.client, self.trip_id, data.trip.revision,
+            self.client,
+            self.trip_id,
+            data.trip.revision,
             channels=lambda: [channel.id for channel in self.data.channels] if self.data else [],
             open_channel=lambda: chat.active,
             on_changes=lambda changes: self.post_message(self.ChangesArrived(changes)),
-            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
-                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
+            on_offline=lambda attempt, delay, error: self.post_message(
+                self.WentOffline(
+                    attempt, delay, None if isinstance(error, TripConnectionError) else describe(error)
+                )
+            ),
             on_online=lambda: self.post_message(self.CameBack()),
             per_minute=self.app.poll_per_minute,  # type: ignore[attr-defined]
             backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
@@ -1088,8 +1223,11 @@ class TripScreen(ReportsFailures, Screen):
             self.app.shared,  # type: ignore[attr-defined]
             revision,
             on_changed=lambda revision: self.load(),
-            on_offline=lambda attempt, delay, error: self.post_message(self.WentOffline(
-                attempt, delay, None if isinstance(error, TripConnectionError) else describe(error))),
+            on_offline=lambda attempt, delay, error: self.post_message(
+                self.WentOffline(
+                    attempt, delay, None if isinstance(error, TripConnectionError) else describe(error)
+                )
+            ),
             on_online=lambda: self.post_message(self.CameBack()),
             interval=self.app.shared_interval,  # type: ignore[attr-defined]
             backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
@@ -1135,13 +1273,16 @@ class TripScreen(ReportsFailures, Screen):
         if data is None:
             return
         lists = [kind for kind in loading.KINDS if kind in kinds]
-        pages = await asyncio.gather(*(
-            loading.reload_rows(self.client, self.trip_id, kind, len(getattr(data, kind).items)) for kind in lists
-        ))
+        pages = await asyncio.gather(
+            *(
+                loading.reload_rows(self.client, self.trip_id, kind, len(getattr(data, kind).items))
+                for kind in lists
+            )
+        )
         data.trip = await self.client.get_trip(self.trip_id)
         if self.poller is not None:
             self.poller.revision = data.trip.revision  # seen: not news for the next poll
-        for kind, page in zip(lists, pages):
+        for kind, page in zip(lists, pages, strict=False):
             setattr(data, kind, page)
         self._show_header()
         for kind in lists:
@@ -1153,7 +1294,8 @@ class TripScreen(ReportsFailures, Screen):
     def _offline(self, event: WentOffline) -> None:
         self.online = False
         self.query_one(OfflineBanner).show_offline(
-            self.app.service_url, event.attempt, event.retry_in, event.reason)  # type: ignore[attr-defined]
+            self.app.service_url, event.attempt, event.retry_in, event.reason
+        )  # type: ignore[attr-defined]
         self._show_header()
 
     @on(CameBack)

@@ -18,7 +18,14 @@ from app.domain.itinerary import Conflict
 from app.domain.models import Commitment, Flight, Leg
 from app.tui import palette
 from app.tui.formatting import (
-    counted, day_label, flight_line, flight_times, in_zone, parse_date, parse_time, viewer_flight_line,
+    counted,
+    day_label,
+    flight_line,
+    flight_times,
+    in_zone,
+    parse_date,
+    parse_time,
+    viewer_flight_line,
 )
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
@@ -85,8 +92,15 @@ def flight_entries(legs: list[Leg]) -> list[FlightEntry]:
         for index, flight in enumerate(leg.flights):
             departs = flight_times(flight, leg.timezone).departs
             if departs is not None:
-                entries.append(FlightEntry(f"{leg.id}.flight.{index}", leg, flight, departs.date().isoformat(),
-                                           f"{departs:%H:%M}"))
+                entries.append(
+                    FlightEntry(
+                        f"{leg.id}.flight.{index}",
+                        leg,
+                        flight,
+                        departs.date().isoformat(),
+                        f"{departs:%H:%M}",
+                    )
+                )
     return entries
 
 
@@ -128,7 +142,9 @@ class Agenda(Pane):
                 concerns.setdefault(event_id, []).append(conflict)
         rows: list[Option] = []
         # Sorted stably: commitments keep the service's order, a flight goes after those of its minute.
-        entries: list[Commitment | FlightEntry] = sorted([*commitments, *flight_entries(legs or [])], key=_when)
+        entries: list[Commitment | FlightEntry] = sorted(
+            [*commitments, *flight_entries(legs or [])], key=_when
+        )
         for date, group in groupby(entries, key=lambda c: c.start_date):
             day = parse_date(date)
             label = day_label(day, today) if day else date
@@ -136,12 +152,19 @@ class Agenda(Pane):
             rows.append(Option(Text(f" {label} ", style=f"{style} reverse"), id=f"day:{date}", disabled=True))
             for commitment in group:
                 if isinstance(commitment, FlightEntry):
-                    rows.append(Option(self._flight_row(commitment, concerns, viewer), id=commitment.id,
-                                       disabled=True))
+                    rows.append(
+                        Option(
+                            self._flight_row(commitment, concerns, viewer), id=commitment.id, disabled=True
+                        )
+                    )
                     continue
                 zone_name = commitment.timezone or leg_zones.get(commitment.leg_id or "")
-                rows.append(Option(self._row(commitment, zone_name, concerns, leg_names, pin_names, viewer),
-                                   id=commitment.id))
+                rows.append(
+                    Option(
+                        self._row(commitment, zone_name, concerns, leg_names, pin_names, viewer),
+                        id=commitment.id,
+                    )
+                )
         if not rows:
             rows = [Option(Text("No commitments yet.", style=palette.MUTED), disabled=True)]
         agenda = self.query_one(AgendaList)
@@ -197,9 +220,13 @@ class Agenda(Pane):
         if zone_name and yours:
             details.append(Text(f"{zone_name} · {yours} your time", style="#5fafff"))
         if commitment.leg_id and commitment.leg_id in leg_names:
-            details.append(Text("leg ", style=palette.MUTED) + one_line(leg_names[commitment.leg_id], width=30))
+            details.append(
+                Text("leg ", style=palette.MUTED) + one_line(leg_names[commitment.leg_id], width=30)
+            )
         if commitment.map_pin_id and commitment.map_pin_id in pin_names:
-            details.append(Text("⌖ ", style=palette.MUTED) + one_line(pin_names[commitment.map_pin_id], width=30))
+            details.append(
+                Text("⌖ ", style=palette.MUTED) + one_line(pin_names[commitment.map_pin_id], width=30)
+            )
         return _agenda_row(time_span(commitment), body, details, clashes)
 
 

@@ -91,7 +91,7 @@ class MessageList(KeptRowsOptionList):
 
     @dataclass
     class NearStart(TextualMessage):
-        message_list: "MessageList"
+        message_list: MessageList
 
     @dataclass
     class ReplyChosen(TextualMessage):
@@ -108,14 +108,18 @@ class MessageList(KeptRowsOptionList):
     _replacing = False
     _measuring = False
 
-    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> "MessageList":
+    def refresh(
+        self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> MessageList:
         # The pane sets this list's size (1fr), not its rows: rows that come change what it
         # scrolls over (its virtual size, a reactive that asks for a layout of the whole screen,
         # which repaints every pane's scrollbar on the terminal), not its place. A scrollbar
         # that comes or goes still asks for its layout.
-        return super().refresh(*regions, repaint=repaint, layout=layout and not self._measuring, recompose=recompose)
+        return super().refresh(
+            *regions, repaint=repaint, layout=layout and not self._measuring, recompose=recompose
+        )
 
-    def set_options(self, options) -> "MessageList":
+    def set_options(self, options) -> MessageList:
         # OptionList scrolls to the top before adding the rows again: not a reader's move.
         self._replacing = True
         try:
@@ -275,7 +279,9 @@ class ChannelChat(Pane):
         unread: int
         mentions: int
 
-    def __init__(self, *, id: str | None = "chat", clock: Clock | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = "chat", clock: Clock | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.clock = clock or Clock()
         self.me: Me | None = None
@@ -294,7 +300,9 @@ class ChannelChat(Pane):
             with Vertical(id="conversation"):
                 yield MessageList(id="message-list")
                 yield ReplyBar(id="reply-bar")
-                yield ChatInput(id="chat-input", placeholder="Message… (Enter sends, Esc leaves)", max_length=4000)
+                yield ChatInput(
+                    id="chat-input", placeholder="Message… (Enter sends, Esc leaves)", max_length=4000
+                )
 
     NARROW = 48
     """Below this width the channel list goes (`[` and `]` still switch; the border names the
@@ -326,9 +334,18 @@ class ChannelChat(Pane):
     def show_not_shared(self) -> None:
         """A read-only view through a share link: the chat is not part of what a link shows."""
         self.query_one(ChannelList).display = False  # no channels to list: the note gets the width
-        self.query_one(MessageList).set_options([Option(
-            Text("  The group chat is not shared: members read it with their own key.",
-                 style=palette.MUTED), id="not-shared", disabled=True)])
+        self.query_one(MessageList).set_options(
+            [
+                Option(
+                    Text(
+                        "  The group chat is not shared: members read it with their own key.",
+                        style=palette.MUTED,
+                    ),
+                    id="not-shared",
+                    disabled=True,
+                )
+            ]
+        )
         chat_input = self.query_one(ChatInput)
         chat_input.disabled = True
         chat_input.placeholder = "Read-only: a share link cannot write"
@@ -587,10 +604,10 @@ class ChannelChat(Pane):
         following = message_list.following
         rows = list(self._rows(state))
         shown = [option.id for option in message_list.options]
-        if shown and len(rows) > len(shown) and [row.id for row in rows[:len(shown)]] == shown:
+        if shown and len(rows) > len(shown) and [row.id for row in rows[: len(shown)]] == shown:
             # Messages arrived after the last one shown: add their rows and keep the others
             # (and their drawn lines); setting all rows again would also scroll to the top first.
-            message_list.add_options(rows[len(shown):])
+            message_list.add_options(rows[len(shown) :])
             rows = message_list.options
         else:
             message_list.set_options(rows)
@@ -609,7 +626,9 @@ class ChannelChat(Pane):
             return
         message_list.highlighted = index
         if not following and offset is not None and message_list._line_cache.lines:
-            message_list.scroll_to(y=message_list._index_to_line[index] - offset, animate=False, immediate=True)
+            message_list.scroll_to(
+                y=message_list._index_to_line[index] - offset, animate=False, immediate=True
+            )
             message_list.following = False
 
     @staticmethod
@@ -636,19 +655,31 @@ class ChannelChat(Pane):
                 roots.append(message)
                 thread_of[message.id] = message.id
         if state.history.next_cursor is not None:
-            yield Option(Text("  ↑ older messages load as you scroll up", style=palette.MUTED), id="older", disabled=True)
+            yield Option(
+                Text("  ↑ older messages load as you scroll up", style=palette.MUTED),
+                id="older",
+                disabled=True,
+            )
         elif messages:
             yield Option(Text("  — start of the channel —", style=palette.MUTED), id="start", disabled=True)
         else:
-            yield Option(Text("  No messages yet. Say hello!", style=palette.MUTED), id="empty", disabled=True)
+            yield Option(
+                Text("  No messages yet. Say hello!", style=palette.MUTED), id="empty", disabled=True
+            )
         last_day: dt.date | None = None
         emitted: set[str] = set()
         for root in roots:
             day = self.clock.from_ms(root.creation_time).date()
             if day != last_day:
                 last_day = day
-                yield Option(_separator(long_date(day) if day != self.clock.today() else f"Today · {long_date(day)}",
-                                        "#8a8a8a"), id=f"day:{day.isoformat()}:{root.id}", disabled=True)
+                yield Option(
+                    _separator(
+                        long_date(day) if day != self.clock.today() else f"Today · {long_date(day)}",
+                        "#8a8a8a",
+                    ),
+                    id=f"day:{day.isoformat()}:{root.id}",
+                    disabled=True,
+                )
             stack: list[tuple[Message, int]] = [(root, 0)]
             while stack:
                 message, depth = stack.pop()
@@ -659,11 +690,15 @@ class ChannelChat(Pane):
                     yield Option(_separator("new", palette.ALERT), id="read-marker", disabled=True)
                 parent = by_id.get(message.parent_id or "") if depth == 0 else None
                 if parent is not None and parent.id != message.id:
-                    yield Option(Group(_replying_to(parent), self._message_row(message, 0, orphan=False)),
-                                 id=message.id)
+                    yield Option(
+                        Group(_replying_to(parent), self._message_row(message, 0, orphan=False)),
+                        id=message.id,
+                    )
                 else:
-                    yield Option(self._message_row(message, depth, orphan=depth == 0 and bool(message.parent_id)),
-                                 id=message.id)
+                    yield Option(
+                        self._message_row(message, depth, orphan=depth == 0 and bool(message.parent_id)),
+                        id=message.id,
+                    )
                 for child in reversed(replies.get(message.id, [])):
                     stack.append((child, min(depth + 1, 4)))
 
@@ -675,14 +710,23 @@ class ChannelChat(Pane):
         if depth:
             prefix.append(" " * (2 * depth - 2) + "↳ ", style=palette.MUTED)
         prefix.append(f"{stamp:%H:%M} ", style=palette.MUTED)
-        prefix.append_text(one_line(message.author_name, f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
-                                    width=AUTHOR_WIDTH))
+        prefix.append_text(
+            one_line(
+                message.author_name,
+                f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
+                width=AUTHOR_WIDTH,
+            )
+        )
         prefix.pad_right(2 * depth + 6 + AUTHOR_WIDTH + 1 - prefix.cell_len)
         content = literal(message.content)
         if orphan:
             content = Text("↳ ", style=palette.MUTED) + content
-        return HangingRow(prefix, content, prefix_width=2 * depth + 6 + AUTHOR_WIDTH + 1,
-                          background=palette.MENTION_BACKGROUND if mentioned else None)
+        return HangingRow(
+            prefix,
+            content,
+            prefix_width=2 * depth + 6 + AUTHOR_WIDTH + 1,
+            background=palette.MENTION_BACKGROUND if mentioned else None,
+        )
 
 
 def _replying_to(parent: Message) -> Text:

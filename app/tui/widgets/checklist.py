@@ -52,7 +52,10 @@ class Checklist(Pane):
                 continue
             open_count = sum(not item.done for item in group)
             header = Text(no_wrap=True)
-            header.append(f" {palette.URGENCY_LABEL[urgency].upper()} ", style=f"bold #000000 on {palette.URGENCY[urgency]}")
+            header.append(
+                f" {palette.URGENCY_LABEL[urgency].upper()} ",
+                style=f"bold #000000 on {palette.URGENCY[urgency]}",
+            )
             header.append(f"  {open_count} open · {len(group) - open_count} done", style=palette.MUTED)
             rows.append(Option(header, id=f"urgency:{urgency}", disabled=True))
             for item in sorted(group, key=lambda item: item.done):

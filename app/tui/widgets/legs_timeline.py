@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets.option_list import Option
 
 from app.domain.itinerary import Conflict
@@ -20,7 +19,15 @@ from app.domain.models import Flight, Leg, Trip
 from app.tui import conflicts as placing
 from app.tui import palette
 from app.tui.formatting import (
-    counted, date_range, flight_line, flight_times, nights, parse_date, short_date, utc_offset, viewer_flight_line,
+    counted,
+    date_range,
+    flight_line,
+    flight_times,
+    nights,
+    parse_date,
+    short_date,
+    utc_offset,
+    viewer_flight_line,
 )
 from app.tui.text import one_line
 from app.tui.widgets.pane import Pane, RowList
@@ -69,7 +76,9 @@ class LegRow:
         for index, flight in enumerate(leg.flights[:FLIGHT_LINES]):
             yield from self._flight(flight, index in self.flights_in_conflict, width)
         if len(leg.flights) > FLIGHT_LINES:
-            yield Text(" " * INDENT + f"✈ +{counted(len(leg.flights) - FLIGHT_LINES, 'more flight')}", style=FLIGHT)
+            yield Text(
+                " " * INDENT + f"✈ +{counted(len(leg.flights) - FLIGHT_LINES, 'more flight')}", style=FLIGHT
+            )
         yield from alerts(self.conflicts, width, console)
         yield self._bar(width, start, end)
 
@@ -115,8 +124,16 @@ class LegRow:
         return bar(width, self.trip_start, self.trip_end, self.today, start, finish, "█", self.colour)
 
 
-def bar(width: int, first: dt.date | None, last: dt.date | None, today: dt.date, start: dt.date | None,
-        finish: dt.date | None, glyph: str, style: str) -> Text:
+def bar(
+    width: int,
+    first: dt.date | None,
+    last: dt.date | None,
+    today: dt.date,
+    start: dt.date | None,
+    finish: dt.date | None,
+    glyph: str,
+    style: str,
+) -> Text:
     """A line across the trip's days (`first` to `last`) with [`start`, `finish`) drawn in
     `glyph` and today's column marked."""
     line = Text(" " * INDENT, no_wrap=True)
@@ -171,13 +188,24 @@ class NightsRow:
         elif len(evenings) == 1:
             line.append(f"for the night of {evenings[0]:%a} {short_date(evenings[0])}", style=palette.ALERT)
         else:
-            line.append(f"for {len(evenings)} nights, {evenings[0]:%a} {short_date(evenings[0])} – "
-                        f"{evenings[-1]:%a} {short_date(evenings[-1])}", style=palette.ALERT)
+            line.append(
+                f"for {len(evenings)} nights, {evenings[0]:%a} {short_date(evenings[0])} – "
+                f"{evenings[-1]:%a} {short_date(evenings[-1])}",
+                style=palette.ALERT,
+            )
         line.truncate(width, overflow="ellipsis")
         yield line
         if evenings:
-            yield bar(width, self.trip_start, self.trip_end, self.today, evenings[0],
-                      evenings[-1] + dt.timedelta(days=1), "░", palette.ALERT)
+            yield bar(
+                width,
+                self.trip_start,
+                self.trip_end,
+                self.today,
+                evenings[0],
+                evenings[-1] + dt.timedelta(days=1),
+                "░",
+                palette.ALERT,
+            )
 
 
 def gap_position(conflict: Conflict, legs: list[Leg]) -> int:
@@ -222,8 +250,16 @@ class LegsTimeline(Pane):
     def compose(self) -> ComposeResult:
         yield LegList(id="leg-list")
 
-    def show(self, trip: Trip, legs: list[Leg], *, more: bool, today: dt.date,
-             conflicts: list[Conflict] | None = None, viewer: ZoneInfo | None = None) -> None:
+    def show(
+        self,
+        trip: Trip,
+        legs: list[Leg],
+        *,
+        more: bool,
+        today: dt.date,
+        conflicts: list[Conflict] | None = None,
+        viewer: ZoneInfo | None = None,
+    ) -> None:
         """`conflicts`: the summary's and the legs' own (app/tui/conflicts.py); each is drawn
         under the legs it concerns, nights without a stay in their gap. `viewer`: the zone whose
         clock flights are also shown on."""
@@ -239,11 +275,30 @@ class LegsTimeline(Pane):
                 rows.append(Option(NightsRow(conflict, start, end, today), disabled=True))
             if leg is not None:
                 flights = {index for (leg_id, index) in placed.flights if leg_id == leg.id}
-                rows.append(Option(LegRow(leg, position, start, end, today, palette.series(position - 1), viewer,
-                                          placed.by_leg.get(leg.id, []), flights), id=leg.id))
+                rows.append(
+                    Option(
+                        LegRow(
+                            leg,
+                            position,
+                            start,
+                            end,
+                            today,
+                            palette.series(position - 1),
+                            viewer,
+                            placed.by_leg.get(leg.id, []),
+                            flights,
+                        ),
+                        id=leg.id,
+                    )
+                )
         if not legs:  # the nights are still without a stay: drawn, as the ⚠ counts them
-            rows = [Option(Text("No legs yet.", style=palette.MUTED), disabled=True),
-                    *(Option(NightsRow(conflict, start, end, today), disabled=True) for conflict in placed.nights)]
+            rows = [
+                Option(Text("No legs yet.", style=palette.MUTED), disabled=True),
+                *(
+                    Option(NightsRow(conflict, start, end, today), disabled=True)
+                    for conflict in placed.nights
+                ),
+            ]
         leg_list = self.query_one(LegList)
         leg_list.more_available = more
         leg_list.set_rows(rows)

@@ -37,14 +37,19 @@ class Projection:
     height: int
 
     @classmethod
-    def fit(cls, points: list[tuple[float, float]], width: int, height: int) -> "Projection":
+    def fit(cls, points: list[tuple[float, float]], width: int, height: int) -> Projection:
         lats = [lat for lat, _ in points] or [0.0]
         lngs = [lng for _, lng in points] or [0.0]
         min_lat, max_lat, min_lng, max_lng = min(lats), max(lats), min(lngs), max(lngs)
         # A margin so that pins on the edge are not drawn on the frame.
         pad_lat = max((max_lat - min_lat) * 0.08, 0.01)
         pad_lng = max((max_lng - min_lng) * 0.08, 0.01)
-        min_lat, max_lat, min_lng, max_lng = min_lat - pad_lat, max_lat + pad_lat, min_lng - pad_lng, max_lng + pad_lng
+        min_lat, max_lat, min_lng, max_lng = (
+            min_lat - pad_lat,
+            max_lat + pad_lat,
+            min_lng - pad_lng,
+            max_lng + pad_lng,
+        )
         # Braille dots are about square; a degree of longitude shrinks with cos(latitude).
         squeeze = max(math.cos(math.radians((min_lat + max_lat) / 2)), 0.05)
         span_x, span_y = (max_lng - min_lng) * squeeze, max_lat - min_lat
@@ -57,11 +62,13 @@ class Projection:
                 min_lng, max_lng = min_lng - grow, max_lng + grow
         return cls(min_lat, max_lat, min_lng, max_lng, width, height)
 
-    def zoomed(self, lat: float, lng: float, factor: float) -> "Projection":
+    def zoomed(self, lat: float, lng: float, factor: float) -> Projection:
         """The same projection `factor` times closer, centred on (`lat`, `lng`)."""
         half_lat = (self.max_lat - self.min_lat) / 2 / factor
         half_lng = (self.max_lng - self.min_lng) / 2 / factor
-        return Projection(lat - half_lat, lat + half_lat, lng - half_lng, lng + half_lng, self.width, self.height)
+        return Projection(
+            lat - half_lat, lat + half_lat, lng - half_lng, lng + half_lng, self.width, self.height
+        )
 
     def __call__(self, lat: float, lng: float) -> tuple[int, int]:
         x = (lng - self.min_lng) / ((self.max_lng - self.min_lng) or 1) * (self.width - 1)
@@ -106,7 +113,7 @@ class BrailleMap(Widget):
         chosen_pin = next((pin for pin in self.pins if pin.id == self.highlighted), None)
         if self.zoom > 1 and chosen_pin is not None:
             project = project.zoomed(chosen_pin.lat, chosen_pin.lng, self.zoom)
-        for (lat0, lng0), (lat1, lng1) in zip(self.route, self.route[1:]):
+        for (lat0, lng0), (lat1, lng1) in zip(self.route, self.route[1:], strict=False):
             canvas.line(*project(lat0, lng0), *project(lat1, lng1), dotted=2)
         # Text cells drawn over the braille: a dot per pin, the highlighted one last and labelled.
         overlay: dict[tuple[int, int], tuple[str, str]] = {}

@@ -4,8 +4,9 @@ widgets the panes and the screen's frame build on (`KeptRowsOptionList`, `OneLin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
 from rich.console import Group
 from rich.text import Text
@@ -79,7 +80,7 @@ class RowList(KeptRowsOptionList):
     class NearEnd(Message):
         """The cursor is close to the last loaded row and more rows exist on the server."""
 
-        row_list: "RowList"
+        row_list: RowList
 
     more_available: bool = False
     pending: dict[str, str] = {}

@@ -26,21 +26,34 @@ class TripHeader(OneLine):
     """Cells the title keeps before each part, least useful first, is dropped for it: the title
     says which trip this is, more than its status does."""
 
-    def show(self, trip: Trip | None, me: Me | None, *, online: bool, width: int, read_only: bool = False,
-             conflicts: int = 0, updated: str | None = None) -> None:
+    def show(
+        self,
+        trip: Trip | None,
+        me: Me | None,
+        *,
+        online: bool,
+        width: int,
+        read_only: bool = False,
+        conflicts: int = 0,
+        updated: str | None = None,
+    ) -> None:
         """`updated`: how fresh a polled view is ("updated 10 s ago"), said instead of "● live"."""
         badge = Text(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
         name = one_line(me.name, "#5fafff", width=20) if me is not None else None
         marks = Text(no_wrap=True)
         if read_only:
-            marks.append("shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}")
+            marks.append(
+                "shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}"
+            )
             marks.append("  ")
         if online and trip is None:
             marks.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
         elif online and updated is not None:
             marks.append(f"↻ {updated} ", style=palette.MUTED)
         else:
-            marks.append("● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}")
+            marks.append(
+                "● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}"
+            )
         if trip is None:
             self.update(self._row(badge, Text("loading…", style=palette.MUTED), [], [name, marks], width))
             return
@@ -70,7 +83,9 @@ class TripHeader(OneLine):
         rest = self._parts(left).cell_len + (self.GAP if any(left) else 0)
         return width - badge.cell_len - 1 - rest - self.GAP - self._parts(right).cell_len
 
-    def _row(self, badge: Text, title: Text, left: list[Text | None], right: list[Text | None], width: int) -> Text:
+    def _row(
+        self, badge: Text, title: Text, left: list[Text | None], right: list[Text | None], width: int
+    ) -> Text:
         room = max(self._title_room(badge, left, right, width), 1)
         title = title.copy()
         title.truncate(room, overflow="ellipsis")

@@ -47,8 +47,14 @@ asyncio.run(main(sys.argv[1] or default_database_url()))
 def open_and_write(url: str, directories: list[Path], env: dict[str, str] | None = None) -> dict[str, str]:
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("TRIP_")}
     child_env.update(PYTHONPATH=str(ROOT), **(env or {}))
-    result = subprocess.run([sys.executable, "-c", OPEN_AND_WRITE, url, *map(str, directories)], cwd=ROOT,
-                            env=child_env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_AND_WRITE, url, *map(str, directories)],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -57,18 +63,25 @@ def test_database_wal_shm_and_new_directories_are_owner_only_under_umask_zero(tm
     where = tmp_path / "new" / "deeper"
     modes = open_and_write(f"sqlite+aiosqlite:///{where / 'trip.db'}", [tmp_path / "new", where])
     assert modes == {
-        "trip.db": "0o600", "trip.db-wal": "0o600", "trip.db-shm": "0o600",
-        str(tmp_path / "new"): "0o700", str(where): "0o700",
+        "trip.db": "0o600",
+        "trip.db-wal": "0o600",
+        "trip.db-shm": "0o600",
+        str(tmp_path / "new"): "0o700",
+        str(where): "0o700",
     }
 
 
 def test_default_database_in_the_data_directory_is_owner_only(tmp_path):
     data_home = tmp_path / "xdg-data"  # missing: created for the database, with tripdeck/ inside
-    modes = open_and_write("", [data_home, data_home / "tripdeck"],
-                           env={"HOME": str(tmp_path), "XDG_DATA_HOME": str(data_home)})
+    modes = open_and_write(
+        "", [data_home, data_home / "tripdeck"], env={"HOME": str(tmp_path), "XDG_DATA_HOME": str(data_home)}
+    )
     assert modes == {
-        "tripdeck.db": "0o600", "tripdeck.db-wal": "0o600", "tripdeck.db-shm": "0o600",
-        str(data_home): "0o700", str(data_home / "tripdeck"): "0o700",
+        "tripdeck.db": "0o600",
+        "tripdeck.db-wal": "0o600",
+        "tripdeck.db-shm": "0o600",
+        str(data_home): "0o700",
+        str(data_home / "tripdeck"): "0o700",
     }
 
 

@@ -23,7 +23,9 @@ async def db(tmp_path):
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'reads.db'}")
     await db.migrate()
     async with db.write() as conn:
-        await conn.execute(text("INSERT INTO users (id, email, name, created_at) VALUES ('u1', 'a@b.c', 'Ann', 0)"))
+        await conn.execute(
+            text("INSERT INTO users (id, email, name, created_at) VALUES ('u1', 'a@b.c', 'Ann', 0)")
+        )
     yield db
     await db.dispose()
 
@@ -32,7 +34,9 @@ def sqlite_calls_on_this_thread(calls: list[str]):
     """A profile hook that notes every call into sqlite3 made on the calling thread."""
 
     def hook(frame, event, arg):
-        if event == "c_call" and isinstance(getattr(arg, "__self__", None), (sqlite3.Connection, sqlite3.Cursor)):
+        if event == "c_call" and isinstance(
+            getattr(arg, "__self__", None), (sqlite3.Connection, sqlite3.Cursor)
+        ):
             calls.append(arg.__name__)
 
     return hook

@@ -14,12 +14,12 @@ keys. Triggers on api_keys make the database itself say so, whoever changed the 
 On SQLite, a later batch migration that recreates api_keys drops its triggers: create them again
 there (tests/server/test_auth.py fails otherwise).
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -28,12 +28,13 @@ WATCHED = "key_hash, scopes, user_id"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('api_keys', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_used_at', sa.BigInteger(), nullable=True))
-    op.create_table('api_key_changes',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('count', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key_changes'))
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_used_at", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "api_key_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key_changes")),
     )
     op.execute("INSERT INTO api_key_changes (id, count) VALUES (1, 0)")
     if op.get_bind().dialect.name == "sqlite":
@@ -66,6 +67,6 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS api_keys_changed ON api_keys")
         op.execute("DROP FUNCTION IF EXISTS tripdeck_api_key_changed()")
-    op.drop_table('api_key_changes')
-    with op.batch_alter_table('api_keys', schema=None) as batch_op:
-        batch_op.drop_column('last_used_at')
+    op.drop_table("api_key_changes")
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_column("last_used_at")

@@ -7,21 +7,23 @@ Create Date: 2026-12-02 18:30:00
 The itinerary summary calls a flight that departs less than this many minutes after the previous
 one lands an impossible_transfer. Existing trips get the default, 45.
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('trips', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('min_connection_minutes', sa.Integer(), server_default='45', nullable=False))
+    with op.batch_alter_table("trips", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("min_connection_minutes", sa.Integer(), server_default="45", nullable=False)
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trips', schema=None) as batch_op:
-        batch_op.drop_column('min_connection_minutes')
+    with op.batch_alter_table("trips", schema=None) as batch_op:
+        batch_op.drop_column("min_connection_minutes")
