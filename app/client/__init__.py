@@ -12,7 +12,7 @@ import sys
 
 def _httpx_without_its_command_line() -> None:
     """Import httpx without `httpx._main`, the code of the `httpx` shell command (click, pygments,
-    rich's progress and syntax: ~40-70 ms, a third of httpx's import) that `import httpx` loads for
+    rich's progress and syntax: a large share of httpx's import) that `import httpx` loads for
     `httpx.main` and that no program using the SDK calls. httpx expects it to be missing (it then
     defines a `main` that says so); `httpx._main` stays importable afterwards."""
     if "httpx" in sys.modules or "httpx._main" in sys.modules:

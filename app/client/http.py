@@ -115,7 +115,7 @@ class HTTPCore:
         if transport is None and urlsplit(base_url).scheme == "http":
             # Plain HTTP (`trip demo`'s loopback server, a local service): redirects are not
             # followed, so no request can use TLS, and loading the CA bundle into a default SSL
-            # context would cost ~100 ms of start-up for nothing. This context trusts no
+            # context would cost start-up time for nothing. This context trusts no
             # certificate: were TLS ever used, it would fail closed.
             transport = httpx.AsyncHTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         self._client = httpx.AsyncClient(

@@ -2,8 +2,8 @@
 
 `from app.domain import Trip` works for every model of `models`, `itinerary` and `bulk`; each
 module loads on the first use of one of its names (PEP 562), so that a client process (`trip ui`
-opening a trip) does not build the ~20 batch, sync, export and share models it has no use for
-at start-up.
+opening a trip) does not build the batch, sync, export and share models it has no use for at
+start-up.
 
 Imports nothing else of `app`."""
 

@@ -1,7 +1,7 @@
 """Models of the bulk endpoints: batch upserts, sync, export and the shared (no auth) views."""
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
-# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
+# pydantic would otherwise evaluate each string at class creation, which makes importing it slow.
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema

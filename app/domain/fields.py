@@ -1,7 +1,7 @@
 """Field types shared by every model of the contract: dates, times, zones, ids, bounded text."""
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
-# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
+# pydantic would otherwise evaluate each string at class creation, which makes importing it slow.
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
@@ -158,8 +158,9 @@ VALIDATION_REASONS = {
 def few_unknown_fields(cls: type[BaseModel], data: Any) -> Any:
     """A model-level "before" validator for models that forbid unknown fields: more than
     MAX_DETAILS of them is one error naming the first MAX_DETAILS (in `ctx["fields"]`) and the
-    count (`ctx["count"]`), instead of one error per field: a 768 KB body of 70,000 unknown
-    fields would cost more CPU in building and copying the errors than the rest of the request."""
+    count (`ctx["count"]`), instead of one error per field: a body within the size limit can hold
+    tens of thousands of unknown fields, and building and copying an error for each would cost
+    more CPU than the rest of the request."""
     if not isinstance(data, dict) or len(data) <= MAX_DETAILS or cls.model_config.get("extra") != "forbid":
         return data
     accepted = set(cls.model_fields)

@@ -2,7 +2,7 @@
 and the live changes feed. These keep the Travelmode snake_case names exactly."""
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
-# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
+# pydantic would otherwise evaluate each string at class creation, which makes importing it slow.
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

@@ -9,7 +9,7 @@ fields take null to clear them.
 """
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
-# pydantic would otherwise evaluate each string at class creation, ~3x this module's import time.
+# pydantic would otherwise evaluate each string at class creation, which makes importing it slow.
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 

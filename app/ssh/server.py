@@ -59,7 +59,7 @@ INPUT_BUFFER = 65536
 """Bytes of input held for the app at most (a paste while it starts)."""
 MAX_WIDTH, MAX_HEIGHT = 500, 300
 """The largest terminal a session gets: a client may ask for any size (up to 2**32), and the app's
-memory and work grow with the cells (10000x10000 took ~640 MB and a core)."""
+memory and CPU grow with the number of cells, so a huge size would cost the host for nothing."""
 DRAIN_LIMIT = 1 << 20
 """Bytes of the app's last output read at most when a session ends."""
 TERMINAL_RESET = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m"

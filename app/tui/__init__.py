@@ -5,8 +5,8 @@ import sys
 
 def _httpcore_without_trio() -> None:
     """Import httpcore (under httpx) without letting it import trio, which it does whenever trio is
-    installed, to pick its locks when run under trio: ~80 ms of a `trip ui` start for a library
-    that a Textual app, which runs on asyncio only, never uses. Only when neither is imported yet,
+    installed, to pick its locks when run under trio: a sizeable part of a `trip ui` start for a
+    library that a Textual app, which runs on asyncio only, never uses. Only when neither is imported yet,
     and trio stays importable afterwards."""
     if "httpcore" in sys.modules or "trio" in sys.modules:
         return

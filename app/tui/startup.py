@@ -1,13 +1,13 @@
 """`trip ui` starts with Python's cyclic garbage collector paused, and resumes it once the first
 screen has had time to fill.
 
-Opening a trip builds ~170,000 objects in one burst (modules, classes, pydantic schemas, widgets,
-styles), nearly all of them kept for the life of the process. With the collector running, it
-walks them again and again as they pile up: ~300 collections, 70 ms (80x24) to 170 ms (160x48)
-of CPU before the trip screen shows its data, measured by tests/benchmarks/test_tui_open.py's
-probe. Paused, they cost nothing; on resuming, one full collection frees the start-up's cyclic
-garbage (~15,000 objects, ~100 ms) while the user reads the screen, and `gc.freeze()` then moves
-what survives into the permanent generation, which later collections no longer walk.
+Opening a trip builds a great many objects in one burst (modules, classes, pydantic schemas,
+widgets, styles), nearly all of them kept for the life of the process. With the collector
+running, it walks them again and again as they pile up, spending CPU before the trip screen shows
+its data (tests/benchmarks/test_tui_open.py measures the start). Paused, they cost nothing; on
+resuming, one full collection frees the start-up's cyclic garbage while the user reads the
+screen, and `gc.freeze()` then moves what survives into the permanent generation, which later
+collections no longer walk.
 
 `trip ui` and `trip demo` call `hold_collector` before importing the TUI; the app calls
 `release_collector` a moment after it mounts, and again when it exits."""
