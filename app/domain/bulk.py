@@ -39,9 +39,10 @@ class ErrorEnvelope(ApiModel):
     error: ErrorBody
 
 
-def items_of(model: str, maximum: int, minimum: int = 0) -> Any:
-    """A list whose items are validated one by one by the service (a bad item fails alone, so
-    the envelope accepts any JSON value), documented in OpenAPI as a list of `model`."""
+def items_schema(model: str, maximum: int, minimum: int = 0) -> WithJsonSchema:
+    """For `Annotated[list[Any], items_schema(...)]`: a list whose items are validated one by one
+    by the service (a bad item fails alone, so the envelope accepts any JSON value), documented in
+    OpenAPI as a list of `model`."""
     schema: dict[str, Any] = {
         "type": "array",
         "items": {"$ref": f"#/components/schemas/{model}"},
@@ -49,19 +50,25 @@ def items_of(model: str, maximum: int, minimum: int = 0) -> Any:
     }
     if minimum:
         schema["minItems"] = minimum
-    return Annotated[list[Any], WithJsonSchema(schema)]
+    return WithJsonSchema(schema)
 
 
 class LegBatch(InputModel):
-    items: items_of("LegCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
+    items: Annotated[list[Any], items_schema("LegCreate", BATCH_MAX, 1)] = Field(
+        min_length=1, max_length=BATCH_MAX
+    )
 
 
 class ActionItemBatch(InputModel):
-    items: items_of("ActionItemCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
+    items: Annotated[list[Any], items_schema("ActionItemCreate", BATCH_MAX, 1)] = Field(
+        min_length=1, max_length=BATCH_MAX
+    )
 
 
 class MapPinBatch(InputModel):
-    items: items_of("MapPinCreate", BATCH_MAX, 1) = Field(min_length=1, max_length=BATCH_MAX)
+    items: Annotated[list[Any], items_schema("MapPinCreate", BATCH_MAX, 1)] = Field(
+        min_length=1, max_length=BATCH_MAX
+    )
 
 
 class ItemResult(ApiModel):
@@ -80,9 +87,15 @@ class BatchResult(ApiModel):
 
 
 class SyncRequest(InputModel):
-    legs: items_of("LegCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
-    action_items: items_of("ActionItemCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
-    map_pins: items_of("MapPinCreate", SYNC_MAX) | None = Field(default=None, max_length=SYNC_MAX)
+    legs: Annotated[list[Any], items_schema("LegCreate", SYNC_MAX)] | None = Field(
+        default=None, max_length=SYNC_MAX
+    )
+    action_items: Annotated[list[Any], items_schema("ActionItemCreate", SYNC_MAX)] | None = Field(
+        default=None, max_length=SYNC_MAX
+    )
+    map_pins: Annotated[list[Any], items_schema("MapPinCreate", SYNC_MAX)] | None = Field(
+        default=None, max_length=SYNC_MAX
+    )
 
 
 class SyncCategory(ApiModel):

@@ -5,7 +5,7 @@
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -60,7 +60,7 @@ def known_zones() -> frozenset[str]:
 
         names = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
     except (ImportError, OSError):  # no tzdata package: the system's database, less its extras
-        names = zoneinfo.available_timezones() - {"localtime", "posixrules"}
+        return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
     return frozenset(names) - {"Factory"}
 
 
@@ -68,6 +68,22 @@ def _real_zone(value: str) -> str:
     if value not in known_zones():
         raise PydanticCustomError("invalid_timezone", "not an IANA time zone")
     return value
+
+
+_Value = TypeVar("_Value")
+
+if TYPE_CHECKING:
+    Omittable: TypeAlias = _Value | None
+else:
+
+    class Omittable:
+        """`title: Omittable[Title] = None`: a field that may be left out (it then reads None) but
+        not sent as null. Pydantic sees the bare type, so it rejects an explicit null like any
+        other wrong type and does not validate the default; the type checker sees `Title | None`,
+        which is what the attribute holds."""
+
+        def __class_getitem__(cls, value_type: Any) -> Any:
+            return value_type
 
 
 Date = Annotated[

@@ -3,9 +3,9 @@
 Naming: `XCreate` is a create body, `XUpdate` a PATCH body (every field optional, only the
 fields sent change), `X` the stored object as the API returns it, `XPage` one page of a list.
 
-A field written `title: Title = None` may be left out but not sent as null (pydantic does not
-validate the default, and rejects an explicit null like any other wrong type); `X | None = None`
-fields take null to clear them.
+A field written `title: Omittable[Title] = None` may be left out but not sent as null (pydantic
+does not validate the default, and rejects an explicit null like any other wrong type);
+`X | None = None` fields take null to clear them.
 """
 
 # Annotations are real objects here, not strings (no `from __future__ import annotations`):
@@ -31,6 +31,7 @@ from app.domain.fields import (
     MinConnection,
     Name,
     Notes,
+    Omittable,
     ShortText,
     StoredModel,
     Time,
@@ -119,7 +120,7 @@ PUBLIC_KEY_MAX = 16_384
 class SshKeyCreate(InputModel):
     public_key: Annotated[str, Field(min_length=1, max_length=PUBLIC_KEY_MAX)]
     """One line as in `~/.ssh/id_ed25519.pub`: `ssh-ed25519 AAAA... comment`."""
-    name: ShortText = None
+    name: Omittable[ShortText] = None
     """Defaults to the key's comment."""
 
 
@@ -144,15 +145,15 @@ class TripCreate(InputModel):
     title: Title
     start_date: Date
     end_date: Date
-    min_connection_minutes: MinConnection = None
+    min_connection_minutes: Omittable[MinConnection] = None
 
 
 class TripUpdate(InputModel):
-    title: Title = None
-    start_date: Date = None
-    end_date: Date = None
-    status: TripStatus = None
-    min_connection_minutes: MinConnection = None
+    title: Omittable[Title] = None
+    start_date: Omittable[Date] = None
+    end_date: Omittable[Date] = None
+    status: Omittable[TripStatus] = None
+    min_connection_minutes: Omittable[MinConnection] = None
 
 
 class Trip(StoredModel):
@@ -254,12 +255,12 @@ class LegCreate(InputModel):
 
 
 class LegUpdate(InputModel):
-    order: LegOrder = None
-    title: Title = None
-    destination: Name = None
-    start_date: Date = None
-    end_date: Date = None
-    timezone: TimeZone = None
+    order: Omittable[LegOrder] = None
+    title: Omittable[Title] = None
+    destination: Omittable[Name] = None
+    start_date: Omittable[Date] = None
+    end_date: Omittable[Date] = None
+    timezone: Omittable[TimeZone] = None
     accommodation: Accommodation | None = None
     stays: list[Accommodation] | None = Field(default=None, max_length=50)
     flights: list[Flight] | None = Field(default=None, max_length=50)
@@ -295,15 +296,15 @@ class ActionItemCreate(InputModel):
     text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
     urgency: Urgency
     owner: Id | None = None
-    done: Flag = None
+    done: Omittable[Flag] = None
     client_ref: ClientRef | None = None
 
 
 class ActionItemUpdate(InputModel):
-    text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)] = None
-    urgency: Urgency = None
+    text: Omittable[Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]] = None
+    urgency: Omittable[Urgency] = None
     owner: Id | None = None
-    done: Flag = None
+    done: Omittable[Flag] = None
     client_ref: ClientRef | None = None
 
 
@@ -331,7 +332,7 @@ class CommitmentCreate(InputModel):
     category: Category
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: Flag = None
+    is_all_day: Omittable[Flag] = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
@@ -339,12 +340,12 @@ class CommitmentCreate(InputModel):
 
 
 class CommitmentUpdate(InputModel):
-    title: Title = None
-    start_date: Date = None
-    category: Category = None
+    title: Omittable[Title] = None
+    start_date: Omittable[Date] = None
+    category: Omittable[Category] = None
     start_time: Time | None = None
     end_time: Time | None = None
-    is_all_day: Flag = None
+    is_all_day: Omittable[Flag] = None
     timezone: TimeZone | None = None
     leg_id: Id | None = None
     map_pin_id: Id | None = None
@@ -384,9 +385,9 @@ class MapPinCreate(InputModel):
 
 
 class MapPinUpdate(InputModel):
-    name: Name = None
-    lat: Latitude = None
-    lng: Longitude = None
+    name: Omittable[Name] = None
+    lat: Omittable[Latitude] = None
+    lng: Omittable[Longitude] = None
     category: ShortText | None = None
     notes: Notes | None = None
     client_ref: ClientRef | None = None

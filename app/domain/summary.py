@@ -26,11 +26,18 @@ def summary_of(
 ) -> ItinerarySummary:
     from app.domain.timeline import summary
 
-    leg_rows = [row(leg) for leg in legs]
-    for leg in leg_rows:
-        leg.setdefault("stays", None)
-        leg.setdefault("flights", None)
-        leg.setdefault("rental_car", None)
+    def leg_row(leg: Leg) -> dict[str, Any]:
+        fields = row(leg)
+        fields.setdefault("stays", None)
+        fields.setdefault("flights", None)
+        fields.setdefault("rental_car", None)
+        return fields
+
     return ItinerarySummary.model_validate(
-        summary(row(trip), leg_rows, [row(c) for c in commitments], [row(p) for p in map_pins])
+        summary(
+            row(trip),
+            [leg_row(leg) for leg in legs],
+            [row(c) for c in commitments],
+            [row(p) for p in map_pins],
+        )
     )

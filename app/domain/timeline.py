@@ -172,18 +172,18 @@ def _overlapping_commitments(commitments: list[Row], legs_by_id: Mapping[str, Ro
         for other, i in latest.items():
             if (mine is None or other is None or other == mine) and slots[i].end > b.start:
                 join(i, j)
-        i = latest.get(mine)
-        if i is None or slots[i].end < b.end:
+        last = latest.get(mine)
+        if last is None or slots[last].end < b.end:
             latest[mine] = j
-    zoned = sorted((j for j, slot in enumerate(slots) if slot.utc), key=lambda j: slots[j].utc[0])
+    spans = {j: slot.utc for j, slot in enumerate(slots) if slot.utc}  # index -> (start, end) in UTC
     latest_utc: dict[str | None, int] = {}  # zone -> index of the slot ending last (instant) so far
-    for j in zoned:
+    for j in sorted(spans, key=lambda j: spans[j][0]):
         b = slots[j]
         for zone, i in latest_utc.items():
-            if zone != b.zone and slots[i].utc[1] > b.utc[0]:
+            if zone != b.zone and spans[i][1] > spans[j][0]:
                 join(i, j)
-        i = latest_utc.get(b.zone)
-        if i is None or slots[i].utc[1] < b.utc[1]:
+        last = latest_utc.get(b.zone)
+        if last is None or spans[last][1] < spans[j][1]:
             latest_utc[b.zone] = j
     groups: dict[int, list[_Slot]] = {}
     for i, slot in enumerate(slots):
@@ -380,12 +380,13 @@ class _Flight:
         self.id = f"{leg['id']}.flight.{index}"
         self.leg_id = leg["id"]
         zones = flight_zones(flight, leg["timezone"])
-        self.departs_text, self.lands_text = flight.get("departureTime"), flight.get("arrivalTime")
+        departs_text, lands_text = flight.get("departureTime"), flight.get("arrivalTime")
         self.departure_zone, self.arrival_zone = zones.departure, zones.arrival
-        self.departs = localtime.utc(
-            localtime.aware(localtime.parse_local(self.departs_text), zones.departure)
-        )
-        self.lands = localtime.utc(localtime.aware(localtime.parse_local(self.lands_text), zones.arrival))
+        self.departs = localtime.utc(localtime.aware(localtime.parse_local(departs_text), zones.departure))
+        self.lands = localtime.utc(localtime.aware(localtime.parse_local(lands_text), zones.arrival))
+        # The texts are read only where their instants are known, so they are strings there.
+        self.departs_text: str = departs_text if isinstance(departs_text, str) else ""
+        self.lands_text: str = lands_text if isinstance(lands_text, str) else ""
         route = " → ".join(p for p in (flight.get("from"), flight.get("to")) if p)
         number = " ".join(p for p in (flight.get("airline"), flight.get("flightNumber")) if p)
         self.title = route or number or "Flight"
@@ -431,15 +432,12 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
                     ),
                 }
             )
-    timed = sorted((f for f in flights if f.departs), key=lambda f: (f.departs, f.id))
-    for previous, following in itertools.pairwise(timed):
-        if (
-            previous.lands is None
-            or previous.lands < previous.departs
-            or following.departs >= previous.lands + minimum
-        ):
+    timed = sorted(((f.departs, f) for f in flights if f.departs), key=lambda pair: (pair[0], pair[1].id))
+    for (previous_departs, previous), (departs, following) in itertools.pairwise(timed):
+        landed = previous.lands
+        if landed is None or landed < previous_departs or departs >= landed + minimum:
             continue
-        wait = following.departs - previous.lands
+        wait = departs - landed
         how = (
             f"{_minutes(wait)} before {previous.label()} lands"
             if wait < dt.timedelta(0)
@@ -457,20 +455,22 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
         )
     # The flight into a leg: of the leg's flights that land on or before its first day, the one
     # landing last (a leg's flight home on its last day is not the way in).
-    into: dict[str, _Flight] = {}
+    into: dict[str, tuple[dt.datetime, _Flight]] = {}  # leg id -> (when it lands, the flight)
     legs_by_id = {leg["id"]: leg for leg in legs}
     for flight in flights:
         leg = legs_by_id[flight.leg_id]
-        if flight.lands and flight.lands_text[:10] <= leg["start_date"]:
-            if flight.leg_id not in into or into[flight.leg_id].lands < flight.lands:
-                into[flight.leg_id] = flight
+        lands = flight.lands
+        if lands and flight.lands_text[:10] <= leg["start_date"]:
+            if flight.leg_id not in into or into[flight.leg_id][0] < lands:
+                into[flight.leg_id] = (lands, flight)
     for row in commitments:
-        flight = into.get(row["leg_id"]) if row["leg_id"] else None
-        if flight is None or row["is_all_day"] or not row["start_time"]:
+        found = into.get(row["leg_id"]) if row["leg_id"] else None
+        if found is None or row["is_all_day"] or not row["start_time"]:
             continue
+        lands, flight = found
         zone = events.commitment_zone(row, {row["leg_id"]: legs_by_id[row["leg_id"]]["timezone"]})
         starts = localtime.utc(localtime.aware(localtime.combine(row["start_date"], row["start_time"]), zone))
-        if starts is None or starts >= flight.lands:
+        if starts is None or starts >= lands:
             continue
         leg = legs_by_id[row["leg_id"]]
         conflicts.append(
@@ -479,7 +479,7 @@ def _impossible_transfers(trip: Row, legs: list[Row], commitments: list[Row]) ->
                 "event_ids": [flight.id, row["id"]],
                 "message": (
                     f"“{row['title']}” ({row['start_date']} {row['start_time']} {zone}) starts "
-                    f"{_minutes(flight.lands - starts)} before {flight.label()} into leg “{leg['title']}” lands "
+                    f"{_minutes(lands - starts)} before {flight.label()} into leg “{leg['title']}” lands "
                     f"({flight.arrival()})"
                 ),
             }
