@@ -167,7 +167,7 @@ def load_snapshot(path: str) -> Snapshot:
         raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         data = parse_json(raw)
-    except UnicodeError as exc:
+    except (UnicodeDecodeError, UnicodeEncodeError) as exc:  # reading the bytes, or a lone surrogate
         raise SnapshotError(f"{path} is not UTF-8 text: {exc.reason}") from None
     except RecursionError:
         raise SnapshotError(f"{path} is nested too deeply to be a snapshot") from None

@@ -226,9 +226,10 @@ class TripClient(BaseClient):
             found = await asyncio.gather(*(self._route_present(feature, trip_id) for feature in unknown))
             for feature, present in zip(unknown, found, strict=False):
                 self._features.setdefault(feature, present)
-        known = {feature: self._features.get(feature, False) for feature in FEATURES}
-        known["share_links"] = self._features.get("share_links")
-        return Capabilities(**known)
+        known = {
+            feature: self._features.get(feature, False) for feature in FEATURES if feature != "share_links"
+        }
+        return Capabilities(**known, share_links=self._features.get("share_links"))
 
     def supports(self, feature: str) -> bool | None:
         """What this client has learned so far of one feature of `FEATURES`, without a request:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import icalendar
 from pydantic import BaseModel
@@ -50,6 +51,10 @@ def parse_time(value: Any) -> dt.time | None:
         return None
 
 
+@overload
+def _at(local: dt.datetime, zone_name: str | None) -> dt.datetime: ...
+@overload
+def _at(local: dt.datetime | None, zone_name: str | None) -> dt.datetime | None: ...
 def _at(local: dt.datetime | None, zone_name: str | None) -> dt.datetime | None:
     """A local time in its zone (aware; fold 0, the first of an ambiguous hour), or floating."""
     if local is None:
@@ -97,7 +102,7 @@ class Event:
         return [
             (moment.tzinfo.key, moment.date())
             for moment in (self.start, self.end)
-            if isinstance(moment, dt.datetime) and moment.tzinfo is not None
+            if isinstance(moment, dt.datetime) and isinstance(moment.tzinfo, zoneinfo.ZoneInfo)
         ]
 
 
@@ -105,11 +110,12 @@ def _ends_after(start: When, end: When | None) -> When | None:
     """`end` when it is after `start` (instants for zoned times), else None: DTEND must follow DTSTART."""
     if end is None or isinstance(start, dt.datetime) != isinstance(end, dt.datetime):
         return None
-    if isinstance(start, dt.datetime) and start.tzinfo is not None and end.tzinfo is not None:
-        first, last = utc(start), utc(end)
-        return end if first is not None and last is not None and last > first else None
-    if isinstance(start, dt.datetime) and (start.tzinfo is None) != (end.tzinfo is None):
-        return None
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        if start.tzinfo is not None and end.tzinfo is not None:
+            first, last = utc(start), utc(end)
+            return end if first is not None and last is not None and last > first else None
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            return None
     return end if end > start else None
 
 
@@ -129,13 +135,13 @@ def leg_events(leg: Leg) -> list[Event]:
     events: list[Event] = []
     if first is not None:
         summary = leg.title if leg.destination in (leg.title, "") else f"{leg.title} ({leg.destination})"
-        end = (last if last is not None and last >= first else first) + dt.timedelta(days=1)
+        day_after = (last if last is not None and last >= first else first) + dt.timedelta(days=1)
         events.append(
             Event(
                 uid=leg.id,
                 summary=summary,
                 start=first,
-                end=end,
+                end=day_after,
                 location=leg.destination,
                 categories=["LEG"],
             )
@@ -166,11 +172,10 @@ def leg_events(leg: Leg) -> list[Event]:
     stays = leg.stays or ([leg.accommodation] if leg.accommodation else [])
     for index, stay in enumerate(map(_wire, stays)):
         name = stay.get("name") or leg.destination
-        lat, lng = stay.get("lat"), stay.get("lng")
-        where = dict(
-            location=stay.get("address") or stay.get("name"),
-            geo=(lat, lng) if _is_number(lat) and _is_number(lng) else None,
-        )
+        lat: Any = stay.get("lat")  # JSON: checked by _is_number below
+        lng: Any = stay.get("lng")
+        location = stay.get("address") or stay.get("name")
+        geo = (lat, lng) if _is_number(lat) and _is_number(lng) else None
         for key, default_day, label, suffix in (
             ("checkIn", first, "Check-in", ""),
             ("checkOut", last, "Check-out", ".check-out"),
@@ -188,7 +193,8 @@ def leg_events(leg: Leg) -> list[Event]:
                     end=None if isinstance(moment, dt.datetime) else moment + dt.timedelta(days=1),
                     description=stay.get("notes") if key == "checkIn" else None,
                     categories=["ACCOMMODATION"],
-                    **where,
+                    location=location,
+                    geo=geo,
                 )
             )
 
@@ -294,7 +300,7 @@ def to_ics(export: TripExport, *, now: dt.datetime | None = None) -> str:
     for name, (first, last) in sorted(spans.items()):
         calendar.add_component(
             icalendar.Timezone.from_tzinfo(
-                zone(name),
+                zoneinfo.ZoneInfo(name),  # a name read from a ZoneInfo, so it resolves
                 name,
                 first_date=dt.date(max(first.year - 1, 1), 1, 1),
                 last_date=dt.date(min(last.year + 2, 9999), 1, 1),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -16,6 +17,9 @@ from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
 from app.client import NotFoundError, TripClient
 from app.mcp.results import EXPECTED, error_body, summary_line, to_json_text, wire
 from app.mcp.tools import TripTools
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+"""The levels the MCP SDK's logging takes."""
 
 INSTRUCTIONS = """\
 Tripdeck: plan a trip together. Start with `me` and `list_trips`; `create_trip` makes a new one.
@@ -50,7 +54,7 @@ class ClientHolder:
 
 
 def build_server(
-    make_client: Callable[[], TripClient] = TripClient, *, log_level: str = "WARNING"
+    make_client: Callable[[], TripClient] = TripClient, *, log_level: LogLevel = "WARNING"
 ) -> MCPServer:
     """The MCP server with every tool and resource. `make_client` opens the API client when the
     server starts (default: `TripClient()` from TRIP_API_URL / TRIP_API_KEY)."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from app.client import NotSupportedError
+from app.client import NOT_GIVEN, NotSupportedError
 from app.domain import (
     ActionItem,
     ActionItemCreate,
@@ -240,21 +240,18 @@ class TripTools:
         idempotency_key: IdempotencyKey = None,
     ) -> Trip:
         """Change a trip's title, dates or status; only the arguments given change."""
-        changes = {
-            name: value
-            for name, value in (
-                ("title", title),
-                ("start_date", start_date),
-                ("end_date", end_date),
-                ("status", status),
-            )
-            if value is not None
-        }
-        if not changes:
+        if title is None and start_date is None and end_date is None and status is None:
             raise ToolInputError(
                 "NOTHING_TO_CHANGE", "Give at least one of title, start_date, end_date, status."
             )
-        return await self.client.update_trip(trip_id, idempotency_key=idempotency_key, **changes)
+        return await self.client.update_trip(
+            trip_id,
+            title=NOT_GIVEN if title is None else title,
+            start_date=NOT_GIVEN if start_date is None else start_date,
+            end_date=NOT_GIVEN if end_date is None else end_date,
+            status=NOT_GIVEN if status is None else status,
+            idempotency_key=idempotency_key,
+        )
 
     @tool("Archive a trip", destructive=True, idempotent=True)
     async def archive_trip(self, trip_id: TripId, idempotency_key: IdempotencyKey = None) -> Trip:
@@ -561,12 +558,13 @@ class TripTools:
     ) -> BatchResult:
         """Create or update up to 50 legs, action items or map pins at once. Each item succeeds or
         fails on its own: see `results` (index, status created|updated|error, _id, error)."""
-        upsert = {
-            "legs": self.client.batch_upsert_legs,
-            "action_items": self.client.batch_upsert_action_items,
-            "map_pins": self.client.batch_upsert_map_pins,
-        }[kind]
-        return await upsert(trip_id, items, idempotency_key=idempotency_key)
+        if kind == "legs":
+            return await self.client.batch_upsert_legs(trip_id, items, idempotency_key=idempotency_key)
+        if kind == "action_items":
+            return await self.client.batch_upsert_action_items(
+                trip_id, items, idempotency_key=idempotency_key
+            )
+        return await self.client.batch_upsert_map_pins(trip_id, items, idempotency_key=idempotency_key)
 
     @tool("Sync (import) a snapshot")
     async def sync_trip(

@@ -421,7 +421,7 @@ class Session(asyncssh.SSHServerSession):
         self._closed = False
         """The channel is gone: nothing more is written to it."""
         self._reason = "the app quit"
-        self._connection: asyncssh.SSHServerConnection | None = None
+        self._connection: asyncssh.connection.SSHConnection | None = None
         """Kept from the start: a torn-down channel no longer gives its connection (it asserts)."""
         self._app_stopped = False
         """The server ended the app (it did not quit): the client's terminal is restored for it."""
