@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual import _widget_navigation, on
 from textual.app import ComposeResult
@@ -251,6 +252,7 @@ class ChatInput(Input):
 class ChannelChat(Pane):
     number = 5
     title = "Chat"
+    COMPONENT_CLASSES = {"channel-chat--unread", "channel-chat--day", "channel-chat--mine"}
 
     BINDINGS = [
         Binding("left_square_bracket", "previous_channel", "Prev channel", id="chat.previous_channel"),
@@ -546,7 +548,7 @@ class ChannelChat(Pane):
             row.append("# ", style=palette.MUTED)
             row.append_text(one_line(state.channel.name, "bold" if active or state.unread else ""))
             if state.unread:
-                row.append(f" {state.unread}", style="bold #5fafff")
+                row.append(f" {state.unread}", style=self.part("channel-chat--unread"))
             if state.mentions:
                 row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
             rows.append(Option(row, id=channel_id))
@@ -567,7 +569,7 @@ class ChannelChat(Pane):
         if unread:
             here = self.states[self.active].unread if self.active in self.states else 0
             where = " in other channels" if not here else ""  # the border is this channel's
-            subtitle.append(f" · {unread} unread{where}", style="bold #5fafff")
+            subtitle.append(f" · {unread} unread{where}", style=self.part("channel-chat--unread"))
         if mentions:
             subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
         if _text_key(subtitle) != self._subtitle_shown:
@@ -675,7 +677,7 @@ class ChannelChat(Pane):
                 yield Option(
                     _separator(
                         long_date(day) if day != self.clock.today() else f"Today · {long_date(day)}",
-                        "#8a8a8a",
+                        self.part("channel-chat--day"),
                     ),
                     id=f"day:{day.isoformat()}:{root.id}",
                     disabled=True,
@@ -687,7 +689,9 @@ class ChannelChat(Pane):
                     continue
                 emitted.add(message.id)
                 if message.id == state.read_marker:
-                    yield Option(_separator("new", palette.ALERT), id="read-marker", disabled=True)
+                    yield Option(
+                        _separator("new", Style.parse(palette.ALERT)), id="read-marker", disabled=True
+                    )
                 parent = by_id.get(message.parent_id or "") if depth == 0 else None
                 if parent is not None and parent.id != message.id:
                     yield Option(
@@ -713,7 +717,7 @@ class ChannelChat(Pane):
         prefix.append_text(
             one_line(
                 message.author_name,
-                f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
+                self.part("channel-chat--mine") if mine else f"bold {author_colour(message.author_id)}",
                 width=AUTHOR_WIDTH,
             )
         )
@@ -747,8 +751,10 @@ def _chronological(message: Message) -> tuple[int, str]:
     return (message.creation_time, message.id)
 
 
-def _separator(label: str, colour: str) -> Text:
-    return Text.assemble(("──── ", colour), (label, f"bold {colour}"), (" ────", colour), no_wrap=True)
+def _separator(label: str, colour: Style) -> Text:
+    return Text.assemble(
+        ("──── ", colour), (label, colour + Style(bold=True)), (" ────", colour), no_wrap=True
+    )
 
 
 def _last_enabled(rows: list[Option]) -> int | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual import _widget_navigation
 from textual.containers import Vertical
@@ -147,6 +148,11 @@ class Pane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = f"{self.number} {self.title}"
+
+    def part(self, name: str) -> Style:
+        """The style of a part of the pane's text: its component class `name` (COMPONENT_CLASSES),
+        whose colours are in the stylesheet."""
+        return self.get_component_rich_style(name, partial=True)
 
     def focus_target(self) -> Widget | None:
         """The widget that gets the keyboard when the pane is chosen with its number key."""
