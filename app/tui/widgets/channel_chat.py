@@ -8,7 +8,9 @@ import bisect
 import datetime as dt
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from rich.console import Group
 from rich.style import Style
@@ -176,7 +178,7 @@ class MessageList(KeptRowsOptionList):
             return
         self._move(1)
 
-    def _move(self, direction: int) -> None:
+    def _move(self, direction: Literal[-1, 1]) -> None:
         moved = _widget_navigation.find_next_enabled_no_wrap(self.options, self.highlighted, direction)
         if moved is not None:
             self.highlighted = moved
@@ -601,10 +603,11 @@ class ChannelChat(Pane):
         # Where the highlighted row sat in the view, to put it back there (older rows above it
         # may have been added, or a reply below it).
         offset = None
-        if previous is not None and message_list._line_cache.lines:
-            offset = message_list._index_to_line.get(message_list.highlighted, 0) - message_list.scroll_y
+        highlighted = message_list.highlighted
+        if previous is not None and highlighted is not None and message_list._line_cache.lines:
+            offset = message_list._index_to_line.get(highlighted, 0) - message_list.scroll_y
         following = message_list.following
-        rows = list(self._rows(state))
+        rows: Sequence[Option] = list(self._rows(state))
         shown = [option.id for option in message_list.options]
         if shown and len(rows) > len(shown) and [row.id for row in rows[: len(shown)]] == shown:
             # Messages arrived after the last one shown: add their rows and keep the others
@@ -649,9 +652,9 @@ class ChannelChat(Pane):
         roots: list[Message] = []
         thread_of: dict[str, str] = {}
         for message in messages:
-            parent = message.parent_id
-            if parent and parent != message.id and roots and thread_of.get(parent) == roots[-1].id:
-                replies.setdefault(parent, []).append(message)
+            parent_id = message.parent_id
+            if parent_id and parent_id != message.id and roots and thread_of.get(parent_id) == roots[-1].id:
+                replies.setdefault(parent_id, []).append(message)
                 thread_of[message.id] = roots[-1].id
             else:
                 roots.append(message)
@@ -757,7 +760,7 @@ def _separator(label: str, colour: Style) -> Text:
     )
 
 
-def _last_enabled(rows: list[Option]) -> int | None:
+def _last_enabled(rows: Sequence[Option]) -> int | None:
     for index in range(len(rows) - 1, -1, -1):
         if not rows[index].disabled:
             return index
