@@ -27,6 +27,7 @@ from app.tui.formatting import (
     parse_time,
     viewer_flight_line,
 )
+from app.tui.kinds import COMMITMENTS
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.rows import HangingRow
@@ -111,7 +112,7 @@ def _when(row: Commitment | FlightEntry) -> tuple[str, str]:
 
 
 class Agenda(Pane):
-    number = 4
+    number = COMMITMENTS.pane
     title = "Agenda"
     COMPONENT_CLASSES = {"agenda--flight-mark", "agenda--flight", "agenda--your-time"}
 
@@ -120,7 +121,7 @@ class Agenda(Pane):
         self.commitments: list[Commitment] = []
 
     def compose(self) -> ComposeResult:
-        yield AgendaList(id="agenda-list")
+        yield AgendaList(id=COMMITMENTS.list_id)
 
     def show(
         self,

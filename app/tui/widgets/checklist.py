@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from app.domain.models import ActionItem, Urgency
 from app.tui import palette
+from app.tui.kinds import ACTION_ITEMS
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.rows import HangingRow
@@ -37,12 +38,12 @@ def item_row(item: ActionItem, owner: str | None, part: Callable[[str], Style]) 
 
 
 class Checklist(Pane):
-    number = 3
+    number = ACTION_ITEMS.pane
     title = "Checklist"
     COMPONENT_CLASSES = {"checklist--done", "checklist--owner", "checklist--urgency"}
 
     def compose(self) -> ComposeResult:
-        yield ChecklistItems(id="checklist-items")
+        yield ChecklistItems(id=ACTION_ITEMS.list_id)
 
     def __init__(self, *, id: str | None = "checklist", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

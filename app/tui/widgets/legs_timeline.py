@@ -30,6 +30,7 @@ from app.tui.formatting import (
     utc_offset,
     viewer_flight_line,
 )
+from app.tui.kinds import LEGS
 from app.tui.text import one_line
 from app.tui.widgets.pane import Pane, RowList
 
@@ -266,7 +267,7 @@ class LegList(RowList):
 
 
 class LegsTimeline(Pane):
-    number = 1
+    number = LEGS.pane
     title = "Legs"
     COMPONENT_CLASSES = {
         "legs-timeline--flight",
@@ -283,7 +284,7 @@ class LegsTimeline(Pane):
         self.legs: list[Leg] = []
 
     def compose(self) -> ComposeResult:
-        yield LegList(id="leg-list")
+        yield LegList(id=LEGS.list_id)
 
     def show(
         self,

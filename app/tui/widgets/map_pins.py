@@ -21,6 +21,7 @@ from app.domain.itinerary import Bounds
 from app.domain.models import Leg, MapPin
 from app.tui import palette
 from app.tui.formatting import counted
+from app.tui.kinds import PINS
 from app.tui.text import one_line
 from app.tui.widgets.braille import BrailleCanvas
 from app.tui.widgets.pane import OneLine, Pane, RowList
@@ -188,7 +189,7 @@ class PinDetail(OneLine):
 
 
 class MapPins(Pane):
-    number = 2
+    number = PINS.pane
     title = "Map"
 
     BINDINGS = [
@@ -207,7 +208,7 @@ class MapPins(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield PinList(id="pin-list")
+            yield PinList(id=PINS.list_id)
             yield BrailleMap()
         yield PinDetail(id="pin-detail")
 
