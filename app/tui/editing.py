@@ -40,8 +40,9 @@ class ItemForm:
 
     @property
     def delete(self) -> str:
-        """The SDK method that deletes the row, by name: for the trip screen's `delete_row`, which
-        looks it up on the client (`KINDS[name].delete(client)` is the call itself)."""
+        """The SDK method that deletes the row, by name. Only for the trip screen's `delete_row`,
+        which still looks the method up on the client; once it calls `KINDS[name].delete(client)`
+        (the call itself), this goes."""
         return f"delete_{self.kind.server_name}"
 
     @staticmethod
