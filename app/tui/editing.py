@@ -4,6 +4,8 @@ server since the form opened), and the same writes queued in the offline outbox 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -13,88 +15,54 @@ from app.client import NotFoundError, TripClient, TripConnectionError
 from app.client.wire import local_validation_error
 from app.domain import models
 from app.tui.data import TripData
-from app.tui.forms import (
-    FieldSpec,
-    ItemKind,
-    action_item_fields,
-    changed_fields,
-    commitment_fields,
-    leg_fields,
-    pin_fields,
-    request_body,
-    wire,
-)
+from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save, changed_fields, request_body, wire
+from app.tui.kinds import BY_PANE, KINDS, TRIP, TRIP_MOVES_ON_ITS_OWN, RowKind, describe
 from app.tui.outbox import Outbox, PendingWrite, new_key
-from app.tui.screens.form import ChangedOnServer, Queued, Save
 
-KIND_OF_PANE = {1: "legs", 2: "pins", 3: "action_items", 4: "commitments"}
-
-WRITES = {
-    "legs": ("create_leg", "get_leg", "update_leg", "delete_leg"),
-    "pins": ("create_map_pin", "get_map_pin", "update_map_pin", "delete_map_pin"),
-    "action_items": ("create_action_item", "get_action_item", "update_action_item", "delete_action_item"),
-    "commitments": ("create_commitment", "get_commitment", "update_commitment", "delete_commitment"),
-}
-"""The SDK methods that create, read, update and delete each kind of row."""
-
-MODELS: dict[str, tuple[type[BaseModel] | None, type[BaseModel]]] = {
-    "legs": (models.LegCreate, models.LegUpdate),
-    "pins": (models.MapPinCreate, models.MapPinUpdate),
-    "action_items": (models.ActionItemCreate, models.ActionItemUpdate),
-    "commitments": (models.CommitmentCreate, models.CommitmentUpdate),
-    "trip": (None, models.TripUpdate),
-}
-"""The request bodies of each kind's create and update: a write checked against them before it
-is queued, so a field the service would refuse is marked in the form, not found out later."""
-
-NOUNS = {
-    "legs": "leg",
-    "pins": "map pin",
-    "action_items": "action item",
-    "commitments": "commitment",
-    "trip": "trip",
-}
-
-IGNORED = {"trip": frozenset({"revision", "memberCount"})}
-"""Fields that move without anyone editing the row: a trip's revision moves with every item change."""
+KIND_OF_PANE = {number: kind.name for number, kind in BY_PANE.items()}
+"""The kind each item pane lists, by its number (the trip screen's keys 1 to 4)."""
 
 
-def item_kind(name: str, data: TripData) -> ItemKind:
+@dataclass(frozen=True)
+class ItemForm:
+    """A kind of row with its form's fields as they are when the form opens."""
+
+    kind: RowKind[Any]
+    fields: list[FieldSpec]
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    @property
+    def noun(self) -> str:
+        return self.kind.noun
+
+    @property
+    def delete(self) -> str:
+        """The SDK method that deletes the row, by name. Only for the trip screen's `delete_row`,
+        which still looks the method up on the client; once it calls `KINDS[name].delete(client)`
+        (the call itself), this goes."""
+        return f"delete_{self.kind.server_name}"
+
+    @staticmethod
+    def describe(row: Any) -> str:
+        return describe(row)
+
+
+def item_kind(name: str, data: TripData) -> ItemForm:
     """The form of one kind of row; choice lists read `data` when the form opens."""
-    if name == "legs":
-        return ItemKind("legs", NOUNS[name], leg_fields(), *WRITES[name])
-    if name == "pins":
-        return ItemKind("pins", NOUNS[name], pin_fields(), *WRITES[name])
-    if name == "action_items":
-        members = lambda: [(member.name, member.user_id) for member in data.members]  # noqa: E731
-        return ItemKind("action_items", NOUNS[name], action_item_fields(members), *WRITES[name])
-    if name == "commitments":
-        legs = lambda: [(leg.title, leg.id) for leg in data.legs.items]  # noqa: E731
-        pins = lambda: [(pin.name, pin.id) for pin in data.pins.items]  # noqa: E731
-        return ItemKind("commitments", NOUNS[name], commitment_fields(legs, pins), *WRITES[name])
-    raise KeyError(name)
+    kind = KINDS[name]
+    return ItemForm(kind, kind.fields(data))
 
 
 def defaults(name: str, data: TripData) -> dict[str, Any]:
     """Sensible values for a new row, so that a few keys make a valid one."""
-    trip = data.trip
-    if name == "legs":
-        legs = data.legs.items
-        return {
-            "order": str(int(max((leg.order for leg in legs), default=0)) + 1),
-            "startDate": legs[-1].end_date if legs else trip.start_date,
-            "endDate": trip.end_date,
-            "timezone": legs[-1].timezone if legs else "",
-        }
-    if name == "action_items":
-        return {"urgency": "before_trip", "done": False}
-    if name == "commitments":
-        return {"startDate": trip.start_date, "category": "activity", "isAllDay": False}
-    return {}
+    return KINDS[name].defaults(data)
 
 
 def saver(
-    client: TripClient | None, trip_id: str, kind: ItemKind, row: Any | None, outbox: Outbox | None = None
+    client: TripClient | None, trip_id: str, form: ItemForm, row: Any | None, outbox: Outbox | None = None
 ) -> Save:
     """save(values, overwrite): creates, or PATCHes only what the form changed. Before a PATCH
     it reads the row again: if someone changed it since the form opened, it raises
@@ -103,24 +71,24 @@ def saver(
     With an `outbox`: when the service cannot be reached, or earlier writes of the trip still
     wait in the outbox (this one must not overtake them), the write is queued there and the
     save returns `Queued`."""
-    state = {"base": row}
+    state: dict[str, Any] = {"base": row}
 
     def queue(action: str, body: dict[str, Any], key: str) -> Queued:
         assert outbox is not None
-        check(kind.name, action, body)
+        check(form.kind.name, action, body)
         base = state["base"]
         label = (
-            f"new {kind.noun} {body_title(body)}"
+            f"new {form.kind.noun} {body_title(body)}"
             if action == "create"
-            else f"edit {kind.noun} {kind.describe(base)}"
+            else f"edit {form.kind.noun} {describe(base)}"
         )
         item = outbox.add_write(
             trip_id,
-            kind.name,
+            form.kind.name,
             action,
             None if base is None else base.id,
             body=body,
-            base=None if base is None else comparable(kind.name, base),
+            base=None if base is None else comparable(form.kind.name, base),
             label=label,
             idempotency_key=key,
         )
@@ -132,37 +100,37 @@ def saver(
         key = new_key()  # one per save: kept if the write has to wait, so a resend cannot write twice
         behind = outbox is not None and outbox.waiting(trip_id)
         if row is None:
-            body = request_body(kind.fields, values, None)
+            body = request_body(form.fields, values, None)
             if behind:
                 return queue("create", body, key)
             try:
-                return await getattr(client, kind.create)(trip_id, body, idempotency_key=key)
+                return await form.kind.create(client)(trip_id, body, idempotency_key=key)
             except TripConnectionError:
                 if outbox is None:
                     raise
                 return queue("create", body, key)
         if behind:
-            body = request_body(kind.fields, values, state["base"])
+            body = request_body(form.fields, values, state["base"])
             return queue("update", body, key) if body else state["base"]
         try:
-            fresh = await getattr(client, kind.get)(trip_id, row.id)
+            fresh = await form.kind.get(client)(trip_id, row.id)
         except TripConnectionError:
-            body = request_body(kind.fields, values, state["base"])
+            body = request_body(form.fields, values, state["base"])
             if outbox is None or not body:
                 raise
             return queue("update", body, key)
         base = state["base"]
         if wire(fresh) != wire(base) and not overwrite:
-            changes = changed_fields(kind.fields, base, fresh) or [
+            changes = changed_fields(form.fields, base, fresh) or [
                 ("(fields this form does not show)", "", "changed")
             ]
             raise ChangedOnServer(changes, fresh)
         state["base"] = fresh
-        body = request_body(kind.fields, values, fresh)
+        body = request_body(form.fields, values, fresh)
         if not body:
             return fresh
         try:
-            return await getattr(client, kind.update)(trip_id, row.id, body, idempotency_key=key)
+            return await form.kind.update(client)(trip_id, row.id, body, idempotency_key=key)
         except TripConnectionError:
             if outbox is None:
                 raise
@@ -181,7 +149,7 @@ def body_title(body: dict[str, Any]) -> str:
 def comparable(name: str, row: BaseModel | dict[str, Any]) -> dict[str, Any]:
     """The row as wire JSON without the fields that move on their own."""
     data = wire(row) if isinstance(row, BaseModel) else dict(row)
-    ignored = IGNORED.get(name, frozenset())
+    ignored = TRIP_MOVES_ON_ITS_OWN if name == TRIP else frozenset()
     return {key: value for key, value in data.items() if key not in ignored}
 
 
@@ -190,10 +158,13 @@ def check(name: str, action: str, body: dict[str, Any]) -> None:
     is not a valid create or update of `name`; a delete has no body to check."""
     if action == "delete":
         return
-    create, update = MODELS[name]
-    model = create if action == "create" else update
-    if model is None:
-        return
+    if name == TRIP:
+        if action != "update":
+            return
+        model: type[BaseModel] = models.TripUpdate
+    else:
+        kind = KINDS[name]
+        model = kind.create_model if action == "create" else kind.update_model
     try:
         model.model_validate(body)
     except pydantic.ValidationError as error:
@@ -219,21 +190,25 @@ async def send_queued(client: TripClient, item: PendingWrite) -> dict[str, Any] 
     so theirs stay as they are (someone renamed the item while you ticked it offline: both
     count)."""
     key = item.idempotency_key
-    if item.kind == "trip":
+    get: Callable[[], Awaitable[Any]]
+    update: Callable[[], Awaitable[Any]]
+    if item.kind == TRIP:
         get = lambda: client.get_trip(item.trip_id)  # noqa: E731
         update = lambda: client.update_trip(item.trip_id, item.body, idempotency_key=key)  # noqa: E731
     else:
-        create, read, change, delete = (getattr(client, method) for method in WRITES[item.kind])
+        kind = KINDS[item.kind]
         if item.action == "create":
-            return wire(await create(item.trip_id, item.body, idempotency_key=key))
+            return wire(await kind.create(client)(item.trip_id, item.body, idempotency_key=key))
+        row_id = item.row_id
+        assert row_id is not None, "an update or delete names its row"
         if item.action == "delete":
             try:
-                await delete(item.trip_id, item.row_id, idempotency_key=key)
+                await kind.delete(client)(item.trip_id, row_id, idempotency_key=key)
             except NotFoundError:
                 pass  # already gone: what the delete was for
             return None
-        get = lambda: read(item.trip_id, item.row_id)  # noqa: E731
-        update = lambda: change(item.trip_id, item.row_id, item.body, idempotency_key=key)  # noqa: E731
+        get = lambda: kind.get(client)(item.trip_id, row_id)  # noqa: E731
+        update = lambda: kind.update(client)(item.trip_id, row_id, item.body, idempotency_key=key)  # noqa: E731
     try:
         now = comparable(item.kind, await get())
     except NotFoundError:
@@ -249,10 +224,6 @@ async def send_queued(client: TripClient, item: PendingWrite) -> dict[str, Any] 
     if not item.body:
         return now
     return comparable(item.kind, await update())
-
-
-def specs_of(name: str, data: TripData) -> list[FieldSpec]:
-    return item_kind(name, data).fields
 
 
 def moved(order: list[str], item_id: str, step: int) -> list[str]:

@@ -1,21 +1,25 @@
-"""What the item forms edit, as data: one `ItemKind` per kind of row (legs, map pins, action
-items, commitments), each a list of `FieldSpec`s keyed by the field's wire path
-(`accommodation.checkIn`, `flights.0.airline`), plus the SDK calls that write it.
+"""What the item forms edit, as data: for each kind of row (legs, map pins, action items,
+commitments) a list of `FieldSpec`s keyed by the field's wire path (`accommodation.checkIn`,
+`flights.0.airline`) and the values a new row starts with; the values in and out of a form; and
+what a form's save returns or raises (`Queued`, `ChangedOnServer`).
 
 The one `FormScreen` draws any of them; the API validates (bodies are sent as wire JSON, so the
-service's `details` paths match the specs' paths and mark the wrong field)."""
+service's `details` paths match the specs' paths and mark the wrong field). Which kind has which
+fields is said once, in app/tui/kinds.py."""
 
 from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
 
 from app.domain.models import Category, Urgency
+from app.tui.data import TripData
 
 Choices = Callable[[], list[tuple[str, str]]]
 """(label, value) pairs, asked for when the form opens (members, legs, pins change)."""
@@ -39,24 +43,29 @@ class FieldSpec:
         return "field-" + self.path.replace(".", "-")
 
 
+class ChangedOnServer(Exception):
+    """Raised by a form's save: the row changed on the server since the form opened."""
+
+    def __init__(self, changes: list[tuple[str, str, str]], fresh: Any) -> None:
+        super().__init__("changed on the server")
+        self.changes = changes
+        self.fresh = fresh
+
+
 @dataclass(frozen=True)
-class ItemKind:
-    name: str
-    """The TripData attribute: legs, pins, action_items, commitments."""
-    noun: str
-    fields: list[FieldSpec]
-    create: str
-    get: str
-    update: str
-    delete: str
-    describe: Callable[[Any], str] = field(
-        default=lambda row: (
-            getattr(row, "title", None) or getattr(row, "name", "") or getattr(row, "text", "")
-        )
-    )
+class Queued:
+    """What a save returns when the service could not be reached: the write waits on disk in the
+    offline outbox and is sent when the service is back."""
+
+    label: str
+    """What was queued ("edit leg Lisbon"): user text, shown literally."""
 
 
-def _enum_choices(enum: type) -> Choices:
+Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
+"""save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
+
+
+def _enum_choices(enum: type[Enum]) -> Choices:
     return lambda: [(member.value.replace("_", " "), member.value) for member in enum]
 
 
@@ -115,6 +124,26 @@ def commitment_fields(legs: Choices, pins: Choices) -> list[FieldSpec]:
         FieldSpec("mapPinId", "Map pin", kind="choice", choices=pins),
         FieldSpec("notes", "Notes"),
     ]
+
+
+def leg_defaults(data: TripData) -> dict[str, Any]:
+    """A new leg goes last: it starts where the last one ends, in its time zone."""
+    trip = data.trip
+    legs = data.legs.items
+    return {
+        "order": str(int(max((leg.order for leg in legs), default=0)) + 1),
+        "startDate": legs[-1].end_date if legs else trip.start_date,
+        "endDate": trip.end_date,
+        "timezone": legs[-1].timezone if legs else "",
+    }
+
+
+def action_item_defaults(data: TripData) -> dict[str, Any]:
+    return {"urgency": "before_trip", "done": False}
+
+
+def commitment_defaults(data: TripData) -> dict[str, Any]:
+    return {"startDate": data.trip.start_date, "category": "activity", "isAllDay": False}
 
 
 # --- values in and out -------------------------------------------------------------------------

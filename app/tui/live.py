@@ -11,21 +11,20 @@ from dataclasses import dataclass, field
 
 from app.client import SharedTripClient, TripClient, TripError
 from app.domain.itinerary import Changes
+from app.tui.kinds import KINDS
 
 WAIT = 25
 """Seconds the server may hold a poll open; the longer, the fewer requests an idle TUI makes."""
 MIN_INTERVAL = 10.0
 """An empty answer that came back sooner than this waits out the rest: at most 6 polls a minute."""
 
-KIND_OF_OPERATION = {
-    "leg": {"legs", "pins"},  # pins: the map draws the route between the legs' stays
-    "map_pin": {"pins"},
-    "action_item": {"action_items"},
-    "commitment": {"commitments"},
+KIND_OF_OPERATION: dict[str, set[str]] = {
+    **{kind.server_name: {kind.name, *kind.also_stale} for kind in KINDS.values()},
     "event": {"commitments", "legs"},
     "reorder": {"legs"},
 }
-EVERYTHING = {"legs", "pins", "action_items", "commitments"}
+"""The lists an operation makes stale, by a part of its type (`create_map_pin` names `map_pin`)."""
+EVERYTHING = set(KINDS)
 
 
 def kinds_changed(operation_types: list[str]) -> set[str]:

@@ -4,20 +4,19 @@ one page of a channel's history. Each returns plain `app.tui.data` values."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from app.client import NotFoundError, NotSupportedError, SharedTripClient, TripClient
 from app.domain.itinerary import ItinerarySummary
 from app.domain.models import ActionItem, Leg, MapPin, Member, Message, Trip
+from app.tui import kinds
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
 
-KINDS = ("legs", "pins", "action_items", "commitments")
-_LIST = {
-    "legs": "list_legs",
-    "pins": "list_map_pins",
-    "action_items": "list_action_items",
-    "commitments": "list_commitments",
-}
+KINDS = tuple(kinds.KINDS)
+"""The lists a trip screen loads, in the order of their panes."""
 
 
 def _paged(page: Any) -> Paged:
@@ -27,8 +26,8 @@ def _paged(page: Any) -> Paged:
 async def load_page(
     client: TripClient, trip_id: str, kind: str, *, cursor: str | None = None, limit: int = PAGE
 ) -> Paged:
-    method = getattr(client, _LIST[kind])
-    return _paged(await method(trip_id, limit=limit, cursor=cursor))
+    list_page = kinds.KINDS[kind].list_page(client)
+    return _paged(await list_page(trip_id, limit=limit, cursor=cursor))
 
 
 MAX_PAGE = 200
@@ -73,7 +72,7 @@ async def load_summary(
     from app.domain.summary import summary_of
 
     async def every(kind: str) -> list:
-        paged = getattr(data, kind)
+        paged = kinds.KINDS[kind].paged(data)
         return (
             list(paged.items) if paged.complete else (await reload_rows(client, trip_id, kind, 10**9)).items
         )
@@ -101,12 +100,13 @@ async def load_trip(
         except NotSupportedError:
             return None  # a service of the seed's API only: the screen polls instead
 
-    first = [client.list_channels(trip_id, limit=200)]
-    if with_cursor:
-        first.append(feed_cursor())
-    answers = await asyncio.gather(*first)
-    channels = list(answers[0].items)
-    cursor = answers[1] if with_cursor else None
+    async def no_cursor() -> None:
+        return None
+
+    channel_page, cursor = await asyncio.gather(
+        client.list_channels(trip_id, limit=200), feed_cursor() if with_cursor else no_cursor()
+    )
+    channels = list(channel_page.items)
     chosen = (
         channel_id if any(c.id == channel_id for c in channels) else (channels[0].id if channels else None)
     )
@@ -114,14 +114,14 @@ async def load_trip(
     async def newest(channel: str | None) -> Paged[Message] | None:
         return await load_messages(client, trip_id, channel) if channel else None
 
-    trip, me, members, legs, pins, items, commitments, messages = await asyncio.gather(
-        client.get_trip(trip_id),
-        client.me(),
-        client.list_members(trip_id, limit=200),
-        load_page(client, trip_id, "legs"),
-        load_page(client, trip_id, "pins"),
-        load_page(client, trip_id, "action_items"),
-        load_page(client, trip_id, "commitments"),
+    (trip, me, members), (legs, pins, items, commitments), messages = await asyncio.gather(
+        asyncio.gather(client.get_trip(trip_id), client.me(), client.list_members(trip_id, limit=200)),
+        asyncio.gather(
+            load_page(client, trip_id, kinds.LEGS.name),
+            load_page(client, trip_id, kinds.PINS.name),
+            load_page(client, trip_id, kinds.ACTION_ITEMS.name),
+            load_page(client, trip_id, kinds.COMMITMENTS.name),
+        ),
         newest(chosen),
     )
     data = TripData(
@@ -145,7 +145,7 @@ async def load_shared(shared: SharedTripClient) -> TripData:
     messages: a share link carries none of them."""
     export = await shared.export_trip()
 
-    def convert(model: type, rows: list) -> list:
+    def convert(model: type[BaseModel], rows: Sequence[BaseModel]) -> list[Any]:
         return [model.model_validate(row.model_dump(by_alias=True, exclude_none=True)) for row in rows]
 
     return TripData(

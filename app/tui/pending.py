@@ -11,19 +11,15 @@ from typing import Any, TypeVar
 import pydantic
 from pydantic import BaseModel
 
-from app.domain.models import ActionItem, Commitment, Leg, MapPin
 from app.tui.forms import wire
+from app.tui.kinds import KINDS
 from app.tui.outbox import PendingWrite
 
 NEW_ID = "pending:"
 """The id of a row that exists only in the outbox so far (a create not sent yet)."""
 
-ROW_MODELS: dict[str, type[BaseModel]] = {
-    "legs": Leg,
-    "pins": MapPin,
-    "action_items": ActionItem,
-    "commitments": Commitment,
-}
+ROW_MODELS: dict[str, type[BaseModel]] = {name: kind.row for name, kind in KINDS.items()}
+"""The model of each kind's rows, by the kind's name (what `KINDS[name].row` says)."""
 
 NOTES = {
     "create": "new · not sent yet",
@@ -44,7 +40,7 @@ def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[
 
     A write that does not fit (a create whose body the model refuses, an update of a row not on
     this page) changes nothing here; it is still listed in the outbox bar."""
-    model = ROW_MODELS.get(kind)
+    model = KINDS[kind].row if kind in KINDS else None
     waiting = [write for write in writes if write.kind == kind and write.error is None]
     if model is None or not waiting:
         return rows, {}
@@ -53,7 +49,7 @@ def overlay(kind: str, rows: list[M], writes: list[PendingWrite]) -> tuple[list[
     for write in waiting:
         if write.action == "create":
             try:
-                row = model.model_validate(
+                row: Any = model.model_validate(
                     {
                         **write.body,
                         "_id": NEW_ID + write.id,
@@ -82,14 +78,14 @@ def settle(rows: list[Any], write: PendingWrite, answer: dict[str, Any] | None) 
     """Put the service's answer to a sent `write` into `rows` (in place), so that the row neither
     vanishes nor jumps back between leaving the outbox and the refresh that follows. An answer
     that does not fit changes nothing: that refresh shows the row."""
-    model = ROW_MODELS.get(write.kind)
+    model = KINDS[write.kind].row if write.kind in KINDS else None
     if model is None:
         return
     if write.action == "delete":
         rows[:] = [row for row in rows if row.id != write.row_id]
         return
     try:
-        fresh = model.model_validate(answer)
+        fresh: Any = model.model_validate(answer)
     except pydantic.ValidationError:
         return
     index = _index_of(rows, fresh.id)

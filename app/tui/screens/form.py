@@ -5,8 +5,6 @@ before overwriting."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -22,7 +20,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from app.client import TripError, ValidationError
 from app.tui import palette
 from app.tui.failures import ReportsFailures
-from app.tui.forms import FieldSpec
+from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save
 from app.tui.notices import describe
 from app.tui.text import clean, literal, one_line
 
@@ -45,28 +43,6 @@ GENERIC_MESSAGES = (
     "Invalid fields",
 )
 """How the service's refusals begin when their message only names the fields (the marks say it)."""
-
-
-class ChangedOnServer(Exception):
-    """Raised by a form's save: the row changed on the server since the form opened."""
-
-    def __init__(self, changes: list[tuple[str, str, str]], fresh: Any) -> None:
-        super().__init__("changed on the server")
-        self.changes = changes
-        self.fresh = fresh
-
-
-@dataclass(frozen=True)
-class Queued:
-    """What a save returns when the service could not be reached: the write waits on disk in the
-    offline outbox and is sent when the service is back."""
-
-    label: str
-    """What was queued ("edit leg Lisbon"): user text, shown literally."""
-
-
-Save = Callable[[dict[str, Any], bool], Awaitable[Any]]
-"""save(values, overwrite) -> the written row, or `Queued`; raises ValidationError or ChangedOnServer."""
 
 
 class Flag(Checkbox, inherit_bindings=False):

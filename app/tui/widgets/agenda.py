@@ -27,6 +27,7 @@ from app.tui.formatting import (
     parse_time,
     viewer_flight_line,
 )
+from app.tui.kinds import COMMITMENTS
 from app.tui.text import literal, one_line
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.rows import HangingRow
@@ -111,15 +112,16 @@ def _when(row: Commitment | FlightEntry) -> tuple[str, str]:
 
 
 class Agenda(Pane):
-    number = 4
+    number = COMMITMENTS.pane
     title = "Agenda"
+    COMPONENT_CLASSES = {"agenda--flight-mark", "agenda--flight", "agenda--your-time"}
 
     def __init__(self, *, id: str | None = "agenda", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.commitments: list[Commitment] = []
 
     def compose(self) -> ComposeResult:
-        yield AgendaList(id="agenda-list")
+        yield AgendaList(id=COMMITMENTS.list_id)
 
     def show(
         self,
@@ -182,27 +184,28 @@ class Agenda(Pane):
             subtitle.append(f" · ⚠ {len(conflict_ids)} in conflict", style=f"bold {palette.ALERT}")
         self.border_subtitle = subtitle
 
-    @staticmethod
-    def _flight_row(entry: FlightEntry, concerns: dict[str, list[Conflict]], viewer: ZoneInfo) -> HangingRow:
+    def _flight_row(
+        self, entry: FlightEntry, concerns: dict[str, list[Conflict]], viewer: ZoneInfo
+    ) -> HangingRow:
         """' 13:05       ZRH → 08:40⁺¹ NRT · 11h35  ✈ LX160', the viewer's clock and the leg below."""
         clashes = concerns.get(entry.id, [])
         times = flight_times(entry.flight, entry.leg.timezone)
         body = Text(overflow="fold")
         body.append_text(one_line(flight_line(times, departure_time=False), "bold"))
-        body.append("  ✈", style="bold #5fafff")
+        body.append("  ✈", style=self.part("agenda--flight-mark"))
         name = entry.flight.flight_number or entry.flight.airline
         if name:
             body.append(" ")
-            body.append_text(one_line(name, "#5fafff", width=12))
+            body.append_text(one_line(name, self.part("agenda--flight"), width=12))
         details = []
         yours = viewer_flight_line(times, viewer)
         if yours:
-            details.append(Text(f"{yours} your time", style="#5fafff"))
+            details.append(Text(f"{yours} your time", style=self.part("agenda--your-time")))
         details.append(Text("leg ", style=palette.MUTED) + one_line(entry.leg.title, width=30))
         return _agenda_row(entry.start_time, body, details, clashes)
 
-    @staticmethod
     def _row(
+        self,
         commitment: Commitment,
         zone_name: str | None,
         concerns: dict[str, list[Conflict]],
@@ -218,7 +221,7 @@ class Agenda(Pane):
         details = []
         yours = viewer_span(commitment, zone_name, viewer)
         if zone_name and yours:
-            details.append(Text(f"{zone_name} · {yours} your time", style="#5fafff"))
+            details.append(Text(f"{zone_name} · {yours} your time", style=self.part("agenda--your-time")))
         if commitment.leg_id and commitment.leg_id in leg_names:
             details.append(
                 Text("leg ", style=palette.MUTED) + one_line(leg_names[commitment.leg_id], width=30)

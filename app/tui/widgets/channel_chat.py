@@ -8,9 +8,12 @@ import bisect
 import datetime as dt
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual import _widget_navigation, on
 from textual.app import ComposeResult
@@ -175,7 +178,7 @@ class MessageList(KeptRowsOptionList):
             return
         self._move(1)
 
-    def _move(self, direction: int) -> None:
+    def _move(self, direction: Literal[-1, 1]) -> None:
         moved = _widget_navigation.find_next_enabled_no_wrap(self.options, self.highlighted, direction)
         if moved is not None:
             self.highlighted = moved
@@ -251,6 +254,7 @@ class ChatInput(Input):
 class ChannelChat(Pane):
     number = 5
     title = "Chat"
+    COMPONENT_CLASSES = {"channel-chat--unread", "channel-chat--day", "channel-chat--mine"}
 
     BINDINGS = [
         Binding("left_square_bracket", "previous_channel", "Prev channel", id="chat.previous_channel"),
@@ -546,7 +550,7 @@ class ChannelChat(Pane):
             row.append("# ", style=palette.MUTED)
             row.append_text(one_line(state.channel.name, "bold" if active or state.unread else ""))
             if state.unread:
-                row.append(f" {state.unread}", style="bold #5fafff")
+                row.append(f" {state.unread}", style=self.part("channel-chat--unread"))
             if state.mentions:
                 row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
             rows.append(Option(row, id=channel_id))
@@ -567,7 +571,7 @@ class ChannelChat(Pane):
         if unread:
             here = self.states[self.active].unread if self.active in self.states else 0
             where = " in other channels" if not here else ""  # the border is this channel's
-            subtitle.append(f" · {unread} unread{where}", style="bold #5fafff")
+            subtitle.append(f" · {unread} unread{where}", style=self.part("channel-chat--unread"))
         if mentions:
             subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
         if _text_key(subtitle) != self._subtitle_shown:
@@ -599,10 +603,11 @@ class ChannelChat(Pane):
         # Where the highlighted row sat in the view, to put it back there (older rows above it
         # may have been added, or a reply below it).
         offset = None
-        if previous is not None and message_list._line_cache.lines:
-            offset = message_list._index_to_line.get(message_list.highlighted, 0) - message_list.scroll_y
+        highlighted = message_list.highlighted
+        if previous is not None and highlighted is not None and message_list._line_cache.lines:
+            offset = message_list._index_to_line.get(highlighted, 0) - message_list.scroll_y
         following = message_list.following
-        rows = list(self._rows(state))
+        rows: Sequence[Option] = list(self._rows(state))
         shown = [option.id for option in message_list.options]
         if shown and len(rows) > len(shown) and [row.id for row in rows[: len(shown)]] == shown:
             # Messages arrived after the last one shown: add their rows and keep the others
@@ -647,9 +652,9 @@ class ChannelChat(Pane):
         roots: list[Message] = []
         thread_of: dict[str, str] = {}
         for message in messages:
-            parent = message.parent_id
-            if parent and parent != message.id and roots and thread_of.get(parent) == roots[-1].id:
-                replies.setdefault(parent, []).append(message)
+            parent_id = message.parent_id
+            if parent_id and parent_id != message.id and roots and thread_of.get(parent_id) == roots[-1].id:
+                replies.setdefault(parent_id, []).append(message)
                 thread_of[message.id] = roots[-1].id
             else:
                 roots.append(message)
@@ -675,7 +680,7 @@ class ChannelChat(Pane):
                 yield Option(
                     _separator(
                         long_date(day) if day != self.clock.today() else f"Today · {long_date(day)}",
-                        "#8a8a8a",
+                        self.part("channel-chat--day"),
                     ),
                     id=f"day:{day.isoformat()}:{root.id}",
                     disabled=True,
@@ -687,7 +692,9 @@ class ChannelChat(Pane):
                     continue
                 emitted.add(message.id)
                 if message.id == state.read_marker:
-                    yield Option(_separator("new", palette.ALERT), id="read-marker", disabled=True)
+                    yield Option(
+                        _separator("new", Style.parse(palette.ALERT)), id="read-marker", disabled=True
+                    )
                 parent = by_id.get(message.parent_id or "") if depth == 0 else None
                 if parent is not None and parent.id != message.id:
                     yield Option(
@@ -713,7 +720,7 @@ class ChannelChat(Pane):
         prefix.append_text(
             one_line(
                 message.author_name,
-                f"bold {'#ffffff' if mine else author_colour(message.author_id)}",
+                self.part("channel-chat--mine") if mine else f"bold {author_colour(message.author_id)}",
                 width=AUTHOR_WIDTH,
             )
         )
@@ -747,11 +754,13 @@ def _chronological(message: Message) -> tuple[int, str]:
     return (message.creation_time, message.id)
 
 
-def _separator(label: str, colour: str) -> Text:
-    return Text.assemble(("──── ", colour), (label, f"bold {colour}"), (" ────", colour), no_wrap=True)
+def _separator(label: str, colour: Style) -> Text:
+    return Text.assemble(
+        ("──── ", colour), (label, colour + Style(bold=True)), (" ────", colour), no_wrap=True
+    )
 
 
-def _last_enabled(rows: list[Option]) -> int | None:
+def _last_enabled(rows: Sequence[Option]) -> int | None:
     for index in range(len(rows) - 1, -1, -1):
         if not rows[index].disabled:
             return index

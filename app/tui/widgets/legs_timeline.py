@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets.option_list import Option
@@ -29,13 +30,26 @@ from app.tui.formatting import (
     utc_offset,
     viewer_flight_line,
 )
+from app.tui.kinds import LEGS
 from app.tui.text import one_line
 from app.tui.widgets.pane import Pane, RowList
 
 INDENT = 3
 FLIGHT_LINES = 3
 """Flights shown as lines under a leg; more are counted."""
-FLIGHT = "#5fafff"
+
+
+@dataclass(frozen=True)
+class TimelineStyles:
+    """The timeline's component classes as styles, read when it shows its rows: the rows draw
+    themselves later, away from the widget."""
+
+    flight: Style
+    flight_mark: Style
+    stay: Style
+    car: Style
+    day: Style
+    """A day of the trip outside the bar."""
 
 
 @dataclass
@@ -48,6 +62,7 @@ class LegRow:
     trip_end: dt.date | None
     today: dt.date
     colour: str
+    styles: TimelineStyles
     viewer: ZoneInfo | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     flights_in_conflict: set[int] = field(default_factory=set)
@@ -77,7 +92,8 @@ class LegRow:
             yield from self._flight(flight, index in self.flights_in_conflict, width)
         if len(leg.flights) > FLIGHT_LINES:
             yield Text(
-                " " * INDENT + f"✈ +{counted(len(leg.flights) - FLIGHT_LINES, 'more flight')}", style=FLIGHT
+                " " * INDENT + f"✈ +{counted(len(leg.flights) - FLIGHT_LINES, 'more flight')}",
+                style=self.styles.flight,
             )
         yield from alerts(self.conflicts, width, console)
         yield self._bar(width, start, end)
@@ -87,7 +103,7 @@ class LegRow:
         times go on a line of their own when the pane is too narrow for both."""
         times = flight_times(flight, self.leg.timezone)
         line = Text(" " * INDENT, no_wrap=True, overflow="ellipsis")
-        line.append("✈ ", style=f"bold {palette.ALERT if in_conflict else FLIGHT}")
+        line.append("✈ ", style=f"bold {palette.ALERT}" if in_conflict else self.styles.flight_mark)
         name = flight.flight_number or flight.airline
         if name:
             line.append_text(one_line(name, "bold", width=12))
@@ -96,7 +112,7 @@ class LegRow:
         yours = viewer_flight_line(times, self.viewer) if self.viewer is not None else None
         lines = [line]
         if yours:
-            mine = Text(f"{yours} your time", style=FLIGHT)
+            mine = Text(f"{yours} your time", style=self.styles.flight)
             if line.cell_len + 3 + mine.cell_len <= width:
                 line.append(" · ", style=palette.MUTED)
                 line.append_text(mine)
@@ -113,15 +129,25 @@ class LegRow:
         if stays:
             name = stays[0].name or "stay"
             extra = f" +{len(stays) - 1}" if len(stays) > 1 else ""
-            markers.append(Text("⌂ ", style="bold #87d787") + one_line(name) + Text(extra))
+            markers.append(Text("⌂ ", style=self.styles.stay) + one_line(name) + Text(extra))
         if leg.rental_car:
             company = leg.rental_car.company or "car"
-            markers.append(Text("⛟ ", style="bold #ffaf5f") + one_line(company))
+            markers.append(Text("⛟ ", style=self.styles.car) + one_line(company))
         return markers
 
     def _bar(self, width: int, start: dt.date | None, end: dt.date | None) -> Text:
         finish = end + dt.timedelta(days=1) if end else None
-        return bar(width, self.trip_start, self.trip_end, self.today, start, finish, "█", self.colour)
+        return bar(
+            width,
+            self.trip_start,
+            self.trip_end,
+            self.today,
+            start,
+            finish,
+            "█",
+            self.colour,
+            self.styles.day,
+        )
 
 
 def bar(
@@ -133,6 +159,7 @@ def bar(
     finish: dt.date | None,
     glyph: str,
     style: str,
+    day_style: Style,
 ) -> Text:
     """A line across the trip's days (`first` to `last`) with [`start`, `finish`) drawn in
     `glyph` and today's column marked."""
@@ -155,7 +182,7 @@ def bar(
         elif begin <= position < end:
             line.append(glyph, style=style)
         else:
-            line.append("·", style="#4e4e4e")
+            line.append("·", style=day_style)
     return line
 
 
@@ -177,6 +204,7 @@ class NightsRow:
     trip_start: dt.date | None
     trip_end: dt.date | None
     today: dt.date
+    styles: TimelineStyles
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
@@ -205,6 +233,7 @@ class NightsRow:
                 evenings[-1] + dt.timedelta(days=1),
                 "░",
                 palette.ALERT,
+                self.styles.day,
             )
 
 
@@ -238,8 +267,15 @@ class LegList(RowList):
 
 
 class LegsTimeline(Pane):
-    number = 1
+    number = LEGS.pane
     title = "Legs"
+    COMPONENT_CLASSES = {
+        "legs-timeline--flight",
+        "legs-timeline--flight-mark",
+        "legs-timeline--stay",
+        "legs-timeline--car",
+        "legs-timeline--day",
+    }
 
     def __init__(self, *, id: str | None = "legs", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -248,7 +284,7 @@ class LegsTimeline(Pane):
         self.legs: list[Leg] = []
 
     def compose(self) -> ComposeResult:
-        yield LegList(id="leg-list")
+        yield LegList(id=LEGS.list_id)
 
     def show(
         self,
@@ -269,10 +305,17 @@ class LegsTimeline(Pane):
         gaps: dict[int, list[Conflict]] = {}
         for conflict in placed.nights if legs else []:
             gaps.setdefault(gap_position(conflict, legs), []).append(conflict)
+        styles = TimelineStyles(
+            flight=self.part("legs-timeline--flight"),
+            flight_mark=self.part("legs-timeline--flight-mark"),
+            stay=self.part("legs-timeline--stay"),
+            car=self.part("legs-timeline--car"),
+            day=self.part("legs-timeline--day"),
+        )
         rows: list[Option] = []
         for position, leg in enumerate([*legs, None], 1):
             for conflict in gaps.get(position - 1, []):
-                rows.append(Option(NightsRow(conflict, start, end, today), disabled=True))
+                rows.append(Option(NightsRow(conflict, start, end, today, styles), disabled=True))
             if leg is not None:
                 flights = {index for (leg_id, index) in placed.flights if leg_id == leg.id}
                 rows.append(
@@ -284,6 +327,7 @@ class LegsTimeline(Pane):
                             end,
                             today,
                             palette.series(position - 1),
+                            styles,
                             viewer,
                             placed.by_leg.get(leg.id, []),
                             flights,
@@ -295,7 +339,7 @@ class LegsTimeline(Pane):
             rows = [
                 Option(Text("No legs yet.", style=palette.MUTED), disabled=True),
                 *(
-                    Option(NightsRow(conflict, start, end, today), disabled=True)
+                    Option(NightsRow(conflict, start, end, today, styles), disabled=True)
                     for conflict in placed.nights
                 ),
             ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -20,6 +21,7 @@ from app.domain.itinerary import Bounds
 from app.domain.models import Leg, MapPin
 from app.tui import palette
 from app.tui.formatting import counted
+from app.tui.kinds import PINS
 from app.tui.text import one_line
 from app.tui.widgets.braille import BrailleCanvas
 from app.tui.widgets.pane import OneLine, Pane, RowList
@@ -76,12 +78,13 @@ class Projection:
         return round(x), round(y)
 
 
-BRAILLE_STYLE = "#626262"
 """The route and the empty land: grey dots under the pins."""
 
 
 class BrailleMap(Widget):
     """The drawn map. It is redrawn for its size on every render, so it always fills the pane."""
+
+    COMPONENT_CLASSES = {"braille-map--braille", "braille-map--label"}
 
     highlighted: reactive[str | None] = reactive(None)
     zoom: reactive[int] = reactive(1)
@@ -107,6 +110,7 @@ class BrailleMap(Widget):
         columns, rows = self.size.width, self.size.height
         if not self.pins or columns < 4 or rows < 2:
             return Text("No pins to draw." if not self.pins else "", style=palette.MUTED)
+        braille = self.get_component_rich_style("braille-map--braille", partial=True)
         canvas = BrailleCanvas(columns, rows)
         points = [(pin.lat, pin.lng) for pin in self.pins] + self.route
         project = Projection.fit(points, canvas.width, canvas.height)
@@ -116,7 +120,7 @@ class BrailleMap(Widget):
         for (lat0, lng0), (lat1, lng1) in zip(self.route, self.route[1:], strict=False):
             canvas.line(*project(lat0, lng0), *project(lat1, lng1), dotted=2)
         # Text cells drawn over the braille: a dot per pin, the highlighted one last and labelled.
-        overlay: dict[tuple[int, int], tuple[str, str]] = {}
+        overlay: dict[tuple[int, int], tuple[str, str | Style]] = {}
         chosen: MapPin | None = None
         for pin in self.pins:
             x, y = project(pin.lat, pin.lng)
@@ -139,21 +143,22 @@ class BrailleMap(Widget):
                 label_cells[(start + offset, row)] = char
         # Each row as runs of plain braille between the few cells drawn over it: a span per run,
         # not per cell (a 46x21 map was ~1,000 spans to style and cut into segments, 8 ms a draw).
-        drawn_over: dict[int, dict[int, tuple[str, str]]] = {}
+        drawn_over: dict[int, dict[int, tuple[str, str | Style]]] = {}
         for (column, row), (char, style) in overlay.items():
             drawn_over.setdefault(row, {})[column] = (char, style)
+        label_style = self.get_component_rich_style("braille-map--label", partial=True)
         for (column, row), char in label_cells.items():
-            drawn_over.setdefault(row, {})[column] = (char, f"bold {palette.TODAY} on #303030")
+            drawn_over.setdefault(row, {})[column] = (char, label_style)
         text = Text(no_wrap=True)
         for row, line in enumerate(canvas.lines()):
             start = 0
             for column, (char, style) in sorted(drawn_over.get(row, {}).items()):
                 if not 0 <= column < columns:
                     continue
-                text.append(line[start:column], style=BRAILLE_STYLE)
+                text.append(line[start:column], style=braille)
                 text.append(char, style=style)
                 start = column + 1
-            text.append(line[start:], style=BRAILLE_STYLE)
+            text.append(line[start:], style=braille)
             if row < rows - 1:
                 text.append("\n")
         return text
@@ -184,7 +189,7 @@ class PinDetail(OneLine):
 
 
 class MapPins(Pane):
-    number = 2
+    number = PINS.pane
     title = "Map"
 
     BINDINGS = [
@@ -203,7 +208,7 @@ class MapPins(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield PinList(id="pin-list")
+            yield PinList(id=PINS.list_id)
             yield BrailleMap()
         yield PinDetail(id="pin-detail")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal, cast
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.text import Text
 from textual import _widget_navigation
 from textual.containers import Vertical
@@ -67,7 +68,8 @@ class KeptRowsOptionList(OptionList):
         self._cached_widths.add(self.scrollable_content_region.width)
         return super()._get_option_render(option, style)
 
-    def _on_resize(self, event: Resize) -> None:
+    # The ignore: Textual hands the event to a handler that takes one, though OptionList's takes none.
+    def _on_resize(self, event: Resize) -> None:  # type: ignore[override]
         event.prevent_default()  # OptionList's handler (the only other one) forgets every row
         if self._cached_widths - {self.scrollable_content_region.width}:
             self._clear_caches()
@@ -109,10 +111,11 @@ class RowList(KeptRowsOptionList):
 
     def _marked(self, row: Option | None) -> Option | None:
         note = self.pending.get(row.id) if row is not None and row.id is not None else None
-        if note is None:
+        if row is None or note is None:
             return row
         marker = Text(f"   ⧗ {note}", style=f"italic {palette.PENDING}", no_wrap=True, overflow="ellipsis")
-        return Option(Group(row.prompt, marker), id=row.id, disabled=row.disabled)
+        # The panes' rows are Rich renderables (Text, Group, a row's own __rich_console__).
+        return Option(Group(cast(RenderableType, row.prompt), marker), id=row.id, disabled=row.disabled)
 
     # The cursor stops at both ends, as in the chat: holding Down must not land on the first row.
     def action_cursor_down(self) -> None:
@@ -121,7 +124,7 @@ class RowList(KeptRowsOptionList):
     def action_cursor_up(self) -> None:
         self._move(-1)
 
-    def _move(self, direction: int) -> None:
+    def _move(self, direction: Literal[-1, 1]) -> None:
         moved = _widget_navigation.find_next_enabled_no_wrap(self.options, self.highlighted, direction)
         if moved is not None:
             self.highlighted = moved
@@ -147,6 +150,11 @@ class Pane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = f"{self.number} {self.title}"
+
+    def part(self, name: str) -> Style:
+        """The style of a part of the pane's text: its component class `name` (COMPONENT_CLASSES),
+        whose colours are in the stylesheet."""
+        return self.get_component_rich_style(name, partial=True)
 
     def focus_target(self) -> Widget | None:
         """The widget that gets the keyboard when the pane is chosen with its number key."""

@@ -21,6 +21,13 @@ class TripHeader(OneLine):
     for all of them, whole parts go (the revision, the status, your name, the dates) before the
     title is cut further than a few cells."""
 
+    COMPONENT_CLASSES = {
+        "trip-header--badge",
+        "trip-header--name",
+        "trip-header--live",
+        "trip-header--active",
+    }
+
     GAP = 2
     TITLE_ROOM = {"revision": 16, "status": 16, "name": 8, "dates": 8}
     """Cells the title keeps before each part, least useful first, is dropped for it: the title
@@ -38,8 +45,11 @@ class TripHeader(OneLine):
         updated: str | None = None,
     ) -> None:
         """`updated`: how fresh a polled view is ("updated 10 s ago"), said instead of "● live"."""
-        badge = Text(" ✈ Tripdeck ", style="bold #000000 on #5fafff")
-        name = one_line(me.name, "#5fafff", width=20) if me is not None else None
+        style = self.get_component_rich_style
+        badge = Text(" ✈ Tripdeck ", style=style("trip-header--badge", partial=True))
+        name = (
+            one_line(me.name, style("trip-header--name", partial=True), width=20) if me is not None else None
+        )
         marks = Text(no_wrap=True)
         if read_only:
             marks.append(
@@ -52,14 +62,18 @@ class TripHeader(OneLine):
             marks.append(f"↻ {updated} ", style=palette.MUTED)
         else:
             marks.append(
-                "● live " if online else "○ offline ", style="#87d787" if online else f"bold {palette.ALERT}"
+                "● live " if online else "○ offline ",
+                style=style("trip-header--live", partial=True) if online else f"bold {palette.ALERT}",
             )
         if trip is None:
             self.update(self._row(badge, Text("loading…", style=palette.MUTED), [], [name, marks], width))
             return
         start, end = parse_date(trip.start_date), parse_date(trip.end_date)
         dates = Text(date_range(start, end))
-        status = Text(trip.status, style="#87d787" if trip.status == "active" else palette.MUTED)
+        status = Text(
+            trip.status,
+            style=style("trip-header--active", partial=True) if trip.status == "active" else palette.MUTED,
+        )
         revision = Text(f"rev {trip.revision}", style=palette.MUTED) if width >= 120 else None
         title = Text(clean(trip.title, single_line=True), style="bold")
         count = None
@@ -104,20 +118,21 @@ class TripHeader(OneLine):
 class PaneTabs(OneLine):
     """'1 Legs  2 Map  3 Checklist  4 Agenda  5 Chat' with the visible panes highlighted."""
 
+    COMPONENT_CLASSES = {"pane-tabs--active", "pane-tabs--visible", "pane-tabs--hidden", "pane-tabs--unread"}
+
     NAMES = ((1, "Legs"), (2, "Map"), (3, "Checklist"), (4, "Agenda"), (5, "Chat"))
 
     def show(self, active: int, visible: set[int], unread: int, mentions: int) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         for number, name in self.NAMES:
-            if number == active:
-                style = "bold #000000 on #ffd75f"
-            elif number in visible:
-                style = "bold #ffffff on #444444"
-            else:
-                style = "#bcbcbc"
-            text.append(f" {number} {name} ", style=style)
+            tab = "active" if number == active else "visible" if number in visible else "hidden"
+            text.append(
+                f" {number} {name} ", style=self.get_component_rich_style(f"pane-tabs--{tab}", partial=True)
+            )
             if number == 5 and unread:
-                text.append(f" {unread}", style="bold #5fafff")
+                text.append(
+                    f" {unread}", style=self.get_component_rich_style("pane-tabs--unread", partial=True)
+                )
             if number == 5 and mentions:
                 text.append(f" @{mentions}", style=f"bold {palette.MENTION}")
             text.append(" ")
@@ -128,6 +143,8 @@ class PaneTabs(OneLine):
 class OfflineBanner(Static):
     """Shown while the service cannot be reached; says when the next attempt is. Said in as many
     whole phrases as fit the width (never cut mid-sentence), the retry always among them."""
+
+    COMPONENT_CLASSES = {"offline-banner--label"}
 
     _state: tuple[str, int, float, str | None] | None = None
 
@@ -145,7 +162,7 @@ class OfflineBanner(Static):
             return Text()
         url, attempt, retry_in, reason = self._state
         width = self.size.width or 80
-        label = Text(" OFFLINE ", style=f"bold #ffffff on {palette.ALERT}")
+        label = Text(" OFFLINE ", style=self.get_component_rich_style("offline-banner--label", partial=True))
         retry = f"retry {attempt} in {retry_in:.0f}s"
         opening, value = ("cannot reach ", url) if reason is None else ("the service answered ", reason)
         room = width - label.cell_len - 1 - len(opening) - 3 - len(retry)
@@ -169,6 +186,8 @@ class OutboxBar(Static):
     """What waits in the offline outbox (messages by their text, writes by what they are: "edit
     leg Lisbon"): pending ones, and failed ones with their error. All of it user text, literal."""
 
+    COMPONENT_CLASSES = {"outbox-bar--failed", "outbox-bar--pending"}
+
     def show(self, items: list) -> None:
         self.display = bool(items)
         text = Text()
@@ -176,14 +195,18 @@ class OutboxBar(Static):
             if index:
                 text.append("\n")
             if item.error:
-                text.append(" ✗ NOT SENT ", style=f"bold #ffffff on {palette.ALERT}")
+                text.append(
+                    " ✗ NOT SENT ", style=self.get_component_rich_style("outbox-bar--failed", partial=True)
+                )
                 text.append(" ")
                 text.append_text(one_line(item.label, width=30))
                 text.append(" · ")
                 text.append_text(one_line(item.error, palette.ALERT, width=50))
                 text.append(" · R retry · X discard", style=palette.MUTED)
             else:
-                text.append(" ⏳ pending ", style=f"bold #000000 on {palette.PENDING}")
+                text.append(
+                    " ⏳ pending ", style=self.get_component_rich_style("outbox-bar--pending", partial=True)
+                )
                 text.append(" ")
                 text.append_text(one_line(item.label, width=60))
         if len(items) > 4:
