@@ -610,8 +610,8 @@ class TripScreen(ReportsFailures, Screen):
 
     def action_activity(self) -> None:
         """Every change to the trip, live; Enter for details, r to revert (app/tui/screens/activity.py)."""
+        from app.demo.activity import activity as demo_activity
         from app.tui.activity import ActivityFeed
-        from app.tui.demo.activity import activity as demo_activity
         from app.tui.screens.activity import ActivityScreen
 
         feed = (
