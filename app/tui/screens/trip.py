@@ -29,6 +29,7 @@ from app.tui.data import Paged, TripData
 from app.tui.editing import KIND_OF_PANE
 from app.tui.failures import ReportsFailures
 from app.tui.forms import form_values
+from app.tui.layout import CHAT, Layout, layout_for
 from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
 from app.tui.outbox import Pending, PendingWrite, new_key
@@ -41,10 +42,6 @@ from app.tui.widgets.legs_timeline import LegsTimeline
 from app.tui.widgets.map_pins import MapPins
 from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.status import CoalescingFooter, OfflineBanner, OutboxBar, PaneTabs, TripHeader
-
-WIDE = 160
-MEDIUM = 120
-CHAT = 5
 
 
 class TripScreen(ReportsFailures, Screen):
@@ -121,7 +118,7 @@ class TripScreen(ReportsFailures, Screen):
         self._loading_more: set[str] = set()
         self._summary_running = False
         self._summary_stale = False
-        self._layout: tuple | None = None
+        self._layout: Layout | None = None
         self._resumed = False
         self.follower: Follower | None = None
         self.poller = None
@@ -140,13 +137,9 @@ class TripScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         clock = self.app.clock  # type: ignore[attr-defined]
         # The layout's classes are set before anything mounts: restyling later costs a frame.
-        width = self.app.size.width
-        mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
-        visible = (
-            {1, 2, 3, 4, 5} if mode == "wide" else {self.primary, CHAT} if mode == "medium" else {self.active}
-        )
-        self.add_class(f"-{mode}")
-        self._layout = (mode, frozenset(visible), self.active)
+        self._layout = layout = layout_for(self.app.size.width, self.active, self.primary)
+        visible = layout.visible
+        self.add_class(f"-{layout.mode}")
 
         def classes(number: int) -> str:
             return " ".join(
@@ -180,7 +173,7 @@ class TripScreen(ReportsFailures, Screen):
         self._flush_backoff.initial = self.app.reconnect_after  # type: ignore[attr-defined]
         self.query_one(OfflineBanner).display = False
         self._show_outbox()
-        self.query_one(ChannelChat).set_in_sight(CHAT in self._layout[1] if self._layout else False)
+        self.query_one(ChannelChat).set_in_sight(self._layout.chat_in_sight if self._layout else False)
         self._apply_layout(self.size.width)
         self._show_header()
         if self.data is not None:
@@ -206,38 +199,26 @@ class TripScreen(ReportsFailures, Screen):
         self._apply_layout(event.size.width)
         self._show_header()
 
-    @property
-    def mode(self) -> str:
-        width = self.size.width
-        return "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
-
-    def visible_panes(self) -> set[int]:
-        mode = self.mode
-        if mode == "wide":
-            return {1, 2, 3, 4, 5}
-        if mode == "medium":
-            return {self.primary, CHAT}
-        return {self.active}
+    def visible_panes(self) -> frozenset[int]:
+        return layout_for(self.size.width, self.active, self.primary).visible
 
     def _apply_layout(self, width: int) -> None:
-        mode = "wide" if width >= WIDE else "medium" if width >= MEDIUM else "narrow"
-        visible = self.visible_panes()
-        layout = (mode, frozenset(visible), self.active)
+        layout = layout_for(width, self.active, self.primary)
         if layout == self._layout:
             return  # a resize within the same layout: nothing to restyle
         self._layout = layout
         for name in ("wide", "medium", "narrow"):
-            self.set_class(name == mode, f"-{name}")
+            self.set_class(name == layout.mode, f"-{name}")
         for number, pane in self.panes().items():
-            pane.set_class(number in visible, "-visible")
+            pane.set_class(number in layout.visible, "-visible")
             pane.set_class(number == self.active, "-active")
         # What the chat shows while it is on screen counts as read.
-        self.query_one(ChannelChat).set_in_sight(CHAT in visible)
+        self.query_one(ChannelChat).set_in_sight(layout.chat_in_sight)
         self._show_tabs()
 
     def _show_tabs(self) -> None:
         unread, mentions = self.query_one(ChannelChat).unread_total
-        self.query_one(PaneTabs).show(self.active, self.visible_panes(), unread, mentions)
+        self.query_one(PaneTabs).show(self.active, set(self.visible_panes()), unread, mentions)
 
     def _show_header(self) -> None:
         data = self.data
@@ -1041,7 +1022,7 @@ class TripScreen(ReportsFailures, Screen):
 
     @on(ChannelChat.UnreadChanged)
     def _unread_changed(self, event: ChannelChat.UnreadChanged) -> None:
-        self.query_one(PaneTabs).show(self.active, self.visible_panes(), event.unread, event.mentions)
+        self.query_one(PaneTabs).show(self.active, set(self.visible_panes()), event.unread, event.mentions)
 
     # --- sending ---------------------------------------------------------------------------
 
