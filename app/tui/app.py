@@ -107,6 +107,13 @@ class TripdeckApp(App):
         """Messages and writes made while offline, on disk until the service has them: only this
         user's on this service are shown and sent (see `know_user`)."""
 
+    @property
+    def connected_client(self) -> TripClient:
+        """The SDK client, for the screens that open once connected (all but the first-run one)."""
+        if self.client is None:
+            raise RuntimeError("not connected to a trip service yet")
+        return self.client
+
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
 
@@ -299,7 +306,7 @@ class TripdeckApp(App):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        """The app's own workers; the screens' come through `ReportsFailures`."""
+        """The app's own workers; the screens hand theirs over (app/tui/screens/base.py)."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.report_failure(event.worker, self)
 

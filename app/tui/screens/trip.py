@@ -27,12 +27,12 @@ from app.domain.models import Leg
 from app.tui import conflicts, editing, failures, loading, palette, pending, sender, service_features
 from app.tui.data import Paged, TripData
 from app.tui.editing import KIND_OF_PANE
-from app.tui.failures import ReportsFailures
 from app.tui.forms import form_values
 from app.tui.layout import CHAT, Layout, layout_for
 from app.tui.live import Backoff, Follower, SharedWatcher, kinds_changed
 from app.tui.notices import describe
 from app.tui.outbox import Pending, PendingWrite, new_key
+from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.conflict import StaleRevisionScreen
 from app.tui.text import clean, literal
 from app.tui.widgets.agenda import Agenda
@@ -44,7 +44,7 @@ from app.tui.widgets.pane import Pane, RowList
 from app.tui.widgets.status import CoalescingFooter, OfflineBanner, OutboxBar, PaneTabs, TripHeader
 
 
-class TripScreen(ReportsFailures, Screen):
+class TripScreen(TripdeckScreen, Screen):
     BINDINGS: ClassVar = [
         Binding("1", "pane(1)", "Legs", show=False, id="trip.pane_legs"),
         Binding("2", "pane(2)", "Map", show=False, id="trip.pane_map"),
@@ -135,7 +135,7 @@ class TripScreen(ReportsFailures, Screen):
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        clock = self.app.clock  # type: ignore[attr-defined]
+        clock = self.app.clock
         # The layout's classes are set before anything mounts: restyling later costs a frame.
         self._layout = layout = layout_for(self.app.size.width, self.active, self.primary)
         visible = layout.visible
@@ -170,7 +170,7 @@ class TripScreen(ReportsFailures, Screen):
         return {pane.number: pane for pane in self.query(Pane)}
 
     def on_mount(self) -> None:
-        self._flush_backoff.initial = self.app.reconnect_after  # type: ignore[attr-defined]
+        self._flush_backoff.initial = self.app.reconnect_after
         self.query_one(OfflineBanner).display = False
         self._show_outbox()
         self.query_one(ChannelChat).set_in_sight(self._layout.chat_in_sight if self._layout else False)
@@ -179,7 +179,7 @@ class TripScreen(ReportsFailures, Screen):
         if self.data is not None:
             self._show(self.data)
         if not self.frozen:
-            answered = self.app.take_answered_preload(self.trip_id)  # type: ignore[attr-defined]
+            answered = self.app.take_answered_preload(self.trip_id)
             if answered is not None:
                 self._loaded(self.Loaded(*answered))  # filled before the first paint: one paint, not two
             else:
@@ -264,14 +264,14 @@ class TripScreen(ReportsFailures, Screen):
         self.action_pane((self.active - 1 + step) % 5 + 1)
 
     def action_trips(self) -> None:
-        self.app.action_open_trips()  # type: ignore[attr-defined]
+        self.app.action_open_trips()
 
     def action_reload(self) -> None:
         if not self.frozen:
             self.load()
 
     def action_join(self) -> None:
-        self.app.action_join()  # type: ignore[attr-defined]
+        self.app.action_join()
 
     WRITES = frozenset(
         {
@@ -394,7 +394,7 @@ class TripScreen(ReportsFailures, Screen):
             kind,
             row,
             outbox=None if self.frozen else self.app.outbox,
-        )  # type: ignore[attr-defined]
+        )
         self.app.push_screen(
             FormScreen(title, kind.fields, values, save), lambda saved: self._written(name, saved)
         )
@@ -457,7 +457,7 @@ class TripScreen(ReportsFailures, Screen):
 
     def _outbox_waiting(self) -> bool:
         """Earlier writes or messages of this trip wait in the outbox: a new write goes behind them."""
-        return self.app.outbox.waiting(self.trip_id)  # type: ignore[attr-defined]
+        return self.app.outbox.waiting(self.trip_id)
 
     def _queue_write(
         self,
@@ -471,7 +471,7 @@ class TripScreen(ReportsFailures, Screen):
         base: dict | None = None,
     ) -> None:
         """Keep a write the service could not take (or that must wait its turn) in the outbox."""
-        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox = self.app.outbox
         outbox.add_write(
             self.trip_id, name, action, row_id, body=body, base=base, label=label, idempotency_key=key
         )
@@ -634,7 +634,7 @@ class TripScreen(ReportsFailures, Screen):
         def queue(body: dict, base, key: str) -> Queued:
             editing.check("trip", "update", body)
             label = f"edit trip {base.title}"
-            outbox = self.app.outbox  # type: ignore[attr-defined]
+            outbox = self.app.outbox
             outbox.add_write(
                 self.trip_id,
                 "trip",
@@ -717,7 +717,7 @@ class TripScreen(ReportsFailures, Screen):
             body, suffix = to_ics(exported), "ics"
         else:
             body, suffix = json.dumps(to_geojson(exported), ensure_ascii=False, indent=2), "geojson"
-        directory = self.app.export_dir  # type: ignore[attr-defined]
+        directory = self.app.export_dir
         path = directory / f"trip-{self.trip_id}.{suffix}"
         await asyncio.to_thread(path.write_text, body, encoding="utf-8")
         self.notify(f"Wrote {path}", timeout=6, markup=False)
@@ -761,14 +761,14 @@ class TripScreen(ReportsFailures, Screen):
 
     @property
     def client(self):
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client
 
     @work(exclusive=True, group="trip-load", exit_on_error=False, description="Loading the trip")
     async def load(self) -> None:
         """Reads the trip; while the service cannot be reached (a TUI started before it, or a
         reload that met a lost connection) shows the offline banner and tries again with backoff,
         on its own, until it answers."""
-        backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
+        backoff = Backoff(initial=self.app.reconnect_after)
         while True:
             try:
                 data, cursor = await self._read_trip()
@@ -792,16 +792,16 @@ class TripScreen(ReportsFailures, Screen):
     def _show_unavailable(self, error: BaseException) -> None:
         """Before the first answer: what went wrong and what to do, where the trip would be."""
         if self.data is None and self.is_mounted:
-            url = self.app.service_url  # type: ignore[attr-defined]
+            url = self.app.service_url
             self.query_one("#waiting", Static).update(
                 Text(failures.unavailable(error, url, self.trip_id or None), style=palette.ALERT)
             )
 
     async def _read_trip(self) -> tuple[TripData, str | None]:
         if self.read_only:
-            return await loading.load_shared(self.app.shared), None  # type: ignore[attr-defined]
+            return await loading.load_shared(self.app.shared), None
         chat = self.query_one(ChannelChat)
-        preload = self.app.take_preload(self.trip_id) if self.follower is None else None  # type: ignore[attr-defined]
+        preload = self.app.take_preload(self.trip_id) if self.follower is None else None
         if preload is not None:
             return await preload
         return await loading.load_trip(
@@ -826,7 +826,7 @@ class TripScreen(ReportsFailures, Screen):
         elif self.follower is None and self.poller is None:
             self.poll(event.data)  # no changes feed on this service
         if event.data.me is not None:
-            self.app.know_user(event.data.me)  # type: ignore[attr-defined]
+            self.app.know_user(event.data.me)
             self._show_outbox()
         if self.outbox_items():
             self.flush_outbox()
@@ -903,7 +903,7 @@ class TripScreen(ReportsFailures, Screen):
             return
         timeline = self.query_one(LegsTimeline)
         rows = self._show_rows(timeline, "legs")
-        clock = self.app.clock  # type: ignore[attr-defined]
+        clock = self.app.clock
         timeline.show(
             data.trip,
             rows,
@@ -935,7 +935,7 @@ class TripScreen(ReportsFailures, Screen):
         data = self.data
         if data is None:
             return
-        clock = self.app.clock  # type: ignore[attr-defined]
+        clock = self.app.clock
         agenda = self.query_one(Agenda)
         agenda.show(
             self._show_rows(agenda, "commitments"),
@@ -1030,7 +1030,7 @@ class TripScreen(ReportsFailures, Screen):
     def _message_sent(self, event: ChannelChat.MessageSent) -> None:
         if self.frozen:
             return
-        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox = self.app.outbox
         outbox.add(self.trip_id, event.channel_id, event.content, event.parent_id)
         self._show_outbox()
         self.flush_outbox()
@@ -1060,7 +1060,7 @@ class TripScreen(ReportsFailures, Screen):
         """Send what waits of this trip, messages and writes in one queue, oldest first (see
         app/tui/sender.py). Unreachable: stop and try again later with backoff. Then refresh the
         panes written to."""
-        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox = self.app.outbox
         written: set[str] = set()
         state = {"came_back": False}
         if self._flush_retry is not None:
@@ -1114,7 +1114,7 @@ class TripScreen(ReportsFailures, Screen):
             self._written(item.kind, True)
 
     def action_retry_outbox(self) -> None:
-        outbox = self.app.outbox  # type: ignore[attr-defined]
+        outbox = self.app.outbox
         for item in self.outbox_items():
             if item.error:
                 outbox.fail(item.id, None)
@@ -1131,7 +1131,7 @@ class TripScreen(ReportsFailures, Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.outbox.remove(item.id)  # type: ignore[attr-defined]
+                self.app.outbox.remove(item.id)
                 self._show_outbox()
 
         what = "message" if isinstance(item, Pending) else "change"
@@ -1159,7 +1159,7 @@ class TripScreen(ReportsFailures, Screen):
             ),
             on_online=lambda: self.post_message(self.CameBack()),
             cursor=cursor,
-            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
+            backoff=Backoff(initial=self.app.reconnect_after),
         )
         await self.follower.run()
 
@@ -1183,8 +1183,8 @@ class TripScreen(ReportsFailures, Screen):
                 )
             ),
             on_online=lambda: self.post_message(self.CameBack()),
-            per_minute=self.app.poll_per_minute,  # type: ignore[attr-defined]
-            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
+            per_minute=self.app.poll_per_minute,
+            backoff=Backoff(initial=self.app.reconnect_after),
         )
         poller.checked = {"chat": poller.clock(), "trip": poller.clock()}  # as fresh as the load
         for channel_id, page in data.messages.items():
@@ -1201,7 +1201,7 @@ class TripScreen(ReportsFailures, Screen):
     @work(exclusive=True, group="changes", exit_on_error=False, description="Following the shared trip")
     async def watch_shared(self, revision: int) -> None:
         self.watcher = SharedWatcher(
-            self.app.shared,  # type: ignore[attr-defined]
+            self.app.shared,
             revision,
             on_changed=lambda revision: self.load(),
             on_offline=lambda attempt, delay, error: self.post_message(
@@ -1210,8 +1210,8 @@ class TripScreen(ReportsFailures, Screen):
                 )
             ),
             on_online=lambda: self.post_message(self.CameBack()),
-            interval=self.app.shared_interval,  # type: ignore[attr-defined]
-            backoff=Backoff(initial=self.app.reconnect_after),  # type: ignore[attr-defined]
+            interval=self.app.shared_interval,
+            backoff=Backoff(initial=self.app.reconnect_after),
         )
         await self.watcher.run()
 
@@ -1276,7 +1276,7 @@ class TripScreen(ReportsFailures, Screen):
         self.online = False
         self.query_one(OfflineBanner).show_offline(
             self.app.service_url, event.attempt, event.retry_in, event.reason
-        )  # type: ignore[attr-defined]
+        )
         self._show_header()
 
     @on(CameBack)
