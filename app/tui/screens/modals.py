@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, Static
 from app.client import TripError, ValidationError
 from app.tui import failures, palette
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.form import REASONS
 from app.tui.text import literal
 
@@ -50,7 +51,7 @@ class NewTrip:
     end_date: str
 
 
-class NewTripScreen(ModalScreen[Any]):
+class NewTripScreen(TripdeckScreen, ModalScreen[Any]):
     """Title and dates of a new trip. `create` sends it; the dialog closes with what it returns,
     or stays open with the refused fields marked and what was typed kept."""
 
