@@ -16,9 +16,9 @@ from app.domain.itinerary import ItineraryDiff
 from app.domain.models import ActionItem, Trip
 from app.tui import editing
 from app.tui.data import Paged
+from app.tui.editing import ChangedOnServer, Queued, Save
 from app.tui.forms import FieldSpec, changed_fields, request_body
 from app.tui.outbox import new_key
-from app.tui.screens.form import ChangedOnServer, Queued, Save
 from app.tui.session import TripSession
 from app.tui.text import clean
 
