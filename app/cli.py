@@ -530,10 +530,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     server.begin()
     try:
         # The server migrates, seeds and starts in its thread while the UI's modules load here.
+        from app.demo.story import YOU
         from app.tui import config
         from app.tui.app import TripdeckApp
         from app.tui.clock import Clock, local_zone
-        from app.tui.demo.story import YOU
 
         saved = config.load()
         try:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.client import TripClient
+from app.demo import story
+from app.demo.companions import Companions
+from app.demo.seed import SeededTrip, seed
 from app.server.app import create_app
 from app.server.settings import Settings
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
-from app.tui.demo import story
-from app.tui.demo.companions import Companions
-from app.tui.demo.seed import SeededTrip, seed
 
 DAYS_INTO_TRIP = 6
 """The demo trip started this many days ago, so "today" falls in its middle."""

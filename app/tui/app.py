@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -22,9 +23,11 @@ from app.tui import failures, loading, sender, startup, terminal
 from app.tui.clock import Clock
 from app.tui.commands import TripdeckCommands, bindings_of, where
 from app.tui.data import TripData
+from app.tui.fixed import FixedTripClient
 from app.tui.live import SHARED_INTERVAL, Backoff
 from app.tui.outbox import Item, Outbox, Owner, key_fingerprint
 from app.tui.screens.trip import TripScreen
+from app.tui.session import Settings
 
 if TYPE_CHECKING:
     from app.tui.screens.first_run import Connection
@@ -78,6 +81,12 @@ class TripdeckApp(App):
         self.join_command = join_command
         self.config_path = config_path
         self.initial = initial
+        self.fixed: FixedTripClient | None = None
+        """`initial` as a read-only client: what the trip screen shows instead of a service's."""
+        if initial is not None:
+            from app.demo.activity import activity
+
+            self.fixed = FixedTripClient(initial, activity())
         self._keymap = keymap or {}
         self._preload: asyncio.Task | None = None
         self.cursor_blink = cursor_blink
@@ -103,9 +112,32 @@ class TripdeckApp(App):
 
         self.poll_per_minute = poll_per_minute or PER_MINUTE
         """Requests a minute of an idle trip view on a service without the changes feed, at most."""
+        self._send_backoffs: dict[str, Backoff] = {}
+        self._send_retries: dict[str, Timer] = {}
+        """Per trip, the next attempt to send its outbox after the service could not be reached."""
         self.outbox = Outbox(outbox_path)
         """Messages and writes made while offline, on disk until the service has them: only this
         user's on this service are shown and sent (see `know_user`)."""
+
+    def session_settings(self) -> Settings:
+        """What a trip screen's session talks to: the service (or the fixed data) and how often."""
+        return Settings(
+            self.fixed or self.client,
+            shared=self.shared,
+            outbox=self.outbox,
+            reconnect_after=self.reconnect_after,
+            poll_per_minute=self.poll_per_minute,
+            shared_interval=self.shared_interval,
+            take_preload=self.take_preload,
+            take_answered_preload=self.take_answered_preload,
+        )
+
+    @property
+    def connected_client(self) -> TripClient:
+        """The SDK client, for the screens that open once connected (all but the first-run one)."""
+        if self.client is None:
+            raise RuntimeError("not connected to a trip service yet")
+        return self.client
 
     def make_client(self, url: str, key: str) -> TripClient:
         return self.client_factory(url, key)
@@ -160,7 +192,7 @@ class TripdeckApp(App):
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.initial is not None:
-            self.push_screen(TripScreen(self.initial.trip.id, initial=self.initial))
+            self.push_screen(TripScreen(self.initial.trip.id))
         elif self.shared is not None:
             self.push_screen(TripScreen(""))  # the trip's id comes with its first answer
         elif self.client is None and not (self.service_url and self.service_key):
@@ -232,6 +264,51 @@ class TripdeckApp(App):
             if changed is not None:
                 changed(item, answer if sent else None, sent)
 
+    def send_trip_outbox(self, trip_id: str) -> None:
+        """Send what waits of one trip now, messages and writes in one queue, oldest first (see
+        app/tui/sender.py): the open trip screen's messages and writes, once the service answers."""
+        retry = self._send_retries.pop(trip_id, None)
+        if retry is not None:
+            retry.stop()
+        self._send_trip(trip_id)
+
+    @work(group="send", exit_on_error=False, description="Sending what waits in the outbox")
+    async def _send_trip(self, trip_id: str) -> None:
+        assert self.client is not None
+        backoff = self._send_backoffs.setdefault(trip_id, Backoff(initial=self.reconnect_after))
+        came_back = False
+        delay = 0.0
+
+        def sent(item: Item, answer: object) -> None:
+            nonlocal came_back
+            came_back = came_back or backoff.failures > 0
+            backoff.reset()
+            self._outbox_sent(item, answer)
+
+        reached = await sender.send_waiting(
+            self.client,
+            self.outbox,
+            trip_id=trip_id,
+            sent=sent,
+            failed=lambda item, reason: self._outbox_sent(item, None, sent=False),
+        )
+        if not reached:
+            # Try again later on its own, while the trip is open: the live feed may never notice
+            # an outage that happened between two of its polls, so nothing else would trigger a send.
+            delay = backoff.next_delay()
+            self._send_retries[trip_id] = self.set_timer(
+                delay, lambda: self._retry_send(trip_id), name="outbox retry"
+            )
+        for screen in self.screen_stack:
+            told = getattr(screen, "outbox_reached", None)
+            if told is not None and (came_back or not reached):
+                told(trip_id, reached, backoff.failures, delay)
+
+    def _retry_send(self, trip_id: str) -> None:
+        self._send_retries.pop(trip_id, None)
+        if any(isinstance(screen, TripScreen) and screen.trip_id == trip_id for screen in self.screen_stack):
+            self._send_trip(trip_id)
+
     def open_trip(self, trip_id: str) -> None:
         self.trip_id = trip_id
         self.push_screen(TripScreen(trip_id))
@@ -299,7 +376,7 @@ class TripdeckApp(App):
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        """The app's own workers; the screens' come through `ReportsFailures`."""
+        """The app's own workers; the screens hand theirs over (app/tui/screens/base.py)."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.report_failure(event.worker, self)
 

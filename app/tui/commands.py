@@ -73,7 +73,7 @@ class TripdeckCommands(Provider):
     def _commands(self) -> list[tuple[str, str, DOMNode, str]]:
         commands = []
         for node, binding, keys in bindings_of(self.screen):
-            if node is not self.app and not node.check_action(binding.action, ()):  # type: ignore[attr-defined]
+            if node is not self.app and not node.check_action(binding.action, ()):
                 continue
             commands.append((binding.tooltip or binding.description, keys, node, binding.action))
         return commands

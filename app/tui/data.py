@@ -1,7 +1,7 @@
 """What a trip screen shows, as plain data: the models of `app.domain` plus paging cursors.
 
-The trip screen fills a `TripData` through the SDK (or, for screenshots, from fixed seed data)
-and hands each pane its part; the panes never fetch on their own.
+A trip's session fills a `TripData` through the SDK (or, for screenshots, takes fixed data from
+app/tui/fixed.py) and the trip screen hands each pane its part; the panes never fetch on their own.
 """
 
 from __future__ import annotations

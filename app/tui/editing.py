@@ -16,10 +16,9 @@ from app.client.wire import local_validation_error
 from app.domain import models
 from app.tui.data import TripData
 from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save, changed_fields, request_body, wire
-from app.tui.kinds import BY_PANE, KINDS, TRIP, TRIP_MOVES_ON_ITS_OWN, RowKind, describe
+from app.tui.kinds import KINDS, TRIP, TRIP_MOVES_ON_ITS_OWN, RowKind, describe
 from app.tui.outbox import Outbox, PendingWrite, new_key
 
-KIND_OF_PANE = {number: kind.name for number, kind in BY_PANE.items()}
 """The kind each item pane lists, by its number (the trip screen's keys 1 to 4)."""
 
 
@@ -37,13 +36,6 @@ class ItemForm:
     @property
     def noun(self) -> str:
         return self.kind.noun
-
-    @property
-    def delete(self) -> str:
-        """The SDK method that deletes the row, by name. Only for the trip screen's `delete_row`,
-        which still looks the method up on the client; once it calls `KINDS[name].delete(client)`
-        (the call itself), this goes."""
-        return f"delete_{self.kind.server_name}"
 
     @staticmethod
     def describe(row: Any) -> str:

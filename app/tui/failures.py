@@ -2,9 +2,8 @@
 line in the log file in the user's data directory (with the request id when the service answered,
 the traceback when it is a bug of ours).
 
-Textual 8 reports a worker's state to the node that started it only (`Worker.StateChanged` does
-not bubble), so an app-level handler never sees a screen's workers: every screen that starts
-workers mixes in `ReportsFailures`, which hands the failure to the app."""
+Every screen hands its workers' failures to the app (app/tui/screens/base.py), which calls
+`notice` and `write_log`."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ import datetime as dt
 import os
 import traceback
 from pathlib import Path
-
-from textual.worker import Worker, WorkerState
 
 from app.client import (
     ForbiddenError,
@@ -100,14 +97,3 @@ def write_log(log: Path, where: str, what: str, error: BaseException) -> None:
             os.close(descriptor)
     except OSError:
         pass  # a log that cannot be written must not hide the notice
-
-
-class ReportsFailures:
-    """Mixed into every screen that starts workers: their failures reach the app's one handler."""
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.app.report_failure(event.worker, self)  # type: ignore[attr-defined]
-
-    def failure_shown(self, worker: Worker, error: BaseException) -> None:
-        """Called after the notice: a screen may also show the failure in place."""

@@ -15,9 +15,6 @@ from app.domain.models import ActionItem, Leg, MapPin, Member, Message, Trip
 from app.tui import kinds
 from app.tui.data import MESSAGE_PAGE, PAGE, Paged, TripData
 
-KINDS = tuple(kinds.KINDS)
-"""The lists a trip screen loads, in the order of their panes."""
-
 
 def _paged(page: Any) -> Paged:
     return Paged(list(page.items), page.next_cursor)

@@ -139,12 +139,14 @@ def _parse(data: dict[str, Any]) -> Item | None:
     """One line's item, or None when it is not a usable item of a version this code knows."""
     version = data.get("v", 1)
     if version == 1 or (version == FORMAT and data.get("type") == "message"):
-        message = Pending(**{f.name: data.get(f.name) for f in fields(Pending)})
-        usable = message.id and message.trip_id and message.channel_id and message.idempotency_key
+        stored: dict[str, Any] = {f.name: data.get(f.name) for f in fields(Pending)}
+        message = Pending(**stored)
+        usable = bool(message.id and message.trip_id and message.channel_id and message.idempotency_key)
         return message if usable and isinstance(message.content, str) else None
     if version == FORMAT and data.get("type") == "write":
-        write = PendingWrite(**{f.name: data.get(f.name) for f in fields(PendingWrite)})
-        usable = (
+        stored = {f.name: data.get(f.name) for f in fields(PendingWrite)}
+        write = PendingWrite(**stored)
+        usable = bool(
             write.id
             and write.trip_id
             and write.kind

@@ -18,9 +18,6 @@ from app.tui.outbox import PendingWrite
 NEW_ID = "pending:"
 """The id of a row that exists only in the outbox so far (a create not sent yet)."""
 
-ROW_MODELS: dict[str, type[BaseModel]] = {name: kind.row for name, kind in KINDS.items()}
-"""The model of each kind's rows, by the kind's name (what `KINDS[name].row` says)."""
-
 NOTES = {
     "create": "new · not sent yet",
     "update": "changed · not sent yet",

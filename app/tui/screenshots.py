@@ -7,8 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from app.demo import frozen
 from app.tui.app import TripdeckApp
-from app.tui.demo import frozen
 
 SHOTS = [
     # file name, size, keys pressed first

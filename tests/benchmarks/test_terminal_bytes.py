@@ -35,8 +35,8 @@ from pathlib import Path
 import pytest
 
 from app.client import TripClient
+from app.demo.story import COMPANIONS, YOU
 from app.demo_server import DemoServer
-from app.tui.demo.story import COMPANIONS, YOU
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = os.environ.get("TRIP_BENCH_SIZE", "smoke")

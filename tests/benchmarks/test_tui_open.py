@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy import insert
 
 from app.client import TripClient
+from app.demo.story import YOU
 from app.demo_server import DemoServer
 from app.server.clock import new_id
 from app.server.storage import tables as t
 from app.server.storage.database import Database
-from app.tui.demo.story import YOU
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("tui_probe.py")

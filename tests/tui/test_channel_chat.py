@@ -6,10 +6,10 @@ sends the terminal nothing (issue 22)."""
 from __future__ import annotations
 
 from app.client import TripClient
+from app.demo import frozen
 from app.domain.models import Message
 from app.tui.app import TripdeckApp
 from app.tui.clock import Clock
-from app.tui.demo import frozen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.channel_chat import ChannelChat, ChatInput, MessageList
 from tests.conftest import BASE, new_trip

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from app.client import TripClient
-from app.tui.demo import frozen, story
-from app.tui.demo.seed import seed
+from app.demo import frozen, story
+from app.demo.seed import seed
 from app.tui.formatting import flight_line, flight_times
 from tests.conftest import BASE
 from tests.tui.test_trip_screen import seeded_demo

@@ -123,3 +123,35 @@ async def test_first_run_a_url_httpx_cannot_use_says_so(server, alice, tmp_path)
             what="no 'Checking…' left on screen",
         )
     assert "Checking the key failed" in logged(tmp_path)
+
+
+async def test_ssh_keys_a_list_that_cannot_be_read_says_so(server, tui, alice, tmp_path):
+    from tests.tui.test_ssh_keys import open_from_palette
+
+    app, transport = tui(alice.key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="trips")
+        transport.offline = True
+        await open_from_palette(pilot, app)
+        notice = await failure_noticed(pilot, "Loading your SSH keys failed")
+        assert "cannot reach the trip service" in notice
+    assert "Loading your SSH keys failed" in logged(tmp_path)
+
+
+async def test_new_trip_dialog_a_failure_that_is_not_the_services_answer_says_so(
+    server, tui, alice, tmp_path
+):
+    from app.tui.screens.modals import NewTripScreen
+
+    async def create(new):
+        raise RuntimeError("the trip could not be made")  # a bug of ours, not a refusal
+
+    app, _ = tui(alice.key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripPickerScreen), what="trips")
+        app.push_screen(NewTripScreen(create))
+        await wait_for(pilot, lambda: isinstance(app.screen, NewTripScreen), what="the dialog")
+        await pilot.press(*"Lisbon", "enter")
+        notice = await failure_noticed(pilot, "Creating the trip failed")
+        assert "the trip could not be made" in notice
+    assert "Creating the trip failed" in logged(tmp_path)

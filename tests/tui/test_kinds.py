@@ -4,7 +4,6 @@ import inspect
 
 from app.client import TripClient
 from app.server.storage.content import KINDS as SERVER_KINDS
-from app.tui import editing, loading, pending
 from app.tui.kinds import BY_LIST, BY_PANE, KINDS
 from app.tui.live import kinds_changed
 
@@ -28,10 +27,12 @@ def test_each_kind_calls_the_sdk_methods_named_after_the_servers_kind():
 
 
 def test_the_trip_screen_reads_each_kind_by_its_pane_and_its_list():
-    assert editing.KIND_OF_PANE == {1: "legs", 2: "pins", 3: "action_items", 4: "commitments"}
-    assert loading.KINDS == ("legs", "pins", "action_items", "commitments")
-    assert set(pending.ROW_MODELS) == set(KINDS)
-    assert {number: kind.name for number, kind in BY_PANE.items()} == editing.KIND_OF_PANE
+    assert {number: kind.name for number, kind in BY_PANE.items()} == {
+        1: "legs",
+        2: "pins",
+        3: "action_items",
+        4: "commitments",
+    }
     assert {list_id: kind.name for list_id, kind in BY_LIST.items()} == {
         "leg-list": "legs",
         "pin-list": "pins",
@@ -45,9 +46,3 @@ def test_an_operation_makes_its_kinds_list_stale():
     assert kinds_changed(["update_action_item"]) == {"action_items"}
     assert kinds_changed(["delete_commitment"]) == {"commitments"}
     assert kinds_changed(["update_trip"]) == set()
-
-
-def test_the_delete_a_form_names_is_a_method_of_the_client():
-    for kind in KINDS.values():
-        form = editing.ItemForm(kind, [])
-        assert callable(getattr(TripClient, form.delete))

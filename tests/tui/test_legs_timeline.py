@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from app.demo import frozen
 from app.domain.itinerary import Conflict, ItinerarySummary
 from app.domain.models import Commitment, Leg, Trip
 from app.tui.data import Paged, TripData
-from app.tui.demo import frozen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.agenda import Agenda, AgendaList
 from app.tui.widgets.legs_timeline import LegList, LegsTimeline

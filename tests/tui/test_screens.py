@@ -166,7 +166,7 @@ def test_every_binding_has_an_id_and_is_in_help_and_palette():
 def test_keymap_from_the_config_file_remaps_a_binding():
     import asyncio
 
-    from app.tui.demo import frozen
+    from app.demo import frozen
 
     async def run():
         app = TripdeckApp(

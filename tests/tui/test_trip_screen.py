@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from app.client import TripClient
-from app.tui.demo import story
-from app.tui.demo.seed import seed
+from app.demo import story
+from app.demo.seed import seed
 from app.tui.screens.picker import TripPickerScreen
 from app.tui.screens.trip import TripScreen
 from app.tui.widgets.agenda import Agenda

@@ -20,8 +20,8 @@ from app.client import RevertConflictError
 from app.domain.activity import Activity
 from app.tui import palette
 from app.tui.activity import ActivityFeed, shown_value, when, without_actor
-from app.tui.failures import ReportsFailures
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.text import literal, one_line
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class ActivityList(OptionList):
     BINDINGS: ClassVar = [Binding("enter", "select", "Details", id="activity.details")]
 
 
-class ActivityScreen(ReportsFailures, ModalScreen[None]):
+class ActivityScreen(TripdeckScreen, ModalScreen[None]):
     CSS_PATH = Path(__file__).with_name("activity.tcss")
     BINDINGS: ClassVar = [
         Binding("r", "revert", "Revert", id="activity.revert"),
@@ -74,7 +74,7 @@ class ActivityScreen(ReportsFailures, ModalScreen[None]):
 
     @property
     def clock(self):
-        return self.app.clock  # type: ignore[attr-defined]
+        return self.app.clock
 
     def highlighted(self) -> Activity | None:
         option = self.query_one(ActivityList).highlighted_option

@@ -14,8 +14,8 @@ from textual.widgets import Input, Label, Static
 
 from app.client import TripError
 from app.tui import config, palette
-from app.tui.failures import ReportsFailures
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.text import one_line
 
 
@@ -25,7 +25,7 @@ class Connection:
     key: str
 
 
-class FirstRunScreen(ReportsFailures, Screen["Connection"]):
+class FirstRunScreen(TripdeckScreen, Screen["Connection"]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="first_run.quit")]
 
     def __init__(self, url: str | None = None, key: str | None = None) -> None:
@@ -72,7 +72,7 @@ class FirstRunScreen(ReportsFailures, Screen["Connection"]):
         error_line = self.query_one("#setup-error", Static)
         error_line.update(Text("Checking…", style=palette.MUTED))
         try:
-            client = self.app.make_client(url, key)  # type: ignore[attr-defined]
+            client = self.app.make_client(url, key)
         except (TripError, ValueError) as error:
             error_line.update(Text(f"That did not work: {error}", style=palette.ALERT))
             return

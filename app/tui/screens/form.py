@@ -19,9 +19,9 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from app.client import TripError, ValidationError
 from app.tui import palette
-from app.tui.failures import ReportsFailures
 from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.text import clean, literal, one_line
 
 REASONS = {
@@ -71,7 +71,7 @@ class Flag(Checkbox, inherit_bindings=False):
         self.label = "yes" if self.value else "no"
 
 
-class FormScreen(ReportsFailures, ModalScreen[Any]):
+class FormScreen(TripdeckScreen, ModalScreen[Any]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -240,7 +240,12 @@ class FormScreen(ReportsFailures, ModalScreen[Any]):
             f"Discard {len(changed)} changed field{'s' if len(changed) != 1 else ''} ({names})? "
             "n or Esc goes back to the form."
         )
-        self.app.push_screen(ConfirmScreen(question), lambda discard: self.dismiss(None) if discard else None)
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(exclusive=True, group="form-save", exit_on_error=False, description="Saving")
     async def _save(self, values: dict[str, Any], overwrite: bool) -> None:

@@ -18,9 +18,9 @@ from textual.widgets.option_list import Option
 
 from app.domain.models import Member, Role
 from app.tui import palette
-from app.tui.failures import ReportsFailures
 from app.tui.forms import FieldSpec
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.form import FormScreen
 from app.tui.text import literal, one_line
 
@@ -31,7 +31,7 @@ class MemberList(OptionList):
     """One row per member: name, email, role."""
 
 
-class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
+class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
     BINDINGS: ClassVar = [
         Binding("a", "add", "Add member", id="members.add"),
         Binding("r", "change_role", "Change role", id="members.change_role"),
@@ -125,7 +125,7 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
 
     @property
     def client(self) -> Any:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client
 
     async def _reload(self) -> None:
         self.members = (await self.client.list_members(self.trip_id, limit=200)).items
@@ -185,7 +185,7 @@ class MembersScreen(ReportsFailures, ModalScreen["list[Member] | None"]):
         if leaving:
             self.notify("You left the trip.", timeout=4)
             self.dismiss(None)
-            self.app.action_open_trips()  # type: ignore[attr-defined]
+            self.app.action_open_trips()
             return
         await self._reload()
 

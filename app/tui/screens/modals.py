@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, Static
 from app.client import TripError, ValidationError
 from app.tui import failures, palette
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.form import REASONS
 from app.tui.text import literal
 
@@ -50,7 +51,7 @@ class NewTrip:
     end_date: str
 
 
-class NewTripScreen(ModalScreen[Any]):
+class NewTripScreen(TripdeckScreen, ModalScreen[Any]):
     """Title and dates of a new trip. `create` sends it; the dialog closes with what it returns,
     or stays open with the refused fields marked and what was typed kept."""
 
@@ -117,18 +118,22 @@ class NewTripScreen(ModalScreen[Any]):
             self.query_one(f"#{field}").set_class(field in marked, "-invalid")
         self.query_one("#new-error", Static).update(literal("\n".join(lines) or message))
         if marked:
-            field = self.query_one(f"#{next(f for f in self.FIELDS.values() if f in marked)}", Input)
-            field.focus()
-            field.select_all()  # typing replaces the refused value
+            first = self.query_one(f"#{next(f for f in self.FIELDS.values() if f in marked)}", Input)
+            first.focus()
+            first.select_all()  # typing replaces the refused value
 
     def action_cancel(self) -> None:
         """Closes at once when nothing was typed; else asks first (Esc again goes back)."""
         if not any(vars(self.typed()).values()):
             self.dismiss(None)
             return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
         self.app.push_screen(
-            ConfirmScreen(Text("Discard the new trip you typed? n or Esc goes back to it.")),
-            lambda discard: self.dismiss(None) if discard else None,
+            ConfirmScreen(Text("Discard the new trip you typed? n or Esc goes back to it.")), answered
         )
 
 

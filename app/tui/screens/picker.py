@@ -19,10 +19,10 @@ from textual.widgets.option_list import Option
 from app.client import TripConnectionError, TripError
 from app.domain.models import Me, Trip
 from app.tui import failures, palette
-from app.tui.failures import ReportsFailures
 from app.tui.formatting import date_range, parse_date
 from app.tui.live import Backoff
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.modals import ConfirmScreen, NewTrip, NewTripScreen
 from app.tui.text import one_line
 from app.tui.widgets.status import OfflineBanner
@@ -61,7 +61,7 @@ def trip_row(trip: Trip, width: int = 120) -> Table:
     return grid
 
 
-class TripPickerScreen(ReportsFailures, Screen):
+class TripPickerScreen(TripdeckScreen, Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="picker.open", show=True),
         Binding("n", "new", "New trip", id="picker.new"),
@@ -97,7 +97,7 @@ class TripPickerScreen(ReportsFailures, Screen):
 
     def _show_outbox(self) -> None:
         """How many of your messages and changes wait in the outbox (of every trip)."""
-        items = self.app.outbox.refresh()  # type: ignore[attr-defined]
+        items = self.app.outbox.refresh()
         failed = sum(1 for item in items if item.error)
         line = self.query_one("#picker-outbox", Static)
         line.display = bool(items)
@@ -119,8 +119,8 @@ class TripPickerScreen(ReportsFailures, Screen):
     async def load(self) -> None:
         """Reads the trips; when that fails (unreachable, the key refused) says why where the
         list would be, with the offline banner, and tries again with backoff until it works."""
-        client = self.app.client  # type: ignore[attr-defined]
-        backoff = Backoff(initial=self.app.reconnect_after)  # type: ignore[attr-defined]
+        client = self.app.connected_client
+        backoff = Backoff(initial=self.app.reconnect_after)
         while True:
             try:
                 me = await client.me()
@@ -131,13 +131,13 @@ class TripPickerScreen(ReportsFailures, Screen):
                 self.query_one(OfflineBanner).show_offline(
                     self.app.service_url,
                     backoff.failures,
-                    delay,  # type: ignore[attr-defined]
+                    delay,
                     None if unreachable else describe(error),
                 )
                 if not self.trips:
                     self.query_one("#picker-hint", Static).update(
                         Text(failures.unavailable(error, self.app.service_url), style=palette.ALERT)
-                    )  # type: ignore[attr-defined]
+                    )
                 await asyncio.sleep(delay)
                 continue
             if backoff.failures:
@@ -149,7 +149,7 @@ class TripPickerScreen(ReportsFailures, Screen):
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         self.me, self.trips = event.me, event.trips
-        self.app.know_user(event.me)  # type: ignore[attr-defined]
+        self.app.know_user(event.me)
         self._show_outbox()
         order = {"active": 0, "draft": 1, "completed": 2}
         self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
@@ -185,19 +185,19 @@ class TripPickerScreen(ReportsFailures, Screen):
     def action_open(self) -> None:
         option = self.query_one(TripList).highlighted_option
         if option is not None and option.id:
-            self.app.open_trip(option.id)  # type: ignore[attr-defined]
+            self.app.open_trip(option.id)
 
     @on(OptionList.OptionSelected, "TripList")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.open_trip(event.option.id)  # type: ignore[attr-defined]
+            self.app.open_trip(event.option.id)
 
     def action_new(self) -> None:
         self.app.push_screen(NewTripScreen(self.create), self._created)
 
     async def create(self, new: NewTrip) -> Trip:
         """Sends the new trip; the dialog shows a refusal and stays open."""
-        client = self.app.client  # type: ignore[attr-defined]
+        client = self.app.connected_client
         me = self.me or await client.me()
         group = me.default_group_id or (me.groups[0].id if me.groups else "")
         return await client.create_trip(
@@ -217,9 +217,14 @@ class TripPickerScreen(ReportsFailures, Screen):
         if trip is None:
             return
         question = Text.assemble("Archive ", one_line(trip.title, "bold"), "? It becomes completed.")
-        self.app.push_screen(ConfirmScreen(question), lambda yes: self.archive(trip.id) if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.archive(trip.id)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(group="trip-write", exit_on_error=False, description="Archiving the trip")
     async def archive(self, trip_id: str) -> None:
-        await self.app.client.archive_trip(trip_id)  # type: ignore[attr-defined]
+        await self.app.connected_client.archive_trip(trip_id)
         self.load()

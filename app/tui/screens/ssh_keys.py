@@ -19,8 +19,8 @@ from textual.widgets.option_list import Option
 from app.client import APIError
 from app.domain.models import SshKey
 from app.tui import palette
-from app.tui.failures import ReportsFailures
 from app.tui.notices import describe
+from app.tui.screens.base import TripdeckScreen
 from app.tui.text import literal, one_line
 
 
@@ -38,7 +38,7 @@ def _when(ms: int | None) -> str:
     return "used " + datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
-class SshKeysScreen(ReportsFailures, ModalScreen[None]):
+class SshKeysScreen(TripdeckScreen, ModalScreen[None]):
     CSS_PATH = "ssh_keys.tcss"
     BINDINGS: ClassVar = [
         Binding("a", "add", "Add key", id="ssh_keys.add"),
@@ -52,7 +52,7 @@ class SshKeysScreen(ReportsFailures, ModalScreen[None]):
 
     @property
     def client(self) -> Any:
-        return self.app.client  # type: ignore[attr-defined]
+        return self.app.client
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog", id="ssh-keys-dialog"):

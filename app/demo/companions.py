@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass, field
 
 from app.client import TripClient, TripError
-from app.tui.demo import story
-from app.tui.demo.seed import SeededTrip
+from app.demo import story
+from app.demo.seed import SeededTrip
 
 
 @dataclass

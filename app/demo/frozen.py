@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from app.demo import story
+from app.demo.story import PEOPLE, YOU, Story
 from app.domain.models import (
     ActionItem,
     Channel,
@@ -22,8 +24,6 @@ from app.domain.models import (
 from app.domain.summary import summary_of
 from app.tui.clock import Clock
 from app.tui.data import Paged, TripData
-from app.tui.demo import story
-from app.tui.demo.story import PEOPLE, YOU, Story
 
 START = dt.date(2026, 7, 10)
 NOW = "2026-07-16T10:30"

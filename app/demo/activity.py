@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from app.demo import frozen
+from app.demo.story import COMPANIONS, TITLE, YOU
 from app.domain.activity import Activity
-from app.tui.demo import frozen
-from app.tui.demo.story import COMPANIONS, TITLE, YOU
 
 MINUTE = 60_000
 

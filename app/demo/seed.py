@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.client import TripClient
+from app.demo import story
+from app.demo.story import COMPANIONS, GUEST, YOU, Story
 from app.domain.bulk import BatchResult, ItemResult
 from app.domain.models import ActionItemCreate, CommitmentCreate, LegCreate, MapPinCreate
-from app.tui.demo import story
-from app.tui.demo.story import COMPANIONS, GUEST, YOU, Story
 
 
 def _ok(batch: BatchResult) -> list[ItemResult]:
