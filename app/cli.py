@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import UTC
+
+from app.settings import environment
 
 EPILOG = """\
 examples:
@@ -284,7 +285,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     print(key)
     if not args.db:
         # A server started with --db elsewhere would not know this key: say where it went.
-        source = "TRIP_DATABASE_URL" if os.environ.get("TRIP_DATABASE_URL") else "the default"
+        source = "TRIP_DATABASE_URL" if environment().database_url else "the default"
         print(
             f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
             "another database needs the same --db here",
@@ -489,13 +490,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
         zone=local_zone(settings.timezone)
     )  # the viewer's clock: the config's zone, else the system's
     # From the environment too (trip ssh passes it so): a command line is shown by `ps` to every local user.
-    args.share = args.share or os.environ.get("TRIP_SHARE_TOKEN") or None
+    args.share = args.share or environment().share_token
     if settings.url and not args.share and (problem := config.url_problem(settings.url)):
         where = (
             "--url"
             if args.url
             else "TRIP_API_URL"
-            if os.environ.get("TRIP_API_URL")
+            if environment().api_url
             else f"the config file {config.config_path()}"
         )
         print(f"trip ui: {problem} (from {where})", file=sys.stderr)
@@ -559,7 +560,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_mcp(args: argparse.Namespace) -> int:
     from app.client.client import resolve_base_url
 
-    if not os.environ.get("TRIP_API_KEY"):
+    if not environment().api_key:
         print("trip mcp: set TRIP_API_KEY (make one with `trip keys create --email ...`)", file=sys.stderr)
         return 2
     try:

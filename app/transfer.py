@@ -28,6 +28,7 @@ from app.formats.snapshot import (
     repeated_client_refs,
     sync_in_chunks,
 )
+from app.settings import environment
 from app.transfer_args import FORMATS, add_commands  # noqa: F401  (the parser lives apart: see there)
 
 SHOWN_PER_CATEGORY = 20
@@ -64,13 +65,13 @@ def open_client(args: argparse.Namespace) -> TripClient:
     """The SDK client for --url/--key (the composition root, app/cli.py, fills them from
     TRIP_API_URL/TRIP_API_KEY or the config file `trip ui` saved), or UsageError saying what is
     missing or malformed."""
-    key = args.key or os.environ.get("TRIP_API_KEY")
+    key = args.key or environment().api_key
     if not key:
         raise UsageError(
             "no API key: pass --key, set TRIP_API_KEY, or sign in once with `trip ui` (make a key "
             "with `trip keys create --email ...`)"
         )
-    url = args.url or os.environ.get("TRIP_API_URL")
+    url = args.url or environment().api_url
     try:
         return TripClient(key, base_url=url)
     except ValueError:

@@ -15,7 +15,6 @@ reused by the retries of that call; see `app.client.http` for the retry rules an
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
@@ -78,6 +77,7 @@ from app.domain import (
     TripPage,
     TripUpdate,
 )
+from app.settings import environment
 
 if TYPE_CHECKING:
     # Imported where used: the batch, sync, export and share models load on first use, not when
@@ -95,7 +95,7 @@ T = TypeVar("T")
 def resolve_base_url(base_url: str | None) -> str:
     """`base_url` or TRIP_API_URL or the local default. A bare origin (`http://host:8000`) means
     that server's API root, `/api/v1`; any other path is taken as the API root as it is."""
-    url = (base_url or os.environ.get("TRIP_API_URL") or DEFAULT_BASE_URL).strip()
+    url = (base_url or environment().api_url or DEFAULT_BASE_URL).strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {url!r}")
@@ -180,7 +180,7 @@ class TripClient(BaseClient):
         max_retries: int = 3,
         deadline: float | None = 60.0,
     ) -> None:
-        api_key = api_key or os.environ.get("TRIP_API_KEY")
+        api_key = api_key or environment().api_key
         if not api_key:
             raise TripError(
                 "No API key: pass api_key=... or set TRIP_API_KEY (create one with `trip keys create`)"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ExceptionHandler
 
 from app.server.auth import KeyCache, KeyUse
 from app.server.errors import ApiError, details_from_pydantic, validation_error
@@ -74,7 +77,7 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     return error_response(request, validation_error(details))
 
 
-async def on_replay(request: Request, exc: IdempotentReplay):
+async def on_replay(request: Request, exc: IdempotentReplay) -> Response:
     return exc.response()
 
 
@@ -154,6 +157,12 @@ async def on_database_error(request: Request, exc: StatementError) -> JSON:
     )
 
 
+def handler(on_error: Callable[[Request, Any], Awaitable[Response]]) -> ExceptionHandler:
+    """Starlette types every handler as taking any Exception; each of ours takes the one class it
+    is registered for, which is all Starlette ever hands it."""
+    return cast(ExceptionHandler, on_error)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     db = database or Database(settings.database_url)
@@ -194,11 +203,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     hub = ChangeHub(PollingWaker(db, keys=keys) if db.is_sqlite else PgNotifyWaker(db, keys=keys))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(IdempotentReplay, on_replay)
-    app.add_exception_handler(StatementError, on_database_error)
+    app.add_exception_handler(ApiError, handler(on_api_error))
+    app.add_exception_handler(RequestValidationError, handler(on_validation_error))
+    app.add_exception_handler(StarletteHTTPException, handler(on_http_error))
+    app.add_exception_handler(IdempotentReplay, handler(on_replay))
+    app.add_exception_handler(StatementError, handler(on_database_error))
     # Inside the one below (the last added runs first): a body that is not UTF-8 JSON is answered
     # after the route's authentication, not before it (app/server/request_body.py).
     app.add_middleware(RequestBodyMiddleware)
@@ -242,6 +251,7 @@ def document_without_422(app: FastAPI) -> None:
                     operation.get("responses", {}).pop("422", None)
             for name in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(name, None)
+            return schema  # what FastAPI keeps as app.openapi_schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

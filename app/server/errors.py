@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -94,7 +94,7 @@ def describe(details: Iterable[dict[str, str]]) -> str:
 
 
 def details_from_pydantic(
-    errors: Iterable[dict[str, Any]], *, prefix: str = "", skip_first: tuple[str, ...] = ("body",)
+    errors: Iterable[Mapping[str, Any]], *, prefix: str = "", skip_first: tuple[str, ...] = ("body",)
 ) -> list[dict[str, str]]:
     """Turn pydantic's error list into the contract's `[{"path", "reason"}]`, one per field: the
     first MAX_DETAILS fields, with the number of the others in `omitted` (see `Details`)."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import signal
 
-CRASH_AT = os.environ.get("TRIP_TEST_CRASH_AT")
+from app.settings import environment
+
+CRASH_AT = environment().test_crash_at
+"""Read once, at import, as the server starts: the point is per server process, not per request."""
 
 ANSWER_READY = "answer-ready"
 """A claimed write's answer is complete; it is not yet recorded (nor committed) nor sent."""

@@ -35,7 +35,7 @@ Changes = list[tuple[str, str]]
 
 # For each kind of derived event: the leg field holding it, the model of one entry, and the
 # keys of its local start and end times.
-DERIVED = {
+DERIVED: dict[str, tuple[str, type[BaseModel], str, str]] = {
     "flight": ("flights", m.Flight, "departureTime", "arrivalTime"),
     "accommodation": ("stays", m.Accommodation, "checkIn", "checkOut"),
     "rental_car": ("rental_car", m.RentalCar, "pickupTime", "dropoffTime"),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from app.settings import environment
+
 
 def default_database_url() -> str:
-    if url := os.environ.get("TRIP_DATABASE_URL"):
+    if url := environment().database_url:
         return url
     return str(Path(user_data_dir("tripdeck")) / "tripdeck.db")
 

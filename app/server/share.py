@@ -9,7 +9,7 @@ messages, and free-text stay notes (hosts write door codes there).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 # Opaque ids (groupId, createdBy) stay: they are no secret, and keep the export's shape, so a
 # client parses a shared snapshot with the same model as a full one.
@@ -61,6 +61,10 @@ COMMITMENT = (
 MEMBER = ("userId", "name", "role")
 
 
+@overload
+def pick(wire: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]: ...
+@overload
+def pick(wire: Mapping[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any] | None: ...
 def pick(wire: Mapping[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any] | None:
     if wire is None:
         return None

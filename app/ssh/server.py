@@ -35,6 +35,7 @@ from app.server.storage import ssh_keys as key_store
 from app.server.storage import tables as t
 from app.server.storage.database import Database
 from app.server.storage.files import FILE_MODE, make_private_directories
+from app.settings import inherited
 
 log = logging.getLogger("trip.ssh")
 
@@ -576,7 +577,7 @@ class Session(asyncssh.SSHServerSession):
 
     def _environment(self) -> dict[str, str]:
         assert self.chan is not None
-        env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+        env = inherited(PASSED_ENVIRONMENT)
         env["LANG"] = "C.UTF-8"
         client_env = self.chan.get_environment()
         env.update(

@@ -7,11 +7,13 @@ import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.settings import environment
+
 
 def local_zone(preferred: str | None = None) -> ZoneInfo:
     """The viewer's zone: `preferred` (the config's `timezone`) when it names an IANA zone, else
     $TZ when it does, else the system's, else UTC."""
-    name = os.environ.get("TZ", "")
+    name = environment().tz
     for candidate in (preferred or "", name.lstrip(":"), _system_zone_name()):
         if candidate:
             try:

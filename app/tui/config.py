@@ -11,19 +11,18 @@ from pathlib import Path
 from platformdirs import user_config_dir, user_data_dir
 
 from app.files import open_private
-
-CONFIG_ENV = "TRIP_CONFIG_FILE"
+from app.settings import environment
 
 
 def config_path() -> Path:
-    if override := os.environ.get(CONFIG_ENV):
+    if override := environment().config_file:
         return Path(override)
     return Path(user_config_dir("tripdeck")) / "config.json"
 
 
 def data_file(env: str, name: str) -> Path:
     """The file `$env` names, else `name` in the user's data directory (the outbox, the log)."""
-    if override := os.environ.get(env):
+    if override := environment().file(env):
         return Path(override)
     return Path(user_data_dir("tripdeck")) / name
 
@@ -94,9 +93,10 @@ def url_problem(url: str) -> str | None:
 def resolve(url: str | None, key: str | None, path: Path | None = None) -> Config:
     """Flags win over the environment, which wins over the config file."""
     saved = load(path)
+    env = environment()
     return Config(
-        url=url or os.environ.get("TRIP_API_URL") or saved.url,
-        key=key or os.environ.get("TRIP_API_KEY") or saved.key,
+        url=url or env.api_url or saved.url,
+        key=key or env.api_key or saved.key,
         keymap=saved.keymap,
         timezone=saved.timezone,
     )

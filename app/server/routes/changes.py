@@ -11,10 +11,12 @@ from fastapi import APIRouter, Query, Request
 from app.domain import timeline
 from app.domain.itinerary import Changes
 from app.server.auth import TripAccess, TripReader, recheck_trip_access
+from app.server.deps import Db
 from app.server.errors import ErrorResponses, not_found, validation_error
 from app.server.responses import JSON
 from app.server.storage import converters
 from app.server.storage import itinerary as store
+from app.server.storage.database import Database
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["itinerary"], responses=ErrorResponses)
 
@@ -58,13 +60,13 @@ async def _client_gone(receive) -> None:
 )
 async def get_changes(
     request: Request,
+    db: Db,
     access: TripReader,
     since: str | None = Query(None, description="The cursor of the previous answer"),
     wait: float = Query(
         0, ge=0, le=MAX_WAIT, description="Seconds to hold the request when there is no news (0..30)"
     ),
 ) -> Any:
-    db = request.app.state.db
     trip_id = access.trip_id
     if since is None:
         async with db.read() as conn:
@@ -122,7 +124,7 @@ async def _answer(request: Request, access: TripAccess, answer: dict[str, Any], 
     return JSON(answer)
 
 
-async def _read(db, trip_id: str, revision: int, seq: int, with_messages: bool) -> dict[str, Any]:
+async def _read(db: Database, trip_id: str, revision: int, seq: int, with_messages: bool) -> dict[str, Any]:
     """What came after (revision, seq). One cheap query when nothing did (the common case for a
     poll that is about to wait)."""
     async with db.read() as conn:

@@ -4,11 +4,12 @@ revision, and the compact summary with scheduling conflicts."""
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app.domain import timeline
 from app.domain.itinerary import Itinerary, ItineraryDiff, ItinerarySummary
 from app.server.auth import TripReader
+from app.server.deps import Db
 from app.server.errors import ErrorResponses, validation_error
 from app.server.responses import JSON
 from app.server.storage import itinerary as store
@@ -19,8 +20,8 @@ router = APIRouter(prefix="/trips/{trip_id}/itinerary", tags=["itinerary"], resp
 @router.get(
     "", response_model=Itinerary, summary="The trip's events at its current revision, by date and time"
 )
-async def get_itinerary(request: Request, access: TripReader) -> Any:
-    async with request.app.state.db.read() as conn:
+async def get_itinerary(db: Db, access: TripReader) -> Any:
+    async with db.read() as conn:
         snap = await store.snapshot(conn, access.trip_id)
     events = timeline.itinerary_events(snap.legs, snap.commitments)
     return JSON(
@@ -42,8 +43,8 @@ async def get_itinerary(request: Request, access: TripReader) -> Any:
     "appears once in `event_diffs`: added, updated or removed relative to revision `since_revision`; "
     "an event added and removed again in between does not appear.",
 )
-async def get_diff(request: Request, access: TripReader, since_revision: int = Query(...)) -> Any:
-    async with request.app.state.db.read() as conn:
+async def get_diff(db: Db, access: TripReader, since_revision: int = Query(...)) -> Any:
+    async with db.read() as conn:
         current = await store.current_revision(conn, access.trip_id)
         if not 1 <= since_revision <= current:
             raise validation_error(
@@ -72,8 +73,8 @@ OFF_LOOP_ROWS = 500
     response_model=ItinerarySummary,
     summary="Counts by type, bounds, scheduling conflicts and a compact event list",
 )
-async def get_summary(request: Request, access: TripReader) -> Any:
-    async with request.app.state.db.read() as conn:
+async def get_summary(db: Db, access: TripReader) -> Any:
+    async with db.read() as conn:
         snap = await store.snapshot(conn, access.trip_id, map_pins=True)
     rows = len(snap.legs) + len(snap.commitments) + len(snap.map_pins)
     if rows < OFF_LOOP_ROWS:

@@ -3,13 +3,14 @@ the activity feed of those operations and their revert (see app.server.activity)
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from app.domain.activity import ActivityPage, RevertRequest, RevertResult
 from app.domain.bulk import ErrorEnvelope
 from app.domain.itinerary import OpRequest, OpResult
 from app.server import activity, operations
 from app.server.auth import TripEditor, TripReader
+from app.server.deps import Db
 from app.server.errors import ErrorResponses
 from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
 
@@ -27,8 +28,8 @@ router = APIRouter(prefix="/trips/{trip_id}", tags=["itinerary"], responses=Erro
     "the trip's legs.",
     responses={409: {"model": ErrorEnvelope, "description": "STALE_REVISION or OPERATION_REJECTED"}},
 )
-async def apply_op(request: Request, access: TripEditor, body: OpRequest) -> Any:
-    async with request.app.state.db.write() as conn:
+async def apply_op(db: Db, access: TripEditor, body: OpRequest) -> Any:
+    async with db.write() as conn:
         result = await operations.apply(conn, access.trip_id, body, actor=access.key)
     return JSON(result)
 
@@ -44,12 +45,12 @@ async def apply_op(request: Request, access: TripEditor, body: OpRequest) -> Any
     "`reverted_by` and `reverts`. Messages are not operations.",
 )
 async def list_operations(
-    request: Request,
+    db: Db,
     access: TripReader,
     limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
     cursor: str | None = None,
 ) -> Any:
-    async with request.app.state.db.read() as conn:
+    async with db.read() as conn:
         items, next_cursor = await activity.page(conn, access.trip_id, limit=limit, cursor=cursor)
     return page(items, next_cursor)
 
@@ -68,7 +69,7 @@ async def list_operations(
         409: {"model": ErrorEnvelope, "description": "STALE_REVISION, REVERT_CONFLICT or OPERATION_REJECTED"}
     },
 )
-async def revert_operation(request: Request, op_id: str, access: TripEditor, body: RevertRequest) -> Any:
-    async with request.app.state.db.write() as conn:
+async def revert_operation(db: Db, op_id: str, access: TripEditor, body: RevertRequest) -> Any:
+    async with db.write() as conn:
         result = await activity.revert(conn, access, op_id, body.base_revision)
     return JSON(result)

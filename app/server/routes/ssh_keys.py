@@ -6,11 +6,12 @@ register a way in that is wider than itself."""
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.domain import models as m
 from app.server.auth import ALL_SCOPES, ApiKey, CurrentKey
+from app.server.deps import Db
 from app.server.errors import ApiError, ErrorResponses, forbidden, not_found, validation_error
 from app.server.responses import JSON, page
 from app.server.storage import ssh_keys as store
@@ -27,8 +28,8 @@ def _require_full_key(key: ApiKey) -> None:
 
 
 @router.get("", response_model=m.SshKeyPage, summary="Your SSH public keys (for trip ssh), oldest first")
-async def list_ssh_keys(request: Request, key: CurrentKey) -> Any:
-    async with request.app.state.db.read() as conn:
+async def list_ssh_keys(db: Db, key: CurrentKey) -> Any:
+    async with db.read() as conn:
         return page(await store.list_keys(conn, key.user_id), None)
 
 
@@ -43,14 +44,14 @@ async def list_ssh_keys(request: Request, key: CurrentKey) -> Any:
     "several lines or a damaged key is 400 (the key is never echoed). Needs an API key with all four scopes on "
     "every trip (403 otherwise): a `trip ssh` session acts with such a key.",
 )
-async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -> Any:
+async def add_ssh_key(db: Db, key: CurrentKey, body: m.SshKeyCreate) -> Any:
     _require_full_key(key)
     try:
         public_key = store.parse_public_key(body.public_key)
     except store.KeyProblem as problem:
         raise validation_error([{"path": "publicKey", "reason": "invalid"}], str(problem)) from None
     try:
-        async with request.app.state.db.write() as conn:
+        async with db.write() as conn:
             item = await store.add_key(conn, key.user_id, public_key, body.name)
     except store.KeyTaken:
         raise ApiError(
@@ -69,9 +70,9 @@ async def add_ssh_key(request: Request, key: CurrentKey, body: m.SshKeyCreate) -
     description="It no longer signs you in, and `trip ssh` ends the sessions it opened within seconds. Needs an "
     "API key with all four scopes on every trip.",
 )
-async def delete_ssh_key(request: Request, ssh_key_id: str, key: CurrentKey) -> Response:
+async def delete_ssh_key(db: Db, ssh_key_id: str, key: CurrentKey) -> Response:
     _require_full_key(key)
-    async with request.app.state.db.write() as conn:
+    async with db.write() as conn:
         if not await store.delete_key(conn, key.user_id, ssh_key_id):
             raise not_found("SSH key")
     return Response(status_code=204)

@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from app.domain import bulk as b
 from app.server.auth import TripEditor, TripReader
+from app.server.deps import Db
 from app.server.errors import ErrorResponses
 from app.server.responses import JSON
 from app.server.storage import bulk, content
-from app.server.storage import trips as trip_store
 from app.server.storage.revisions import record_change
+from app.server.storage.snapshots import trip_snapshot
 
 router = APIRouter(prefix="/trips/{trip_id}", tags=["sync"], responses=ErrorResponses)
 
@@ -28,12 +29,11 @@ CATEGORIES = (
     summary="Import legs, action items and map pins (clientRef diff-merge); dryRun=true writes nothing",
 )
 async def sync(
-    request: Request,
+    db: Db,
     access: TripEditor,
     body: b.SyncRequest,
     dry_run: bool = Query(False, alias="dryRun", description="Predict the outcome without writing"),
 ) -> Any:
-    db = request.app.state.db
     # A dry run reads only; a real run is one write transaction, so it lands whole or not at all.
     async with db.read() if dry_run else db.write() as conn:
         trip = (access.trip if dry_run else await bulk.lock_trip(conn, access.trip_id)) or access.trip
@@ -62,20 +62,6 @@ async def sync(
 
 
 @router.get("/export", response_model=b.TripExport, summary="The whole trip in one consistent snapshot")
-async def export(request: Request, access: TripReader) -> Any:
-    async with request.app.state.db.snapshot() as conn:
+async def export(db: Db, access: TripReader) -> Any:
+    async with db.snapshot() as conn:
         return JSON(await trip_snapshot(conn, access.trip_id))
-
-
-async def trip_snapshot(conn, trip_id: str) -> dict[str, Any]:
-    """Trip, legs, map pins, action items, commitments and members, read in one transaction."""
-    snapshot: dict[str, Any] = {"trip": await trip_store.get_trip(conn, trip_id)}
-    for wire_name, kind in (
-        ("legs", content.LEG),
-        ("mapPins", content.MAP_PIN),
-        ("actionItems", content.ACTION_ITEM),
-        ("commitments", content.COMMITMENT),
-    ):
-        snapshot[wire_name] = [kind.to_wire(row) for row in await content.list_all(conn, kind, trip_id)]
-    snapshot["members"], _ = await trip_store.list_members(conn, trip_id)
-    return snapshot

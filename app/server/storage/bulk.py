@@ -10,12 +10,13 @@ and a dry run (the same computation without the writes) predicts the real run ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import events
+from app.domain import models as m
 from app.server.clock import new_id, now_ms
 from app.server.errors import ApiError, validation_error
 from app.server.storage import content
@@ -120,6 +121,10 @@ async def _existing(
     return found
 
 
+BulkItem = m.LegCreate | m.ActionItemCreate | m.MapPinCreate
+"""What a batch or sync item is parsed into (the kinds that have a clientRef)."""
+
+
 async def upsert_many(
     conn: AsyncConnection,
     kind: content.Kind,
@@ -131,10 +136,10 @@ async def upsert_many(
 ) -> BulkOutcome:
     """Create or diff-merge (by clientRef) every item that is valid; report each item alone."""
     results: list[ItemResult | None] = [None] * len(items)
-    parsed = []
+    parsed: list[tuple[int, BulkItem]] = []
     for index, raw in enumerate(items):
         try:
-            parsed.append((index, content.parse(kind, raw)))
+            parsed.append((index, cast(BulkItem, content.parse(kind, raw))))
         except ApiError as error:
             results[index] = ItemResult(
                 index, "error", client_ref=_raw_client_ref(raw), error=item_error(error)
@@ -176,7 +181,7 @@ async def upsert_many(
         if base is None:
             before[row["id"]] = None
         else:
-            before.setdefault(row["id"], stored.get(ref))
+            before.setdefault(row["id"], stored.get(ref) if ref else None)  # a base has a ref
         after[row["id"]] = row
         if ref:
             current[ref] = row

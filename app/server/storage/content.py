@@ -7,9 +7,9 @@ records with `revisions.record_change`, once per logical operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import Table, case, delete, func, insert, select, update
@@ -173,7 +173,7 @@ async def _zoneless_linked(conn: AsyncConnection, trip_id: str, leg_id: str) -> 
         t.commitments.c.leg_id == leg_id,
         t.commitments.c.timezone.is_(None),
     )
-    return list((await conn.execute(query)).mappings().all())
+    return list(cast("Sequence[Mapping[str, Any]]", (await conn.execute(query)).mappings().all()))
 
 
 GAPS_NAMED = 3
@@ -225,7 +225,7 @@ async def zone_changes_of_linked(
 # --- merging a request body into a row ----------------------------------------------------
 
 
-def _merge_leg(existing: Row, data: BaseModel, sent: set[str], details: Details) -> Row:
+def _merge_leg(existing: Row, data: m.LegCreate | m.LegUpdate, sent: set[str], details: Details) -> Row:
     changes: Row = {}
     stays = list(existing.get("stays") or [])
     if "stays" in sent:
@@ -283,7 +283,7 @@ def merge(kind: Kind, existing: Row, data: BaseModel) -> tuple[Row, Details]:
     details: Details = []
     changes: Row = {}
     if kind is LEG:
-        changes.update(_merge_leg(existing, data, sent, details))
+        changes.update(_merge_leg(existing, cast("m.LegCreate | m.LegUpdate", data), sent, details))
         sent -= {"stays", "accommodation", "flights", "rental_car"}
     for name in sent:
         value = getattr(data, name)
@@ -327,7 +327,12 @@ def times_in_gaps(
     problems = []
     for path, text, zone_name in _local_times(kind, row, zone, stay_path):
         tz, local = localtime.zone(zone_name), localtime.parse_local(text)
-        if tz is not None and local is not None and (found := localtime.gap(local, tz)) is not None:
+        if (
+            tz is not None
+            and zone_name is not None
+            and local is not None
+            and (found := localtime.gap(local, tz)) is not None
+        ):
             problems.append((path, localtime.gap_message(local, zone_name, found)))
     return problems
 
@@ -536,7 +541,8 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
     # Links to a deleted leg or pin are cleared, so no commitment points at nothing.
     link = {"leg": "leg_id", "map_pin": "map_pin_id"}.get(kind.name)
     if link:
-        linked = (
+        linked = cast(
+            "Sequence[Mapping[str, Any]]",
             (
                 await conn.execute(
                     select(t.commitments).where(
@@ -545,7 +551,7 @@ async def delete_row(conn: AsyncConnection, kind: Kind, trip: Mapping[str, Any],
                 )
             )
             .mappings()
-            .all()
+            .all(),
         )
         # Before: each commitment in its leg's zone (a deleted leg's too); after, unlinked from the
         # leg, one without a zone of its own floats.
@@ -582,6 +588,6 @@ async def list_page(
     return [kind.to_wire(r) for r in rows], next_cursor
 
 
-async def list_all(conn: AsyncConnection, kind: Kind, trip_id: str) -> list[Row]:
+async def list_all(conn: AsyncConnection, kind: Kind, trip_id: str) -> list[Mapping[str, Any]]:
     query = select(kind.table).where(kind.table.c.trip_id == trip_id).order_by(*kind.sort())
     return [dict(r) for r in (await conn.execute(query)).mappings().all()]

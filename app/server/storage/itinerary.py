@@ -3,7 +3,7 @@ trip's timeline rows, the operation log, and the trip's newest revision and mess
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +20,9 @@ Row = dict[str, Any]
 @dataclass
 class Snapshot:
     trip: Row
-    legs: list[Row]
-    commitments: list[Row]
-    map_pins: list[Row]
+    legs: list[Mapping[str, Any]]
+    commitments: list[Mapping[str, Any]]
+    map_pins: list[Mapping[str, Any]]
 
 
 async def _trip(conn: AsyncConnection, trip_id: str) -> Row:

@@ -28,6 +28,7 @@ def note_row(
     the operation that `record_change` logs next: enough to describe the change and to invert it.
     An update keeps only the columns that changed; a create or delete keeps the whole row."""
     entry: dict[str, Any]
+    named: Mapping[str, Any]
     if before is not None and after is not None:
         changed = [c for c in after if c != "trip_id" and before.get(c) != after[c]]
         if not changed:
@@ -37,23 +38,25 @@ def note_row(
             "before": {c: before.get(c) for c in changed},
             "after": {c: after[c] for c in changed},
         }
+        named = after
     elif after is not None:
         entry = {
             "change": "created",
             "before": None,
             "after": {c: v for c, v in after.items() if c != "trip_id"},
         }
+        named = after
     elif before is not None:
         entry = {
             "change": "deleted",
             "before": {c: v for c, v in before.items() if c != "trip_id"},
             "after": None,
         }
+        named = before
     else:
         return
-    named = after if after is not None else before
-    label = next((named[c] for c in LABEL_COLUMNS if named.get(c)), None)  # type: ignore[union-attr]
-    conn.info.setdefault("row_changes", []).append({"kind": kind, "id": named["id"], "label": label, **entry})  # type: ignore[index]
+    label = next((named[c] for c in LABEL_COLUMNS if named.get(c)), None)
+    conn.info.setdefault("row_changes", []).append({"kind": kind, "id": named["id"], "label": label, **entry})
 
 
 _lock_trip = select(t.trips.c.id).where(t.trips.c.id == bindparam("trip_id")).with_for_update(key_share=True)

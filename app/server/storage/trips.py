@@ -1,16 +1,17 @@
-"""Trips and their members."""
+"""Trips: their rows, the owner, channel and membership a new one starts with, and the lists."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.server.clock import new_id, now_ms
 from app.server.storage import converters, pagination
 from app.server.storage import tables as t
-from app.server.storage.revisions import lock_trip
+from app.server.storage.revisions import lock_trip, note_row
 
 TRIP_CONTENT = ("title", "start_date", "end_date", "status", "min_connection_minutes")
 """The trip's own columns that count as trip content (an operation changes them; a revert restores)."""
@@ -24,6 +25,16 @@ def member_count():
         .scalar_subquery()
         .label("member_count")
     )
+
+
+async def in_group(conn: AsyncConnection, group_id: str, user_id: str) -> bool:
+    """Whether the user belongs to the group (a trip is made in one of the creator's groups)."""
+    member = await conn.execute(
+        select(t.group_members.c.role).where(
+            t.group_members.c.group_id == group_id, t.group_members.c.user_id == user_id
+        )
+    )
+    return member.first() is not None
 
 
 async def create_trip(
@@ -62,9 +73,8 @@ async def create_trip(
 
 
 async def get_trip(conn: AsyncConnection, trip_id: str) -> dict[str, Any]:
-    row = (
-        (await conn.execute(select(t.trips, member_count()).where(t.trips.c.id == trip_id))).mappings().one()
-    )
+    found = await conn.execute(select(t.trips, member_count()).where(t.trips.c.id == trip_id))
+    row = cast("Mapping[str, Any]", found.mappings().one())
     return converters.trip(row, row["member_count"])
 
 
@@ -91,19 +101,8 @@ async def list_trips(
     return [converters.trip(r, r["member_count"]) for r in rows], next_cursor
 
 
-async def list_members(
-    conn: AsyncConnection, trip_id: str, *, limit: int | None = None, cursor: str | None = None
-) -> tuple[list[dict[str, Any]], str | None]:
-    query = (
-        select(
-            t.trip_members.c.user_id, t.trip_members.c.role, t.users.c.name, t.users.c.email, t.users.c.phone
-        )
-        .join(t.users, t.users.c.id == t.trip_members.c.user_id)
-        .where(t.trip_members.c.trip_id == trip_id)
-    )
-    sort = [t.trip_members.c.created_at, t.trip_members.c.user_id]
-    if limit is None:
-        rows = (await conn.execute(query.order_by(*sort))).mappings().all()
-        return [converters.member(r) for r in rows], None
-    rows, next_cursor = await pagination.page(conn, query, sort, limit=limit, cursor=cursor)
-    return [converters.member(r) for r in rows], next_cursor
+async def update_trip(conn: AsyncConnection, trip_id: str, changes: Mapping[str, Any]) -> None:
+    """Write `changes` to the trip's own columns, noted for the operation that records them."""
+    before = await trip_row(conn, trip_id)
+    await conn.execute(update(t.trips).where(t.trips.c.id == trip_id).values(**changes))
+    note_row(conn, "trip", before, {**before, **changes})
