@@ -29,12 +29,12 @@ from pathlib import Path
 import asyncssh
 from sqlalchemy import delete, select
 
-from app.server.routes.shared import TOKEN_PREFIX, hash_token
 from app.server.storage import accounts
 from app.server.storage import ssh_keys as key_store
 from app.server.storage import tables as t
 from app.server.storage.database import Database
 from app.server.storage.files import FILE_MODE, make_private_directories
+from app.server.storage.shares import TOKEN_PREFIX, hash_token
 from app.settings import inherited
 
 log = logging.getLogger("trip.ssh")
@@ -47,7 +47,7 @@ PASSED_ENVIRONMENT = ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 CLIENT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COLORTERM")
 """What a client may set with `SendEnv`."""
 SHARE_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}")
-"""What `trip serve` makes (app/server/routes/shared.py): anything else is refused unlooked-up."""
+"""What `trip serve` makes (app/server/storage/shares.py): anything else is refused unlooked-up."""
 UNKNOWN_KEYS_PER_CONNECTION = 6
 """Keys a client may offer in one connection before it is disconnected (OpenSSH's MaxAuthTries)."""
 FLUSH_DELAY = 0.004

@@ -4,7 +4,6 @@ where a failed background task becomes a visible, non-fatal notice."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from app.client import APIError, SharedTripClient, TripClient, TripConnectionError
 from app.domain.models import Me
+from app.settings import environment
 from app.tui import config as config_file
 from app.tui import failures, loading, sender, startup, terminal
 from app.tui.clock import Clock
@@ -98,7 +98,7 @@ class TripdeckApp(App):
         """Seconds before the first reconnect attempt; later attempts back off up to 30 s."""
         self.export_dir = export_dir or Path.cwd()
         """Where palette exports (.ics, GeoJSON) are written."""
-        self.writes_files = os.environ.get("TRIP_NO_LOCAL_FILES") != "1"
+        self.writes_files = not environment().no_local_files
         """False in a session of `trip ssh`, which sets TRIP_NO_LOCAL_FILES: the app runs on the
         server, where a file (an export, a screenshot) would be written for its other local users
         to read, not on the member's machine; so none is offered."""

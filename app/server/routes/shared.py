@@ -15,10 +15,8 @@ from app.server.responses import JSON
 from app.server.storage import shares
 from app.server.storage import trips as trip_store
 from app.server.storage.database import Database
-from app.server.storage.shares import TOKEN_PREFIX, hash_token
+from app.server.storage.shares import hash_token
 from app.server.storage.snapshots import trip_snapshot
-
-__all__ = ["TOKEN_PREFIX", "hash_token", "router"]  # app/ssh checks tokens with these two
 
 router = APIRouter(tags=["sharing"], responses=ErrorResponses)
 
