@@ -5,8 +5,12 @@ one process queue in the pool instead of failing with "database is locked"; writ
 processes wait on the busy timeout. Reads run on their own pool and never block on writers (WAL).
 
 A request that claimed an Idempotency-Key runs in one `SharedTransaction`: the claim, every
-`write()`, `read()`, `fetch()` and `single()` of the request, and the recorded answer commit
-together, so a crash at any moment leaves either all of them or none (see app.server.idempotency).
+`write()`, `transact()`, `read()`, `fetch()` and `single()` of the request, and the recorded
+answer commit together, so a crash at any moment leaves either all of them or none (see
+app.server.idempotency).
+
+Hot paths skip SQLAlchemy's execution machinery: `fetch()` runs one statement and `transact()` a
+whole write transaction at the driver, with each statement's SQL compiled once.
 """
 
 from __future__ import annotations
@@ -19,16 +23,17 @@ import secrets
 import sqlite3
 import threading
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Generator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
@@ -241,6 +246,82 @@ class _Plan:
         ]
 
 
+Step = tuple[Executable, dict | None]
+"""What a `Database.transact` body yields: a statement and its values; it is sent the rows."""
+T = TypeVar("T")
+Body = Callable[[], Generator[Step, list[dict], T]]
+"""A write transaction's statements, as a generator function (see `Database.transact`)."""
+
+
+def _driver_error(error: Exception, sql: str, args: list) -> Exception:
+    """A driver's error as SQLAlchemy raises it (`StatementError`, `IntegrityError`), so callers
+    and the app's error handlers see one kind whichever way a statement ran."""
+    if isinstance(error, sqlite3.Error):
+        wrapped = IntegrityError if isinstance(error, sqlite3.IntegrityError) else DBAPIError
+    else:
+        import asyncpg
+
+        if not isinstance(error, (asyncpg.PostgresError, asyncpg.exceptions._base.DataError)):
+            return error
+        integrity = isinstance(error, asyncpg.IntegrityConstraintViolationError)
+        wrapped = IntegrityError if integrity else DBAPIError
+    return wrapped(sql, args, error)
+
+
+def _run_sqlite_body(
+    conn: sqlite3.Connection, plan_of: Callable[[Executable], _Plan], body: Body[T], savepoint: bool
+) -> T:
+    """A whole transaction (or, inside another one, a savepoint) on aiosqlite's thread."""
+    conn.execute("SAVEPOINT lean_write" if savepoint else "BEGIN IMMEDIATE")
+    try:
+        steps = body()
+        rows: list[dict] | None = None
+        while True:
+            try:
+                statement, params = steps.send(rows)  # type: ignore[arg-type]  # None starts it
+            except StopIteration as done:
+                result = done.value
+                break
+            plan = plan_of(statement)
+            args = plan.parameters(params)
+            try:
+                raw_rows = conn.execute(plan.sql, args).fetchall()
+            except sqlite3.Error as error:
+                raise _driver_error(error, plan.sql, args) from error
+            rows = plan.rows(raw_rows)
+        conn.execute("RELEASE lean_write" if savepoint else "COMMIT")
+        return result
+    except BaseException:
+        if savepoint:
+            conn.execute("ROLLBACK TO lean_write")
+            conn.execute("RELEASE lean_write")
+        elif conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+async def _run_asyncpg_body(driver, plan_of: Callable[[Executable], _Plan], body: Body[T]) -> T:
+    """A body's statements on an asyncpg connection inside a transaction or savepoint; asyncpg
+    prepares each statement once per connection (its statement cache)."""
+    steps = body()
+    rows: list[dict] | None = None
+    while True:
+        try:
+            statement, params = steps.send(rows)  # type: ignore[arg-type]  # None starts it
+        except StopIteration as done:
+            return done.value
+        plan = plan_of(statement)
+        args = plan.parameters(params)
+        try:
+            raw_rows = await driver.fetch(plan.sql, *args)
+        except Exception as error:
+            wrapped = _driver_error(error, plan.sql, args)
+            if wrapped is error:
+                raise
+            raise wrapped from error
+        rows = plan.rows(raw_rows)
+
+
 class SharedTransaction:
     """One write transaction that a whole request's statements join (see `request_transaction`).
 
@@ -255,6 +336,30 @@ class SharedTransaction:
         self.task = asyncio.current_task()
         """Only the request's own task joins: a task it started (which copies its context) must
         not use the connection at the same moment."""
+        self._driver: Any = None
+
+    async def run(self, body: Body[T], *, touches: Collection[str] = ()) -> T:
+        """Run `body` in this transaction, as a savepoint (it fails alone, as its own transaction
+        would), at the driver: on SQLite in one trip to aiosqlite's thread."""
+        db, conn = self.db, self.conn
+        if self._driver is None:
+            proxied = await conn.get_raw_connection()
+            if not db.is_sqlite:
+                # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement: make sure it
+                # has, so the savepoint below lives inside the request's transaction.
+                adapted = proxied.dbapi_connection
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+            self._driver = proxied.driver_connection
+        driver = self._driver
+        if db.is_sqlite:
+            result = await driver._execute(_run_sqlite_body, driver._conn, db._plan, body, True)
+        else:
+            async with driver.transaction():  # nested in the adapter's: a savepoint
+                result = await _run_asyncpg_body(driver, db._plan, body)
+        if touches:
+            conn.info.setdefault("touched_trips", set()).update(touches)
+        return result
 
     async def commit(self) -> None:
         """Commit (NOTIFYing other processes of the trips it touched), then run the commit hooks."""
@@ -551,9 +656,7 @@ class Database:
         if shared is not None:
             result = await shared.conn.execute(statement, params or {})
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
-        plan = self._plans.get(statement)
-        if plan is None:
-            plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
+        plan = self._plan(statement)
         args = plan.parameters(params)
         if not write and self._loop_reader is not None:
             raw_rows = self._loop_reader.rows(plan.sql, args)
@@ -570,23 +673,81 @@ class Database:
                     raw_rows = await driver.fetch(plan.sql, *args)
             except BaseException as error:
                 broken = not self.is_sqlite and _connection_broken(error)
-                # Bounded: a request cancelled while the engine is being disposed (shutdown) would
-                # otherwise wait forever on a driver whose worker thread has already stopped.
-                try:
-                    async with asyncio.timeout(RELEASE_TIMEOUT):
-                        if broken:
-                            # As SQLAlchemy does for its own statements: drop the broken connection.
-                            await greenlet_spawn(proxied.invalidate, error)
-                        else:
-                            await greenlet_spawn(proxied.close)
-                except TimeoutError:
-                    log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
+                await self._release(proxied, error if broken else None)
                 if attempt == 1 and broken and _never_ran(error, write=write):
                     continue  # once more, on a fresh connection
                 raise
             await greenlet_spawn(proxied.close)
             return plan.rows(raw_rows)
         raise AssertionError("unreachable")
+
+    def _plan(self, statement: Executable) -> _Plan:
+        plan = self._plans.get(statement)
+        if plan is None:
+            plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
+        return plan
+
+    async def transact(self, body: Body[T], *, touches: Collection[str] = ()) -> T:
+        """A write transaction of the hot paths, run at the driver: `body()` is a generator that
+        yields `(statement, values)` and is sent each statement's rows as dicts; what it returns
+        is returned. It commits when the body returns; a body or statement that raises rolls it
+        back and the error propagates (driver errors as SQLAlchemy's). `touches` are the trips
+        whose changes feed the commit wakes (NOTIFY on PostgreSQL, then `commit_hooks`).
+
+        On SQLite the whole transaction (BEGIN IMMEDIATE, the statements, COMMIT) is one trip
+        to aiosqlite's thread on the one write connection, so the body runs on that thread: keep
+        it to deciding the next statement. On PostgreSQL the statements go to asyncpg as
+        prepared statements. Inside a request's shared transaction: a savepoint of it. Build the
+        statements once (values as `bindparam`s), as for `fetch`; no expanding (IN) parameters.
+        """
+        shared = self._shared()
+        if shared is not None:
+            return await shared.run(body, touches=touches)
+        for attempt in (1, 2):
+            proxied = await self.write_engine.raw_connection()
+            started = False
+            try:
+                driver = proxied.driver_connection
+                if self.is_sqlite:
+                    started = True
+                    result = await driver._execute(_run_sqlite_body, driver._conn, self._plan, body, False)
+                else:
+                    async with driver.transaction():
+                        started = True
+                        result = await _run_asyncpg_body(driver, self._plan, body)
+                        if self.notify_channel and touches:
+                            await self._notify_driver(driver, touches)
+            except BaseException as error:
+                broken = not self.is_sqlite and _connection_broken(error)
+                await self._release(proxied, error if broken else None)
+                if attempt == 1 and broken and not started:
+                    continue  # BEGIN never reached the server: once more, on a fresh connection
+                raise
+            await greenlet_spawn(proxied.close)
+            for hook in self.commit_hooks:
+                hook(set(touches))
+            return result
+        raise AssertionError("unreachable")
+
+    async def _release(self, proxied, broken: BaseException | None) -> None:
+        """Hand a connection back after a failure (dropping it when `broken`)."""
+        # Bounded: a request cancelled while the engine is being disposed (shutdown) would
+        # otherwise wait forever on a driver whose worker thread has already stopped.
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                if broken is not None:
+                    # As SQLAlchemy does for its own statements: drop the broken connection.
+                    await greenlet_spawn(proxied.invalidate, broken)
+                else:
+                    await greenlet_spawn(proxied.close)
+        except TimeoutError:
+            log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
+
+    async def _notify_driver(self, driver, trip_ids: Collection[str]) -> None:
+        ids = sorted(trip_ids)
+        for start in range(0, len(ids), 100):
+            payload = f"{self.notify_origin}:{','.join(ids[start : start + 100])}"
+            await driver.execute("SELECT pg_notify($1, $2)", self.notify_channel, payload)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
