@@ -70,7 +70,7 @@ class ApiKey:
     def trip_limits(self, scope: str) -> set[str] | None:
         """The trips a scope is limited to, or None when it holds for every trip."""
         limits = {limit for base, limit in self.scopes if base == scope}
-        return None if None in limits else limits
+        return None if None in limits else {limit for limit in limits if limit is not None}
 
 
 class KeyCache:

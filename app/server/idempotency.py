@@ -29,7 +29,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Generator
+from collections.abc import Generator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +115,7 @@ def parse_key(raw: str) -> str:
     return value
 
 
-def fingerprint(scope: dict) -> str:
+def fingerprint(scope: MutableMapping[str, Any]) -> str:
     """method + path + query + the JSON body, parsed (key order and whitespace do not matter)."""
     raw = scope.get("state", {}).get("raw_body", b"")
     try:
@@ -370,6 +370,7 @@ class IdempotencyMiddleware:
                     return
                 body = b"".join(chunks)
                 faults.crash_point(faults.ANSWER_READY)
+                assert start is not None  # ASGI: the start comes before the body
                 await settle(start["status"], body)
                 faults.crash_point(faults.ANSWER_RECORDED)
                 await send(start)

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Generator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import event, text
@@ -36,7 +36,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def __init__(self, adapt_connection) -> None:  # no cursor is opened ahead of the statement
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
-        self._cursor = None
+        self._cursor = None  # type: ignore[assignment]  # deliberately none: each statement opens its own
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
         self._description = None
@@ -169,7 +170,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(statement: str, conn: Connection) -> None:
     """SQLAlchemy begins a transaction: send BEGIN (IMMEDIATE for writes), unless the driver's is
     open already (a `SharedTransaction` began it at the driver; SQLAlchemy joins it)."""
-    if not conn.connection.driver_connection.in_transaction:
+    driver: Any = conn.connection.driver_connection
+    if not driver.in_transaction:
         conn.exec_driver_sql(statement)
 
 
@@ -192,7 +194,7 @@ def _drop_closed(dbapi_connection, _record, _proxy) -> None:
 
 def _connection_lost(error: BaseException) -> bool:
     """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     return isinstance(
         error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)
@@ -224,7 +226,7 @@ class _Plan:
     __slots__ = ("binds", "compiled", "keys", "processors", "sql")
 
     def __init__(self, statement: Executable, dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
         self.compiled = compiled
         self.binds = [
@@ -233,12 +235,12 @@ class _Plan:
         ]
         if any(compiled.binds[name].expanding for name, _ in self.binds):
             raise ValueError("Database.fetch does not take expanding (IN) parameters")
-        columns = compiled._result_columns
+        columns = compiled._result_columns or []
         self.keys = tuple(column.keyname for column in columns)
         self.processors = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
 
     def parameters(self, params: dict | None) -> list:
-        values = self.compiled.construct_params(params)
+        values: Any = self.compiled.construct_params(params)
         return [values[name] if convert is None else convert(values[name]) for name, convert in self.binds]
 
     def rows(self, raw_rows) -> list[dict]:
@@ -660,7 +662,7 @@ class Database:
             info.pop(leftover, None)
         pg_transaction = None
         try:
-            driver = proxied.driver_connection
+            driver: Any = proxied.driver_connection
             if self.is_sqlite:
                 result = await driver._execute(_run_sqlite_body, driver._conn, self._plan, first, _OPEN)
             else:
@@ -758,7 +760,7 @@ class Database:
         for attempt in (1, 2):
             proxied = await engine.raw_connection()
             try:
-                driver = proxied.driver_connection
+                driver: Any = proxied.driver_connection
                 if self.is_sqlite:
                     raw_rows = await driver.execute_fetchall(plan.sql, args)
                 else:
@@ -799,7 +801,7 @@ class Database:
             proxied = await self.write_engine.raw_connection()
             started = False
             try:
-                driver = proxied.driver_connection
+                driver: Any = proxied.driver_connection
                 if self.is_sqlite:
                     started = True
                     result = await driver._execute(_run_sqlite_body, driver._conn, self._plan, body, _WHOLE)
