@@ -70,7 +70,7 @@ class ApiKey:
     def trip_limits(self, scope: str) -> set[str] | None:
         """The trips a scope is limited to, or None when it holds for every trip."""
         limits = {limit for base, limit in self.scopes if base == scope}
-        return None if None in limits else limits
+        return None if None in limits else {limit for limit in limits if limit is not None}
 
 
 class KeyCache:
@@ -212,9 +212,16 @@ def _saw(state, key: ApiKey) -> None:
         usage.saw(key.key_id)
 
 
-# Only documents the scheme in OpenAPI (and lets schemathesis and /docs send the key); the
-# header is parsed below so that every failure is our 401 envelope.
-bearer_scheme = HTTPBearer(
+class _DocumentedBearer(HTTPBearer):
+    """Documents the scheme in OpenAPI (and lets schemathesis and /docs send the key) without
+    parsing the header a second time: `authenticate` parses it, so that every failure is our
+    401 envelope."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]  # answers nothing on purpose
+        return None
+
+
+bearer_scheme = _DocumentedBearer(
     auto_error=False,
     scheme_name="apiKey",
     bearerFormat="osk_...",

@@ -29,19 +29,27 @@ import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Generator, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import BigInteger, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from app.server import faults
 from app.server.clock import now_ms
 from app.server.errors import ApiError, dumps, validation_error
 from app.server.storage import tables as t
-from app.server.storage.database import Database, RequestTransaction, SharedTransaction, request_transaction
+from app.server.storage.database import (
+    Body,
+    Database,
+    RequestTransaction,
+    SharedTransaction,
+    Step,
+    request_transaction,
+)
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -107,7 +115,7 @@ def parse_key(raw: str) -> str:
     return value
 
 
-def fingerprint(scope: dict) -> str:
+def fingerprint(scope: MutableMapping[str, Any]) -> str:
     """method + path + query + the JSON body, parsed (key order and whitespace do not matter)."""
     raw = scope.get("state", {}).get("raw_body", b"")
     try:
@@ -140,9 +148,29 @@ class IdempotencyStore:
         self._last_sweep = 0
         self._running: dict[tuple[str, str], asyncio.Event] = {}
         dialect = sqlite if db.is_sqlite else postgresql
-        # Built once (hot path: every write with a key claims and records).
-        self._insert = dialect.insert(records).on_conflict_do_nothing(
-            index_elements=[records.c.api_key_id, records.c.key]
+        # Built once and run at the driver (hot path: every write with a key claims and records).
+        columns = (
+            "api_key_id",
+            "key",
+            "fingerprint",
+            "state",
+            "status_code",
+            "response_body",
+            "created_at",
+            "expires_at",
+        )
+        self._insert = (
+            dialect.insert(records)
+            .values({name: bindparam(name) for name in columns})
+            .on_conflict_do_nothing(index_elements=[records.c.api_key_id, records.c.key])
+            .returning(records.c.key)
+        )
+        mine = (records.c.api_key_id == bindparam("api_key_id"), records.c.key == bindparam("key"))
+        self._select = select(records).where(*mine)
+        self._take_over = update(records).where(*mine).values({name: bindparam(name) for name in columns[2:]})
+        self._sweep = delete(records).where(records.c.expires_at <= bindparam("now"))
+        self._try_lock = select(
+            func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)).label("locked")
         )
         self._record_answer = (
             update(records)
@@ -183,12 +211,7 @@ class IdempotencyStore:
                 continue
             running = self._running[ident] = asyncio.Event()
             try:
-                shared = await self.db.begin_shared()
-                try:
-                    outcome = await self._claim(shared.conn, api_key_id, key, request_print)
-                except BaseException:
-                    await shared.rollback()
-                    raise
+                shared, outcome = await self.db.begin_shared(self._claim(api_key_id, key, request_print))
             except BaseException:
                 self._done(ident, running)
                 raise
@@ -213,17 +236,18 @@ class IdempotencyStore:
             del self._running[ident]
         running.set()
 
-    async def _claim(self, conn: AsyncConnection, api_key_id: str, key: str, request_print: str):
-        """Insert the claim in `conn`'s transaction; take over an expired record. Answers None
-        when claimed, `_BUSY` when another transaction holds the key, else the finished record."""
+    def _claim(self, api_key_id: str, key: str, request_print: str) -> Body[Any]:
+        """The statements that insert the claim in the request's transaction, taking over an
+        expired record. Their answer: None when claimed, `_BUSY` when another transaction holds
+        the key, else the finished record. (On SQLite they run on aiosqlite's thread.)"""
+        lock = None
         if not self.db.is_sqlite:
             digest = hashlib.sha256(f"{api_key_id}\0{key}".encode()).digest()
             lock = int.from_bytes(digest[:8], "big", signed=True)
-            if not (
-                await conn.execute(text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": lock})
-            ).scalar():
-                return _BUSY
         now = now_ms()
+        sweep = now - self._last_sweep > 60_000
+        if sweep:
+            self._last_sweep = now
         values = dict(
             api_key_id=api_key_id,
             key=key,
@@ -234,40 +258,43 @@ class IdempotencyStore:
             created_at=now,
             expires_at=now + TTL_MS,
         )
-        if now - self._last_sweep > 60_000:
-            self._last_sweep = now
-            await conn.execute(delete(records).where(records.c.expires_at <= now))
-        inserted = await conn.execute(self._insert, values)
-        if inserted.rowcount == 1:
-            return None
-        mine = (records.c.api_key_id == api_key_id, records.c.key == key)
-        row = (await conn.execute(select(records).where(*mine))).mappings().first()
-        if row is None:
-            return _BUSY  # deleted between the two statements (PostgreSQL): the next round retries
-        # A record left `in_progress` was written by a version of Tripdeck that committed claims
-        # on their own; its request is long gone. Expired and abandoned records are taken over.
-        if row["expires_at"] <= now or row["state"] != "done":
-            await conn.execute(update(records).where(*mine).values(**values))
-            return None
-        return row
+
+        def claim() -> Generator[Step, list[dict], Any]:
+            if lock is not None and not (yield self._try_lock, {"lock": lock})[0]["locked"]:
+                return _BUSY
+            if sweep:
+                yield self._sweep, {"now": now}
+            if (yield self._insert, values):
+                return None
+            found = yield self._select, {"api_key_id": api_key_id, "key": key}
+            if not found:
+                return _BUSY  # deleted between the two statements (PostgreSQL): the next round retries
+            row = found[0]
+            # A record left `in_progress` was written by a version of Tripdeck that committed
+            # claims on their own; its request is long gone. Expired and abandoned records are
+            # taken over.
+            if row["expires_at"] <= now or row["state"] != "done":
+                yield self._take_over, values
+                return None
+            return row
+
+        return claim
 
     async def finish(self, claim: Claim, status: int, body: bytes) -> None:
         """Record the answer in the claim's transaction and commit it with the request's writes."""
+        answer = {
+            "claim_key_id": claim.api_key_id,
+            "claim_key": claim.key,
+            "answer_status": status,
+            "answer_body": body.decode("utf-8"),
+            "answer_expires": now_ms() + TTL_MS,
+        }
+
+        def record() -> Generator[Step, list[dict], None]:
+            yield self._record_answer, answer
+
         try:
-            await claim.shared.conn.execute(
-                self._record_answer,
-                {
-                    "claim_key_id": claim.api_key_id,
-                    "claim_key": claim.key,
-                    "answer_status": status,
-                    "answer_body": body.decode("utf-8"),
-                    "answer_expires": now_ms() + TTL_MS,
-                },
-            )
-            await claim.shared.commit()
-        except BaseException:
-            await claim.shared.rollback()
-            raise
+            await claim.shared.commit(record)  # rolls back when it fails
         finally:
             self._done((claim.api_key_id, claim.key), claim.running)
 
@@ -343,6 +370,7 @@ class IdempotencyMiddleware:
                     return
                 body = b"".join(chunks)
                 faults.crash_point(faults.ANSWER_READY)
+                assert start is not None  # ASGI: the start comes before the body
                 await settle(start["status"], body)
                 faults.crash_point(faults.ANSWER_RECORDED)
                 await send(start)

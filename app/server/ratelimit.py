@@ -306,6 +306,8 @@ class FailedAttempts(WindowCounter):
         super().__init__(db, clock=clock)
         self.limit = limit
         self.trusted = parse_networks(trusted_proxies)
+        self._buckets: dict[str, str] = {}
+        """Peer address -> its bucket, when no trusted proxy can change it."""
 
     def _is_trusted(self, address: Address) -> bool:
         return any(address in network for network in self.trusted)
@@ -334,7 +336,16 @@ class FailedAttempts(WindowCounter):
         return str(client)
 
     def bucket(self, scope) -> str:
-        return f"addr:{self.address(scope)}"[:BUCKET_MAX]
+        if self.trusted:
+            return f"addr:{self.address(scope)}"[:BUCKET_MAX]  # may depend on X-Forwarded-For
+        # Without trusted proxies the bucket depends on the peer alone: parsed once per peer.
+        peer = (scope.get("client") or ("",))[0] or ""
+        bucket = self._buckets.get(peer)
+        if bucket is None:
+            if len(self._buckets) >= REMEMBERED_MAX:
+                self._buckets.clear()
+            bucket = self._buckets[peer] = f"addr:{self.address(scope)}"[:BUCKET_MAX]
+        return bucket
 
     def refused(self, bucket: str) -> ApiError | None:
         """429 when this process knows the address is over the limit (no database access)."""

@@ -5,32 +5,39 @@ one process queue in the pool instead of failing with "database is locked"; writ
 processes wait on the busy timeout. Reads run on their own pool and never block on writers (WAL).
 
 A request that claimed an Idempotency-Key runs in one `SharedTransaction`: the claim, every
-`write()`, `read()`, `fetch()` and `single()` of the request, and the recorded answer commit
-together, so a crash at any moment leaves either all of them or none (see app.server.idempotency).
+`write()`, `transact()`, `read()`, `fetch()` and `single()` of the request, and the recorded
+answer commit together, so a crash at any moment leaves either all of them or none (see
+app.server.idempotency).
+
+Hot paths skip SQLAlchemy's execution machinery: `fetch()` runs one statement and `transact()` a
+whole write transaction at the driver, with each statement's SQL compiled once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import re
 import secrets
 import sqlite3
 import threading
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Generator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from pydantic_core import from_json, to_json
 from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 
 log = logging.getLogger(__name__)
@@ -87,7 +94,7 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def __init__(self, adapt_connection) -> None:  # no cursor is opened ahead of the statement
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
-        self._cursor = None
+        self._cursor = None  # type: ignore[assignment]  # deliberately none: each statement opens its own
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
         self._description = None
@@ -160,6 +167,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_begin(statement: str, conn: Connection) -> None:
+    """SQLAlchemy begins a transaction: send BEGIN (IMMEDIATE for writes), unless the driver's is
+    open already (a `SharedTransaction` began it at the driver; SQLAlchemy joins it)."""
+    driver: Any = conn.connection.driver_connection
+    if not driver.in_transaction:
+        conn.exec_driver_sql(statement)
+
+
 def _sqlite_reset(dbapi_connection, _record, state) -> None:
     """Return a connection to the pool: roll back only when a transaction is open.
 
@@ -179,7 +194,7 @@ def _drop_closed(dbapi_connection, _record, _proxy) -> None:
 
 def _connection_lost(error: BaseException) -> bool:
     """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
     return isinstance(
         error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)
@@ -211,7 +226,7 @@ class _Plan:
     __slots__ = ("binds", "compiled", "keys", "processors", "sql")
 
     def __init__(self, statement: Executable, dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
         self.compiled = compiled
         self.binds = [
@@ -220,12 +235,12 @@ class _Plan:
         ]
         if any(compiled.binds[name].expanding for name, _ in self.binds):
             raise ValueError("Database.fetch does not take expanding (IN) parameters")
-        columns = compiled._result_columns
+        columns = compiled._result_columns or []
         self.keys = tuple(column.keyname for column in columns)
         self.processors = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
 
     def parameters(self, params: dict | None) -> list:
-        values = self.compiled.construct_params(params)
+        values: Any = self.compiled.construct_params(params)
         return [values[name] if convert is None else convert(values[name]) for name, convert in self.binds]
 
     def rows(self, raw_rows) -> list[dict]:
@@ -241,46 +256,220 @@ class _Plan:
         ]
 
 
+Step = tuple[Executable, dict | None]
+"""What a `Database.transact` body yields: a statement and its values; it is sent the rows."""
+T = TypeVar("T")
+Body = Callable[[], Generator[Step, list[dict], T]]
+"""A write transaction's statements, as a generator function (see `Database.transact`)."""
+
+
+def _driver_error(error: Exception, sql: str, args: list) -> Exception:
+    """A driver's error as SQLAlchemy raises it (`StatementError`, `IntegrityError`), so callers
+    and the app's error handlers see one kind whichever way a statement ran."""
+    if isinstance(error, sqlite3.Error):
+        wrapped = IntegrityError if isinstance(error, sqlite3.IntegrityError) else DBAPIError
+    else:
+        import asyncpg
+
+        if not isinstance(error, (asyncpg.PostgresError, asyncpg.exceptions._base.DataError)):
+            return error
+        integrity = isinstance(error, asyncpg.IntegrityConstraintViolationError)
+        wrapped = IntegrityError if integrity else DBAPIError
+    return wrapped(sql, args, error)
+
+
+_WHOLE = ("BEGIN IMMEDIATE", "COMMIT")
+_SAVEPOINT = ("SAVEPOINT lean_write", "RELEASE lean_write")
+_OPEN = ("BEGIN IMMEDIATE", None)
+_CLOSE = (None, "COMMIT")
+
+
+def _run_sqlite_body(
+    conn: sqlite3.Connection,
+    plan_of: Callable[[Executable], _Plan],
+    body: Body[T] | None,
+    ends: tuple[str | None, str | None],
+) -> T | None:
+    """`body`'s statements on aiosqlite's thread, between `ends` (a whole transaction, a
+    savepoint, the start or the end of one). A failure rolls back the savepoint, or the whole
+    transaction, and propagates."""
+    begin, end = ends
+    if begin is not None:
+        conn.execute(begin)
+    try:
+        result = None
+        if body is not None:
+            steps = body()
+            rows: list[dict] | None = None
+            while True:
+                try:
+                    statement, params = steps.send(rows)  # type: ignore[arg-type]  # None starts it
+                except StopIteration as done:
+                    result = done.value
+                    break
+                plan = plan_of(statement)
+                args = plan.parameters(params)
+                try:
+                    raw_rows = conn.execute(plan.sql, args).fetchall()
+                except sqlite3.Error as error:
+                    raise _driver_error(error, plan.sql, args) from error
+                rows = plan.rows(raw_rows)
+        if end is not None:
+            conn.execute(end)
+        return result
+    except BaseException:
+        if ends is _SAVEPOINT:
+            conn.execute("ROLLBACK TO lean_write")
+            conn.execute("RELEASE lean_write")
+        elif conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _sqlite_rows(conn: sqlite3.Connection, plan: _Plan, args: list) -> list:
+    try:
+        return conn.execute(plan.sql, args).fetchall()
+    except sqlite3.Error as error:
+        raise _driver_error(error, plan.sql, args) from error
+
+
+async def _asyncpg_rows(driver, plan: _Plan, args: list) -> list:
+    try:
+        return await driver.fetch(plan.sql, *args)
+    except Exception as error:
+        wrapped = _driver_error(error, plan.sql, args)
+        if wrapped is error:
+            raise
+        raise wrapped from error
+
+
+async def _run_asyncpg_body(driver, plan_of: Callable[[Executable], _Plan], body: Body[T]) -> T:
+    """A body's statements on an asyncpg connection inside a transaction or savepoint; asyncpg
+    prepares each statement once per connection (its statement cache)."""
+    steps = body()
+    rows: list[dict] | None = None
+    while True:
+        try:
+            statement, params = steps.send(rows)  # type: ignore[arg-type]  # None starts it
+        except StopIteration as done:
+            return done.value
+        plan = plan_of(statement)
+        rows = plan.rows(await _asyncpg_rows(driver, plan, plan.parameters(params)))
+
+
 class SharedTransaction:
     """One write transaction that a whole request's statements join (see `request_transaction`).
 
-    Made by `Database.begin_shared`; ended by exactly one `commit()` or `rollback()`. Each
-    `write()` inside it is a savepoint, so a write that fails rolls back alone, as its own
-    transaction would have."""
+    Made by `Database.begin_shared`; ended by exactly one `commit()` or `rollback()`. It runs
+    at the driver (`run`, `fetch`: on SQLite one trip to aiosqlite's thread each); `conn`, a
+    SQLAlchemy connection on the same driver connection, is made only for a route that uses
+    SQLAlchemy. Each `write()` or `run()` inside it is a savepoint, so a write that fails rolls
+    back alone, as its own transaction would have."""
 
-    def __init__(self, db: Database, conn: AsyncConnection) -> None:
+    def __init__(self, db: Database, proxied: Any, pg_transaction: Any = None) -> None:
         self.db = db
-        self.conn = conn
+        self.proxied = proxied
+        """The pool's connection, checked out for the request."""
+        self.driver = proxied.driver_connection
+        self.info: dict = proxied.info
+        """The connection's info, shared with `conn.info`: the touched and locked trips."""
+        self._pg_transaction = pg_transaction
+        """PostgreSQL: asyncpg's transaction, begun here; SQLAlchemy's nests in it (savepoints)."""
+        self._conn: AsyncConnection | None = None
         self.open = True
         self.task = asyncio.current_task()
         """Only the request's own task joins: a task it started (which copies its context) must
         not use the connection at the same moment."""
 
-    async def commit(self) -> None:
-        """Commit (NOTIFYing other processes of the trips it touched), then run the commit hooks."""
+    @property
+    def conn(self) -> AsyncConnection:
+        """SQLAlchemy's view of the transaction (made on first use). On SQLite its "begin" sends
+        nothing (the write engine's listener sees the transaction open); on PostgreSQL it is a
+        savepoint of asyncpg's transaction."""
+        if self._conn is None:
+            engine = self.db.write_engine
+            self._conn = AsyncConnection(engine, Connection(engine.sync_engine, connection=self.proxied))
+        return self._conn
+
+    async def run(self, body: Body[T], *, touches: Collection[str] = (), savepoint: bool = True) -> T:
+        """Run `body` in this transaction at the driver, as a savepoint unless `savepoint` is
+        False; on SQLite in one trip to aiosqlite's thread."""
+        db, driver = self.db, self.driver
+        if db.is_sqlite:
+            ends = _SAVEPOINT if savepoint else (None, None)
+            result = await driver._execute(_run_sqlite_body, driver._conn, db._plan, body, ends)
+        elif savepoint:
+            async with driver.transaction():  # nested in this one: a savepoint
+                result = await _run_asyncpg_body(driver, db._plan, body)
+        else:
+            result = await _run_asyncpg_body(driver, db._plan, body)
+        if touches:
+            self.info.setdefault("touched_trips", set()).update(touches)
+        return result
+
+    async def fetch(self, plan: _Plan, args: list) -> list[dict]:
+        """One statement in this transaction, at the driver."""
+        driver = self.driver
+        if self.db.is_sqlite:
+            raw_rows = await driver._execute(_sqlite_rows, driver._conn, plan, args)
+        else:
+            raw_rows = await _asyncpg_rows(driver, plan, args)
+        return plan.rows(raw_rows)
+
+    async def commit(self, last: Body | None = None) -> None:
+        """Run `last` (no savepoint) and commit, NOTIFYing other processes of the trips it
+        touched (PostgreSQL); then run the commit hooks. Rolls back when that fails."""
         self.open = False
-        conn = self.conn
+        db, driver, conn = self.db, self.driver, self._conn
+        touched = self.info.pop("touched_trips", set())
+        self.info.pop("locked_trips", None)
         try:
-            touched = conn.info.pop("touched_trips", set())
-            conn.info.pop("locked_trips", None)
-            if self.db.notify_channel and touched:
-                await self.db._notify(conn, touched)
-            await conn.commit()
-        finally:
-            await conn.close()
-        for hook in self.db.commit_hooks:
+            if db.is_sqlite:
+                if conn is not None and conn.in_transaction():
+                    if last is not None:
+                        await self.run(last, savepoint=False)
+                    await conn.commit()
+                else:  # the last statements and COMMIT in one trip
+                    await driver._execute(_run_sqlite_body, driver._conn, db._plan, last, _CLOSE)
+            else:
+                if last is not None:
+                    await self.run(last, savepoint=False)
+                if db.notify_channel and touched:
+                    await db._notify_driver(driver, touched)
+                if conn is not None and conn.in_transaction():
+                    await conn.commit()  # SQLAlchemy's savepoint
+                await self._pg_transaction.commit()
+        except BaseException:
+            self.open = True
+            await self.rollback()
+            raise
+        await self._close()
+        for hook in db.commit_hooks:
             hook(touched)
 
     async def rollback(self) -> None:
         if not self.open:
             return
         self.open = False
-        self.conn.info.pop("touched_trips", None)
-        self.conn.info.pop("locked_trips", None)
+        self.info.pop("touched_trips", None)
+        self.info.pop("locked_trips", None)
+        conn = self._conn
         try:
-            await self.conn.rollback()
+            if conn is not None and conn.in_transaction():
+                await conn.rollback()  # SQLite: the whole transaction; PostgreSQL: its savepoint
+            if self.db.is_sqlite:
+                if self.driver.in_transaction:
+                    await self.driver.rollback()
+            elif not self.driver.is_closed():
+                await self._pg_transaction.rollback()
         finally:
-            await self.conn.close()
+            await self._close()
+
+    async def _close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()  # checks the connection in
+        else:
+            await self.db._release(self.proxied, None)
 
 
 class RequestTransaction:
@@ -379,11 +568,7 @@ class Database:
             for engine, begin in ((self.write_engine, "BEGIN IMMEDIATE"), (self.read_engine, "BEGIN")):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
                 event.listen(engine.sync_engine, "reset", _sqlite_reset)
-                event.listen(
-                    engine.sync_engine,
-                    "begin",
-                    lambda conn, statement=begin: conn.exec_driver_sql(statement),
-                )
+                event.listen(engine.sync_engine, "begin", functools.partial(_sqlite_begin, begin))
         else:
             connect_args = {"server_settings": {"search_path": self.schema}} if self.schema else {}
             # No pool_pre_ping: it costs a round trip on every checkout. A connection that the
@@ -466,19 +651,34 @@ class Database:
             return None
         return shared
 
-    async def begin_shared(self) -> SharedTransaction:
-        """Open a write transaction for a whole request (the caller puts it in the request's
-        `RequestTransaction` slot, commits or rolls it back)."""
-        conn = await self.write_engine.connect()
+    async def begin_shared(self, first: Body[T]) -> tuple[SharedTransaction, T]:
+        """Open a write transaction for a whole request and run `first` in it (the claim of an
+        Idempotency-Key): on SQLite BEGIN IMMEDIATE and `first` in one trip to aiosqlite's
+        thread. The caller puts it in the request's `RequestTransaction` slot, commits or rolls
+        it back."""
+        proxied = await self.write_engine.raw_connection()
+        info = proxied.info
+        for leftover in ("touched_trips", "locked_trips", "row_changes"):  # info outlives a checkout
+            info.pop(leftover, None)
+        pg_transaction = None
         try:
-            conn.info.pop("touched_trips", None)
-            conn.info.pop("locked_trips", None)
-            conn.info.pop("row_changes", None)
-            await conn.begin()
-        except BaseException:
-            await conn.close()
+            driver: Any = proxied.driver_connection
+            if self.is_sqlite:
+                result = await driver._execute(_run_sqlite_body, driver._conn, self._plan, first, _OPEN)
+            else:
+                pg_transaction = driver.transaction()
+                await pg_transaction.start()
+                result = await _run_asyncpg_body(driver, self._plan, first)
+        except BaseException as error:
+            broken = not self.is_sqlite and _connection_broken(error)
+            if pg_transaction is not None and not broken and not driver.is_closed():
+                try:
+                    await pg_transaction.rollback()
+                except Exception:
+                    broken = True
+            await self._release(proxied, error if broken else None)
             raise
-        return SharedTransaction(self, conn)
+        return SharedTransaction(self, proxied, pg_transaction), result
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -548,13 +748,10 @@ class Database:
         statements (a lookup by key), never a scan.
         """
         shared = self._shared()
-        if shared is not None:
-            result = await shared.conn.execute(statement, params or {})
-            return [dict(row) for row in result.mappings()] if result.returns_rows else []
-        plan = self._plans.get(statement)
-        if plan is None:
-            plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
+        plan = self._plan(statement)
         args = plan.parameters(params)
+        if shared is not None:
+            return await shared.fetch(plan, args)
         if not write and self._loop_reader is not None:
             raw_rows = self._loop_reader.rows(plan.sql, args)
             if raw_rows is not None:
@@ -563,30 +760,88 @@ class Database:
         for attempt in (1, 2):
             proxied = await engine.raw_connection()
             try:
-                driver = proxied.driver_connection
+                driver: Any = proxied.driver_connection
                 if self.is_sqlite:
                     raw_rows = await driver.execute_fetchall(plan.sql, args)
                 else:
                     raw_rows = await driver.fetch(plan.sql, *args)
             except BaseException as error:
                 broken = not self.is_sqlite and _connection_broken(error)
-                # Bounded: a request cancelled while the engine is being disposed (shutdown) would
-                # otherwise wait forever on a driver whose worker thread has already stopped.
-                try:
-                    async with asyncio.timeout(RELEASE_TIMEOUT):
-                        if broken:
-                            # As SQLAlchemy does for its own statements: drop the broken connection.
-                            await greenlet_spawn(proxied.invalidate, error)
-                        else:
-                            await greenlet_spawn(proxied.close)
-                except TimeoutError:
-                    log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
+                await self._release(proxied, error if broken else None)
                 if attempt == 1 and broken and _never_ran(error, write=write):
                     continue  # once more, on a fresh connection
                 raise
             await greenlet_spawn(proxied.close)
             return plan.rows(raw_rows)
         raise AssertionError("unreachable")
+
+    def _plan(self, statement: Executable) -> _Plan:
+        plan = self._plans.get(statement)
+        if plan is None:
+            plan = self._plans[statement] = _Plan(statement, self.write_engine.dialect)
+        return plan
+
+    async def transact(self, body: Body[T], *, touches: Collection[str] = ()) -> T:
+        """A write transaction of the hot paths, run at the driver: `body()` is a generator that
+        yields `(statement, values)` and is sent each statement's rows as dicts; what it returns
+        is returned. It commits when the body returns; a body or statement that raises rolls it
+        back and the error propagates (driver errors as SQLAlchemy's). `touches` are the trips
+        whose changes feed the commit wakes (NOTIFY on PostgreSQL, then `commit_hooks`).
+
+        On SQLite the whole transaction (BEGIN IMMEDIATE, the statements, COMMIT) is one trip
+        to aiosqlite's thread on the one write connection, so the body runs on that thread: keep
+        it to deciding the next statement. On PostgreSQL the statements go to asyncpg as
+        prepared statements. Inside a request's shared transaction: a savepoint of it. Build the
+        statements once (values as `bindparam`s), as for `fetch`; no expanding (IN) parameters.
+        """
+        shared = self._shared()
+        if shared is not None:
+            return await shared.run(body, touches=touches)
+        for attempt in (1, 2):
+            proxied = await self.write_engine.raw_connection()
+            started = False
+            try:
+                driver: Any = proxied.driver_connection
+                if self.is_sqlite:
+                    started = True
+                    result = await driver._execute(_run_sqlite_body, driver._conn, self._plan, body, _WHOLE)
+                else:
+                    async with driver.transaction():
+                        started = True
+                        result = await _run_asyncpg_body(driver, self._plan, body)
+                        if self.notify_channel and touches:
+                            await self._notify_driver(driver, touches)
+            except BaseException as error:
+                broken = not self.is_sqlite and _connection_broken(error)
+                await self._release(proxied, error if broken else None)
+                if attempt == 1 and broken and not started:
+                    continue  # BEGIN never reached the server: once more, on a fresh connection
+                raise
+            await greenlet_spawn(proxied.close)
+            for hook in self.commit_hooks:
+                hook(set(touches))
+            return result
+        raise AssertionError("unreachable")
+
+    async def _release(self, proxied, broken: BaseException | None) -> None:
+        """Hand a connection back after a failure (dropping it when `broken`)."""
+        # Bounded: a request cancelled while the engine is being disposed (shutdown) would
+        # otherwise wait forever on a driver whose worker thread has already stopped.
+        try:
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                if broken is not None:
+                    # As SQLAlchemy does for its own statements: drop the broken connection.
+                    await greenlet_spawn(proxied.invalidate, broken)
+                else:
+                    await greenlet_spawn(proxied.close)
+        except TimeoutError:
+            log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
+
+    async def _notify_driver(self, driver, trip_ids: Collection[str]) -> None:
+        ids = sorted(trip_ids)
+        for start in range(0, len(ids), 100):
+            payload = f"{self.notify_origin}:{','.join(ids[start : start + 100])}"
+            await driver.execute("SELECT pg_notify($1, $2)", self.notify_channel, payload)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
