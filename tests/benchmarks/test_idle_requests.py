@@ -67,7 +67,7 @@ def start(command: list[str], db: Path) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/me", timeout=2).status_code == 401:
@@ -76,7 +76,7 @@ def start(command: list[str], db: Path) -> tuple[subprocess.Popen, str]:
             pass
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"{command} did not answer within 60 s")
+    raise RuntimeError(f"{command} did not answer within 120 s")
 
 
 async def key(db: Path, email: str) -> str:
