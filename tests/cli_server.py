@@ -69,7 +69,7 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
     )
     url = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"trip serve exited: {process.stderr.read().decode(errors='replace')}")
@@ -79,7 +79,7 @@ def api_server(tmp_path_factory) -> Iterator[ApiServer]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("trip serve did not answer within 60 s")
+                raise RuntimeError("trip serve did not answer within 120 s")
             time.sleep(0.2)
         yield ApiServer(url, db)
     finally:

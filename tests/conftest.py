@@ -2,7 +2,12 @@
 TRIP_TEST_DATABASE_URL), and helpers that make users, keys and trips.
 
 On PostgreSQL every test gets a schema of its own (`t_<random>`, dropped afterwards), so several
-runs of the suite (other checkouts, CI) can share one database at the same time.
+runs of the suite (other checkouts, CI) can share one database at the same time. On SQLite every
+test gets a copy of one file migrated once per test process.
+
+The suite runs in parallel (pytest-xdist, `-n` in pyproject's addopts). Tests that share a
+module-scoped server, and the benchmarks that time things, are kept together on one worker (`xdist_group`, run
+with `--dist loadgroup`); `-s`, `--pdb` and TRIP_BENCH_SIZE=full run everything in this process.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import asyncio
 import functools
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -60,14 +67,54 @@ def postgres_unreachable(url: str) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config) -> None:
+    """Run in this one process, not on xdist's workers, when the output must reach the terminal
+    (`-s`: the benchmarks' tables), for a debugger (`--pdb`), and for full-size benchmarks (their
+    figures would count the other workers' load)."""
+    serial = (
+        config.getoption("capture", "fd") == "no"
+        or config.getoption("usepdb", False)
+        or os.environ.get("TRIP_BENCH_SIZE", "smoke") == "full"
+    )
+    if serial and config.pluginmanager.hasplugin("xdist"):
+        config.option.numprocesses = 0
+
+
 def pytest_sessionstart(session) -> None:
     url = postgres_url()
     if url and (why := postgres_unreachable(url)):
         pytest.exit(f"TRIP_TEST_DATABASE_URL is set but {why}", returncode=4)
 
 
+# Modules whose tests share one module-scoped server (or, for the fuzzer, build on each other's
+# rows): on one worker, that server starts once, as in a serial run.
+ONE_WORKER_MODULES = ("tests/ssh/", "tests/server/test_scale_out.py", "tests/server/test_openapi_fuzz.py")
+# Benchmarks that assert on time even at smoke size: one at a time, so that no two of them
+# measure each other. The others count requests, bytes or rows and run anywhere.
+TIMED_BENCHMARKS = tuple(
+    f"tests/benchmarks/{name}.py"
+    for name in (
+        "test_activity_feed",
+        "test_import_speed",
+        "test_long_poll",
+        "test_mcp_overhead",
+        "test_sdk_overhead",
+        "test_ssh_bandwidth",
+    )
+)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """`@pytest.mark.postgres` tests run only in the PostgreSQL run; elsewhere they skip, saying why."""
+    """Group tests for xdist (see the module docstring); `@pytest.mark.postgres` tests run only in
+    the PostgreSQL run, elsewhere they skip, saying why."""
+    root = Path(config.rootpath)
+    for item in items:
+        where = Path(item.path).relative_to(root).as_posix()
+        if where in TIMED_BENCHMARKS:
+            item.add_marker(pytest.mark.xdist_group("timed benchmarks"))
+        elif where.startswith(ONE_WORKER_MODULES):
+            item.add_marker(pytest.mark.xdist_group(where))
     if postgres_url():
         return
     skip = pytest.mark.skip(
@@ -131,10 +178,31 @@ class Server:
         return user_id, key
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An SQLite file at the newest migration, made once per test process; tests start from a
+    copy rather than each running every migration."""
+    path = tmp_path_factory.mktemp("migrated") / "trip.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path, drop_schemas) -> Settings:
+def settings(tmp_path, drop_schemas, migrated_sqlite) -> Settings:
     url = database_url(tmp_path)
     drop_schemas.append(url)
+    if not postgres_url():
+        for suffix in ("", "-wal", "-shm"):
+            if (template := Path(f"{migrated_sqlite}{suffix}")).exists():
+                shutil.copyfile(template, tmp_path / f"trip.db{suffix}")
     return Settings(database_url=url, rate_limit=100_000)
 
 

@@ -68,7 +68,7 @@ def start_servers(
     count: int,
     *,
     args: list[str] | None = None,
-    timeout: float = 30,
+    timeout: float = 120,
     command: list[str] = SERVE,
     env: dict[str, str] | None = None,
 ) -> list[ServeProcess]:

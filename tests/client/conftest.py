@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -26,6 +28,17 @@ async def client(server, alice) -> AsyncIterator[TripClient]:
 async def bob_client(server, bob) -> AsyncIterator[TripClient]:
     async with TripClient(api_key=bob.key, base_url=BASE, transport=in_process(server)) as sdk:
         yield sdk
+
+
+async def poll_held(server, count: int = 1, timeout: float = 30) -> None:
+    """Until the in-process server holds `count` long polls of the changes feed (a watcher has
+    its cursor and is waiting), rather than sleeping and hoping it got that far."""
+    hub = server.app.state.change_hub
+    deadline = time.monotonic() + timeout
+    while hub.waiting < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{hub.waiting} long polls held after {timeout}s, expected {count}")
+        await asyncio.sleep(0.01)
 
 
 def error_response(status: int, code: str, headers: dict[str, str] | None = None) -> httpx.Response:

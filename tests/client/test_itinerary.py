@@ -9,6 +9,7 @@ import pytest
 
 from app.client import OperationRejectedError, StaleRevisionError, ValidationError
 from app.domain import Changes, Itinerary, ItineraryDiff, ItinerarySummary, OpResult
+from tests.client.conftest import poll_held
 from tests.client.test_client import LEG, make_trip
 
 
@@ -151,7 +152,7 @@ async def test_changes_follow_a_cursor(client):
     assert quiet.operations == [] and quiet.messages == [] and quiet.cursor == news.cursor
 
 
-async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client):
+async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client, server):
     trip, _leg, dinner = await planned_trip(client)
     cursor = (await client.changes(trip.id)).cursor
     started = time.monotonic()
@@ -160,7 +161,7 @@ async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client):
     assert quiet.operations == [] and quiet.cursor == cursor
 
     waiting = asyncio.create_task(client.changes(trip.id, since=cursor, wait=20))
-    await asyncio.sleep(0.3)
+    await poll_held(server)
     assert not waiting.done()
     started = time.monotonic()
     await client.delete_commitment(trip.id, dinner.id)
@@ -169,7 +170,7 @@ async def test_long_poll_wakes_on_news_and_returns_empty_when_quiet(client):
     assert [op.operation_type for op in news.operations] == ["delete_commitment"]
 
 
-async def test_watch_changes_yields_only_news(client):
+async def test_watch_changes_yields_only_news(client, server):
     trip, _leg, _dinner = await planned_trip(client)
     general = (await client.list_channels(trip.id)).items[0]
     seen: list[Changes] = []
@@ -181,7 +182,7 @@ async def test_watch_changes_yields_only_news(client):
                 return
 
     watcher = asyncio.create_task(watch())
-    await asyncio.sleep(0.3)
+    await poll_held(server)
     await client.send_message(trip.id, general.id, "one")
     await asyncio.sleep(0.1)
     await client.send_message(trip.id, general.id, "two")

@@ -165,7 +165,10 @@ async def test_wakes_on_a_write_of_another_process(server, alice, trip):
             channel = await general(alice, trip_id)
             poll = asyncio.create_task(held(alice, trip_id, cursor, wait=10))
             await waiting(server.app.state.change_hub)
-            await asyncio.sleep(0.6)  # let the poller take its first look
+            for _ in range(3000):  # until the database poll has taken its first look at the trip
+                if trip_id in server.app.state.change_hub.seen:
+                    break
+                await asyncio.sleep(0.01)
             # Timed from the commit (the POST's answer): the poll runs every half second.
             sent = (
                 await second.post(

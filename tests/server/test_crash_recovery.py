@@ -71,7 +71,7 @@ class ServeProcess:
         )
 
     def wait_ready(self, key: str) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(self.log_path.read_text(errors="replace"))

@@ -33,7 +33,7 @@ class SshServer:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    async def logged(self, text: str, timeout: float = 15.0) -> bool:
+    async def logged(self, text: str, timeout: float = 30.0) -> bool:
         """Whether `text` reaches the server's log within `timeout` (a session's line is written
         as its cleaning up ends, which may be after the client saw the end)."""
         deadline = time.monotonic() + timeout
@@ -71,7 +71,7 @@ def start_ssh(
     api_url: str,
     directory: Path,
     *flags: str,
-    timeout: float = 60,
+    timeout: float = 120,
     env: dict[str, str] | None = None,
 ) -> SshServer:
     port = free_port()
@@ -217,7 +217,7 @@ class Terminal:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
-    async def wait_for(self, pattern: str, timeout: float = 30) -> None:
+    async def wait_for(self, pattern: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while not re.search(pattern, self.text()):
             if time.monotonic() > deadline:
@@ -246,7 +246,7 @@ class Terminal:
         self.screen.resize(height, width)
         self.process.change_terminal_size(width, height)
 
-    async def ended(self, timeout: float = 30) -> int | None:
+    async def ended(self, timeout: float = 60) -> int | None:
         await asyncio.wait_for(self.process.wait_closed(), timeout)
         await asyncio.wait_for(self.closed.wait(), timeout)
         return self.process.exit_status

@@ -620,7 +620,7 @@ async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_co
         await wait_for(pilot, lambda: "2 unsent" in count(), what="the count while offline")
         transport.offline = False
         await wait_for(
-            pilot, lambda: len(outbox_of(path, alice).items) == 1, timeout=15, what="the message sent"
+            pilot, lambda: len(outbox_of(path, alice).items) == 1, timeout=30, what="the message sent"
         )
         await wait_for(pilot, lambda: "1 unsent" in count() and "failed" in count(), what="the count after")
         assert isinstance(app.screen, TripPickerScreen)  # the trip was never opened

@@ -68,7 +68,7 @@ async def test_the_trip_opens_and_fills_and_says_how_fresh_it_is(seed_tui, alice
     await add_leg(alice, trip["_id"], "Bath", "2026-07-15", "2026-07-18", 1)
     app, _ = seed_tui(alice.key, trip_id=trip["_id"])
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: loaded(app), timeout=10, what="the trip to load")
+        await wait_for(pilot, lambda: loaded(app), what="the trip to load")
         assert [leg.title for leg in app.screen.query_one(LegsTimeline).legs] == ["Bath"]
         await wait_for(
             pilot,
