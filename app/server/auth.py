@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 
 from app.domain.models import Role, Scope
 from app.server.clock import now_ms, plausible_id
+from app.server.deps import database_of
 from app.server.errors import ApiError, forbidden, not_found, unauthorized
 from app.server.storage import tables as t
 
@@ -287,7 +288,7 @@ async def load_trip_access(
     if not plausible_id(trip_id):
         raise not_found("Trip")
     # One statement: the trip and the caller's role in it (NULL when not a member).
-    found = await request.app.state.db.fetch(_trip_and_role, {"trip_id": trip_id, "user_id": key.user_id})
+    found = await database_of(request).fetch(_trip_and_role, {"trip_id": trip_id, "user_id": key.user_id})
     if not found:
         raise not_found("Trip")
     trip = found[0]
@@ -311,7 +312,7 @@ async def recheck_trip_access(
     """`load_trip_access` once more, for a request held a while before it answers (a long poll):
     the key is read again from the database, past the cache (it may have been revoked since),
     then the trip and the caller's role in it. Raises as a fresh request would: 401, 404, 403."""
-    found = await request.app.state.db.fetch(_key_scopes, {"key_id": access.key.key_id})
+    found = await database_of(request).fetch(_key_scopes, {"key_id": access.key.key_id})
     if not found:
         raise unauthorized()
     key = replace(access.key, scopes=tuple(parse_scope(s) for s in found[0]["scopes"]))

@@ -10,10 +10,16 @@ from fastapi import Depends, Request
 from app.server.storage.database import Database
 
 
-async def database(request: Request) -> Database:
-    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread; this is awaited in place.
+def database_of(request: Request) -> Database:
+    """The app's database, for the hot paths (sending a message, `GET /me`, the access check) that
+    skip a dependency: each one is a step of FastAPI's solver on every request."""
     db: Database = request.app.state.db
     return db
+
+
+async def database(request: Request) -> Database:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread; this is awaited in place.
+    return database_of(request)
 
 
 Db = Annotated[Database, Depends(database)]

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from app.domain import models as m
 from app.server.auth import ChatReader, ChatWriter
 from app.server.clock import new_id, now_ms, plausible_id
+from app.server.deps import database_of
 from app.server.errors import ErrorResponses, not_found
 from app.server.responses import (
     JSON,
@@ -31,14 +32,14 @@ async def list_channels(
     limit: int = limit_query(PAGE_DEFAULT, PAGE_MAX),
     cursor: str | None = None,
 ) -> Any:
-    async with request.app.state.db.read() as conn:
+    async with database_of(request).read() as conn:
         rows, next_cursor = await storage.list_channels(conn, access.trip_id, limit=limit, cursor=cursor)
     return page([converters.channel(r) for r in rows], next_cursor)
 
 
 @router.post("/channels", response_model=m.Channel, status_code=201, summary="Create a channel")
 async def create_channel(request: Request, access: ChatWriter, body: m.ChannelCreate) -> Any:
-    async with request.app.state.db.write() as conn:
+    async with database_of(request).write() as conn:
         row = await storage.create_channel(conn, access.trip_id, body.name)
         mark_touched(conn, access.trip_id)
     return JSON(converters.channel(row), status_code=201)
@@ -56,7 +57,7 @@ async def list_messages(
 ) -> Any:
     if not plausible_id(channel_id):
         raise not_found("Channel")
-    async with request.app.state.db.read() as conn:
+    async with database_of(request).read() as conn:
         await storage.check_channel(conn, access.trip_id, channel_id)
         rows, next_cursor = await storage.list_messages(conn, channel_id, limit=limit, cursor=cursor)
     return page([converters.message(r) for r in rows], next_cursor)
@@ -69,7 +70,7 @@ async def send_message(request: Request, channel_id: str, access: ChatWriter, bo
     if not plausible_id(channel_id):
         raise not_found("Channel")
     row = await storage.send_message(
-        request.app.state.db,
+        database_of(request),
         {
             "id": new_id(),
             "trip_id": access.trip_id,

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 
 from app.domain import models as m
 from app.server.auth import CurrentKey
+from app.server.deps import database_of
 from app.server.errors import ErrorResponses, unauthorized
 from app.server.responses import JSON
 from app.server.storage import tables as t
@@ -35,7 +36,7 @@ _me = (
 
 @router.get("/me", response_model=m.Me, summary="The authenticated user and their groups")
 async def me(request: Request, key: CurrentKey) -> Any:
-    rows = await request.app.state.db.fetch(_me, {"user_id": key.user_id})
+    rows = await database_of(request).fetch(_me, {"user_id": key.user_id})
     if not rows:  # the user was deleted after the key was read
         raise unauthorized()
     user = rows[0]

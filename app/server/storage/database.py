@@ -194,7 +194,7 @@ def _drop_closed(dbapi_connection, _record, _proxy) -> None:
 
 def _connection_lost(error: BaseException) -> bool:
     """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
-    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+    import asyncpg
 
     return isinstance(
         error, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)
