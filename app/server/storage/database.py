@@ -19,6 +19,7 @@ import asyncio
 import collections
 import functools
 import logging
+import os
 import re
 import secrets
 import sqlite3
@@ -530,6 +531,10 @@ class _LoopReader:
         self.conn = self.thread = None
 
 
+_MIGRATING: dict[tuple[str, int], asyncio.Lock] = {}
+"""One lock per SQLite file (and event loop) this process migrates (see `Database.migrate`)."""
+
+
 class Database:
     """Hands out read and write transactions (`async with db.write() as conn:`)."""
 
@@ -871,6 +876,26 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (run at every start)."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        if database and database != ":memory:":
+            # Several servers may start at once on one new file, and SQLite has no advisory lock:
+            # one migrates while the others wait, in this process on an asyncio lock per file, in
+            # other processes on a lock file beside it (filelock refuses two holders in one thread).
+            from filelock import FileLock
+
+            path = await asyncio.to_thread(os.path.realpath, database)  # one file, one lock
+            key = (path, id(asyncio.get_running_loop()))  # an asyncio.Lock belongs to one loop
+            async with _MIGRATING.setdefault(key, asyncio.Lock()):
+                lock = FileLock(f"{path}.migrating", mode=0o600)
+                await asyncio.to_thread(lock.acquire)
+                try:
+                    await self._upgrade()
+                finally:
+                    lock.release()
+        else:
+            await self._upgrade()
+
+    async def _upgrade(self) -> None:
         from app.server.storage.migrate import upgrade
 
         async with self.write_engine.connect() as conn:
