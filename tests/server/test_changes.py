@@ -165,7 +165,9 @@ async def test_wakes_on_a_write_of_another_process(server, alice, trip):
             channel = await general(alice, trip_id)
             poll = asyncio.create_task(held(alice, trip_id, cursor, wait=10))
             await waiting(server.app.state.change_hub)
-            for _ in range(3000):  # until the database poll has taken its first look at the trip
+            # On SQLite, until the database poll has taken its first look at the trip (PostgreSQL's
+            # LISTEN/NOTIFY waker hears the commit instead and keeps no such record).
+            for _ in range(3000 if server.db.is_sqlite else 0):
                 if trip_id in server.app.state.change_hub.seen:
                     break
                 await asyncio.sleep(0.01)
