@@ -193,6 +193,27 @@ def _drop_closed(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the database closed this idle connection")
 
 
+def _transaction_left_open(driver) -> bool:
+    """PostgreSQL: does asyncpg take a transaction to be open on `driver`? Its own (`_top_xact`,
+    which a BEGIN that failed or was cancelled leaves set too: the next `transaction()` would be a
+    SAVEPOINT), or the server's, as its last answer said. Local state only: no round trip."""
+    return driver._top_xact is not None or driver.is_in_transaction()
+
+
+def _drop_unfinished(dbapi_connection, _record) -> None:
+    """Pool checkin (PostgreSQL): a connection handed back with a transaction still open is
+    closed (`_drop_closed` replaces it at its next checkout). SQLAlchemy's reset rolls back only
+    the transaction it began itself, not one begun at the driver (`transact`, `begin_shared`), so
+    without this the next user would run inside a stranger's transaction or trip over asyncpg's
+    stale one. Closing it makes the server roll that transaction back and free its locks."""
+    if dbapi_connection is None:
+        return  # invalidated: nothing left to reuse
+    driver = dbapi_connection.driver_connection
+    if not driver.is_closed() and _transaction_left_open(driver):
+        log.warning("a database connection came back with a transaction open: closing it")
+        driver.terminate()
+
+
 def _connection_lost(error: BaseException) -> bool:
     """Did an asyncpg call fail because the connection is gone (server restart, network)?"""
     import asyncpg
@@ -449,12 +470,16 @@ class SharedTransaction:
             hook(touched)
 
     async def rollback(self) -> None:
+        """Undo the whole transaction and hand the connection back. When the rollback fails or
+        is cancelled the connection is dropped instead (closing it makes the database roll the
+        transaction back), so this raises nothing but a cancellation."""
         if not self.open:
             return
         self.open = False
         self.info.pop("touched_trips", None)
         self.info.pop("locked_trips", None)
         conn = self._conn
+        failure: BaseException | None = None
         try:
             if conn is not None and conn.in_transaction():
                 await conn.rollback()  # SQLite: the whole transaction; PostgreSQL: its savepoint
@@ -462,15 +487,26 @@ class SharedTransaction:
                 if self.driver.in_transaction:
                     await self.driver.rollback()
             elif not self.driver.is_closed():
-                await self._pg_transaction.rollback()
-        finally:
-            await self._close()
+                await self._pg_transaction.rollback()  # raises when a cancelled COMMIT failed it
+        except BaseException as error:  # e.g. asyncpg's transaction failed by a cancelled COMMIT
+            failure = error
+            log.debug("rolling back a request's transaction failed, closing its connection: %r", error)
+        await self._close(failure)
+        if failure is not None and not isinstance(failure, Exception):
+            raise failure
 
-    async def _close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()  # checks the connection in
-        else:
-            await self.db._release(self.proxied, None)
+    async def _close(self, failure: BaseException | None = None) -> None:
+        """Hand the connection back, or drop it after `failure` or when asyncpg still takes a
+        transaction to be open on it (PostgreSQL: the pool's reset would not end that one)."""
+        if failure is None and not self.db.is_sqlite and _transaction_left_open(self.driver):
+            failure = RuntimeError("the request's transaction is still open")
+        conn = self._conn
+        if conn is None:
+            await self.db._release(self.proxied, failure)
+            return
+        if failure is not None and not conn.invalidated:
+            await conn.invalidate(failure)
+        await conn.close()  # checks the connection in
 
 
 class RequestTransaction:
@@ -590,6 +626,7 @@ class Database:
                 **JSON_CODEC,
             )
             event.listen(self.write_engine.sync_engine, "checkout", _drop_closed)
+            event.listen(self.write_engine.sync_engine, "checkin", _drop_unfinished)
             # Reads are snapshots, as on SQLite (WAL): one consistent view for every statement of
             # `read()` (an export, a page with its count). Read-only REPEATABLE READ never fails
             # with serialisation errors, and asyncpg sends the level with BEGIN: no extra trip.
@@ -675,13 +712,7 @@ class Database:
                 await pg_transaction.start()
                 result = await _run_asyncpg_body(driver, self._plan, first)
         except BaseException as error:
-            broken = not self.is_sqlite and _connection_broken(error)
-            if pg_transaction is not None and not broken and not driver.is_closed():
-                try:
-                    await pg_transaction.rollback()
-                except Exception:
-                    broken = True
-            await self._release(proxied, error if broken else None)
+            await self._abandon(proxied, pg_transaction, error)
             raise
         return SharedTransaction(self, proxied, pg_transaction), result
 
@@ -693,14 +724,16 @@ class Database:
         if shared is not None:
             # A row lock taken in a savepoint that rolls back is released with it: forget it too,
             # and the rows it noted for the operation log (revisions.note_row).
-            locked_before = set(shared.conn.info.get("locked_trips", ()))
-            noted_before = len(shared.conn.info.get("row_changes") or ())
+            # `shared.info`, not `shared.conn.info`: SQLAlchemy refuses the latter once it dropped
+            # the connection (a cancelled statement), which would hide the cancellation.
+            locked_before = set(shared.info.get("locked_trips", ()))
+            noted_before = len(shared.info.get("row_changes") or ())
             try:
                 async with shared.conn.begin_nested():
                     yield shared.conn
             except BaseException:
-                shared.conn.info["locked_trips"] = locked_before
-                del shared.conn.info.setdefault("row_changes", [])[noted_before:]
+                shared.info["locked_trips"] = locked_before
+                del shared.info.setdefault("row_changes", [])[noted_before:]
                 raise
             return
         touched: set[str] = set()
@@ -818,7 +851,12 @@ class Database:
                             await self._notify_driver(driver, touches)
             except BaseException as error:
                 broken = not self.is_sqlite and _connection_broken(error)
-                await self._release(proxied, error if broken else None)
+                if not self.is_sqlite and not broken and _transaction_left_open(driver):
+                    # BEGIN failed or was cancelled (asyncpg still counts its transaction open),
+                    # or the ROLLBACK of `async with` never reached the server: drop it.
+                    await self._release(proxied, error)
+                else:
+                    await self._release(proxied, error if broken else None)
                 if attempt == 1 and broken and not started:
                     continue  # BEGIN never reached the server: once more, on a fresh connection
                 raise
@@ -827,6 +865,27 @@ class Database:
                 hook(set(touches))
             return result
         raise AssertionError("unreachable")
+
+    async def _abandon(self, proxied, pg_transaction, error: BaseException) -> None:
+        """Roll back asyncpg's `pg_transaction` (PostgreSQL; None on SQLite, whose transaction
+        the pool's reset rolls back) after `error` and hand the connection back, or drop it when
+        the rollback fails, is cancelled or leaves a transaction open: no connection goes back to
+        the pool inside a transaction."""
+        broken: BaseException | None = None
+        if pg_transaction is not None:
+            driver = proxied.driver_connection
+            broken = error if _connection_broken(error) or driver.is_closed() else None
+            try:
+                if broken is None:
+                    await pg_transaction.rollback()  # raises when its BEGIN failed: dropped below
+            except BaseException as failure:
+                broken = failure
+                if not isinstance(failure, Exception):
+                    await self._release(proxied, broken)
+                    raise
+            if broken is None and _transaction_left_open(driver):
+                broken = error
+        await self._release(proxied, broken)
 
     async def _release(self, proxied, broken: BaseException | None) -> None:
         """Hand a connection back after a failure (dropping it when `broken`)."""

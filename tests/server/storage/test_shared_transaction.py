@@ -1,0 +1,207 @@
+"""A transaction that ends badly (its task cancelled at any moment, twice over; a statement that
+fails) hands its connection back clean, or not at all: the next transaction on that connection
+neither joins a transaction left open nor trips on a stale one ("SAVEPOINT can only be used in
+transaction blocks", "SET TRANSACTION ISOLATION LEVEL must be called before any query").
+
+Each test runs one kind of transaction, cancels its task after 0, 1, 2... turns of the event loop
+until it finishes uncancelled, and after each cancellation checks every pooled connection and
+that ordinary reads and writes still work. On both databases; the pool's state is PostgreSQL's
+(asyncpg's own bookkeeping of the transaction it began)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+
+import httpx
+from sqlalchemy import bindparam, select, update
+
+from app.server.storage import tables as t
+from app.server.storage.database import Database, RequestTransaction, SharedTransaction, request_transaction
+from tests.conftest import BASE
+
+_user = select(t.users.c.name).where(t.users.c.id == bindparam("user_id"))
+_rename = update(t.users).where(t.users.c.id == bindparam("user_id")).values(name=bindparam("name"))
+
+
+def dirty_connections(db: Database) -> list[str]:
+    """PostgreSQL: the pooled (checked-in) connections with a transaction open, as asyncpg sees it
+    (its own `_top_xact`, or the server's last word on the transaction status)."""
+    if db.is_sqlite:
+        return []
+    queue = db.write_engine.pool._pool._queue._queue  # type: ignore[attr-defined]  # no public view
+    dirty = []
+    for record in list(queue):
+        if record.dbapi_connection is None or record.dbapi_connection.driver_connection.is_closed():
+            continue  # dropped: replaced at its next checkout
+        driver = record.dbapi_connection.driver_connection
+        if driver._top_xact is not None or driver.is_in_transaction():
+            dirty.append(f"top_xact={driver._top_xact!r} in_transaction={driver.is_in_transaction()}")
+    return dirty
+
+
+async def settled(db: Database) -> None:
+    """Wait until every connection is back in the pool (a cancelled request's clean-up runs on)."""
+    async with asyncio.timeout(10):
+        while db.write_engine.pool.checkedout():
+            await asyncio.sleep(0.005)
+
+
+async def still_works(db: Database, user_id: str) -> None:
+    """Ordinary reads and writes on every pooled connection."""
+    for _ in range(2):
+        async with db.read() as conn:
+            assert (await conn.execute(_user, {"user_id": user_id})).scalar_one()
+        async with db.snapshot() as conn:
+            assert (await conn.execute(_user, {"user_id": user_id})).scalar_one()
+        async with db.write() as conn:
+            await conn.execute(_rename, {"user_id": user_id, "name": "Ann"})
+
+        def body():
+            yield _rename, {"user_id": user_id, "name": "Ann"}
+
+        await db.transact(body)
+        assert await db.fetch(_user, {"user_id": user_id})
+
+
+async def cancel_at_every_turn(
+    db: Database, user_id: str, run: Callable[[], Awaitable[object]], *, twice: bool = False
+) -> int:
+    """Run `run()` in a task cancelled after 0, 1, 2... (later every few) turns of the loop (and, with `twice`, once
+    more a turn later) until it finishes first; after each, the pool must be clean. Returns how
+    many turns the whole run takes."""
+    turns = 0
+    finished_in_a_row = 0
+    while finished_in_a_row < 3:
+        task = asyncio.ensure_future(run())
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        finished_in_a_row = finished_in_a_row + 1 if task.done() else 0
+        task.cancel()
+        if twice:
+            await asyncio.sleep(0)
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        await settled(db)
+        assert dirty_connections(db) == [], f"cancelled after {turns} turns"
+        await still_works(db, user_id)
+        await still_works(db, user_id)
+        turns += 1 + turns // 60  # every turn early on (BEGIN, the claim); then sampled
+    return turns
+
+
+def guard_dropped(caplog) -> list[str]:
+    """The pool's checkin guard's warnings: a connection that came back with a transaction open
+    (the clean-up of the path that begun it missed it)."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if "came back with a transaction" in record.getMessage()
+    ]
+
+
+async def test_a_cancelled_driver_transaction_leaves_no_transaction_open(server, caplog):
+    db = server.db
+    user_id, _ = await server.user_key()
+
+    def body():
+        for name in ("one", "two", "three"):
+            yield _rename, {"user_id": user_id, "name": name}
+
+    await cancel_at_every_turn(db, user_id, lambda: db.transact(body))
+    await cancel_at_every_turn(db, user_id, lambda: db.transact(body), twice=True)
+    assert guard_dropped(caplog) == []
+
+
+async def test_a_cancelled_shared_transaction_leaves_no_transaction_open(server, caplog):
+    db = server.db
+    user_id, _ = await server.user_key()
+
+    def first():
+        yield _rename, {"user_id": user_id, "name": "claimed"}
+
+    async def request(commit: bool) -> None:
+        slot = RequestTransaction()
+        token = request_transaction.set(slot)
+        shared: SharedTransaction | None = None
+        try:
+            shared, _ = await db.begin_shared(first)
+            slot.shared = shared
+            async with db.write() as conn:  # SQLAlchemy's savepoint
+                await conn.execute(_rename, {"user_id": user_id, "name": "route"})
+            await db.transact(first)  # the driver's savepoint
+            async with db.read() as conn:
+                await conn.execute(_user, {"user_id": user_id})
+            slot.shared = None
+            if commit:
+                await shared.commit(first)
+            else:
+                await shared.rollback()
+        finally:
+            request_transaction.reset(token)
+            if shared is not None and shared.open:
+                await asyncio.shield(shared.rollback())
+
+    for commit in (True, False):
+        for twice in (False, True):
+            await cancel_at_every_turn(db, user_id, functools.partial(request, commit), twice=twice)
+    assert guard_dropped(caplog) == []
+
+
+async def test_a_cancelled_idempotent_request_is_not_answered_as_an_error(server, alice, trip, caplog):
+    """A PATCH with an Idempotency-Key whose task is cancelled (a client gone; the TUI cancelling
+    a worker, whose request runs in that task through ASGITransport) rolls back quietly: no
+    "unhandled error", no 500, and the next requests work."""
+    path = f"/trips/{trip['_id']}/action-items"
+    item = (await alice.http.post(path, json={"text": "Pack", "urgency": "now"})).json()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=server.app),
+        base_url=BASE,
+        headers={"Authorization": f"Bearer {alice.key}"},
+    )
+    statuses: list[int] = []
+
+    async def patch() -> None:
+        response = await client.patch(
+            f"{path}/{item['_id']}",
+            json={"text": "Pack the tent"},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        statuses.append(response.status_code)
+
+    async with client:
+        await cancel_at_every_turn(server.db, alice.user_id, patch)
+    assert set(statuses) == {200}
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert errors == []
+    assert guard_dropped(caplog) == []
+
+
+async def test_the_pool_closes_a_connection_handed_back_inside_a_transaction(server, caplog):
+    """Whatever path forgets one: a connection that comes back with a transaction begun at the
+    driver is closed at checkin (its locks freed) and replaced at its next checkout."""
+    db = server.db
+    if db.is_sqlite:
+        return  # SQLite's reset rolls back whatever is open (`_sqlite_reset`)
+    user_id, _ = await server.user_key()
+    proxied = await db.write_engine.raw_connection()
+    driver = proxied.driver_connection
+    await driver.transaction().start()
+    await driver.execute("UPDATE users SET name = 'held' WHERE id = $1", user_id)  # holds the row
+    proxied.close()
+    assert driver.is_closed()
+    assert guard_dropped(caplog) != []
+
+    def body():
+        yield _rename, {"user_id": user_id, "name": "Ann"}
+
+    async with asyncio.timeout(10):  # the row lock went with the closed connection
+        for _ in range(db.write_engine.pool.checkedin() + 1):
+            await db.transact(body)
+    assert dirty_connections(db) == []
+    await still_works(db, user_id)
