@@ -5,7 +5,7 @@ trip screen turns into what the panes show; its background work runs on the scre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,6 +45,9 @@ class Settings:
     shared_interval: float = SHARED_INTERVAL
     take_preload: Callable[[str], asyncio.Task[tuple[TripData, str | None]] | None] = lambda trip_id: None
     take_answered_preload: Callable[[str], tuple[TripData, str | None] | None] = lambda trip_id: None
+    send_outbox: Callable[[str], Awaitable[bool]] | None = None
+    """Sends what waits in the outbox of a trip now and returns whether the service could be
+    reached (the app's sender, which tells every screen what was sent)."""
 
 
 class TripSession:
