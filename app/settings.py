@@ -1,4 +1,5 @@
-"""Every environment variable Tripdeck reads, in one place: `environment()` reads them all into a
+"""Every environment variable of Tripdeck's own, in one place (platformdirs reads XDG_CONFIG_HOME
+and XDG_DATA_HOME for the default directories): `environment()` reads them all into a
 frozen `Environment` at the moment it is called, so a variable set or changed before a use (a test,
 `trip ssh` starting a session's app) counts; nothing is read at import. Imports nothing of the
 app, so every layer may use it. Flags, where there are any, win over these (their readers decide).

@@ -32,3 +32,42 @@ def test_file_variables_by_name_and_inherited_names(monkeypatch):
     monkeypatch.setenv("HOME", "/home/someone")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     assert inherited(("HOME", "VIRTUAL_ENV")) == {"HOME": "/home/someone"}
+
+
+def configuration_table() -> dict[str, str]:
+    """README's Configuration table: each variable named in its first column, with its row."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            for name in line.split("|")[1].replace("`", "").split(","):
+                rows[name.strip()] = line
+    return rows
+
+
+def test_the_readme_table_names_every_variable_and_the_directories_they_move(monkeypatch, tmp_path):
+    import app.settings as settings
+    from app.tui.config import config_path, data_file
+
+    table = configuration_table()
+    names = {value for key, value in vars(settings).items() if key.isupper() and isinstance(value, str)}
+    assert names <= set(table), names - set(table)
+    # platformdirs reads these for the default config and data directories: variables too.
+    for name in ("TRIP_CONFIG_FILE", "TRIP_OUTBOX_FILE", "TRIP_LOG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert config_path().is_relative_to(tmp_path / "config")
+    assert data_file(settings.OUTBOX_FILE, "outbox.jsonl").is_relative_to(tmp_path / "data")
+    assert {"XDG_CONFIG_HOME", "XDG_DATA_HOME"} <= set(table)
+    # The terminal app's files are read by every command that runs it or falls back to its config.
+    for name, readers in {
+        "TRIP_CONFIG_FILE": ("`trip ui`", "`trip demo`", "`trip export`"),
+        "TRIP_OUTBOX_FILE": ("`trip ui`", "`trip demo`"),
+        "TRIP_LOG_FILE": ("`trip ui`", "`trip demo`"),
+    }.items():
+        who = table[name].rstrip(" |").rsplit("|", 1)[1]
+        assert all(reader in who for reader in readers), (name, who)

@@ -130,6 +130,7 @@ class TripdeckApp(App):
             shared_interval=self.shared_interval,
             take_preload=self.take_preload,
             take_answered_preload=self.take_answered_preload,
+            send_outbox=self.send_trip_outbox_now,
         )
 
     @property
@@ -267,14 +268,21 @@ class TripdeckApp(App):
     def send_trip_outbox(self, trip_id: str) -> None:
         """Send what waits of one trip now, messages and writes in one queue, oldest first (see
         app/tui/sender.py): the open trip screen's messages and writes, once the service answers."""
-        retry = self._send_retries.pop(trip_id, None)
-        if retry is not None:
-            retry.stop()
         self._send_trip(trip_id)
 
     @work(group="send", exit_on_error=False, description="Sending what waits in the outbox")
     async def _send_trip(self, trip_id: str) -> None:
+        await self.send_trip_outbox_now(trip_id)
+
+    async def send_trip_outbox_now(self, trip_id: str) -> bool:
+        """Send what waits of one trip, as `send_trip_outbox` does, and return once it is sent:
+        True when the service took or refused every item, False when it could not be reached
+        (then it is tried again later, on its own). `u` waits on it: the change to undo may be
+        the one still waiting."""
         assert self.client is not None
+        retry = self._send_retries.pop(trip_id, None)
+        if retry is not None:
+            retry.stop()
         backoff = self._send_backoffs.setdefault(trip_id, Backoff(initial=self.reconnect_after))
         came_back = False
         delay = 0.0
@@ -296,6 +304,8 @@ class TripdeckApp(App):
             # Try again later on its own, while the trip is open: the live feed may never notice
             # an outage that happened between two of its polls, so nothing else would trigger a send.
             delay = backoff.next_delay()
+            if (earlier := self._send_retries.pop(trip_id, None)) is not None:
+                earlier.stop()  # another send of this trip (`u`'s, a key's) failed meanwhile too
             self._send_retries[trip_id] = self.set_timer(
                 delay, lambda: self._retry_send(trip_id), name="outbox retry"
             )
@@ -303,6 +313,7 @@ class TripdeckApp(App):
             told = getattr(screen, "outbox_reached", None)
             if told is not None and (came_back or not reached):
                 told(trip_id, reached, backoff.failures, delay)
+        return reached
 
     def _retry_send(self, trip_id: str) -> None:
         self._send_retries.pop(trip_id, None)

@@ -5,13 +5,13 @@ trip screen turns into what the panes show; its background work runs on the scre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from textual.message import Message
 
-from app.client import SharedTripClient, TripClient, TripConnectionError, TripError
+from app.client import NotFoundError, SharedTripClient, TripClient, TripConnectionError, TripError
 from app.domain.itinerary import Changes
 from app.tui import loading, pending
 from app.tui.activity import ActivityFeed
@@ -45,6 +45,9 @@ class Settings:
     shared_interval: float = SHARED_INTERVAL
     take_preload: Callable[[str], asyncio.Task[tuple[TripData, str | None]] | None] = lambda trip_id: None
     take_answered_preload: Callable[[str], tuple[TripData, str | None] | None] = lambda trip_id: None
+    send_outbox: Callable[[str], Awaitable[bool]] | None = None
+    """Sends what waits in the outbox of a trip now and returns whether the service could be
+    reached (the app's sender, which tells every screen what was sent)."""
 
 
 class TripSession:
@@ -100,6 +103,11 @@ class TripSession:
         """None: the service cannot be reached; else what it answered (a 403, a 500...)."""
 
     @dataclass
+    class LinkEnded(Message):
+        """The share link no longer works (revoked, or never valid): no retry can help, and
+        each try would count against the address's failed attempts, so none is made."""
+
+    @dataclass
     class CameBack(Message):
         reload: bool = True
         """False when what came back is the load itself: its answer is on its way already."""
@@ -128,6 +136,8 @@ class TripSession:
         self.poller: Poller | None = None
         """A service without the changes feed: its plain endpoints polled (app/tui/polling.py)."""
         self.watcher: SharedWatcher | None = None
+        self.link_ended = False
+        """The share link no longer works: the view shows what it had, and asks no more."""
         self._stale: set[str] = set()
         self._loading_more: set[str] = set()
         self._summary_running = False
@@ -186,8 +196,15 @@ class TripSession:
         return ActivityFeed(self.client, self.trip_id)
 
     def _offline(self, attempt: int, delay: float, error: BaseException) -> None:
+        if self._link_ended(error):
+            self.post(self.LinkEnded())
+            return
         reason = None if isinstance(error, TripConnectionError) else describe(error)
         self.post(self.WentOffline(attempt, delay, reason))
+
+    def _link_ended(self, error: BaseException) -> bool:
+        """The share link is unknown to the service: revoked since, or mistyped."""
+        return self.read_only and isinstance(error, NotFoundError)
 
     def _backoff(self) -> Backoff:
         return Backoff(initial=self.settings.reconnect_after)
@@ -214,7 +231,11 @@ class TripSession:
             except TripError as error:
                 # Unreachable, the key refused, the trip not found: said where the trip would
                 # be, with the banner, and tried again with backoff (the key may be fixed, the
-                # membership restored, the service restarted with the right database).
+                # membership restored, the service restarted with the right database). Not a
+                # share link the service does not know: no retry brings it back.
+                if self._link_ended(error):
+                    self.post(self.LinkEnded())
+                    return
                 delay = backoff.next_delay()
                 self._offline(backoff.failures, delay, error)
                 self.post(self.Unavailable(error))

@@ -18,7 +18,7 @@ from app.tui import editing
 from app.tui.data import Paged
 from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save, changed_fields, request_body
 from app.tui.kinds import KINDS
-from app.tui.outbox import new_key
+from app.tui.outbox import PendingWrite, new_key
 from app.tui.session import TripSession
 from app.tui.text import clean
 
@@ -322,5 +322,34 @@ class TripWrites:
 
         data = self.session.data
         if data is not None and data.me is not None:
+            if (refused := await self._send_before_undo()) is not None:
+                self._post(self.Said(refused, title="Undo", severity="warning", timeout=8))
+                return
             said = await undo_my_last(self.session.client, self.trip_id, data.me.id)
             self._post(self.Said(said, title="Undo", timeout=8))
+
+    async def _send_before_undo(self) -> str | None:
+        """Your newest change may still wait in the outbox, behind the one the service has last:
+        send what waits first, so that `u` undoes it and not the one before. Returns why nothing
+        may be undone: a write of yours the service has not taken (unreachable, or refused)."""
+        outbox, send = self.session.outbox, self.session.settings.send_outbox
+        if outbox is None or not outbox.waiting(self.trip_id):
+            return None
+        unsent = {item.id for item in outbox.of_trip(self.trip_id) if not item.error}
+        if send is not None:
+            await send(self.trip_id)
+        left = [
+            item
+            for item in outbox.of_trip(self.trip_id)
+            if isinstance(item, PendingWrite) and item.id in unsent
+        ]
+        if not left:
+            return None
+        newest = left[-1]
+        label = clean(newest.label, single_line=True)
+        if newest.error:
+            return f'Not undone: the service refused your newest change "{label}" (see the outbox bar).'
+        return (
+            f'Not undone: your newest change "{label}" has not reached the service yet. It is sent '
+            "as soon as the service can be reached; press u again then."
+        )

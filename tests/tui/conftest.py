@@ -46,9 +46,8 @@ def tui(server, tmp_path):
         options.setdefault("clock", Clock.frozen("2026-07-16T10:30", "Europe/London"))
         options.setdefault("outbox_path", tmp_path / "data" / "outbox.jsonl")
         options.setdefault("log_path", tmp_path / "data" / "tripdeck.log")
-        app = TripdeckApp(
-            client=client, url=BASE, key=key, cursor_blink=False, reconnect_after=0.2, **options
-        )
+        options.setdefault("reconnect_after", 0.2)
+        app = TripdeckApp(client=client, url=BASE, key=key, cursor_blink=False, **options)
         return app, transport
 
     return make

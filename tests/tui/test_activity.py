@@ -44,6 +44,12 @@ async def shared_trip(alice, bob) -> tuple[str, dict]:
     return trip["_id"], leg
 
 
+async def own_trip(alice) -> tuple[str, dict]:
+    trip = await new_trip(alice)
+    leg = (await alice.http.post(f"/trips/{trip['_id']}/legs", json=LEG)).json()
+    return trip["_id"], leg
+
+
 async def test_the_activity_screen_is_live_shows_details_and_reverts(server, tui, alice, bob):
     trip_id, leg = await shared_trip(alice, bob)
     assert (
@@ -221,3 +227,94 @@ async def test_a_revert_by_someone_else_reaches_an_open_trip_screen(server, tui,
 
 def test_the_activity_screen_at_160x48(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(160, 48), press=["a", "enter"])
+
+
+async def test_u_with_my_newest_change_still_in_the_outbox_sends_it_first_and_undoes_it(server, tui, alice):
+    # The rename is on the service; the tick after it waits in the outbox (made offline, and the
+    # sender's next attempt is far off). `u` means the tick, not the rename the service has last.
+    trip_id, leg = await own_trip(alice)
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    item = (
+        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    ).json()
+    app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        transport.offline = False  # back, before the sender has tried again
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(
+            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices
+        )
+        notice = next(m for m in notices() if m.startswith("Undone:"))
+        assert "ticked off" in notice and "Pack" in notice
+        assert not app.outbox.items
+    assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
+    ticked = (await alice.http.get(f"/trips/{trip_id}/action-items/{item['_id']}")).json()
+    assert ticked["done"] is False  # sent, then undone
+
+
+async def test_u_while_my_newest_change_cannot_be_sent_undoes_nothing_and_says_why(server, tui, alice):
+    trip_id, leg = await own_trip(alice)
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(
+            pilot,
+            lambda: any(m.startswith("Not undone") for m in notices()),
+            what="the notice",
+            state=notices,
+        )
+        assert len(app.outbox.items) == 1  # the tick still waits, to be sent later
+    assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
+
+
+async def test_u_when_the_service_refuses_my_waiting_change_undoes_nothing_before_it(server, tui, alice, bob):
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    item = (
+        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    ).json()
+    app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        assert (await bob.http.delete(f"/trips/{trip_id}/action-items/{item['_id']}")).status_code == 204
+        transport.offline = False
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(
+            pilot,
+            lambda: any(m.startswith("Not undone") for m in notices()),
+            what="the notice",
+            state=notices,
+        )
+        assert "refused" in next(m for m in notices() if m.startswith("Not undone"))
+    assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"

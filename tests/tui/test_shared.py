@@ -82,15 +82,18 @@ async def test_a_share_link_opens_the_trip_read_only_and_follows_it(server, alic
             pilot, lambda: any(p.name == "Miradouro" for p in screen.data.pins.items), what="the new pin"
         )
 
-        # Revoked: the view says the service refuses, and keeps what it showed.
+        # Revoked: the view says the link no longer works (not that it retries: that cannot
+        # help), and keeps what it showed.
         assert (await alice.http.delete(f"/trips/{trip_id}/share-token")).status_code == 204
         banner = screen.query_one(OfflineBanner)
         await wait_for(
             pilot,
-            lambda: banner.display and "answered" in shown(banner),
+            lambda: banner.display and "no longer works" in shown(banner) and "…" not in shown(banner),
             what="the banner",
             state=lambda: shown(banner),
         )  # shown once laid out, a frame after display
+        assert "retry" not in shown(banner) and "OFFLINE" not in shown(banner)
+        assert "offline" not in str(screen.query_one(TripHeader).render())
         assert any(p.name == "Miradouro" for p in screen.data.pins.items)
         # and asks no more: each 404 counts against the address's failed attempts (every member's, over SSH)
         asked = sum("/shared/" in line for line in transport.requests)
@@ -143,3 +146,27 @@ async def test_the_read_only_chat_offers_no_reply_or_write(server, alice, tmp_pa
         footer = " ".join(str(key.description) for key in app.screen.query_one(Footer).query("FooterKey"))
         assert "Reply" not in footer and "Write" not in footer and "channel" not in footer, footer
         assert not {"r", "i"} & set(app.screen.active_bindings), app.screen.active_bindings
+
+
+async def test_a_link_revoked_before_it_is_opened_says_so_and_asks_no_more(server, alice, tmp_path):
+    from textual.widgets import Static
+
+    trip = await new_trip(alice)
+    token = (await alice.http.post(f"/trips/{trip['_id']}/share-token")).json()["token"]
+    assert (await alice.http.delete(f"/trips/{trip['_id']}/share-token")).status_code == 204
+    app, transport = shared_app(server, token, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TripScreen), what="the trip screen")
+        screen = app.screen
+        waiting = screen.query_one("#waiting", Static)
+        await wait_for(
+            pilot,
+            lambda: "no longer works" in str(waiting.render()),
+            what="the reason",
+            state=lambda: str(waiting.render()),
+        )
+        assert "trying again" not in str(waiting.render()).lower()
+        # Each 404 counts against the address's failed attempts: asking again cannot help.
+        asked = sum("/shared/" in line for line in transport.requests)
+        await pilot.pause(2.0)  # ten times the first backoff
+        assert sum("/shared/" in line for line in transport.requests) == asked

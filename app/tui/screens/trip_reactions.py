@@ -59,6 +59,7 @@ class TripReactions(TripdeckScreen, Screen):
             read_only=self.session.read_only,
             conflicts=len(conflicts.every_conflict(data.summary, data.legs.items)) if data else 0,
             updated=self._freshness(),
+            ended="link revoked" if self.session.link_ended else None,
         )
 
     def _freshness(self) -> str | None:
@@ -187,6 +188,21 @@ class TripReactions(TripdeckScreen, Screen):
         self.query_one(OfflineBanner).show_offline(
             self.app.service_url, event.attempt, event.retry_in, event.reason
         )
+        self._show_header()
+
+    @on(TripSession.LinkEnded)
+    def _link_ended(self) -> None:
+        self.session.link_ended = True
+        said = "this link no longer works: ask a member for a new one"
+        self.query_one(OfflineBanner).show_ended(said)
+        if self.session.data is None and self.is_mounted:
+            self.query_one("#waiting", Static).update(
+                Text(
+                    "This share link no longer works: it was revoked, or it is mistyped. "
+                    "Ask a member of the trip for a new one.",
+                    style=palette.ALERT,
+                )
+            )
         self._show_header()
 
     @on(TripSession.CameBack)

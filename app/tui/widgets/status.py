@@ -43,8 +43,10 @@ class TripHeader(OneLine):
         read_only: bool = False,
         conflicts: int = 0,
         updated: str | None = None,
+        ended: str | None = None,
     ) -> None:
-        """`updated`: how fresh a polled view is ("updated 10 s ago"), said instead of "● live"."""
+        """`updated`: how fresh a polled view is ("updated 10 s ago"), said instead of "● live";
+        `ended`: why the view follows the trip no more ("link revoked"), said instead of either."""
         style = self.get_component_rich_style
         badge = Text(" ✈ Tripdeck ", style=style("trip-header--badge", partial=True))
         name = (
@@ -56,7 +58,9 @@ class TripHeader(OneLine):
                 "shared link · read-only" if width >= 120 else "read-only", style=f"bold {palette.MUTED}"
             )
             marks.append("  ")
-        if online and trip is None:
+        if ended is not None:
+            marks.append(f"○ {ended} ", style=f"bold {palette.ALERT}")
+        elif online and trip is None:
             marks.append("○ connecting ", style=palette.MUTED)  # "live" only once there is a live view
         elif online and updated is not None:
             marks.append(f"↻ {updated} ", style=palette.MUTED)
@@ -147,17 +151,29 @@ class OfflineBanner(Static):
     COMPONENT_CLASSES = {"offline-banner--label"}
 
     _state: tuple[str, int, float, str | None] | None = None
+    _ended: str | None = None
+    """Why the view follows the trip no more, when retrying cannot help (a revoked share link)."""
 
     def show_offline(self, url: str, attempt: int, retry_in: float, reason: str | None = None) -> None:
         """`reason` is None when the service cannot be reached, else what it answered."""
-        self._state = (url, attempt, retry_in, reason)
+        self._state, self._ended = (url, attempt, retry_in, reason), None
+        self.display = True
+        self.refresh()
+
+    def show_ended(self, said: str) -> None:
+        """The service answers, but no retry will show the trip again: `said` says why and what
+        to do; no retry is promised."""
+        self._state, self._ended = None, said
         self.display = True
         self.refresh()
 
     def hide(self) -> None:
         self.display = False
+        self._ended = None
 
     def render(self) -> Text:
+        if self._ended is not None:
+            return self._render_ended(self._ended)
         if self._state is None:
             return Text()
         url, attempt, retry_in, reason = self._state
@@ -176,6 +192,18 @@ class OfflineBanner(Static):
         ]
         for parts in variants:
             text = Text.assemble(label, " ", Text(" · ").join(parts), no_wrap=True)
+            if text.cell_len <= width:
+                return text
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def _render_ended(self, said: str) -> Text:
+        width = self.size.width or 80
+        label = Text(
+            " NOT SHARED ", style=self.get_component_rich_style("offline-banner--label", partial=True)
+        )
+        for parts in ([said, "what you see is as it was"], [said]):
+            text = Text.assemble(label, " ", " · ".join(parts), no_wrap=True)
             if text.cell_len <= width:
                 return text
         text.truncate(width, overflow="ellipsis")
