@@ -40,6 +40,7 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
         Binding("escape,m", "close", "Close", id="members.close"),
     ]
+    COMPONENT_CLASSES: ClassVar = {"members--share-url"}
 
     def __init__(self, trip_id: str, me_id: str, members: list[Member]) -> None:
         super().__init__()
@@ -211,7 +212,7 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         )
         link.display = True
         url = self.query_one("#share-url", Static)
-        url.update(literal(token.url, "bold #ffd75f"))
+        url.update(literal(token.url, self.get_component_rich_style("members--share-url", partial=True)))
         url.display = True
         self.app.copy_to_clipboard(token.url)
 
