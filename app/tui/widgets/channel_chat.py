@@ -263,7 +263,12 @@ class ChatInput(Input):
 class ChannelChat(Pane):
     number = 5
     title = "Chat"
-    COMPONENT_CLASSES = {"channel-chat--unread", "channel-chat--day", "channel-chat--mine"}
+    COMPONENT_CLASSES = {
+        "channel-chat--unread",
+        "channel-chat--day",
+        "channel-chat--mine",
+        "channel-chat--mention",
+    }
 
     BINDINGS = [
         # While typing, `[` and `]` are text (the input takes them first): Alt+Up and Alt+Down
@@ -582,7 +587,7 @@ class ChannelChat(Pane):
             if state.unread:
                 row.append(f" {state.unread}", style=self.part("channel-chat--unread"))
             if state.mentions:
-                row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
+                row.append(f" @{state.mentions}", style=self.part("channel-chat--mention"))
             rows.append(Option(row, id=channel_id))
         channel_list = self.query_one(ChannelList)
         # Each message that arrives comes here: what did not change is not drawn again (an
@@ -603,7 +608,7 @@ class ChannelChat(Pane):
             where = " in other channels" if not here else ""  # the border is this channel's
             subtitle.append(f" · {unread} unread{where}", style=self.part("channel-chat--unread"))
         if mentions:
-            subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
+            subtitle.append(f" · @{mentions}", style=self.part("channel-chat--mention"))
         if _text_key(subtitle) != self._subtitle_shown:
             self._subtitle_shown = _text_key(subtitle)
             self.border_subtitle = subtitle

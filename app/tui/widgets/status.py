@@ -123,7 +123,13 @@ class TripHeader(OneLine):
 class PaneTabs(OneLine):
     """'1 Legs  2 Map  3 Checklist  4 Agenda  5 Chat' with the visible panes highlighted."""
 
-    COMPONENT_CLASSES = {"pane-tabs--active", "pane-tabs--visible", "pane-tabs--hidden", "pane-tabs--unread"}
+    COMPONENT_CLASSES = {
+        "pane-tabs--active",
+        "pane-tabs--visible",
+        "pane-tabs--hidden",
+        "pane-tabs--unread",
+        "pane-tabs--mention",
+    }
 
     NAMES = ((1, "Legs"), (2, "Map"), (3, "Checklist"), (4, "Agenda"), (5, "Chat"))
 
@@ -139,7 +145,9 @@ class PaneTabs(OneLine):
                     f" {unread}", style=self.get_component_rich_style("pane-tabs--unread", partial=True)
                 )
             if number == 5 and mentions:
-                text.append(f" @{mentions}", style=f"bold {palette.MENTION}")
+                text.append(
+                    f" @{mentions}", style=self.get_component_rich_style("pane-tabs--mention", partial=True)
+                )
             text.append(" ")
         text.append(" tab next · ? help · ctrl+p commands", style=palette.MUTED)
         self.update(text)
