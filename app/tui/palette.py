@@ -7,7 +7,6 @@ SERIES = ("#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#ffd75f", "#5fd7d7", "#ff
 MUTED = "#808080"
 TODAY = "#ffd700"
 ALERT = "#ff5f5f"
-MENTION = "#ffaf00"
 MENTION_BACKGROUND = "#3a3a00"
 PENDING = "#ffd75f"
 """Writes waiting in the outbox: the outbox bar and the marks under their rows."""

@@ -383,3 +383,61 @@ async def test_a_narrow_chat_gives_the_messages_the_width_and_says_where_the_unr
         other.unread = 2
         chat._render_channels()
         assert "2 unread in other channels" in str(chat.border_subtitle)
+
+
+def footer_keys(app) -> dict[str, str]:
+    """What the footer offers now: description -> the key it shows."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.description: key.key_display for key in app.screen.query(FooterKey)}
+
+
+async def test_every_channel_is_reachable_and_switchable_by_keys_from_the_input():
+    """Choosing the chat puts the cursor in the input, where `[` and `]` are typed: a key that is
+    not a character switches channels there too, and the footer shows it."""
+    from app.tui.screenshots import demo_app
+
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        chat = app.screen.query_one(ChannelChat)
+        chat_input = chat.query_one(ChatInput)
+        assert app.focused is chat_input and len(chat.order) > 1
+        await wait_for(pilot, lambda: "Next channel" in footer_keys(app), what="the key in the footer")
+        visited = [chat.active]
+        for _ in chat.order:
+            await pilot.press("alt+down")
+            visited.append(chat.active)
+        assert visited[1] != visited[0] and set(visited) == set(chat.order), visited
+        assert visited[-1] == visited[0]  # round the list and back
+        await pilot.press("alt+up")
+        assert chat.active == chat.order[-1]
+        assert chat_input.value == "" and app.focused is chat_input
+
+
+async def test_the_channel_list_takes_the_keyboard_and_enter_opens_a_channel():
+    from app.tui.commands import bindings_of
+    from app.tui.screenshots import demo_app
+    from app.tui.widgets.channel_chat import ChannelList
+
+    app = demo_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5", "escape")  # from the input to the messages
+        chat = app.screen.query_one(ChannelChat)
+        first = chat.active
+        await wait_for(pilot, lambda: "Channels" in footer_keys(app), what="the key in the footer")
+        await pilot.press("c")
+        channel_list = chat.query_one(ChannelList)
+        assert app.focused is channel_list
+        await pilot.press("down")
+        assert chat.active == first  # moving does not switch: Enter does
+        await pilot.press("enter")
+        assert chat.active == chat.order[1] and app.focused is chat.query_one(ChatInput)
+        await pilot.press("escape", "c", "escape")  # Esc leaves the list for the messages
+        assert app.focused is chat.query_one(MessageList)
+        ids = {binding.id for _, binding, _ in bindings_of(app.screen)}
+        assert {"chat.channels", "chat.previous_channel", "chat.next_channel"} <= ids
+        await pilot.resize_terminal(40, 15)  # the list goes, and so does its key
+        await wait_for(pilot, lambda: chat.has_class("-narrow"), what="a narrow chat")
+        assert not chat.check_action("channels", ())

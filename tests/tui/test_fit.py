@@ -3,6 +3,9 @@ from the screen as drawn (the cells of each row), from the fixed demo data."""
 
 from __future__ import annotations
 
+from textual.selection import Selection
+from textual.widgets._footer import FooterKey
+
 from app.tui.screens.members import MembersScreen
 from app.tui.screenshots import demo_app
 from app.tui.widgets.status import OfflineBanner
@@ -82,6 +85,38 @@ async def test_the_share_link_is_drawn_alone_from_the_first_column_so_a_selectio
         first = next(y for y, row in enumerate(rows) if url[:20] in row)
         assert rows[first].startswith(url[:80]), rows[first]
         assert rows[first + 1].rstrip() == url[80:], rows[first + 1]
+        # The terminal's own selection copies the two rows with a line break between them; a
+        # selection in the app, and `c`, copy the link whole, in one line.
+        link = app.screen.query_one("#share-url")
+        app.screen.selections = {link: Selection(None, None)}
+        assert app.screen.get_selected_text() == url
+        app.copy_to_clipboard("")
+        assert "Copy link" in {key.description for key in app.screen.query(FooterKey)}
+        await pilot.press("c")
+        assert app.clipboard == url
+
+
+async def test_the_footer_shows_whole_keys_only_and_always_the_help_key(server, tui, alice):
+    """A key the footer has no room for is left out whole (? and ctrl+p list them all), not cut
+    to a lone letter; the help key is kept wherever it works (not while typing: `?` is text)."""
+    trip = await new_trip(alice)
+    for size, pane in [((80, 24), "1"), ((80, 24), "5"), ((60, 20), "1"), ((160, 48), "1")]:
+        app, _ = tui(alice.key, trip_id=trip["_id"])
+        async with app.run_test(size=size) as pilot:
+            await open_trip(pilot, app)
+            await pilot.press(pane)
+            await pilot.pause()
+            await pilot.pause()
+            bottom = row_text(app, size[1] - 1)
+            keys = [key for key in app.screen.query(FooterKey) if key.display]
+            palette = next(key for key in keys if key.has_class("-command-palette"))
+            others = [key for key in keys if key is not palette]
+            for key in others:
+                drawn = f"{key.key_display} {key.description}"
+                assert key.region.right <= palette.region.x and drawn in bottom, (size, pane, drawn, bottom)
+            typing = pane == "5"
+            assert typing or "? Help" in bottom, (size, pane, bottom)
+            assert bottom.rstrip().endswith("^p palette"), bottom
 
 
 JOIN = (

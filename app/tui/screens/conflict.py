@@ -25,6 +25,7 @@ class ItemConflictScreen(ModalScreen[bool]):
         Binding("o", "decide(True)", "Overwrite theirs", id="conflict.overwrite"),
         Binding("d,escape", "decide(False)", "Drop mine", id="conflict.drop"),
     ]
+    COMPONENT_CLASSES = {"item-conflict--theirs"}
 
     def __init__(self, title: str, changes: list[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -35,7 +36,9 @@ class ItemConflictScreen(ModalScreen[bool]):
         table = Table(box=None, padding=(0, 1), expand=True)
         table.add_column("Field", style="bold", no_wrap=True)
         table.add_column("When you opened it", style=palette.MUTED)
-        table.add_column("Now on the server", style="#ffd75f")
+        table.add_column(
+            "Now on the server", style=self.get_component_rich_style("item-conflict--theirs", partial=True)
+        )
         for label, before, after in self.changes:
             table.add_row(Text(label), literal(before), literal(after))
         with Vertical(classes="dialog wide-dialog", id="item-conflict"):

@@ -27,6 +27,7 @@ class Connection:
 
 class FirstRunScreen(TripdeckScreen, Screen["Connection"]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="first_run.quit")]
+    COMPONENT_CLASSES = {"first-run--welcome"}
 
     def __init__(self, url: str | None = None, key: str | None = None) -> None:
         super().__init__()
@@ -83,7 +84,14 @@ class FirstRunScreen(TripdeckScreen, Screen["Connection"]):
             error_line.update(Text(f"That did not work: {describe(error)}", style=palette.ALERT))
             return
         await client.aclose()
-        error_line.update(Text.assemble("Hello, ", one_line(me.name), "!", style="#87d787"))
+        error_line.update(
+            Text.assemble(
+                "Hello, ",
+                one_line(me.name),
+                "!",
+                style=self.get_component_rich_style("first-run--welcome", partial=True),
+            )
+        )
         self.dismiss(Connection(url, key))
 
     def failure_shown(self, worker, error: BaseException) -> None:

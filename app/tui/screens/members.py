@@ -38,8 +38,10 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         Binding("d", "remove", "Remove", id="members.remove"),
         Binding("s", "share", "Share link", id="members.share"),
         Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
+        Binding("c", "copy_share", "Copy link", id="members.copy_share"),
         Binding("escape,m", "close", "Close", id="members.close"),
     ]
+    COMPONENT_CLASSES: ClassVar = {"members--share-url"}
 
     def __init__(self, trip_id: str, me_id: str, members: list[Member]) -> None:
         super().__init__()
@@ -70,6 +72,8 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
 
         if action in self.NEEDS and not offered(getattr(self.app, "client", None), self.NEEDS[action]):
             return False
+        if action == "copy_share":
+            return self.share_url is not None
         role = self.my_role
         if action in ("add", "change_role", "share", "revoke_share"):
             return role is not None and role.may_manage_members
@@ -92,7 +96,8 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
             yield MemberList(id="member-list")
             yield Static("", id="share-link")
         # Outside the dialog's border and padding, from the first column: a link wider than the
-        # terminal wraps at its edge, so a selection across the rows holds the link and nothing else.
+        # terminal wraps at its edge, so a selection across the rows holds the link and nothing else
+        # (the app's own selection, and `c`, copy it without the break between the rows).
         yield Static("", id="share-url")
         yield Footer()
 
@@ -204,21 +209,30 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         link = self.query_one("#share-link", Static)
         link.update(
             Text(
-                "Read-only link, below the box (it replaces any earlier one); copied to the clipboard "
-                "if your terminal allows OSC 52.",
+                "Read-only link below the box (it replaces any earlier one). Copied to the clipboard "
+                "if your terminal allows OSC 52: c copies it again, whole, and so does selecting it here.",
                 style=palette.MUTED,
             )
         )
         link.display = True
         url = self.query_one("#share-url", Static)
-        url.update(literal(token.url, "bold #ffd75f"))
+        url.update(literal(token.url, self.get_component_rich_style("members--share-url", partial=True)))
         url.display = True
         self.app.copy_to_clipboard(token.url)
+        self.refresh_bindings()
+
+    def action_copy_share(self) -> None:
+        """The link in one line, where a terminal's own selection of a link wider than the
+        terminal takes its rows with a line break between them."""
+        if self.share_url is not None:
+            self.app.copy_to_clipboard(self.share_url)
+            self.notify("Copied the share link (if your terminal allows OSC 52 clipboard access).", timeout=3)
 
     @work(group="share", exclusive=True, exit_on_error=False, description="Revoking the share link")
     async def action_revoke_share(self) -> None:
         await self.client.revoke_share_token(self.trip_id)
         self.share_url = None
+        self.refresh_bindings()
         link = self.query_one("#share-link", Static)
         link.update(Text("Share link revoked: it no longer opens the trip.", style=palette.MUTED))
         link.display = True

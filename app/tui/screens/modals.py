@@ -174,6 +174,7 @@ class ShellCommand(Widget):
     """A shell command laid out for the width it has (see `shell_lines`)."""
 
     DEFAULT_CSS = "ShellCommand { height: auto; }"
+    COMPONENT_CLASSES = {"shell-command--command"}
 
     def __init__(self, command: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -188,7 +189,10 @@ class ShellCommand(Widget):
         )
 
     def render(self) -> Text:
-        return literal("\n".join(shell_lines(self.command, max(self.content_size.width, 1))), "bold #ffd75f")
+        return literal(
+            "\n".join(shell_lines(self.command, max(self.content_size.width, 1))),
+            self.get_component_rich_style("shell-command--command", partial=True),
+        )
 
 
 class JoinScreen(ModalScreen[None]):
@@ -234,18 +238,20 @@ class HelpScreen(ModalScreen[None]):
     """Every binding of the app, the screen below and its panes, with the ids a keymap uses."""
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
+    COMPONENT_CLASSES = {"help--keys"}
 
     def __init__(self, sections: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
         super().__init__()
         self.sections = sections
 
     def compose(self) -> ComposeResult:
+        keys_style = self.get_component_rich_style("help--keys", partial=True)
         with Vertical(classes="dialog help-dialog"):
             yield Label("Keys")
             with VerticalScroll(id="help-body"):
                 for title, rows in self.sections:
                     table = Table.grid(padding=(0, 2))
-                    table.add_column(style="bold #ffd75f", no_wrap=True, min_width=12)
+                    table.add_column(style=keys_style, no_wrap=True, min_width=12)
                     table.add_column()
                     table.add_column(style=palette.MUTED, no_wrap=True)
                     for keys, description, binding_id in rows:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -32,15 +33,14 @@ class TripList(OptionList):
     """One row per trip."""
 
 
-def trip_row(trip: Trip, width: int = 120) -> Table:
-    """Title, dates, status and member count; below 60 columns the count goes, below 48 the
-    status too, so the title keeps room (at 40 columns the fixed columns had taken it all)."""
+def trip_row(trip: Trip, width: int, status_style: Style | str) -> Table:
+    """Title, dates, status (in `status_style`) and member count; below 60 columns the count goes,
+    below 48 the status too, so the title keeps room (at 40 columns the fixed columns had taken it all)."""
     grid = Table.grid(padding=(0, 2), expand=True)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis", min_width=8)
     grid.add_column(
         width=26 if width >= 60 else 21, no_wrap=True, overflow="ellipsis"
     )  # a range over new year: 24
-    status_style = {"active": "#87d787", "draft": "#ffd75f"}.get(trip.status, palette.MUTED)
     members = trip.member_count
     cells = [
         one_line(trip.title, "bold"),
@@ -68,6 +68,7 @@ class TripPickerScreen(TripdeckScreen, Screen):
         Binding("a", "archive", "Archive", id="picker.archive"),
         Binding("ctrl+r", "reload", "Reload", id="picker.reload"),
     ]
+    COMPONENT_CLASSES = {"picker--title", "picker--unsent", "picker--active", "picker--draft"}
 
     @dataclass
     class Loaded(Message):
@@ -82,7 +83,12 @@ class TripPickerScreen(TripdeckScreen, Screen):
         """A trip just created: highlighted once the list shows it."""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(" ✈ Tripdeck · your trips", style="bold #000000 on #5fafff"), id="picker-title")
+        yield Static(
+            Text(
+                " ✈ Tripdeck · your trips", style=self.get_component_rich_style("picker--title", partial=True)
+            ),
+            id="picker-title",
+        )
         yield OfflineBanner(id="offline-banner")
         yield Static("", id="picker-outbox")
         yield TripList(id="trip-list")
@@ -102,7 +108,9 @@ class TripPickerScreen(TripdeckScreen, Screen):
         line = self.query_one("#picker-outbox", Static)
         line.display = bool(items)
         if items:
-            text = Text(f" ⧗ {len(items)} unsent", style="bold #ffd75f")
+            text = Text(
+                f" ⧗ {len(items)} unsent", style=self.get_component_rich_style("picker--unsent", partial=True)
+            )
             text.append(
                 ": sent as soon as the service answers"
                 if not failed
@@ -154,7 +162,7 @@ class TripPickerScreen(TripdeckScreen, Screen):
         order = {"active": 0, "draft": 1, "completed": 2}
         self.trips.sort(key=lambda trip: (order.get(trip.status, 3), trip.start_date))
         trip_list = self.query_one(TripList)
-        trip_list.set_options([Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips])
+        trip_list.set_options([Option(self._row(trip), id=trip.id) for trip in self.trips])
         if self.trips:
             wanted = self.highlight_after_load
             self.highlight_after_load = None
@@ -169,14 +177,21 @@ class TripPickerScreen(TripdeckScreen, Screen):
         )
         self.query_one("#picker-hint", Static).update(Text(hint, style=palette.MUTED))
 
+    def _row(self, trip: Trip) -> Table:
+        """The trip's row for this width, its status in the colour of its component class."""
+        status = (
+            self.get_component_rich_style(f"picker--{trip.status}", partial=True)
+            if trip.status in ("active", "draft")
+            else palette.MUTED
+        )
+        return trip_row(trip, self.size.width, status)
+
     def on_resize(self) -> None:
         """Rows are laid out for the width (see `trip_row`): lay them out again, keeping the highlight."""
         if self.trips:
             trip_list = self.query_one(TripList)
             highlighted = trip_list.highlighted
-            trip_list.set_options(
-                [Option(trip_row(trip, self.size.width), id=trip.id) for trip in self.trips]
-            )
+            trip_list.set_options([Option(self._row(trip), id=trip.id) for trip in self.trips])
             trip_list.highlighted = highlighted
 
     def action_reload(self) -> None:

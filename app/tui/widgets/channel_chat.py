@@ -77,7 +77,16 @@ class ChannelState:
 
 
 class ChannelList(RowList):
-    """Channel names with their unread (and @mention) counts."""
+    """Channel names with their unread (and @mention) counts. `c` in the chat brings the
+    keyboard here (Tab moves between panes, not into one): Up and Down move, Enter opens."""
+
+    BINDINGS = [Binding("escape", "leave", "Back to messages", id="chat.leave_channels")]
+
+    class Left(TextualMessage):
+        """Esc: the keyboard goes back to the messages."""
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
 
 
 class MessageList(KeptRowsOptionList):
@@ -254,11 +263,19 @@ class ChatInput(Input):
 class ChannelChat(Pane):
     number = 5
     title = "Chat"
-    COMPONENT_CLASSES = {"channel-chat--unread", "channel-chat--day", "channel-chat--mine"}
+    COMPONENT_CLASSES = {
+        "channel-chat--unread",
+        "channel-chat--day",
+        "channel-chat--mine",
+        "channel-chat--mention",
+    }
 
     BINDINGS = [
-        Binding("left_square_bracket", "previous_channel", "Prev channel", id="chat.previous_channel"),
-        Binding("right_square_bracket", "next_channel", "Next channel", id="chat.next_channel"),
+        # While typing, `[` and `]` are text (the input takes them first): Alt+Up and Alt+Down
+        # switch there, and the footer shows whichever of the keys works where the cursor is.
+        Binding("left_square_bracket,alt+up", "previous_channel", "Prev channel", id="chat.previous_channel"),
+        Binding("right_square_bracket,alt+down", "next_channel", "Next channel", id="chat.next_channel"),
+        Binding("c", "channels", "Channels", id="chat.channels"),
     ]
 
     @dataclass
@@ -313,7 +330,10 @@ class ChannelChat(Pane):
     channel): at 40 columns it left the messages a strip four letters wide."""
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < self.NARROW, "-narrow")
+        narrow = self.size.width < self.NARROW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()  # `c` goes to the list, which a narrow chat does not show
 
     def focus_target(self) -> Widget:
         chat_input = self.query_one(ChatInput)
@@ -338,6 +358,7 @@ class ChannelChat(Pane):
     def show_not_shared(self) -> None:
         """A read-only view through a share link: the chat is not part of what a link shows."""
         self.query_one(ChannelList).display = False  # no channels to list: the note gets the width
+        self.refresh_bindings()
         self.query_one(MessageList).set_options(
             [
                 Option(
@@ -462,6 +483,20 @@ class ChannelChat(Pane):
     def action_next_channel(self) -> None:
         self._step_channel(1)
 
+    def action_channels(self) -> None:
+        self.query_one(ChannelList).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "channels":  # a narrow chat, or a shared view, has no list to go to
+            channel_list = self.query_one(ChannelList)
+            return not self.has_class("-narrow") and channel_list.display and not channel_list.has_focus
+        return True
+
+    @on(ChannelList.Left)
+    def _left_channels(self, event: ChannelList.Left) -> None:
+        event.stop()
+        self.query_one(MessageList).focus()
+
     def _step_channel(self, step: int) -> None:
         if not self.order:
             return
@@ -552,7 +587,7 @@ class ChannelChat(Pane):
             if state.unread:
                 row.append(f" {state.unread}", style=self.part("channel-chat--unread"))
             if state.mentions:
-                row.append(f" @{state.mentions}", style=f"bold {palette.MENTION}")
+                row.append(f" @{state.mentions}", style=self.part("channel-chat--mention"))
             rows.append(Option(row, id=channel_id))
         channel_list = self.query_one(ChannelList)
         # Each message that arrives comes here: what did not change is not drawn again (an
@@ -573,7 +608,7 @@ class ChannelChat(Pane):
             where = " in other channels" if not here else ""  # the border is this channel's
             subtitle.append(f" · {unread} unread{where}", style=self.part("channel-chat--unread"))
         if mentions:
-            subtitle.append(f" · @{mentions}", style=f"bold {palette.MENTION}")
+            subtitle.append(f" · @{mentions}", style=self.part("channel-chat--mention"))
         if _text_key(subtitle) != self._subtitle_shown:
             self._subtitle_shown = _text_key(subtitle)
             self.border_subtitle = subtitle

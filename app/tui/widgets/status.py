@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from app.domain.models import Me, Trip
 from app.tui import palette
@@ -122,7 +127,13 @@ class TripHeader(OneLine):
 class PaneTabs(OneLine):
     """'1 Legs  2 Map  3 Checklist  4 Agenda  5 Chat' with the visible panes highlighted."""
 
-    COMPONENT_CLASSES = {"pane-tabs--active", "pane-tabs--visible", "pane-tabs--hidden", "pane-tabs--unread"}
+    COMPONENT_CLASSES = {
+        "pane-tabs--active",
+        "pane-tabs--visible",
+        "pane-tabs--hidden",
+        "pane-tabs--unread",
+        "pane-tabs--mention",
+    }
 
     NAMES = ((1, "Legs"), (2, "Map"), (3, "Checklist"), (4, "Agenda"), (5, "Chat"))
 
@@ -138,7 +149,9 @@ class PaneTabs(OneLine):
                     f" {unread}", style=self.get_component_rich_style("pane-tabs--unread", partial=True)
                 )
             if number == 5 and mentions:
-                text.append(f" @{mentions}", style=f"bold {palette.MENTION}")
+                text.append(
+                    f" @{mentions}", style=self.get_component_rich_style("pane-tabs--mention", partial=True)
+                )
             text.append(" ")
         text.append(" tab next · ? help · ctrl+p commands", style=palette.MUTED)
         self.update(text)
@@ -243,15 +256,55 @@ class OutboxBar(Static):
 
 
 class CoalescingFooter(Footer):
-    """Textual's footer, rebuilt at most once per refresh and only when the keys it shows changed.
+    """Textual's footer, rebuilt at most once per refresh and only when the keys it shows changed,
+    with only the keys that fit whole.
 
     Textual's own footer rebuilds all its keys after every bindings update; opening a trip
     sends several (focus moves, the data arrives, the role is known), and each rebuild restyles
     every key: about a third of the CPU time between the trip screen's mount and its first
-    populated paint, for a footer that ends up showing the same keys."""
+    populated paint, for a footer that ends up showing the same keys.
+
+    Its keys run on under the palette key when they are too many: at 80 columns the last one
+    showed as a lone `?`. Here the keys that do not fit are left out whole, the help key kept
+    (`?` and the palette list every key)."""
+
+    KEPT = frozenset({"help"})
+    """Actions whose key stays when others are left out for room."""
 
     _rebuild_pending = False
     _shown: tuple | None = None
+    _fitted_width = 0
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())
+        self._fitted_width = self.size.width
+        yield from self._fitting(widgets, self.size.width)
+
+    def _fitting(self, widgets: list[Widget], width: int) -> list[Widget]:
+        """The widgets to show: in order, while they fit beside the palette key, and the kept ones."""
+        keys = [widget for widget in widgets if isinstance(widget, FooterKey)]
+        if not width or not self.compact or len(keys) != len(widgets):
+            return widgets  # not laid out yet, or a style (groups, wide keys) measured otherwise
+
+        def cells(key: FooterKey) -> int:  # a compact key: "key description"
+            return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
+
+        palette_keys = [key for key in keys if key.has_class("-command-palette")]
+        room = width - sum(cells(key) + 1 for key in palette_keys)  # and its border on the left
+        shown = [key for key in keys if key.action in self.KEPT and key not in palette_keys]
+        for key in keys:
+            if key in palette_keys or key in shown:
+                continue
+            # Each key is followed by a one-cell margin, the last one's under the palette's border.
+            if sum(cells(other) + 1 for other in [*shown, key]) - 1 > room:
+                break
+            shown.append(key)
+        return [key for key in keys if key in shown or key in palette_keys]
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._bindings_ready and event.size.width != self._fitted_width:
+            self._fitted_width = event.size.width
+            self.call_after_refresh(self.recompose)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
