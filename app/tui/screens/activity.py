@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.client import RevertConflictError
@@ -23,6 +23,7 @@ from app.tui.activity import ActivityFeed, shown_value, when, without_actor
 from app.tui.notices import describe
 from app.tui.screens.base import TripdeckScreen
 from app.tui.text import literal, one_line
+from app.tui.widgets.status import CoalescingFooter
 
 if TYPE_CHECKING:
     from textual.signal import Signal
@@ -57,7 +58,7 @@ class ActivityScreen(TripdeckScreen, ModalScreen[None]):
             yield Label("Activity")
             yield ActivityList(id="activity-list")
             yield Static("", id="activity-detail")
-        yield Footer()
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#activity-detail").display = False

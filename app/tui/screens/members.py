@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.domain.models import Member, Role
@@ -23,6 +23,7 @@ from app.tui.notices import describe
 from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.form import FormScreen
 from app.tui.text import literal, one_line
+from app.tui.widgets.status import CoalescingFooter
 
 ROLES = lambda: [(role.value, role.value) for role in Role]  # noqa: E731
 
@@ -37,8 +38,8 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         Binding("r", "change_role", "Change role", id="members.change_role"),
         Binding("d", "remove", "Remove", id="members.remove"),
         Binding("s", "share", "Share link", id="members.share"),
-        Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
         Binding("c", "copy_share", "Copy link", id="members.copy_share"),
+        Binding("S", "revoke_share", "Revoke link", id="members.revoke_share"),
         Binding("escape,m", "close", "Close", id="members.close"),
     ]
     COMPONENT_CLASSES: ClassVar = {"members--share-url"}
@@ -99,7 +100,7 @@ class MembersScreen(TripdeckScreen, ModalScreen["list[Member] | None"]):
         # terminal wraps at its edge, so a selection across the rows holds the link and nothing else
         # (the app's own selection, and `c`, copy it without the break between the rows).
         yield Static("", id="share-url")
-        yield Footer()
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show()

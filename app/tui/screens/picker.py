@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.client import TripConnectionError, TripError
@@ -26,7 +26,7 @@ from app.tui.notices import describe
 from app.tui.screens.base import TripdeckScreen
 from app.tui.screens.modals import ConfirmScreen, NewTrip, NewTripScreen
 from app.tui.text import one_line
-from app.tui.widgets.status import OfflineBanner
+from app.tui.widgets.status import CoalescingFooter, OfflineBanner
 
 
 class TripList(OptionList):
@@ -93,7 +93,7 @@ class TripPickerScreen(TripdeckScreen, Screen):
         yield Static("", id="picker-outbox")
         yield TripList(id="trip-list")
         yield Static("", id="picker-hint")
-        yield Footer()
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OfflineBanner).display = False

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.client import APIError
@@ -22,6 +22,7 @@ from app.tui import palette
 from app.tui.notices import describe
 from app.tui.screens.base import TripdeckScreen
 from app.tui.text import literal, one_line
+from app.tui.widgets.status import CoalescingFooter
 
 
 class SshKeyList(OptionList):
@@ -62,7 +63,7 @@ class SshKeysScreen(TripdeckScreen, ModalScreen[None]):
                 placeholder="paste a public key: ssh-ed25519 AAAA… you@laptop", id="ssh-key-input"
             )
             yield Static("", id="ssh-key-message")
-        yield Footer()
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(SshKeyList).focus()

@@ -268,8 +268,8 @@ class CoalescingFooter(Footer):
     showed as a lone `?`. Here the keys that do not fit are left out whole, the help key kept
     (`?` and the palette list every key)."""
 
-    KEPT = frozenset({"help"})
-    """Actions whose key stays when others are left out for room."""
+    KEPT = frozenset({"help", "close"})
+    """Actions whose key stays when others are left out for room: help, and the way out of a screen."""
 
     _rebuild_pending = False
     _shown: tuple | None = None
