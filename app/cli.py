@@ -7,7 +7,7 @@ import asyncio
 import sys
 from datetime import UTC
 
-from app.settings import environment
+from app.settings import API_URL, DATABASE_URL, environment
 
 EPILOG = """\
 examples:
@@ -285,7 +285,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     print(key)
     if not args.db:
         # A server started with --db elsewhere would not know this key: say where it went.
-        source = "TRIP_DATABASE_URL" if environment().database_url else "the default"
+        source = DATABASE_URL if environment().database_url else "the default"
         print(
             f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
             "another database needs the same --db here",
@@ -495,7 +495,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         where = (
             "--url"
             if args.url
-            else "TRIP_API_URL"
+            else API_URL
             if environment().api_url
             else f"the config file {config.config_path()}"
         )

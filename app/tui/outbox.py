@@ -34,14 +34,14 @@ from typing import Any, ClassVar, NamedTuple
 import filelock
 
 from app.files import make_private_directories, open_private
+from app.settings import OUTBOX_FILE
 from app.tui.config import data_file
 
-OUTBOX_ENV = "TRIP_OUTBOX_FILE"
 FORMAT = 2
 
 
 def outbox_path() -> Path:
-    return data_file(OUTBOX_ENV, "outbox.jsonl")
+    return data_file(OUTBOX_FILE, "outbox.jsonl")
 
 
 LOCK_TIMEOUT = 30.0
