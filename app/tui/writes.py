@@ -331,11 +331,24 @@ class TripWrites:
     async def _send_before_undo(self) -> str | None:
         """Your newest change may still wait in the outbox, behind the one the service has last:
         send what waits first, so that `u` undoes it and not the one before. Returns why nothing
-        may be undone: a write of yours the service has not taken (unreachable, or refused)."""
+        may be undone: a write of yours the service has not taken (refused earlier or now, or
+        unreachable)."""
         outbox, send = self.session.outbox, self.session.settings.send_outbox
         if outbox is None:
             return None
-        waiting = [item for item in outbox.of_trip(self.trip_id) if not item.error]
+        mine = outbox.of_trip(self.trip_id)
+        refused = [item for item in mine if isinstance(item, PendingWrite) and item.error]
+        if refused:
+            # It may be newer than anything the service has: undoing "the newest" there would
+            # undo a change the user did not mean. The outbox keeps no time to tell which.
+            never = refused[-1]
+            return (
+                f'Not undone: your change "{clean(never.label, single_line=True)}" was never sent '
+                f"(the service refused it: {clean(never.error or '', single_line=True)}), so the "
+                "newest change the service has may not be your newest. Retry it (R) or discard it "
+                "(X), then press u again."
+            )
+        waiting = [item for item in mine if not item.error]
         if not waiting:
             return None
         self._post(self.Said(sending_first(waiting), title="Undo", timeout=10))
