@@ -6,8 +6,13 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC
+from typing import TYPE_CHECKING
 
-from app.settings import environment
+from app.settings import API_URL, DATABASE_URL, environment
+
+if TYPE_CHECKING:  # imported where used: each command imports only what it needs (start-up time)
+    from app.demo_server import DemoServer
+    from app.tui.app import TripdeckApp
 
 EPILOG = """\
 examples:
@@ -285,7 +290,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     print(key)
     if not args.db:
         # A server started with --db elsewhere would not know this key: say where it went.
-        source = "TRIP_DATABASE_URL" if environment().database_url else "the default"
+        source = DATABASE_URL if environment().database_url else "the default"
         print(
             f"trip keys create: the key is in {_shown_database(_database_url(None))} ({source}); a server on "
             "another database needs the same --db here",
@@ -495,7 +500,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         where = (
             "--url"
             if args.url
-            else "TRIP_API_URL"
+            else API_URL
             if environment().api_url
             else f"the config file {config.config_path()}"
         )
@@ -529,32 +534,65 @@ def cmd_demo(args: argparse.Namespace) -> int:
     server = DemoServer(database_url=args.db, companions=not args.no_companions)
     print(f"Starting the demo server on {server.url} …", file=sys.stderr)
     server.begin()
+    app = None
     try:
         # The server migrates, seeds and starts in its thread while the UI's modules load here.
-        from app.demo.story import YOU
-        from app.tui import config
-        from app.tui.app import TripdeckApp
-        from app.tui.clock import Clock, local_zone
-
-        saved = config.load()
-        try:
-            server.wait()
-        except RuntimeError as error:  # the database cannot be opened, the port taken...
-            print(f"trip demo: {error}", file=sys.stderr)
+        app = demo_app(server)
+        if app is None:
             return 1
-        assert server.trip is not None
-        app = TripdeckApp(
-            url=server.url,
-            key=server.keys[YOU.ref],
-            trip_id=server.trip.trip_id,
-            join_command=server.join_command(),
-            keymap=saved.keymap,
-            clock=Clock(zone=local_zone(saved.timezone)),
-        )
         app.run()
     finally:
-        server.stop()
+        end_demo(server, app)
     return 0
+
+
+def demo_app(server: DemoServer) -> TripdeckApp | None:
+    """The terminal app on the demo trip, once `server` (begun) has seeded it; None when it could
+    not start (said on stderr)."""
+    from app.demo.story import YOU
+    from app.tui import config
+    from app.tui.app import TripdeckApp
+    from app.tui.clock import Clock, local_zone
+
+    saved = config.load()
+    try:
+        server.wait()
+    except RuntimeError as error:  # the database cannot be opened, the port taken...
+        print(f"trip demo: {error}", file=sys.stderr)
+        return None
+    assert server.trip is not None
+    return TripdeckApp(
+        url=server.url,
+        key=server.keys[YOU.ref],
+        trip_id=server.trip.trip_id,
+        join_command=server.join_command(),
+        keymap=saved.keymap,
+        clock=Clock(zone=local_zone(saved.timezone)),
+        outbox_path=server.outbox_path,  # never the user's own: see DemoServer.outbox_path
+    )
+
+
+def end_demo(server: DemoServer, app: TripdeckApp | None) -> None:
+    """Stop the demo's service and throw its outbox away with it, naming what was still unsent:
+    nothing could ever send it (the next demo is another service, on another port)."""
+    if app is not None and (unsent := unsent_in_demo(app)):
+        print(f"trip demo: never sent, and gone with the demo: {unsent}", file=sys.stderr)
+    server.stop()
+
+
+def unsent_in_demo(app: TripdeckApp) -> str:
+    """What waits in the demo's outbox, as one line ("" when nothing): the app's own items by
+    name, with why the service refused them, and how many a joined terminal (`j`) left."""
+    from app.tui.text import clean
+
+    named = [
+        clean(item.label, single_line=True)
+        + (f" ({clean(item.error, single_line=True)})" if item.error else "")
+        for item in app.outbox.refresh()
+    ]
+    if others := len(app.outbox.kept):
+        named.append(f"{others} of the joined terminal's")
+    return "; ".join(named)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
 """The embedded server of `trip demo`: the real service on a loopback port in a thread, with its
-own SQLite file, a seeded demo trip and simulated companions. Part of the composition root
+own SQLite file and outbox in a throwaway directory, a seeded demo trip and simulated companions. Part of the composition root
 (it wires server, client and demo together), so it lives beside `app/cli.py`, not in `app.tui`.
 """
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shlex
 import socket
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from app.server.app import create_app
 from app.server.settings import Settings
 from app.server.storage.accounts import create_key, ensure_user
 from app.server.storage.database import Database
+from app.settings import OUTBOX_FILE
 
 DAYS_INTO_TRIP = 6
 """The demo trip started this many days ago, so "today" falls in its middle."""
@@ -67,10 +69,21 @@ class DemoServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v1"
 
+    @property
+    def outbox_path(self) -> Path:
+        """The outbox of the terminal apps on this demo (its own and a joined one): never the
+        user's own, where items stamped with this run's port would wait for good for a service
+        that is gone (and make every later `trip ui` ask the service whose they are)."""
+        assert self._directory is not None, "begin() first"
+        return Path(self._directory.name) / "outbox.jsonl"
+
     def join_command(self) -> str:
         assert self.trip is not None
         # `--trip=ID`: an id made before ids stopped starting with "-" still reads as a value.
-        return f"trip ui --url {self.url} --key {self.keys[story.GUEST.ref]} --trip={self.trip.trip_id}"
+        return (
+            f"{OUTBOX_FILE}={shlex.quote(str(self.outbox_path))} trip ui --url {self.url} "
+            f"--key {self.keys[story.GUEST.ref]} --trip={self.trip.trip_id}"
+        )
 
     def start(self, timeout: float = 120) -> None:
         """Start the server and wait until the demo trip is seeded."""
@@ -79,8 +92,8 @@ class DemoServer:
 
     def begin(self) -> None:
         """Start the server in its thread without waiting (`trip demo` meanwhile imports the UI)."""
+        self._directory = tempfile.TemporaryDirectory(prefix="tripdeck-demo-")
         if self.database_url is None:
-            self._directory = tempfile.TemporaryDirectory(prefix="tripdeck-demo-")
             self.database_url = f"sqlite+aiosqlite:///{Path(self._directory.name) / 'demo.db'}"
         self._thread = threading.Thread(target=self._run, name="tripdeck-demo-server", daemon=True)
         self._thread.start()
@@ -98,7 +111,7 @@ class DemoServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._directory is not None:
-            self._directory.cleanup()
+            self._directory.cleanup()  # the database (unless --db named one) and the outbox
 
     def _run(self) -> None:
         asyncio.run(self._serve())

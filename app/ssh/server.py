@@ -29,6 +29,7 @@ from pathlib import Path
 import asyncssh
 from sqlalchemy import delete, select
 
+from app import settings
 from app.server.storage import accounts
 from app.server.storage import ssh_keys as key_store
 from app.server.storage import tables as t
@@ -44,7 +45,7 @@ SESSION_KEY_NAME = "trip ssh session"
 UI_COMMAND = (sys.executable, "-m", "app.cli", "ui")
 PASSED_ENVIRONMENT = ("PATH", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
 """Of the server's environment, only these reach a session (never TRIP_DATABASE_URL, say)."""
-CLIENT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COLORTERM")
+CLIENT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", settings.TIME_ZONE, "COLORTERM")
 """What a client may set with `SendEnv`."""
 SHARE_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}")
 """What `trip serve` makes (app/server/storage/shares.py): anything else is refused unlooked-up."""
@@ -589,21 +590,23 @@ class Session(asyncssh.SSHServerSession):
         )
         data = self.service.data_dir
         env.update(
-            TERM=self.term_type,
-            TRIP_API_URL=self.service.config.api_url,
-            # Several members' outboxes share one file, each reading only its own (app/tui/outbox.py).
-            TRIP_OUTBOX_FILE=str(data / "ssh-outbox.jsonl"),
-            TRIP_LOG_FILE=str(data / "ssh-sessions.log"),
-            # No config file: nothing of the server account's (its key, its keymap) reaches a member.
-            TRIP_CONFIG_FILE=str(data / "ssh-no-config.json"),
-            # The member's files are on their own machine: nothing (an export, a screenshot) is
-            # written to this server's disk, where other local users could read it.
-            TRIP_NO_LOCAL_FILES="1",
+            {
+                "TERM": self.term_type,
+                settings.API_URL: self.service.config.api_url,
+                # Several members' outboxes share one file, each reading only its own (app/tui/outbox.py).
+                settings.OUTBOX_FILE: str(data / "ssh-outbox.jsonl"),
+                settings.LOG_FILE: str(data / "ssh-sessions.log"),
+                # No config file: nothing of the server account's (its key, its keymap) reaches a member.
+                settings.CONFIG_FILE: str(data / "ssh-no-config.json"),
+                # The member's files are on their own machine: nothing (an export, a screenshot) is
+                # written to this server's disk, where other local users could read it.
+                settings.NO_LOCAL_FILES: "1",
+            }
         )
         if self.api_key is not None:
-            env["TRIP_API_KEY"] = self.api_key
+            env[settings.API_KEY] = self.api_key
         if self.share_token is not None:
-            env["TRIP_SHARE_TOKEN"] = self.share_token  # not argv: `ps` shows that to every local user
+            env[settings.SHARE_TOKEN] = self.share_token  # not argv: `ps` shows that to every local user
         return env
 
     async def _spawn(self) -> None:

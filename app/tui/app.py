@@ -239,8 +239,8 @@ class TripdeckApp(App):
         that user's that waits, of every trip. An unreachable service is tried again with
         backoff; a refused key stops it (the screen says so)."""
         assert self.client is not None
-        if not self.outbox.items and not self.outbox.kept:
-            return  # nothing waits for anyone: no request at start-up
+        if not self.outbox.items and not self.outbox.unclaimed:
+            return  # nothing waits that may be ours: no request at start-up
         backoff = Backoff(initial=self.reconnect_after)
         while True:
             try:

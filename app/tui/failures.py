@@ -22,16 +22,16 @@ from app.client import (
     UnauthorizedError,
 )
 from app.files import make_private_directories, open_private
+from app.settings import LOG_FILE
 from app.tui.config import data_file
 from app.tui.notices import describe
 
-LOG_ENV = "TRIP_LOG_FILE"
 LOG_LIMIT = 1_000_000
 """Bytes after which the log starts afresh (the previous one kept as tripdeck.log.1)."""
 
 
 def log_path() -> Path:
-    return data_file(LOG_ENV, "tripdeck.log")
+    return data_file(LOG_FILE, "tripdeck.log")
 
 
 def advice(error: BaseException, log: Path) -> str:

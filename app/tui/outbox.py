@@ -34,14 +34,14 @@ from typing import Any, ClassVar, NamedTuple
 import filelock
 
 from app.files import make_private_directories, open_private
+from app.settings import OUTBOX_FILE
 from app.tui.config import data_file
 
-OUTBOX_ENV = "TRIP_OUTBOX_FILE"
 FORMAT = 2
 
 
 def outbox_path() -> Path:
-    return data_file(OUTBOX_ENV, "outbox.jsonl")
+    return data_file(OUTBOX_FILE, "outbox.jsonl")
 
 
 LOCK_TIMEOUT = 30.0
@@ -173,6 +173,10 @@ class Outbox:
         self.kept: list[str] = []
         """Every other line, as it is: other users' or services' items, items of an older version
         that recorded no owner, lines of a later format version. Not ours to send or to drop."""
+        self.unclaimed = 0
+        """How many of `kept` are items of the owner's service made with another key, while the
+        owner is known by its key only: they are this user's if the service says the key is
+        theirs. Items of another service never are (an old `trip demo`'s port, say)."""
         self._seen: tuple[int, int, int] | None = None
         self.refresh()
 
@@ -197,16 +201,17 @@ class Outbox:
             stamp = None
         if stamp is None or stamp != self._seen:
             self._seen = stamp
-            self.items, self.kept = self._read()
+            self.items, self.kept, self.unclaimed = self._read()
         return self.items
 
-    def _read(self) -> tuple[list[Item], list[str]]:
+    def _read(self) -> tuple[list[Item], list[str], int]:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError:
-            return [], []
+            return [], [], 0
         items: list[Item] = []
         kept: list[str] = []
+        unclaimed = 0
         for line in lines:
             try:
                 data = json.loads(line)
@@ -224,7 +229,9 @@ class Outbox:
                 items.append(item)
             else:
                 kept.append(line)
-        return items, kept
+                if self.owner is not None and item.service == self.owner.service and not self.owner.user_id:
+                    unclaimed += 1
+        return items, kept, unclaimed
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:

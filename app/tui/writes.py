@@ -18,7 +18,7 @@ from app.tui import editing
 from app.tui.data import Paged
 from app.tui.forms import ChangedOnServer, FieldSpec, Queued, Save, changed_fields, request_body
 from app.tui.kinds import KINDS
-from app.tui.outbox import PendingWrite, new_key
+from app.tui.outbox import Item, PendingWrite, new_key
 from app.tui.session import TripSession
 from app.tui.text import clean
 
@@ -331,13 +331,30 @@ class TripWrites:
     async def _send_before_undo(self) -> str | None:
         """Your newest change may still wait in the outbox, behind the one the service has last:
         send what waits first, so that `u` undoes it and not the one before. Returns why nothing
-        may be undone: a write of yours the service has not taken (unreachable, or refused)."""
+        may be undone: a write of yours the service has not taken (refused earlier or now, or
+        unreachable)."""
         outbox, send = self.session.outbox, self.session.settings.send_outbox
-        if outbox is None or not outbox.waiting(self.trip_id):
+        if outbox is None:
             return None
-        unsent = {item.id for item in outbox.of_trip(self.trip_id) if not item.error}
+        mine = outbox.of_trip(self.trip_id)
+        refused = [item for item in mine if isinstance(item, PendingWrite) and item.error]
+        if refused:
+            # It may be newer than anything the service has: undoing "the newest" there would
+            # undo a change the user did not mean. The outbox keeps no time to tell which.
+            never = refused[-1]
+            return (
+                f'Not undone: your change "{clean(never.label, single_line=True)}" was never sent '
+                f"(the service refused it: {clean(never.error or '', single_line=True)}), so the "
+                "newest change the service has may not be your newest. Retry it (R) or discard it "
+                "(X), then press u again."
+            )
+        waiting = [item for item in mine if not item.error]
+        if not waiting:
+            return None
+        self._post(self.Said(sending_first(waiting), title="Undo", timeout=10))
         if send is not None:
             await send(self.trip_id)
+        unsent = {item.id for item in waiting}
         left = [
             item
             for item in outbox.of_trip(self.trip_id)
@@ -353,3 +370,16 @@ class TripWrites:
             f'Not undone: your newest change "{label}" has not reached the service yet. It is sent '
             "as soon as the service can be reached; press u again then."
         )
+
+
+def sending_first(waiting: list[Item]) -> str:
+    """What `u` says while it sends what waits: "Sending 2 queued changes and 1 message before
+    undoing…" (sending may take long while the service cannot be reached)."""
+    changes = sum(isinstance(item, PendingWrite) for item in waiting)
+    messages = len(waiting) - changes
+    parts = [
+        f"{count} queued {noun}{'s' if count != 1 else ''}"
+        for count, noun in ((changes, "change"), (messages, "message"))
+        if count
+    ]
+    return f"Sending {' and '.join(parts)} before undoing…"

@@ -318,3 +318,87 @@ async def test_u_when_the_service_refuses_my_waiting_change_undoes_nothing_befor
         )
         assert "refused" in next(m for m in notices() if m.startswith("Not undone"))
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
+
+
+async def test_u_says_at_once_that_it_sends_what_waits_first(server, tui, alice):
+    """Sending what waits may take long (offline, the SDK tries to connect again and again): `u`
+    says what it is doing before the first answer, not only after the last."""
+    import asyncio
+
+    trip_id, _leg = await own_trip(alice)
+    item = (
+        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    ).json()
+    app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        transport.offline = False
+        answer = asyncio.Event()
+        reach = transport.handle_async_request
+
+        async def slow_writes(request):
+            if request.method != "GET":
+                await answer.wait()  # the service takes its time with every write
+            return await reach(request)
+
+        transport.handle_async_request = slow_writes  # type: ignore[method-assign]
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(
+            pilot,
+            lambda: any("Sending 1 queued change before undoing" in m for m in notices()),
+            what="the notice while it sends",
+            state=notices,
+        )
+        assert len(app.outbox.items) == 1  # still on its way
+        answer.set()
+        await wait_for(
+            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the undo", state=notices
+        )
+    ticked = (await alice.http.get(f"/trips/{trip_id}/action-items/{item['_id']}")).json()
+    assert ticked["done"] is False  # sent, then undone
+
+
+async def test_u_when_my_newest_change_failed_earlier_names_it_and_undoes_nothing(server, tui, alice, bob):
+    """My newest change was refused before `u` (NOT SENT in the outbox bar): undoing the change
+    before it would undo what I did not mean. `u` names the unsent one and says what to do."""
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    # Bob's item: Alice's newest change the service has is the rename.
+    item = (
+        await bob.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    ).json()
+    app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_trip(pilot, app)
+        transport.offline = True
+        await pilot.press("3", "space")
+        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        assert (await bob.http.delete(f"/trips/{trip_id}/action-items/{item['_id']}")).status_code == 204
+        transport.offline = False
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: bool(app.outbox.items[0].error), what="the tick refused")
+        await pilot.press("u")
+
+        def notices() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_for(
+            pilot,
+            lambda: any(m.startswith(("Not undone", "Undone")) for m in notices()),
+            what="what u did",
+            state=notices,
+        )
+        said = next(m for m in notices() if m.startswith(("Not undone", "Undone")))
+        assert said.startswith("Not undone") and "never sent" in said, said
+        assert app.outbox.items[0].label in said and "R" in said and "X" in said, said
+        await pilot.pause(0.3)
+    assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"

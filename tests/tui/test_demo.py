@@ -76,3 +76,51 @@ async def test_the_demo_catches_the_same_mistakes_in_every_season(server, start)
         "1h20",
         "3h35",
     ]
+
+
+async def test_trip_demo_keeps_its_outbox_with_its_service_and_ends_it_saying_what_was_unsent(
+    tmp_path, monkeypatch, capsys
+):
+    """The demo's service lives on a loopback port that changes every run and its database is
+    thrown away: an item queued in the demo could never be sent again. So it never reaches the
+    user's own outbox (TRIP_OUTBOX_FILE here), and what was still unsent when the demo ends is
+    named, not kept."""
+    import asyncio
+
+    from app.cli import demo_app, end_demo
+    from app.demo_server import DemoServer
+    from tests.tui.conftest import wait_for
+
+    real = tmp_path / "mine" / "outbox.jsonl"
+    monkeypatch.setenv("TRIP_OUTBOX_FILE", str(real))
+    monkeypatch.setenv("TRIP_CONFIG_FILE", str(tmp_path / "config.json"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    server = DemoServer(companions=False)
+    server.begin()
+    app = None
+    try:
+        app = await asyncio.to_thread(demo_app, server)
+        assert app is not None and server.trip is not None
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: getattr(app.screen, "data", None) is not None, what="the trip")
+            leg = app.screen.data.legs.items[0]
+            # An edit the demo's service refused: it stays, NOT SENT, until retried or discarded.
+            item = app.outbox.add_write(
+                server.trip.trip_id,
+                "legs",
+                "update",
+                leg.id,
+                body={"title": "Lisboa"},
+                label="edit leg Lisbon",
+            )
+            app.outbox.fail(item.id, "changed on the server since (Maya)")
+            demo_outbox = app.outbox.path
+            assert demo_outbox.exists()
+            # A terminal joined with `j` shares the demo's outbox, not its user's own.
+            assert server.join_command().startswith(f"TRIP_OUTBOX_FILE={demo_outbox} trip ui ")
+    finally:
+        end_demo(server, app)
+    assert not real.exists() and not real.parent.exists()
+    assert not demo_outbox.exists()
+    said = capsys.readouterr().err
+    assert "edit leg Lisbon" in said and "never sent" in said, said

@@ -42,3 +42,26 @@ async def test_the_palette_offers_quit_once_and_our_help_but_not_textuals_keys_p
         assert sum(1 for name in names if name.startswith("Quit")) == 1, names
         assert any(name.startswith("Help") for name in names), names
         assert not any(name.startswith("Keys") for name in names), names
+
+
+def test_readme_keys_table_names_every_key_of_the_screens_the_palette_and_a_open():
+    """README's Keys table is where a new user looks: each screen reached from the trip screen
+    (the activity, `a`) or the palette (SSH keys) has a row of its own naming all its keys."""
+    from pathlib import Path
+
+    from app.tui.screens.activity import ActivityList, ActivityScreen
+    from app.tui.screens.ssh_keys import SshKeysScreen
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("\n### Keys\n", 1)[1].split("\n### ", 1)[0]
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| ")]
+    for where, bindings in {
+        "SSH keys": SshKeysScreen.BINDINGS,
+        "activity": [*ActivityList.BINDINGS, *ActivityScreen.BINDINGS],
+    }.items():
+        cell = next((cell for cell in first_cells if cell.strip().startswith(where)), None)
+        assert cell is not None, (where, first_cells)
+        for binding in bindings:
+            for key in binding.key.split(","):
+                shown = {"escape": "esc"}.get(key, key)
+                assert f"`{shown}`" in cell, (where, shown, cell)

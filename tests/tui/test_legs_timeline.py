@@ -167,6 +167,45 @@ async def test_a_new_trip_without_legs_draws_the_nights_its_warning_counts(serve
         assert "☾ no stay for 10 nights, Mon 10 May – Wed 19 May" in rows[1], rows
 
 
+async def test_nights_without_any_stay_across_the_legs_are_drawn_between_them_not_above(server, tui, alice):
+    """A trip with legs and no stay at all: the run of nights starts on the first leg's first
+    night, where no leg comes before to leave a gap; it was drawn above leg 1, as if it
+    concerned no leg. It goes in the gap after the leg it starts in."""
+    trip_id = (await new_trip(alice, "Road trip", "2027-07-01", "2027-07-10"))["_id"]
+    base = {"timezone": "Europe/Lisbon"}
+    await post(
+        alice,
+        f"/trips/{trip_id}/legs",
+        {
+            **base,
+            "order": 1,
+            "title": "Porto",
+            "destination": "Porto",
+            "startDate": "2027-07-01",
+            "endDate": "2027-07-05",
+        },
+    )
+    await post(
+        alice,
+        f"/trips/{trip_id}/legs",
+        {
+            **base,
+            "order": 2,
+            "title": "Lagos",
+            "destination": "Lagos",
+            "startDate": "2027-07-05",
+            "endDate": "2027-07-10",
+        },
+    )
+    app, _ = tui(alice.key, trip_id=trip_id)
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen = await opened(pilot, app)
+        rows = drawn(screen.query_one(LegList))
+        assert len(rows) == 3, rows
+        assert rows[0].startswith(" 1 Porto") and rows[2].startswith(" 2 Lagos"), rows
+        assert "☾ no stay for 9 nights, Thu 1 Jul – Fri 9 Jul" in rows[1], rows
+
+
 async def test_an_impossible_transfer_is_drawn_in_the_legs_and_the_agenda_and_counted(server, tui, alice):
     app, _ = tui(alice.key, trip_id=await japan(alice))
     async with app.run_test(size=(80, 40)) as pilot:
@@ -190,7 +229,7 @@ async def test_overlapping_legs_and_a_flight_before_the_trip_are_drawn_under_the
     app, _ = tui(alice.key, trip_id=trip_id)
     async with app.run_test(size=(80, 40)) as pilot:
         screen = await opened(pilot, app)
-        gap, zurich, tokyo = (" ".join(text.split()) for text in drawn(screen.query_one(LegList)))
+        zurich, gap, tokyo = (" ".join(text.split()) for text in drawn(screen.query_one(LegList)))
         assert "⚠ Leg “Zurich” (2027-01-10 to 2027-01-16) overlaps leg “Tokyo”" in zurich
         assert "⚠ Leg “Zurich” (2027-01-10 to 2027-01-16) overlaps leg “Tokyo”" in tokyo
         assert "⚠ flight “ZRH → NRT” starts on 2027-01-08, before the trip starts (2027-01-10)" in tokyo
@@ -330,3 +369,4 @@ def test_nights_without_a_stay_sit_in_their_gap():
         gap_position(night("2027-01-17", "2027-01-18"), legs) == 2
     )  # between legs no leg holds: before the next
     assert gap_position(night("2027-01-25"), legs) == 3
+    assert gap_position(night("2027-01-10", "2027-01-11"), legs) == 1  # no gap above the first leg

@@ -625,3 +625,27 @@ async def test_what_waits_is_sent_at_start_up_from_the_picker_which_shows_the_co
         await wait_for(pilot, lambda: "1 unsent" in count() and "failed" in count(), what="the count after")
         assert isinstance(app.screen, TripPickerScreen)  # the trip was never opened
     assert await server_messages(alice, trip["_id"], channel) == ["typed on the train"]
+
+
+async def test_items_of_a_service_that_is_gone_cost_no_request_at_start_up(server, tui, alice, tmp_path):
+    """Items stamped with another service (an old `trip demo`'s port, a service since moved)
+    can never be this session's: they stay in the file for whoever owns them, but a start-up
+    does not ask the service whose its key is because of them. Items of this service made with
+    another key may be this user's, and that question stays."""
+    trip = await new_trip(alice)
+    path = tmp_path / "outbox.jsonl"
+
+    async def me_requests() -> int:
+        app, transport = tui(alice.key, trip_id=trip["_id"], outbox_path=path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.screen.data is not None, what="trip")
+            await pilot.pause(0.3)
+        return transport.requests.count("GET /api/v1/me")
+
+    alone = await me_requests()
+    gone = Outbox(path, Owner("http://127.0.0.1:40667/api/v1", "user-of-a-gone-demo", "k"))
+    gone.add_write("t1", "legs", "update", "l1", body={"title": "Lisboa"}, label="edit leg Lisbon")
+    assert await me_requests() == alone
+    assert [item.label for item in Outbox(path, gone.owner).items] == ["edit leg Lisbon"]  # kept
+    Outbox(path, Owner(BASE, "", "another-key")).add(trip["_id"], "c1", "of another key")
+    assert await me_requests() == alone + 1

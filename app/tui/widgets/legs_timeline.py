@@ -240,15 +240,16 @@ class NightsRow:
 def gap_position(conflict: Conflict, legs: list[Leg]) -> int:
     """Where a run of nights without a stay goes among the legs (by their index): the leg whose
     dates hold its first night is where it is; the row goes before that leg when the run starts
-    on the leg's first night (the gap at the handover from the leg before), else after it. A run
-    no leg holds goes before the first leg that starts after it."""
+    on the leg's first night and a leg comes before it (the gap at the handover), else after it
+    (never above the first leg, where no gap is). A run no leg holds goes before the first leg
+    that starts after it."""
     evenings = sorted(conflict.dates or [])
     if not evenings:
         return len(legs)
     first = evenings[0]
     for index, leg in enumerate(legs):
         if leg.start_date <= first < leg.end_date:
-            return index if first == leg.start_date else index + 1
+            return index if first == leg.start_date and index > 0 else index + 1
     return next((index for index, leg in enumerate(legs) if leg.start_date > first), len(legs))
 
 
