@@ -5,8 +5,9 @@ trip screen turns into what the panes show; its background work runs on the scre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from textual.message import Message
@@ -25,10 +26,12 @@ from app.tui.polling import PER_MINUTE, Poller
 
 
 class Runner(Protocol):
-    """Runs a coroutine as a worker of the screen (so that its failure reaches the user)."""
+    """Runs `work()` as a worker of the screen (so that its failure reaches the user). The work is
+    a coroutine function, called when the worker starts: an exclusive worker replaced before it
+    started leaves no coroutine that was never awaited."""
 
     def __call__(
-        self, work: Coroutine[Any, Any, Any], *, group: str, description: str, exclusive: bool = False
+        self, work: Callable[[], Awaitable[Any]], *, group: str, description: str, exclusive: bool = False
     ) -> object: ...
 
 
@@ -218,7 +221,7 @@ class TripSession:
 
     def load(self) -> None:
         if self.live:
-            self.run(self._load(), group="trip-load", exclusive=True, description="Loading the trip")
+            self.run(self._load, group="trip-load", exclusive=True, description="Loading the trip")
 
     async def _load(self) -> None:
         """Reads the trip; while the service cannot be reached (a TUI started before it, or a
@@ -265,17 +268,22 @@ class TripSession:
             self.trip_id = data.trip.id
             if self.watcher is None:
                 self.run(
-                    self._watch_shared(self.settings.shared, data.trip.revision),
+                    partial(self._watch_shared, self.settings.shared, data.trip.revision),
                     group="changes",
                     exclusive=True,
                     description="Following the shared trip",
                 )
         elif self.follower is None and cursor is not None:
             self.run(
-                self._follow(cursor), group="changes", exclusive=True, description="Following live changes"
+                partial(self._follow, cursor),
+                group="changes",
+                exclusive=True,
+                description="Following live changes",
             )
         elif self.follower is None and self.poller is None:
-            self.run(self._poll(data), group="changes", exclusive=True, description="Polling for changes")
+            self.run(
+                partial(self._poll, data), group="changes", exclusive=True, description="Polling for changes"
+            )
 
     # --- the summary -----------------------------------------------------------------------
 
@@ -288,7 +296,7 @@ class TripSession:
             self._summary_stale = True
             return
         self._summary_running = True
-        self.run(self._fetch_summary(), group="summary", description="Loading the itinerary summary")
+        self.run(self._fetch_summary, group="summary", description="Loading the itinerary summary")
 
     async def _fetch_summary(self) -> None:
         try:
@@ -313,7 +321,9 @@ class TripSession:
         if paged.next_cursor is None:
             return
         self._loading_more.add(kind)
-        self.run(self._load_more(kind, paged.next_cursor), group="more", description="Loading more rows")
+        self.run(
+            partial(self._load_more, kind, paged.next_cursor), group="more", description="Loading more rows"
+        )
 
     async def _load_more(self, kind: str, cursor: str) -> None:
         try:
@@ -334,7 +344,9 @@ class TripSession:
         if not self.live:
             self.post(self.OlderFailed(channel_id))
             return
-        self.run(self._older(channel_id, cursor), group="older", description="Loading older messages")
+        self.run(
+            partial(self._older, channel_id, cursor), group="older", description="Loading older messages"
+        )
 
     async def _older(self, channel_id: str, cursor: str) -> None:
         try:
@@ -348,7 +360,10 @@ class TripSession:
         """The chat opened a channel: its newest page."""
         if self.live:
             self.run(
-                self._channel(channel_id), group="channel", exclusive=True, description="Loading the channel"
+                partial(self._channel, channel_id),
+                group="channel",
+                exclusive=True,
+                description="Loading the channel",
             )
 
     async def _channel(self, channel_id: str) -> None:
@@ -356,7 +371,7 @@ class TripSession:
         self.post(self.History(channel_id, page))
 
     def refresh_channels(self, messages: list[Any]) -> None:
-        self.run(self._channels(messages), group="channels", description="Loading the channels")
+        self.run(partial(self._channels, messages), group="channels", description="Loading the channels")
 
     async def _channels(self, messages: list[Any]) -> None:
         channels = (await self.client.list_channels(self.trip_id, limit=200)).items
@@ -428,7 +443,7 @@ class TripSession:
         if not self.live:
             return
         self._stale |= kinds
-        self.run(self._refresh_stale(), group="refresh", exclusive=True, description="Refreshing")
+        self.run(self._refresh_stale, group="refresh", exclusive=True, description="Refreshing")
 
     async def _refresh_stale(self) -> None:
         await asyncio.sleep(0.2)  # let a burst of operations arrive and refresh once

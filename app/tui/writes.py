@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,9 @@ class TripWrites:
 
     def delete(self, name: str, row_id: str, label: str) -> None:
         if self.session.live:
-            self.session.run(self._delete(name, row_id, label), group="write", description="Deleting")
+            self.session.run(
+                partial(self._delete, name, row_id, label), group="write", description="Deleting"
+            )
 
     async def _delete(self, name: str, row_id: str, label: str) -> None:
         key = new_key()  # kept if the delete has to wait in the outbox: a resend cannot delete twice
@@ -129,7 +132,7 @@ class TripWrites:
 
     def tick(self, item: ActionItem, done: bool) -> None:
         if self.session.live:
-            self.session.run(self._tick(item, done), group="write", description="Ticking the item")
+            self.session.run(partial(self._tick, item, done), group="write", description="Ticking the item")
 
     async def _tick(self, item: ActionItem, done: bool) -> None:
         key = new_key()  # kept if the tick has to wait in the outbox
@@ -156,7 +159,9 @@ class TripWrites:
 
     def move_leg(self, leg_id: str, step: int) -> None:
         if self.session.live:
-            self.session.run(self._move_leg(leg_id, step), group="reorder", description="Moving the leg")
+            self.session.run(
+                partial(self._move_leg, leg_id, step), group="reorder", description="Moving the leg"
+            )
 
     async def _move_leg(self, leg_id: str, step: int) -> None:
         """One `reorder` op checked against the revision the list on screen came from. Moves run
@@ -215,7 +220,9 @@ class TripWrites:
         self._post(self.Written("legs", True))
 
     def move_again(self, leg_id: str, step: int) -> None:
-        self.session.run(self._move_again(leg_id, step), group="reorder", description="Moving the leg again")
+        self.session.run(
+            partial(self._move_again, leg_id, step), group="reorder", description="Moving the leg again"
+        )
 
     async def _move_again(self, leg_id: str, step: int) -> None:
         """The same move on the trip as it is now: the fresh revision and every leg's order."""
@@ -294,7 +301,7 @@ class TripWrites:
 
     def export(self, format: str, directory: Path) -> None:
         self.session.run(
-            self._export(format, directory), group="export", exclusive=True, description="Exporting"
+            partial(self._export, format, directory), group="export", exclusive=True, description="Exporting"
         )
 
     async def _export(self, format: str, directory: Path) -> None:
@@ -315,7 +322,7 @@ class TripWrites:
         self._post(self.Said(f"Wrote {path}", timeout=6))
 
     def undo(self) -> None:
-        self.session.run(self._undo(), group="undo", exclusive=True, description="Undoing your last change")
+        self.session.run(self._undo, group="undo", exclusive=True, description="Undoing your last change")
 
     async def _undo(self) -> None:
         from app.tui.activity import undo_my_last

@@ -26,7 +26,7 @@ class Harness:
         self.messages.append(message)
 
     def run(self, work, *, group: str, description: str, exclusive: bool = False) -> None:
-        self.tasks.append(asyncio.ensure_future(work))
+        self.tasks.append(asyncio.ensure_future(work()))
 
     async def next(self, kind: type[Message], timeout: float = 10.0) -> Any:
         async def wait() -> Any:
