@@ -16,6 +16,7 @@ from starlette.types import ExceptionHandler
 
 from app.server.auth import KeyCache, KeyUse
 from app.server.errors import ApiError, details_from_pydantic, validation_error
+from app.server.hot_paths import HotPaths
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.live import ChangeHub, PollingWaker
 from app.server.middleware import RequestContextMiddleware
@@ -208,7 +209,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(StarletteHTTPException, handler(on_http_error))
     app.add_exception_handler(IdempotentReplay, handler(on_replay))
     app.add_exception_handler(StatementError, handler(on_database_error))
-    # Inside the one below (the last added runs first): a body that is not UTF-8 JSON is answered
+    # Innermost (the last added runs first): `GET /me` and sending a message are answered here,
+    # past FastAPI's routing and dependency solving, by the routes' own code (app/server/hot_paths.py).
+    app.add_middleware(HotPaths, prefix=API_PREFIX)
+    # Inside the one below: a body that is not UTF-8 JSON is answered
     # after the route's authentication, not before it (app/server/request_body.py).
     app.add_middleware(RequestBodyMiddleware)
     # Also inside it: an address over its failed-attempt limit is refused before any routing.
