@@ -4,7 +4,7 @@ FastAPI's route matching and dependency solving, by the same code as their route
 `HotPaths` is the innermost middleware, so the request id, the body limit, the failed-attempt
 limit, the body check and the idempotency layer have all run as for any request. It recognises
 the two method and path shapes and calls what the routes' dependencies would: `authenticate`
-(key, rate limit, Idempotency-Key claim), `load_trip_access`, then the route's own answer
+(key, rate limit, Idempotency-Key claim), `load_chat_access`, then the route's own answer
 (`routes.me.answer_me`, `routes.channels.answer_send_message`). An error is rendered by the app's
 own exception handlers, as FastAPI's exception middleware would. The routes stay registered,
 so the OpenAPI document lists them, and they still answer whatever this does not take: a message
@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from app.domain import models as m
 from app.domain.models import Scope
-from app.server.auth import authenticate, load_trip_access
+from app.server.auth import authenticate, load_chat_access
 from app.server.request_body import STATE_KEY as BODY_PROBLEM
 from app.server.routes.channels import answer_send_message
 from app.server.routes.me import answer_me
@@ -94,7 +94,7 @@ class HotPaths:
         response: Response
         try:
             key = await authenticate(request)
-            access = await load_trip_access(request, key, trip_id, MESSAGES_SCOPE, edit=False)
+            access = await load_chat_access(request, key, trip_id, MESSAGES_SCOPE)
             response = await answer_send_message(request, access, channel_id, body)
         except Exception as error:
             response = await handled(request, error)

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.domain import models as m
-from app.server.auth import ChatReader, ChatWriter, TripAccess
+from app.server.auth import ChatAccess, ChatReader, ChatWriter
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.deps import database_of
 from app.server.errors import ErrorResponses, not_found
@@ -71,7 +71,7 @@ async def send_message(request: Request, channel_id: str, access: ChatWriter, bo
 
 
 async def answer_send_message(
-    request: Request, access: TripAccess, channel_id: str, body: m.MessageCreate
+    request: Request, access: ChatAccess, channel_id: str, body: m.MessageCreate
 ) -> JSON:
     """The answer of `POST .../messages` once the caller may write to the trip's chat (also served
     by app/server/hot_paths.py)."""
