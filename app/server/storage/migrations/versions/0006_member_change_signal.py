@@ -10,6 +10,9 @@ The triggers of 0002 already do that for keys; trip_members gets the same ones, 
 same api_key_changes row and NOTIFY the same channel (`tripdeck_keys`): a process that hears it
 forgets its cached keys and members alike. Both are rare. A member added needs no signal: only
 members are cached, never a refusal.
+
+On SQLite, a later batch migration that recreates trip_members drops these triggers: create them
+again there (tests/server/test_member_access.py fails otherwise).
 """
 
 from alembic import op
