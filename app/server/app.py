@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ExceptionHandler
 
-from app.server.auth import KeyCache, KeyUse
+from app.server.auth import HeardCaches, KeyCache, KeyUse, MemberCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
+from app.server.hot_paths import HotPaths
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
 from app.server.live import ChangeHub, PollingWaker
 from app.server.middleware import RequestContextMiddleware
@@ -171,7 +172,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI):
         if settings.migrate:
             await db.migrate()
-        hub.start()  # its waker also tells the key cache about revoked keys
+        hub.start()  # its waker also tells the key and member caches about changes
         yield
         await limiter.close()  # the one made here, whatever a test put in its place
         await hub.close()
@@ -195,12 +196,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         db, settings.failed_auth_limit, trusted_proxies=settings.trusted_proxies
     )
     app.state.idempotency = IdempotencyStore(db)
-    app.state.key_cache = keys = KeyCache()
+    app.state.key_cache = key_cache = KeyCache()
+    app.state.member_cache = member_cache = MemberCache()
     app.state.key_use = KeyUse(db)
     # Long polls of the changes feed wake on local commits at once and on other processes'
     # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite. The key
-    # cache hears of deleted and changed keys the same way.
-    hub = ChangeHub(PollingWaker(db, keys=keys) if db.is_sqlite else PgNotifyWaker(db, keys=keys))
+    # and member caches hear of deleted and changed keys and memberships the same way.
+    caches = HeardCaches(key_cache, member_cache)
+    hub = ChangeHub(PollingWaker(db, keys=caches) if db.is_sqlite else PgNotifyWaker(db, keys=caches))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub
     app.add_exception_handler(ApiError, handler(on_api_error))
@@ -208,7 +211,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(StarletteHTTPException, handler(on_http_error))
     app.add_exception_handler(IdempotentReplay, handler(on_replay))
     app.add_exception_handler(StatementError, handler(on_database_error))
-    # Inside the one below (the last added runs first): a body that is not UTF-8 JSON is answered
+    # Innermost (the last added runs first): `GET /me` and sending a message are answered here,
+    # past FastAPI's routing and dependency solving, by the routes' own code (app/server/hot_paths.py).
+    app.add_middleware(HotPaths, prefix=API_PREFIX)
+    # Inside the one below: a body that is not UTF-8 JSON is answered
     # after the route's authentication, not before it (app/server/request_body.py).
     app.add_middleware(RequestBodyMiddleware)
     # Also inside it: an address over its failed-attempt limit is refused before any routing.

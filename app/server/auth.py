@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from app.server.storage.database import Database
 
 log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 KEY_PREFIX = "osk_"
 ALL_SCOPES = [s.value for s in Scope]
@@ -74,55 +77,86 @@ class ApiKey:
         return None if None in limits else {limit for limit in limits if limit is not None}
 
 
-class KeyCache:
-    """Known keys, by hash: most requests then authenticate without a query.
+class HeardCache(Generic[K, V]):
+    """Entries that stay true until the changes feed's waker says they may not be.
 
-    The cache trusts itself only while it hears about changed keys: the changes feed's waker
-    (live.PollingWaker on SQLite, pg_waker.PgNotifyWaker on PostgreSQL) calls `listening(True)`
-    once it hears them, `forget()` when a key was deleted or changed in any process, and
-    `listening(False)` when it can no longer tell (the poll fails, the LISTEN connection is lost).
-    Each call empties the cache; until `listening(True)`, nothing is cached and every request
-    reads its key. A lookup that read the database before an invalidation does not store what it
-    read (`generation`). So a revoked key stops working everywhere within the waker's delay.
+    The cache trusts itself only while it hears about changes: the waker (live.PollingWaker on
+    SQLite, pg_waker.PgNotifyWaker on PostgreSQL) calls `listening(True)` once it hears them,
+    `forget()` when something was deleted or changed in any process, and `listening(False)` when
+    it can no longer tell (the poll fails, the LISTEN connection is lost). Each call empties the
+    cache; until `listening(True)`, nothing is cached and every request reads the database. A
+    lookup that read the database before an invalidation does not store what it read
+    (`generation`). So a change stops being served from the cache everywhere within the waker's
+    delay.
 
-    Only found keys are kept (an unknown key is looked up every time), the cache holds at most
-    `size` keys, and an entry lives `ttl` seconds at most (a renamed user shows within that time).
+    Only what was found is kept (what is missing is looked up every time), the cache holds at
+    most `size` entries, and an entry lives `ttl` seconds at most.
     """
 
     def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
-        self._keys: dict[str, tuple[float, ApiKey]] = {}
+        self._entries: dict[K, tuple[float, V]] = {}
         self.heard = False
-        """Are changed keys heard right now? Nothing is cached while they are not."""
+        """Are changes heard right now? Nothing is cached while they are not."""
         self.generation = 0
-        """Counts invalidations: `put` stores a key only if none came since its lookup began."""
+        """Counts invalidations: `put` stores an entry only if none came since its lookup began."""
 
-    def get(self, digest: str) -> ApiKey | None:
-        found = self._keys.get(digest)
+    def get(self, name: K) -> V | None:
+        found = self._entries.get(name)
         if found is None:
             return None
         if found[0] < time.monotonic():
-            self._keys.pop(digest, None)
+            self._entries.pop(name, None)
             return None
         return found[1]
 
-    def put(self, digest: str, key: ApiKey, generation: int) -> None:
-        """Keep `key`, read from the database when `self.generation` was `generation`."""
+    def put(self, name: K, value: V, generation: int) -> None:
+        """Keep `value`, read from the database when `self.generation` was `generation`."""
         if not self.heard or generation != self.generation:
             return
-        if len(self._keys) >= self.size:
-            self._keys.clear()
-        self._keys[digest] = (time.monotonic() + self.ttl, key)
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[name] = (time.monotonic() + self.ttl, value)
 
     def forget(self) -> None:
-        """A key was deleted or changed somewhere: forget them all (that is rare)."""
+        """Something was deleted or changed somewhere: forget every entry (that is rare)."""
         self.generation += 1
-        self._keys.clear()
+        self._entries.clear()
 
     def listening(self, heard: bool) -> None:
         self.forget()
         self.heard = heard
+
+
+class KeyCache(HeardCache[str, ApiKey]):
+    """Known keys, by hash: most requests then authenticate without a query. The triggers on
+    api_keys make every key deleted or changed heard (migration 0002); a renamed user shows
+    within `ttl`."""
+
+
+class MemberCache(HeardCache[tuple[str, str], Role]):
+    """Trip members and their roles, by (trip id, user id), for the chat's access check: sending
+    a message then reads nothing but its own transaction. The triggers on trip_members make every
+    member removed or role changed heard in every process (migration 0006); the process that
+    changes one through the API also forgets at once, after its answer is sent
+    (routes/members.py), so the next request sees the change. A lookup that read the old
+    membership before that cannot store it (`generation`)."""
+
+
+class HeardCaches:
+    """Several caches kept honest by one waker: each hears what it hears (live.KeyListener)."""
+
+    def __init__(self, *caches: HeardCache) -> None:
+        self.caches = caches
+
+    def listening(self, heard: bool) -> None:
+        for cache in self.caches:
+            cache.listening(heard)
+
+    def forget(self) -> None:
+        for cache in self.caches:
+            cache.forget()
 
 
 _touch_key = (
@@ -303,6 +337,52 @@ async def load_trip_access(
     return TripAccess(key=key, trip=trip, role=role)
 
 
+@dataclass(frozen=True)
+class ChatAccess:
+    """A caller's access to one trip's chat, checked: every member may read and write it, so no
+    trip row is needed (the trip exists: it has the caller as a member)."""
+
+    key: ApiKey
+    trip_id: str
+    role: Role
+
+
+_role_in_trip = (
+    select(t.trips.c.id, t.trip_members.c.role)
+    .outerjoin(
+        t.trip_members,
+        and_(t.trip_members.c.trip_id == t.trips.c.id, t.trip_members.c.user_id == bindparam("user_id")),
+    )
+    .where(t.trips.c.id == bindparam("trip_id"))
+)
+
+
+async def load_chat_access(request: Request, key: ApiKey, trip_id: str, scope: str) -> ChatAccess:
+    """`load_trip_access` for the chat (same checks, in the same order, so the same answers),
+    with the caller's membership from `MemberCache` when this process knows it."""
+    if not key.allows(scope):
+        raise forbidden(f"This key lacks the {scope} scope")
+    if not plausible_id(trip_id):
+        raise not_found("Trip")
+    cache: MemberCache | None = getattr(request.app.state, "member_cache", None)
+    member = (trip_id, key.user_id)
+    role = cache.get(member) if cache is not None else None
+    if role is None:
+        generation = cache.generation if cache is not None else 0
+        found = await database_of(request).fetch(_role_in_trip, {"trip_id": trip_id, "user_id": key.user_id})
+        if not found:
+            raise not_found("Trip")
+        if found[0]["role"] is not None:
+            role = Role(found[0]["role"])
+            if cache is not None:
+                cache.put(member, role, generation)
+    if not key.allows(scope, trip_id):
+        raise forbidden(f"This key's {scope} scope is limited to another trip")
+    if role is None:
+        raise forbidden("You are not a member of this trip")
+    return ChatAccess(key=key, trip_id=trip_id, role=role)
+
+
 _key_scopes = select(t.api_keys.c.scopes).where(t.api_keys.c.id == bindparam("key_id"))
 
 
@@ -330,8 +410,17 @@ TripReader = Annotated[TripAccess, trip_access(Scope.TRIPS_READ)]
 TripEditor = Annotated[TripAccess, trip_access(Scope.TRIPS_WRITE, edit=True)]
 TripWriter = Annotated[TripAccess, trip_access(Scope.TRIPS_WRITE)]
 """TripWriter checks only the scope; routes with their own role rules use it."""
-ChatReader = Annotated[TripAccess, trip_access(Scope.MESSAGES_READ)]
-ChatWriter = Annotated[TripAccess, trip_access(Scope.MESSAGES_WRITE)]
+
+
+def chat_access(scope: Scope):
+    async def dependency(request: Request, trip_id: str, key: CurrentKey) -> ChatAccess:
+        return await load_chat_access(request, key, trip_id, scope.value)
+
+    return Depends(dependency)
+
+
+ChatReader = Annotated[ChatAccess, chat_access(Scope.MESSAGES_READ)]
+ChatWriter = Annotated[ChatAccess, chat_access(Scope.MESSAGES_WRITE)]
 
 
 def ensure_role(access: TripAccess, allowed: bool, message: str) -> None:

@@ -10,9 +10,9 @@ If the listening connection is lost, the waker reconnects with backoff and then 
 waiter once (they re-read the database), so nothing that committed meanwhile is missed. A
 notification that arrives for a trip nobody here waits on costs nothing.
 
-The same connection LISTENs on `tripdeck_keys`, where triggers on api_keys announce a key
-deleted or changed (payload: the schema; migration 0002), and tells the key cache (`keys`) to
-forget its keys. The cache trusts itself only while the LISTEN is in place: it is told when the
+The same connection LISTENs on `tripdeck_keys`, where triggers on api_keys and trip_members
+announce a key or a membership deleted or changed (payload: the schema; migrations 0002 and
+0006), and tells the key and member caches (`keys`) to forget what they hold. The cache trusts itself only while the LISTEN is in place: it is told when the
 connection is lost and when it is back.
 
 The hub is anything with `notify(trip_ids, state=None)` and `watched()` (see `live.ChangeHub`);
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PING_EVERY = 30.0
 """Seconds between liveness checks of an idle listening connection."""
 KEYS_CHANNEL = "tripdeck_keys"
-"""Where the api_keys triggers NOTIFY (one channel for every schema; the payload names it)."""
+"""Where the api_keys and trip_members triggers NOTIFY (one channel for every schema; the payload names it)."""
 
 
 class Hub(Protocol):

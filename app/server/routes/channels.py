@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.domain import models as m
-from app.server.auth import ChatReader, ChatWriter
+from app.server.auth import ChatAccess, ChatReader, ChatWriter
 from app.server.clock import new_id, now_ms, plausible_id
 from app.server.deps import database_of
 from app.server.errors import ErrorResponses, not_found
@@ -67,6 +67,14 @@ async def list_messages(
     "/channels/{channel_id}/messages", response_model=m.Message, status_code=201, summary="Send a message"
 )
 async def send_message(request: Request, channel_id: str, access: ChatWriter, body: m.MessageCreate) -> Any:
+    return await answer_send_message(request, access, channel_id, body)
+
+
+async def answer_send_message(
+    request: Request, access: ChatAccess, channel_id: str, body: m.MessageCreate
+) -> JSON:
+    """The answer of `POST .../messages` once the caller may write to the trip's chat (also served
+    by app/server/hot_paths.py)."""
     if not plausible_id(channel_id):
         raise not_found("Channel")
     row = await storage.send_message(

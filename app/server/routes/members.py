@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from app.domain import models as m
-from app.server.auth import TripReader, TripWriter, ensure_role
+from app.server.auth import MemberCache, TripReader, TripWriter, ensure_role
 from app.server.deps import Db
 from app.server.errors import ApiError, ErrorResponses, validation_error
 from app.server.responses import JSON, PAGE_DEFAULT, PAGE_MAX, limit_query, page
@@ -17,6 +18,21 @@ router = APIRouter(prefix="/trips/{trip_id}", tags=["members"], responses=ErrorR
 
 MANAGERS_ONLY = "Only an owner or planner may manage members"
 ALREADY_MEMBER = "That user is already a member; PATCH their role instead"
+
+
+def forget_members_when_answered(request: Request) -> BackgroundTask | None:
+    """This process's member cache forgets once the answer is sent, so after the change has
+    committed (an Idempotency-Key's transaction commits after the route returns): the caller's
+    next request is checked against the new membership. Other processes hear it from the
+    database's triggers (auth.MemberCache)."""
+    cache: MemberCache | None = getattr(request.app.state, "member_cache", None)
+    if cache is None:
+        return None
+
+    async def forget() -> None:  # async: Starlette would run a plain function on a thread
+        cache.forget()
+
+    return BackgroundTask(forget)
 
 
 @router.get("/members", response_model=m.MemberPage, summary="List members with roles and contact details")
@@ -49,7 +65,9 @@ async def add_member(db: Db, access: TripWriter, body: m.MemberCreate) -> Any:
 
 
 @router.patch("/members/{user_id}", response_model=m.Member, summary="Change a member's role")
-async def change_role(db: Db, user_id: str, access: TripWriter, body: m.MemberUpdate) -> Any:
+async def change_role(
+    request: Request, db: Db, user_id: str, access: TripWriter, body: m.MemberUpdate
+) -> Any:
     ensure_role(access, access.role.may_manage_members, MANAGERS_ONLY)
     async with db.write() as conn:
         await lock_trip(conn, access.trip_id)
@@ -64,11 +82,14 @@ async def change_role(db: Db, user_id: str, access: TripWriter, body: m.MemberUp
         ):
             raise ApiError(409, "CONFLICT", "The last owner cannot be demoted; make someone else owner first")
         await store.set_role(conn, access.trip_id, user_id, body.role.value)
-        return JSON(await store.get_member(conn, access.trip_id, user_id))
+        return JSON(
+            await store.get_member(conn, access.trip_id, user_id),
+            background=forget_members_when_answered(request),
+        )
 
 
 @router.delete("/members/{user_id}", status_code=204, summary="Remove a member")
-async def remove_member(db: Db, user_id: str, access: TripWriter) -> Response:
+async def remove_member(request: Request, db: Db, user_id: str, access: TripWriter) -> Response:
     leaving_alone = user_id == access.key.user_id
     ensure_role(access, leaving_alone or access.role.may_manage_members, MANAGERS_ONLY)
     async with db.write() as conn:
@@ -80,4 +101,4 @@ async def remove_member(db: Db, user_id: str, access: TripWriter) -> Response:
             if await store.owner_count(conn, access.trip_id) == 1:
                 raise ApiError(409, "CONFLICT", "The last owner cannot be removed")
         await store.remove_member(conn, access.trip_id, user_id)
-    return Response(status_code=204)
+    return Response(status_code=204, background=forget_members_when_answered(request))
