@@ -200,6 +200,16 @@ def _transaction_left_open(driver) -> bool:
     return driver._top_xact is not None or driver.is_in_transaction()
 
 
+def _abandoned_on_the_thread(error: BaseException) -> bool:
+    """SQLite: did the caller of a hand-over to aiosqlite's thread stop waiting (a cancellation)?
+    The thread runs the work anyway, later: a BEGIN IMMEDIATE may run after the pool has taken
+    the connection back as idle (`_sqlite_reset` reads `in_transaction` before it ran), or a
+    whole transaction still be under way while the next user reads `in_transaction`. Such a
+    connection is dropped instead of handed back: its close queues behind that work and rolls
+    back whatever it left open."""
+    return not isinstance(error, Exception)
+
+
 def _drop_unfinished(dbapi_connection, _record) -> None:
     """Pool checkin (PostgreSQL): a connection handed back with a transaction still open is
     closed (`_drop_closed` replaces it at its next checkout). SQLAlchemy's reset rolls back only
@@ -850,7 +860,7 @@ class Database:
                         if self.notify_channel and touches:
                             await self._notify_driver(driver, touches)
             except BaseException as error:
-                broken = not self.is_sqlite and _connection_broken(error)
+                broken = _abandoned_on_the_thread(error) if self.is_sqlite else _connection_broken(error)
                 if not self.is_sqlite and not broken and _transaction_left_open(driver):
                     # BEGIN failed or was cancelled (asyncpg still counts its transaction open),
                     # or the ROLLBACK of `async with` never reached the server: drop it.
@@ -872,6 +882,8 @@ class Database:
         the rollback fails, is cancelled or leaves a transaction open: no connection goes back to
         the pool inside a transaction."""
         broken: BaseException | None = None
+        if self.is_sqlite and _abandoned_on_the_thread(error):
+            broken = error
         if pg_transaction is not None:
             driver = proxied.driver_connection
             broken = error if _connection_broken(error) or driver.is_closed() else None

@@ -11,11 +11,14 @@ that ordinary reads and writes still work. On both databases; the pool's state i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 from sqlalchemy import bindparam, select, update
 
 from app.server.storage import tables as t
@@ -205,3 +208,53 @@ async def test_the_pool_closes_a_connection_handed_back_inside_a_transaction(ser
             await db.transact(body)
     assert dirty_connections(db) == []
     await still_works(db, user_id)
+
+
+@pytest.mark.parametrize("kind", ["shared", "write", "transact"])
+async def test_sqlite_a_transaction_cancelled_before_its_begin_ran_is_not_left_open(server, kind):
+    """SQLite runs every statement on aiosqlite's thread, which runs what it was handed even when
+    the caller stops waiting. A request cancelled while its BEGIN IMMEDIATE still waits behind
+    other work on that thread must not hand the connection back before the BEGIN has run: the
+    pool would then take it for idle, and the next writer would find a stranger's transaction
+    ("cannot start a transaction within a transaction") or commit it as its own."""
+    db = server.db
+    if not db.is_sqlite:
+        return  # asyncpg: test_a_cancelled_shared_transaction_leaves_no_transaction_open
+    user_id, _ = await server.user_key()
+    proxied = await db.write_engine.raw_connection()
+    busy = asyncio.ensure_future(proxied.driver_connection._execute(time.sleep, 0.3))  # the thread is busy
+    proxied.close()  # idle, as far as the pool can tell
+
+    def claim():
+        yield _rename, {"user_id": user_id, "name": "Claimed"}
+
+    async def shared() -> None:
+        opened, _ = await db.begin_shared(claim)
+        await opened.rollback()
+
+    async def write() -> None:
+        async with db.write() as conn:
+            await conn.execute(_rename, {"user_id": user_id, "name": "Claimed"})
+            await conn.rollback()
+
+    async def transact() -> None:
+        await db.transact(claim)
+
+    started = asyncio.ensure_future({"shared": shared, "write": write, "transact": transact}[kind]())
+    await asyncio.sleep(0.05)  # its BEGIN is queued behind the busy thread
+    started.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await started
+    await busy
+    await settled(db)
+
+    def rename():
+        yield _rename, {"user_id": user_id, "name": "Ann"}
+
+    async with asyncio.timeout(10):
+        await db.transact(rename)  # BEGIN IMMEDIATE on the connection the claim was cancelled on
+        async with db.write() as conn:  # joins no stranger's transaction: rolls back only its own
+            await conn.execute(_rename, {"user_id": user_id, "name": "Bea"})
+            await conn.rollback()
+        await still_works(db, user_id)
+    assert (await db.fetch(_user, {"user_id": user_id}))[0]["name"] == "Ann"
