@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ExceptionHandler
 
-from app.server.auth import HeardCaches, KeyCache, KeyUse, MemberCache
+from app.server.auth import HeardCaches, KeyCache, KeyUse, MeCache, MemberCache
 from app.server.errors import ApiError, details_from_pydantic, validation_error
 from app.server.hot_paths import HotPaths
 from app.server.idempotency import IdempotencyStore, IdempotentReplay
@@ -198,11 +198,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.idempotency = IdempotencyStore(db)
     app.state.key_cache = key_cache = KeyCache()
     app.state.member_cache = member_cache = MemberCache()
+    app.state.me_cache = me_cache = MeCache()
     app.state.key_use = KeyUse(db)
     # Long polls of the changes feed wake on local commits at once and on other processes'
-    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite. The key
-    # and member caches hear of deleted and changed keys and memberships the same way.
-    caches = HeardCaches(key_cache, member_cache)
+    # writes through the waker: LISTEN/NOTIFY on PostgreSQL, a shared poll on SQLite. The key,
+    # member and `GET /me` caches hear of deleted and changed keys, members and users the same way.
+    caches = HeardCaches(key_cache, member_cache, me_cache)
     hub = ChangeHub(PollingWaker(db, keys=caches) if db.is_sqlite else PgNotifyWaker(db, keys=caches))
     db.commit_hooks.append(hub.on_commit)
     app.state.change_hub = hub

@@ -131,8 +131,8 @@ class HeardCache(Generic[K, V]):
 
 class KeyCache(HeardCache[str, ApiKey]):
     """Known keys, by hash: most requests then authenticate without a query. The triggers on
-    api_keys make every key deleted or changed heard (migration 0002); a renamed user shows
-    within `ttl`."""
+    api_keys make every key deleted or changed heard (migration 0002), those on users a renamed
+    user (migration 0007)."""
 
 
 class MemberCache(HeardCache[tuple[str, str], Role]):
@@ -142,6 +142,13 @@ class MemberCache(HeardCache[tuple[str, str], Role]):
     changes one through the API also forgets at once, after its answer is sent
     (routes/members.py), so the next request sees the change. A lookup that read the old
     membership before that cannot store it (`generation`)."""
+
+
+class MeCache(HeardCache[str, bytes]):
+    """The answer of `GET /me` as sent, by user id: the request then reads nothing. The API
+    changes no user, group or group member (`trip keys create` and operators do, outside it);
+    the triggers on users, groups and group_members make every such change heard in every
+    process (migration 0007)."""
 
 
 class HeardCaches:

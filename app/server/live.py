@@ -6,10 +6,10 @@
   runs one cheap query every half second for all trips that have waiters (their revision and
   newest message), however many clients wait. Another waker (PostgreSQL LISTEN/NOTIFY, say) can
   replace it: anything with `start(hub)` and `async close()`.
-- The same waker tells the server's key and member caches (`auth.KeyCache`, `auth.MemberCache`)
-  when a key or a trip membership was deleted or changed in any process, so a revoked key or a
-  removed member stops working everywhere within its delay; it is started with the app for
-  that, not at the first long poll.
+- The same waker tells the server's key, member and `GET /me` caches (`auth.KeyCache`,
+  `auth.MemberCache`, `auth.MeCache`) when a key, a trip membership or a user's groups were
+  changed in any process, so a revoked key or a removed member stops working everywhere within
+  its delay; it is started with the app for that, not at the first long poll.
 
 A signal is a future shared by every waiter of the trip; `notify` resolves it (with the trip's
 new `(revision, message seq)` when known) and the next waiter gets a fresh one.

@@ -10,10 +10,11 @@ If the listening connection is lost, the waker reconnects with backoff and then 
 waiter once (they re-read the database), so nothing that committed meanwhile is missed. A
 notification that arrives for a trip nobody here waits on costs nothing.
 
-The same connection LISTENs on `tripdeck_keys`, where triggers on api_keys and trip_members
-announce a key or a membership deleted or changed (payload: the schema; migrations 0002 and
-0006), and tells the key and member caches (`keys`) to forget what they hold. The cache trusts itself only while the LISTEN is in place: it is told when the
-connection is lost and when it is back.
+The same connection LISTENs on `tripdeck_keys`, where triggers on api_keys, trip_members,
+users, groups and group_members announce a key, a membership or a user's groups changed
+(payload: the schema; migrations 0002, 0006 and 0007), and tells the key, member and `GET /me`
+caches (`keys`) to forget what they hold. The caches trust themselves only while the LISTEN is
+in place: they are told when the connection is lost and when it is back.
 
 The hub is anything with `notify(trip_ids, state=None)` and `watched()` (see `live.ChangeHub`);
 the waker has the `start(hub)` / `async close()` shape the hub expects.

@@ -21,6 +21,14 @@ class JSON(JSONResponse):
         return dumps(content)
 
 
+class RenderedJSON(JSON):
+    """A JSON answer whose body was rendered before (by `JSON.render`, so the same bytes): for
+    answers kept in a cache as sent."""
+
+    def render(self, content: Any) -> bytes:
+        return content
+
+
 def page(items: list[Any], next_cursor: str | None) -> JSON:
     return JSON({"items": items, "nextCursor": next_cursor})
 

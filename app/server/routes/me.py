@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy import bindparam, select
 
 from app.domain import models as m
-from app.server.auth import ApiKey, CurrentKey
+from app.server.auth import ApiKey, CurrentKey, MeCache
 from app.server.deps import database_of
-from app.server.errors import ErrorResponses, unauthorized
-from app.server.responses import JSON
+from app.server.errors import ErrorResponses, dumps, unauthorized
+from app.server.responses import JSON, RenderedJSON
 from app.server.storage import tables as t
 
 router = APIRouter(tags=["me"], responses=ErrorResponses)
@@ -40,14 +40,19 @@ async def me(request: Request, key: CurrentKey) -> Any:
 
 
 async def answer_me(request: Request, key: ApiKey) -> JSON:
-    """The answer of `GET /me` for an authenticated key (also served by app/server/hot_paths.py)."""
+    """The answer of `GET /me` for an authenticated key (also served by app/server/hot_paths.py),
+    from the process's `MeCache` while users and groups are heard to be unchanged."""
+    cache: MeCache | None = getattr(request.app.state, "me_cache", None)
+    if cache is not None and (body := cache.get(key.user_id)) is not None:
+        return RenderedJSON(body)
+    generation = cache.generation if cache is not None else 0
     rows = await database_of(request).fetch(_me, {"user_id": key.user_id})
     if not rows:  # the user was deleted after the key was read
         raise unauthorized()
     user = rows[0]
     groups = [row for row in rows if row["group_id"] is not None]
     personal = next((g["group_id"] for g in groups if g["personal_of"] == key.user_id), None)
-    return JSON(
+    body = dumps(
         {
             "_id": user["id"],
             "name": user["name"],
@@ -56,3 +61,6 @@ async def answer_me(request: Request, key: ApiKey) -> JSON:
             "defaultGroupId": personal or (groups[0]["group_id"] if groups else None),
         }
     )
+    if cache is not None:
+        cache.put(key.user_id, body, generation)
+    return RenderedJSON(body)
