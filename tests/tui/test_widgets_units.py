@@ -134,3 +134,28 @@ def test_a_channel_keeps_messages_in_time_order_whatever_order_they_arrive_in():
     for content, at in [("one", 100), ("four", 300), ("two", 200), ("two", 200), ("zero", 50)]:
         state.add(message(content, at))
     assert [m.content for m in state.history.items] == ["zero", "one", "two", "four"]
+
+
+def test_messages_sent_in_one_millisecond_keep_the_order_the_service_gave_them():
+    """Ids are random: two messages stamped with the same millisecond (a fast service answers
+    two sends in one) are kept in the order they arrived, the service's, not by id."""
+
+    def message(message_id: str, at: int) -> Message:
+        return Message.model_validate(
+            {
+                "_id": message_id,
+                "_creationTime": at,
+                "tripId": "t",
+                "channelId": "c",
+                "authorId": "u",
+                "authorName": "Ann",
+                "content": message_id,
+            }
+        )
+
+    state = ChannelState(
+        Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"})
+    )
+    for message_id, at in [("Zed", 100), ("Tq", 200), ("3rc", 200), ("Alpha", 200), ("early", 150)]:
+        state.add(message(message_id, at))
+    assert [m.id for m in state.history.items] == ["Zed", "early", "Tq", "3rc", "Alpha"]

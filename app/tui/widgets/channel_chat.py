@@ -785,8 +785,10 @@ def _text_key(text: object) -> object:
     return (text.plain, tuple(text.spans), str(text.style)) if isinstance(text, Text) else text
 
 
-def _chronological(message: Message) -> tuple[int, str]:
-    return (message.creation_time, message.id)
+def _chronological(message: Message) -> int:
+    """A message's place in time. Messages of one millisecond keep the order they came in (the
+    sorts are stable, insort goes after equals): the service's order, which the random ids are not."""
+    return message.creation_time
 
 
 def _separator(label: str, colour: Style) -> Text:
