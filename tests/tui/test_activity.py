@@ -34,6 +34,35 @@ def detail(screen: ActivityScreen) -> str:
     return str(widget.render()) if widget.display else ""
 
 
+def notices(app) -> list[str]:
+    return [str(notification.message) for notification in app._notifications]
+
+
+async def notice_starting(pilot, app, start: str | tuple[str, ...]) -> str:
+    """Wait for the notice that starts with `start`, and return it."""
+    await wait_for(
+        pilot,
+        lambda: any(message.startswith(start) for message in notices(app)),
+        what=f"a notice starting {start!r}",
+        state=lambda: notices(app),
+    )
+    return next(message for message in notices(app) if message.startswith(start))
+
+
+async def add_pack(actor, trip_id: str) -> dict:
+    """The checklist item "Pack", added by `actor`."""
+    answer = await actor.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def tick_offline(pilot, app, transport) -> None:
+    """Go offline and tick the checklist's first item: the tick waits in the outbox."""
+    transport.offline = True
+    await pilot.press("3", "space")
+    await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+
+
 async def shared_trip(alice, bob) -> tuple[str, dict]:
     trip = await new_trip(alice)
     response = await alice.http.post(
@@ -42,6 +71,23 @@ async def shared_trip(alice, bob) -> tuple[str, dict]:
     assert response.status_code == 201
     leg = (await alice.http.post(f"/trips/{trip['_id']}/legs", json=LEG)).json()
     return trip["_id"], leg
+
+
+async def renamed_leg_and_an_item(alice, bob, *, item_by) -> tuple[str, dict, dict]:
+    """A trip of Alice's and Bob's where Alice renamed the leg and `item_by` added an item."""
+    trip_id, leg = await shared_trip(alice, bob)
+    assert (
+        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
+    ).status_code == 200
+    item = await add_pack(item_by, trip_id)
+    return trip_id, leg, item
+
+
+async def tick_a_row_that_goes(pilot, app, transport, bob, trip_id: str, item: dict) -> None:
+    """Tick `item` offline, let Bob delete it meanwhile, come back: the service will refuse the tick."""
+    await tick_offline(pilot, app, transport)
+    assert (await bob.http.delete(f"/trips/{trip_id}/action-items/{item['_id']}")).status_code == 204
+    transport.offline = False
 
 
 async def own_trip(alice) -> tuple[str, dict]:
@@ -138,13 +184,7 @@ async def test_u_undoes_my_own_last_change_and_says_how_to_redo(server, tui, ali
         screen = await open_trip(pilot, app)
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
-        await wait_for(
-            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices
-        )
-        notice = next(m for m in notices() if m.startswith("Undone:"))
+        notice = await notice_starting(pilot, app, "Undone:")
         assert "renamed the leg “Lisbon” to “Lisboa”" in notice and "redo" in notice
         assert screen is app.screen
     now = (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()
@@ -181,21 +221,16 @@ async def test_a_failed_load_reaches_the_user_and_u_with_nothing_to_undo_says_so
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
         await pilot.press("u")
         await wait_for(
-            pilot, lambda: "Nothing of yours to undo." in notices(), what="the notice", state=notices
+            pilot,
+            lambda: "Nothing of yours to undo." in notices(app),
+            what="the notice",
+            state=lambda: notices(app),
         )
         transport.offline = True
         await pilot.press("a")
-        await wait_for(
-            pilot,
-            lambda: any(m.startswith("Loading the activity failed") for m in notices()),
-            what="the failure notice",
-            state=notices,
-        )
+        await notice_starting(pilot, app, "Loading the activity failed")
         assert isinstance(app.screen, ActivityScreen)
         assert "cannot reach the trip service" in detail(app.screen)  # said in place too
 
@@ -236,25 +271,15 @@ async def test_u_with_my_newest_change_still_in_the_outbox_sends_it_first_and_un
     assert (
         await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
     ).status_code == 200
-    item = (
-        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
-    ).json()
+    item = await add_pack(alice, trip_id)
     app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        transport.offline = True
-        await pilot.press("3", "space")
-        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        await tick_offline(pilot, app, transport)
         transport.offline = False  # back, before the sender has tried again
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
-        await wait_for(
-            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the notice", state=notices
-        )
-        notice = next(m for m in notices() if m.startswith("Undone:"))
+        notice = await notice_starting(pilot, app, "Undone:")
         assert "ticked off" in notice and "Pack" in notice
         assert not app.outbox.items
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
@@ -271,52 +296,23 @@ async def test_u_while_my_newest_change_cannot_be_sent_undoes_nothing_and_says_w
     app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        transport.offline = True
-        await pilot.press("3", "space")
-        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        await tick_offline(pilot, app, transport)
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
-        await wait_for(
-            pilot,
-            lambda: any(m.startswith("Not undone") for m in notices()),
-            what="the notice",
-            state=notices,
-        )
+        await notice_starting(pilot, app, "Not undone")
         assert len(app.outbox.items) == 1  # the tick still waits, to be sent later
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
 
 
 async def test_u_when_the_service_refuses_my_waiting_change_undoes_nothing_before_it(server, tui, alice, bob):
-    trip_id, leg = await shared_trip(alice, bob)
-    assert (
-        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
-    ).status_code == 200
-    item = (
-        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
-    ).json()
+    trip_id, leg, item = await renamed_leg_and_an_item(alice, bob, item_by=alice)
     app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        transport.offline = True
-        await pilot.press("3", "space")
-        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
-        assert (await bob.http.delete(f"/trips/{trip_id}/action-items/{item['_id']}")).status_code == 204
-        transport.offline = False
+        await tick_a_row_that_goes(pilot, app, transport, bob, trip_id, item)
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
-        await wait_for(
-            pilot,
-            lambda: any(m.startswith("Not undone") for m in notices()),
-            what="the notice",
-            state=notices,
-        )
-        assert "refused" in next(m for m in notices() if m.startswith("Not undone"))
+        assert "refused" in await notice_starting(pilot, app, "Not undone")
     assert (await alice.http.get(f"/trips/{trip_id}/legs/{leg['_id']}")).json()["title"] == "Lisboa"
 
 
@@ -326,15 +322,11 @@ async def test_u_says_at_once_that_it_sends_what_waits_first(server, tui, alice)
     import asyncio
 
     trip_id, _leg = await own_trip(alice)
-    item = (
-        await alice.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
-    ).json()
+    item = await add_pack(alice, trip_id)
     app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        transport.offline = True
-        await pilot.press("3", "space")
-        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
+        await tick_offline(pilot, app, transport)
         transport.offline = False
         answer = asyncio.Event()
         reach = transport.handle_async_request
@@ -347,20 +339,15 @@ async def test_u_says_at_once_that_it_sends_what_waits_first(server, tui, alice)
         transport.handle_async_request = slow_writes  # type: ignore[method-assign]
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
         await wait_for(
             pilot,
-            lambda: any("Sending 1 queued change before undoing" in m for m in notices()),
+            lambda: any("Sending 1 queued change before undoing" in m for m in notices(app)),
             what="the notice while it sends",
-            state=notices,
+            state=lambda: notices(app),
         )
         assert len(app.outbox.items) == 1  # still on its way
         answer.set()
-        await wait_for(
-            pilot, lambda: any(m.startswith("Undone:") for m in notices()), what="the undo", state=notices
-        )
+        await notice_starting(pilot, app, "Undone:")
     ticked = (await alice.http.get(f"/trips/{trip_id}/action-items/{item['_id']}")).json()
     assert ticked["done"] is False  # sent, then undone
 
@@ -368,36 +355,23 @@ async def test_u_says_at_once_that_it_sends_what_waits_first(server, tui, alice)
 async def test_u_when_my_newest_change_failed_earlier_names_it_and_undoes_nothing(server, tui, alice, bob):
     """My newest change was refused before `u` (NOT SENT in the outbox bar): undoing the change
     before it would undo what I did not mean. `u` names the unsent one and says what to do."""
-    trip_id, leg = await shared_trip(alice, bob)
-    assert (
-        await alice.http.patch(f"/trips/{trip_id}/legs/{leg['_id']}", json={"title": "Lisboa"})
-    ).status_code == 200
     # Bob's item: Alice's newest change the service has is the rename.
-    item = (
-        await bob.http.post(f"/trips/{trip_id}/action-items", json={"text": "Pack", "urgency": "now"})
-    ).json()
+    trip_id, leg, item = await renamed_leg_and_an_item(alice, bob, item_by=bob)
     app, transport = tui(alice.key, trip_id=trip_id, reconnect_after=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_trip(pilot, app)
-        transport.offline = True
-        await pilot.press("3", "space")
-        await wait_for(pilot, lambda: len(app.outbox.items) == 1, what="the tick queued")
-        assert (await bob.http.delete(f"/trips/{trip_id}/action-items/{item['_id']}")).status_code == 204
-        transport.offline = False
+        await tick_a_row_that_goes(pilot, app, transport, bob, trip_id, item)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(app.outbox.items[0].error), what="the tick refused")
         await pilot.press("u")
 
-        def notices() -> list[str]:
-            return [str(n.message) for n in app._notifications]
-
         await wait_for(
             pilot,
-            lambda: any(m.startswith(("Not undone", "Undone")) for m in notices()),
+            lambda: any(m.startswith(("Not undone", "Undone")) for m in notices(app)),
             what="what u did",
-            state=notices,
+            state=lambda: notices(app),
         )
-        said = next(m for m in notices() if m.startswith(("Not undone", "Undone")))
+        said = next(m for m in notices(app) if m.startswith(("Not undone", "Undone")))
         assert said.startswith("Not undone") and "never sent" in said, said
         assert app.outbox.items[0].label in said and "R" in said and "X" in said, said
         await pilot.pause(0.3)

@@ -114,25 +114,31 @@ def test_zooming_keeps_the_centre_and_pushes_far_points_out():
     assert not (0 <= far_x < 80 and 0 <= far_y < 48)
 
 
-def test_a_channel_keeps_messages_in_time_order_whatever_order_they_arrive_in():
-    def message(content: str, at: int) -> Message:
-        return Message.model_validate(
-            {
-                "_id": content,
-                "_creationTime": at,
-                "tripId": "t",
-                "channelId": "c",
-                "authorId": "u",
-                "authorName": "Ann",
-                "content": content,
-            }
-        )
+def chat_message(message_id: str, at: int) -> Message:
+    """A message whose text is its id, sent at `at` (ms)."""
+    return Message.model_validate(
+        {
+            "_id": message_id,
+            "_creationTime": at,
+            "tripId": "t",
+            "channelId": "c",
+            "authorId": "u",
+            "authorName": "Ann",
+            "content": message_id,
+        }
+    )
 
-    state = ChannelState(
+
+def general_channel() -> ChannelState:
+    return ChannelState(
         Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"})
     )
+
+
+def test_a_channel_keeps_messages_in_time_order_whatever_order_they_arrive_in():
+    state = general_channel()
     for content, at in [("one", 100), ("four", 300), ("two", 200), ("two", 200), ("zero", 50)]:
-        state.add(message(content, at))
+        state.add(chat_message(content, at))
     assert [m.content for m in state.history.items] == ["zero", "one", "two", "four"]
 
 
@@ -140,22 +146,7 @@ def test_messages_sent_in_one_millisecond_keep_the_order_the_service_gave_them()
     """Ids are random: two messages stamped with the same millisecond (a fast service answers
     two sends in one) are kept in the order they arrived, the service's, not by id."""
 
-    def message(message_id: str, at: int) -> Message:
-        return Message.model_validate(
-            {
-                "_id": message_id,
-                "_creationTime": at,
-                "tripId": "t",
-                "channelId": "c",
-                "authorId": "u",
-                "authorName": "Ann",
-                "content": message_id,
-            }
-        )
-
-    state = ChannelState(
-        Channel.model_validate({"_id": "c", "_creationTime": 0, "tripId": "t", "name": "general"})
-    )
+    state = general_channel()
     for message_id, at in [("Zed", 100), ("Tq", 200), ("3rc", 200), ("Alpha", 200), ("early", 150)]:
-        state.add(message(message_id, at))
+        state.add(chat_message(message_id, at))
     assert [m.id for m in state.history.items] == ["Zed", "early", "Tq", "3rc", "Alpha"]
