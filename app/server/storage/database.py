@@ -748,17 +748,20 @@ class Database:
             return
         touched: set[str] = set()
         async with self.write_engine.begin() as conn:
-            conn.info.pop("touched_trips", None)
-            conn.info.pop("locked_trips", None)  # conn.info outlives the transaction (pooled)
-            conn.info.pop("row_changes", None)
+            # Held here: SQLAlchemy refuses `conn.info` once it has dropped the connection (a
+            # cancelled statement), and asking then would hide the cancellation behind an error.
+            info = conn.info
+            info.pop("touched_trips", None)
+            info.pop("locked_trips", None)  # info outlives the transaction (pooled)
+            info.pop("row_changes", None)
             try:
                 yield conn
-                if self.notify_channel and conn.info.get("touched_trips"):
+                if self.notify_channel and info.get("touched_trips"):
                     # Delivered by PostgreSQL when (and only if) this transaction commits.
-                    await self._notify(conn, conn.info["touched_trips"])
+                    await self._notify(conn, info["touched_trips"])
             finally:
-                touched = conn.info.pop("touched_trips", set())
-                conn.info.pop("locked_trips", None)
+                touched = info.pop("touched_trips", set())
+                info.pop("locked_trips", None)
         for hook in self.commit_hooks:
             hook(touched)
 
