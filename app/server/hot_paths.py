@@ -16,6 +16,7 @@ dependency overrides do not reach these two requests.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -78,27 +79,32 @@ class HotPaths:
             return None
 
     async def _me(self, scope, receive, send) -> None:
-        request = Request(scope, receive, send)
-        response: Response
-        try:
-            response = await answer_me(request, await authenticate(request))
-        except Exception as error:
-            response = await handled(request, error)
-        await response(scope, receive, send)
+        async def answer(request: Request) -> Response:
+            return await answer_me(request, await authenticate(request))
+
+        await _answer(scope, receive, send, answer)
 
     async def _send_message(
         self, scope, receive, send, trip_id: str, channel_id: str, body: m.MessageCreate
     ) -> None:
         scope["path_params"] = {"trip_id": trip_id, "channel_id": channel_id}
-        request = Request(scope, receive, send)
-        response: Response
-        try:
+
+        async def answer(request: Request) -> Response:
             key = await authenticate(request)
             access = await load_chat_access(request, key, trip_id, MESSAGES_SCOPE)
-            response = await answer_send_message(request, access, channel_id, body)
-        except Exception as error:
-            response = await handled(request, error)
-        await response(scope, receive, send)
+            return await answer_send_message(request, access, channel_id, body)
+
+        await _answer(scope, receive, send, answer)
+
+
+async def _answer(scope, receive, send, answer: Callable[[Request], Awaitable[Response]]) -> None:
+    """Send `answer(request)`, or what the app's exception handlers answer to its error."""
+    request = Request(scope, receive, send)
+    try:
+        response = await answer(request)
+    except Exception as error:
+        response = await handled(request, error)
+    await response(scope, receive, send)
 
 
 async def handled(request: Request, error: Exception) -> Response:

@@ -340,12 +340,7 @@ def _run_sqlite_body(
                     result = done.value
                     break
                 plan = plan_of(statement)
-                args = plan.parameters(params)
-                try:
-                    raw_rows = conn.execute(plan.sql, args).fetchall()
-                except sqlite3.Error as error:
-                    raise _driver_error(error, plan.sql, args) from error
-                rows = plan.rows(raw_rows)
+                rows = plan.rows(_sqlite_rows(conn, plan, plan.parameters(params)))
         if end is not None:
             conn.execute(end)
         return result
