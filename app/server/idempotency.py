@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import BigInteger, bindparam, delete, func, select, update
+from sqlalchemy import BigInteger, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.responses import Response
 
@@ -169,9 +169,24 @@ class IdempotencyStore:
         self._select = select(records).where(*mine)
         self._take_over = update(records).where(*mine).values({name: bindparam(name) for name in columns[2:]})
         self._sweep = delete(records).where(records.c.expires_at <= bindparam("now"))
-        self._try_lock = select(
+        # PostgreSQL: the advisory lock and the insert in one round trip. The insert reads the
+        # lock's answer, so it runs only once the lock is held; `claimed` says whether it did.
+        lock = select(
             func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)).label("locked")
+        ).cte("claim_lock")
+        claimed = (
+            postgresql.insert(records)
+            .from_select(
+                list(columns),
+                select(*(bindparam(name, type_=records.c[name].type).label(name) for name in columns)).where(
+                    lock.c.locked
+                ),
+            )
+            .on_conflict_do_nothing(index_elements=[records.c.api_key_id, records.c.key])
+            .returning(records.c.key)
+            .cte("claim_insert")
         )
+        self._lock_and_insert = select(lock.c.locked, exists(select(claimed.c.key)).label("claimed"))
         self._record_answer = (
             update(records)
             .where(records.c.api_key_id == bindparam("claim_key_id"), records.c.key == bindparam("claim_key"))
@@ -260,12 +275,17 @@ class IdempotencyStore:
         )
 
         def claim() -> Generator[Step, list[dict], Any]:
-            if lock is not None and not (yield self._try_lock, {"lock": lock})[0]["locked"]:
-                return _BUSY
             if sweep:
                 yield self._sweep, {"now": now}
-            if (yield self._insert, values):
-                return None
+            if lock is None:
+                if (yield self._insert, values):
+                    return None
+            else:
+                outcome = (yield self._lock_and_insert, {**values, "lock": lock})[0]
+                if not outcome["locked"]:
+                    return _BUSY
+                if outcome["claimed"]:
+                    return None
             found = yield self._select, {"api_key_id": api_key_id, "key": key}
             if not found:
                 return _BUSY  # deleted between the two statements (PostgreSQL): the next round retries

@@ -8,9 +8,11 @@ import asyncio
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, text, update
 
 from app.server.pg_waker import PgNotifyWaker
+from app.server.storage import tables as t
+from app.server.storage.accounts import ensure_user
 from app.server.storage.database import Database
 from app.server.storage.revisions import mark_touched
 from tests.conftest import database_url
@@ -117,5 +119,40 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(two_databa
         assert waker.listening.is_set()
         await touch(a, "trip-9")
         assert await hub.next_call() == ["trip-9"]
+    finally:
+        await waker.close()
+
+
+async def test_a_driver_transaction_wakes_whether_its_write_matched_rows_or_not(two_databases):
+    """`Database.transact` sends its NOTIFY with its first write (`RETURNING pg_notify(...)`),
+    which runs once per row written: a write that matched none still notifies on its own."""
+    a, b = two_databases
+    hub = RecordingHub(["trip-1"])
+    waker = PgNotifyWaker(b)
+    waker.start(hub)
+    _rename = update(t.users).where(t.users.c.id == bindparam("user_id")).values(name=bindparam("name"))
+    async with a.write() as conn:
+        user_id = await ensure_user(conn, "ann@example.com", "Ann")
+
+    def renames(who: str, *, fail: bool = False):
+        def body():
+            yield _rename, {"user_id": who, "name": "Bea"}
+            if fail:
+                raise RuntimeError("roll back")
+
+        return body
+
+    try:
+        await asyncio.wait_for(waker.listening.wait(), 5)
+        assert await hub.next_call() == ["trip-1"]  # the catch-up wake after LISTEN
+        await a.transact(renames(user_id), touches=("trip-1",))
+        assert await hub.next_call() == ["trip-1"]
+        await a.transact(renames("nobody"), touches=("trip-2",))
+        assert await hub.next_call() == ["trip-2"]
+        with pytest.raises(RuntimeError):
+            await a.transact(renames(user_id, fail=True), touches=("trip-3",))
+        await a.transact(renames(user_id), touches=("trip-4",))
+        assert await hub.next_call() == ["trip-4"]
+        assert waker.received == 3
     finally:
         await waker.close()

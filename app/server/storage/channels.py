@@ -54,7 +54,13 @@ _channel_of_trip = select(t.channels.c.id).where(
 _message_of_channel = select(t.messages.c.id).where(
     t.messages.c.id == bindparam("message_id"), t.messages.c.channel_id == bindparam("channel_id")
 )
-_lock_trip = select(t.trips.c.id).where(t.trips.c.id == bindparam("trip_id")).with_for_update(key_share=True)
+_channel_of_locked_trip = _channel_of_trip.join_from(
+    t.channels, t.trips, t.trips.c.id == t.channels.c.trip_id
+).with_for_update(of=t.trips, key_share=True)
+"""PostgreSQL: `_channel_of_trip` that takes the trip's lock (revisions.lock_trip) in the same
+round trip; a channel that is not the trip's takes no lock, and its request writes nothing. The
+channel is read from the statement's snapshot, before any wait for the lock: sound because a
+channel, once committed, is never changed or deleted."""
 _insert_message = insert(t.messages).values(
     id=bindparam("id"),
     trip_id=bindparam("trip_id"),
@@ -89,11 +95,10 @@ async def send_message(db: Database, row: Row) -> Row:
     sqlite = db.is_sqlite
 
     def body() -> Generator[Step, list[Row], Row]:
-        if not sqlite:
-            # seq order = commit order, for the changes feed (see revisions.lock_trip); SQLite
-            # runs one writer at a time already.
-            yield _lock_trip, {"trip_id": row["trip_id"]}
-        if not (yield _channel_of_trip, {"channel_id": row["channel_id"], "trip_id": row["trip_id"]}):
+        # PostgreSQL takes the trip's lock with the check: seq order = commit order, for the
+        # changes feed (see revisions.lock_trip). SQLite runs one writer at a time already.
+        check = _channel_of_trip if sqlite else _channel_of_locked_trip
+        if not (yield check, {"channel_id": row["channel_id"], "trip_id": row["trip_id"]}):
             raise not_found("Channel")
         if row["parent_id"] and not (
             yield _message_of_channel, {"message_id": row["parent_id"], "channel_id": row["channel_id"]}

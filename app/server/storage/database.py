@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from pydantic_core import from_json, to_json
-from sqlalchemy import event, text
+from sqlalchemy import Delete, Insert, Update, bindparam, event, func, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql import ClauseElement, Executable, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT, greenlet_spawn
 
@@ -255,12 +255,14 @@ class _Plan:
     """One statement compiled once for the database's dialect: its SQL, how to build its
     positional parameters and how to read its rows (the type processors SQLAlchemy applies)."""
 
-    __slots__ = ("binds", "compiled", "keys", "processors", "sql")
+    __slots__ = ("binds", "compiled", "keys", "processors", "reads_only", "sql")
 
     def __init__(self, statement: Executable, dialect) -> None:
         compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
         self.compiled = compiled
+        self.reads_only = isinstance(statement, Select) and not compiled.ctes
+        """A SELECT with no data-modifying part (it may lock rows)."""
         self.binds = [
             (name, compiled.binds[name].type._cached_bind_processor(dialect))
             for name in compiled.positiontup or ()
@@ -309,6 +311,10 @@ def _driver_error(error: Exception, sql: str, args: list) -> Exception:
         wrapped = IntegrityError if integrity else DBAPIError
     return wrapped(sql, args, error)
 
+
+NOTIFY_CHANNEL = "tripdeck_notify_channel"
+NOTIFY_PAYLOAD = "tripdeck_notify_payload"
+"""The values of a NOTIFY carried by a write (`Database._carrier`)."""
 
 _WHOLE = ("BEGIN IMMEDIATE", "COMMIT")
 _SAVEPOINT = ("SAVEPOINT lean_write", "RELEASE lean_write")
@@ -370,9 +376,24 @@ async def _asyncpg_rows(driver, plan: _Plan, args: list) -> list:
         raise wrapped from error
 
 
-async def _run_asyncpg_body(driver, plan_of: Callable[[Executable], _Plan], body: Body[T]) -> T:
+class _Progress:
+    """How far a body run at the driver got (PostgreSQL)."""
+
+    __slots__ = ("notify", "untouched")
+
+    def __init__(self, notify: dict | None = None) -> None:
+        self.untouched = True
+        """No write sent, no statement failed (which fails a PostgreSQL transaction)."""
+        self.notify = notify
+        """A NOTIFY still to send (`Database._notify_values`), or None. The body's first write
+        that returns a row carries it (`Database._carrier`), saving its own round trip;
+        PostgreSQL delivers it at commit, or never, as any NOTIFY in the transaction."""
+
+
+async def _run_asyncpg_body(db: Database, driver, body: Body[T], progress: _Progress | None = None) -> T:
     """A body's statements on an asyncpg connection inside a transaction or savepoint; asyncpg
-    prepares each statement once per connection (its statement cache)."""
+    prepares each statement once per connection (its statement cache). `progress` follows
+    whether the transaction is still as the body found it, and may bring a NOTIFY to carry."""
     steps = body()
     rows: list[dict] | None = None
     while True:
@@ -380,8 +401,25 @@ async def _run_asyncpg_body(driver, plan_of: Callable[[Executable], _Plan], body
             statement, params = steps.send(rows)  # type: ignore[arg-type]  # None starts it
         except StopIteration as done:
             return done.value
-        plan = plan_of(statement)
-        rows = plan.rows(await _asyncpg_rows(driver, plan, plan.parameters(params)))
+        plan = db._plan(statement)
+        if progress is None:
+            rows = plan.rows(await _asyncpg_rows(driver, plan, plan.parameters(params)))
+            continue
+        progress.untouched = progress.untouched and plan.reads_only
+        notify = progress.notify
+        try:
+            if notify is not None and not plan.reads_only and (carrier := db._carrier(statement)):
+                raw_rows = await _asyncpg_rows(
+                    driver, carrier, carrier.parameters({**(params or {}), **notify})
+                )
+                if raw_rows:  # pg_notify ran once per row returned: none, when nothing matched
+                    progress.notify = None
+            else:
+                raw_rows = await _asyncpg_rows(driver, plan, plan.parameters(params))
+        except BaseException:
+            progress.untouched = False
+            raise
+        rows = plan.rows(raw_rows)  # the carrier's last column is not read (zip stops at its keys)
 
 
 class SharedTransaction:
@@ -390,8 +428,12 @@ class SharedTransaction:
     Made by `Database.begin_shared`; ended by exactly one `commit()` or `rollback()`. It runs
     at the driver (`run`, `fetch`: on SQLite one trip to aiosqlite's thread each); `conn`, a
     SQLAlchemy connection on the same driver connection, is made only for a route that uses
-    SQLAlchemy. Each `write()` or `run()` inside it is a savepoint, so a write that fails rolls
-    back alone, as its own transaction would have."""
+    SQLAlchemy. Each `write()` inside it is a savepoint, so a write that fails rolls back alone,
+    as its own transaction would have; so is each `run()` on SQLite, where a savepoint costs
+    nothing. On PostgreSQL a savepoint costs two round trips, so `run()` takes none: a body that
+    fails before its first write leaves nothing to undo (the usual 404 or 422: checks come
+    first), and one that fails later, or whose statement failed (which fails a PostgreSQL
+    transaction), spoils the whole transaction: `commit` then refuses and rolls back."""
 
     def __init__(self, db: Database, proxied: Any, pg_transaction: Any = None) -> None:
         self.db = db
@@ -404,6 +446,10 @@ class SharedTransaction:
         """PostgreSQL: asyncpg's transaction, begun here; SQLAlchemy's nests in it (savepoints)."""
         self._conn: AsyncConnection | None = None
         self.open = True
+        self.spoiled: BaseException | None = None
+        """What failed a `run()` after it changed something (PostgreSQL): nothing may commit."""
+        self.notified = False
+        """PostgreSQL: the commit's last statement carried its NOTIFY."""
         self.task = asyncio.current_task()
         """Only the request's own task joins: a task it started (which copies its context) must
         not use the connection at the same moment."""
@@ -418,18 +464,31 @@ class SharedTransaction:
             self._conn = AsyncConnection(engine, Connection(engine.sync_engine, connection=self.proxied))
         return self._conn
 
-    async def run(self, body: Body[T], *, touches: Collection[str] = (), savepoint: bool = True) -> T:
-        """Run `body` in this transaction at the driver, as a savepoint unless `savepoint` is
-        False; on SQLite in one trip to aiosqlite's thread."""
+    async def run(
+        self,
+        body: Body[T],
+        *,
+        touches: Collection[str] = (),
+        savepoint: bool = True,
+        notify: dict | None = None,
+    ) -> T:
+        """Run `body` in this transaction at the driver: on SQLite in one trip to aiosqlite's
+        thread, as a savepoint unless `savepoint` is False; on PostgreSQL with no savepoint, a
+        failure that leaves something to undo spoiling the transaction (see the class)."""
         db, driver = self.db, self.driver
         if db.is_sqlite:
             ends = _SAVEPOINT if savepoint else (None, None)
             result = await driver._execute(_run_sqlite_body, driver._conn, db._plan, body, ends)
-        elif savepoint:
-            async with driver.transaction():  # nested in this one: a savepoint
-                result = await _run_asyncpg_body(driver, db._plan, body)
         else:
-            result = await _run_asyncpg_body(driver, db._plan, body)
+            progress = _Progress(notify)
+            try:
+                result = await _run_asyncpg_body(db, driver, body, progress)
+            except BaseException as error:
+                if not progress.untouched and self.spoiled is None:
+                    self.spoiled = error
+                raise
+            if notify is not None and progress.notify is None:
+                self.notified = True
         if touches:
             self.info.setdefault("touched_trips", set()).update(touches)
         return result
@@ -446,6 +505,11 @@ class SharedTransaction:
     async def commit(self, last: Body | None = None) -> None:
         """Run `last` (no savepoint) and commit, NOTIFYing other processes of the trips it
         touched (PostgreSQL); then run the commit hooks. Rolls back when that fails."""
+        if self.spoiled is not None:
+            await self.rollback()
+            raise RuntimeError(
+                "the request's transaction failed part-way: it was rolled back"
+            ) from self.spoiled
         self.open = False
         db, driver, conn = self.db, self.driver, self._conn
         touched = self.info.pop("touched_trips", set())
@@ -459,9 +523,10 @@ class SharedTransaction:
                 else:  # the last statements and COMMIT in one trip
                     await driver._execute(_run_sqlite_body, driver._conn, db._plan, last, _CLOSE)
             else:
+                notify = db._notify_values(touched)
                 if last is not None:
-                    await self.run(last, savepoint=False)
-                if db.notify_channel and touched:
+                    await self.run(last, savepoint=False, notify=notify)
+                if db.notify_channel and touched and not self.notified:
                     await db._notify_driver(driver, touched)
                 if conn is not None and conn.in_transaction():
                     await conn.commit()  # SQLAlchemy's savepoint
@@ -640,6 +705,7 @@ class Database:
             )
             self._autocommit_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._plans: dict[Executable, _Plan] = {}
+        self._carriers: dict[Executable, _Plan] = {}
         self._loop_reader: _LoopReader | None = None
         if self.is_sqlite:
             database = make_url(self.url).database
@@ -675,10 +741,7 @@ class Database:
         return await asyncpg.connect(**options)
 
     async def _notify(self, conn: AsyncConnection, trip_ids: set[str]) -> None:
-        # Payloads are limited to 8000 bytes: send the ids in chunks well under that.
-        ids = sorted(trip_ids)
-        for start in range(0, len(ids), 100):
-            payload = f"{self.notify_origin}:{','.join(ids[start : start + 100])}"
+        for payload in self._payloads(trip_ids):
             await conn.execute(
                 text("SELECT pg_notify(:channel, :payload)"),
                 {"channel": self.notify_channel, "payload": payload},
@@ -715,7 +778,7 @@ class Database:
             else:
                 pg_transaction = driver.transaction()
                 await pg_transaction.start()
-                result = await _run_asyncpg_body(driver, self._plan, first)
+                result = await _run_asyncpg_body(self, driver, first)
         except BaseException as error:
             await self._abandon(proxied, pg_transaction, error)
             raise
@@ -854,8 +917,9 @@ class Database:
                 else:
                     async with driver.transaction():
                         started = True
-                        result = await _run_asyncpg_body(driver, self._plan, body)
-                        if self.notify_channel and touches:
+                        progress = _Progress(self._notify_values(touches))
+                        result = await _run_asyncpg_body(self, driver, body, progress)
+                        if self.notify_channel and touches and progress.notify is not None:
                             await self._notify_driver(driver, touches)
             except BaseException as error:
                 broken = _abandoned_on_the_thread(error) if self.is_sqlite else _connection_broken(error)
@@ -912,10 +976,39 @@ class Database:
             log.warning("gave up releasing a database connection after %.0f s", RELEASE_TIMEOUT)
 
     async def _notify_driver(self, driver, trip_ids: Collection[str]) -> None:
-        ids = sorted(trip_ids)
-        for start in range(0, len(ids), 100):
-            payload = f"{self.notify_origin}:{','.join(ids[start : start + 100])}"
+        for payload in self._payloads(trip_ids):
             await driver.execute("SELECT pg_notify($1, $2)", self.notify_channel, payload)
+
+    def _payloads(self, trip_ids: Collection[str]) -> list[str]:
+        # Payloads are limited to 8000 bytes: the ids go in chunks well under that.
+        ids = sorted(trip_ids)
+        return [
+            f"{self.notify_origin}:{','.join(ids[start : start + 100])}" for start in range(0, len(ids), 100)
+        ]
+
+    def _notify_values(self, trip_ids: Collection[str]) -> dict | None:
+        """The values of a carried NOTIFY of `trip_ids` (`_carrier`), when one statement can
+        carry it (one payload); else None, and the NOTIFY goes on its own."""
+        if not self.notify_channel or not trip_ids:
+            return None
+        payloads = self._payloads(trip_ids)
+        if len(payloads) != 1:
+            return None
+        return {NOTIFY_CHANNEL: self.notify_channel, NOTIFY_PAYLOAD: payloads[0]}
+
+    def _carrier(self, statement: Executable) -> _Plan | None:
+        """`statement` (an INSERT, UPDATE or DELETE) that also NOTIFYs, once per row it returns:
+        `RETURNING ..., pg_notify(channel, payload)`. None for any other statement."""
+        if not isinstance(statement, (Insert, Update, Delete)):
+            return None
+        plan = self._carriers.get(statement)
+        if plan is None:
+            notifies = func.pg_notify(bindparam(NOTIFY_CHANNEL), bindparam(NOTIFY_PAYLOAD)).label(
+                NOTIFY_PAYLOAD
+            )
+            plan = self._carriers[statement] = _Plan(statement.returning(notifies), self.write_engine.dialect)
+            plan.keys = self._plan(statement).keys  # the statement's own columns: the rows its body reads
+        return plan
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

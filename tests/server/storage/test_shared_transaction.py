@@ -283,3 +283,65 @@ async def test_a_cancelled_read_or_sqlalchemy_write_leaves_no_transaction_open(s
     # connection ("Task was destroyed but it is pending"), which is not ours to fix.
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("app")]
     assert errors == []
+
+
+class Refused(Exception):
+    """A driver body's own failure (a 404 or 422 in a route)."""
+
+
+async def a_request_whose_driver_body_fails(
+    db: Database, user_id: str, *, after_writing: bool
+) -> Exception | None:
+    """Claim (rename to "claimed"), run a body that fails before or after its own rename to
+    "route", then commit; returns what the commit raised."""
+
+    def claim():
+        yield _rename, {"user_id": user_id, "name": "claimed"}
+
+    def body():
+        yield _user, {"user_id": user_id}
+        if after_writing:
+            yield _rename, {"user_id": user_id, "name": "route"}
+        raise Refused
+
+    slot = RequestTransaction()
+    token = request_transaction.set(slot)
+    try:
+        shared, _ = await db.begin_shared(claim)
+        slot.shared = shared
+        with pytest.raises(Refused):
+            await db.transact(body)
+        slot.shared = None
+        try:
+            await shared.commit()
+        except RuntimeError as refused:
+            return refused
+        return None
+    finally:
+        request_transaction.reset(token)
+
+
+async def test_a_driver_body_that_fails_before_writing_leaves_the_request_to_commit(server):
+    """The usual failure (a check's 404 or 422 before the write) needs nothing undone: on
+    PostgreSQL no savepoint is paid for, and the claim still commits with the answer."""
+    db = server.db
+    user_id, _ = await server.user_key(name="Ann")
+    assert await a_request_whose_driver_body_fails(db, user_id, after_writing=False) is None
+    assert await db.fetch(_user, {"user_id": user_id}) == [{"name": "claimed"}]
+    assert dirty_connections(db) == []
+
+
+async def test_a_driver_body_that_fails_after_writing_commits_nothing_of_it(server):
+    """SQLite rolls back the body's savepoint and commits the rest; PostgreSQL, which takes no
+    savepoint for a driver body, refuses to commit and rolls the whole request back."""
+    db = server.db
+    user_id, _ = await server.user_key(name="Ann")
+    refused = await a_request_whose_driver_body_fails(db, user_id, after_writing=True)
+    name = (await db.fetch(_user, {"user_id": user_id}))[0]["name"]
+    if db.is_sqlite:
+        assert (refused, name) == (None, "claimed")
+    else:
+        assert refused is not None and isinstance(refused.__cause__, Refused)
+        assert name == "Ann"
+    assert dirty_connections(db) == []
+    await still_works(db, user_id)
