@@ -210,6 +210,19 @@ def _abandoned_on_the_thread(error: BaseException) -> bool:
     return not isinstance(error, Exception)
 
 
+def _stopped_mid_statement(error: BaseException) -> bool:
+    """PostgreSQL: was a statement that ran alone at the driver (autocommit) stopped by its
+    caller (a cancellation)? asyncpg prepares a statement new to the connection with Parse and
+    Describe ended by Flush, not Sync: cancelled after that answer came in and before the
+    execution went out, the connection is left inside the implicit transaction of an unfinished
+    query, snapshot taken, while asyncpg's state (no transaction, nothing in flight) says idle,
+    so `_drop_unfinished` cannot see it. The next user's BEGIN would join that transaction (a
+    read's BEGIN ISOLATION LEVEL fails: "SET TRANSACTION ISOLATION LEVEL must be called before
+    any query"). Such a connection is dropped: nothing local tells it from a clean one. (Inside
+    a transaction the ROLLBACK that follows the cancellation ends the unfinished query too.)"""
+    return not isinstance(error, Exception)
+
+
 def _drop_unfinished(dbapi_connection, _record) -> None:
     """Pool checkin (PostgreSQL): a connection handed back with a transaction still open is
     closed (`_drop_closed` replaces it at its next checkout). SQLAlchemy's reset rolls back only
@@ -875,7 +888,7 @@ class Database:
                 else:
                     raw_rows = await driver.fetch(plan.sql, *args)
             except BaseException as error:
-                broken = not self.is_sqlite and _connection_broken(error)
+                broken = not self.is_sqlite and (_connection_broken(error) or _stopped_mid_statement(error))
                 await self._release(proxied, error if broken else None)
                 if attempt == 1 and broken and _never_ran(error, write=write):
                     continue  # once more, on a fresh connection

@@ -6,7 +6,9 @@ transaction blocks", "SET TRANSACTION ISOLATION LEVEL must be called before any 
 Each test runs one kind of transaction, cancels its task after 0, 1, 2... turns of the event loop
 until it finishes uncancelled, and after each cancellation checks every pooled connection and
 that ordinary reads and writes still work. On both databases; the pool's state is PostgreSQL's
-(asyncpg's own bookkeeping of the transaction it began)."""
+(asyncpg's own bookkeeping of the transaction it began). A moment too narrow for counting turns
+to hit every time (between asyncpg's prepare of a statement and its execution) has a test of its
+own that cancels there."""
 
 from __future__ import annotations
 
@@ -345,3 +347,48 @@ async def test_a_driver_body_that_fails_after_writing_commits_nothing_of_it(serv
         assert name == "Ann"
     assert dirty_connections(db) == []
     await still_works(db, user_id)
+
+
+async def test_a_statement_cancelled_between_its_prepare_and_its_execution_is_not_left_half_sent(
+    server, monkeypatch, caplog
+):
+    """`fetch()` (one statement in autocommit, at the driver) cancelled once asyncpg has prepared
+    its statement and before it sends the execution. asyncpg prepares a statement new to the
+    connection with Parse and Describe ended by Flush, not Sync: the server is then inside the
+    implicit transaction of an unfinished query, with its snapshot taken, while asyncpg takes the
+    connection for idle. Handed back to the pool as clean, the next read's BEGIN ISOLATION LEVEL
+    REPEATABLE READ failed ("SET TRANSACTION ISOLATION LEVEL must be called before any query"),
+    seen in TUI tests, whose requests run in workers that Textual cancels."""
+    if server.db.is_sqlite:
+        return  # one trip to aiosqlite's thread per statement: no half-way point
+    import asyncpg.connection
+
+    user_id, _ = await server.user_key()
+    db = Database(server.db.url)  # a pool of its own: the read below gets the same connection
+    prepare = asyncpg.connection.Connection._get_statement
+    sql = db._plan(_user).sql
+    armed = [sql]
+
+    async def cancelled_once_prepared(self, query, *args, **kwargs):
+        statement = await prepare(self, query, *args, **kwargs)
+        if query in armed:
+            armed.remove(query)
+            # The task's cancellation lands on the turn after the prepare's answer came in, as
+            # Task.cancel() does when it falls between that answer and the task's next step.
+            asyncio.current_task().cancel()  # type: ignore[union-attr]  # in a task
+            await asyncio.sleep(0)
+        return statement
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "_get_statement", cancelled_once_prepared)
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.ensure_future(db.fetch(_user, {"user_id": user_id}))
+        assert armed == []
+        await settled(db)
+        async with db.read() as conn:
+            assert (await conn.execute(_user, {"user_id": user_id})).scalar_one()
+        assert await db.fetch(_user, {"user_id": user_id})
+        await still_works(db, user_id)
+    finally:
+        await db.dispose()
+    assert guard_dropped(caplog) == []
