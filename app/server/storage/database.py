@@ -210,19 +210,6 @@ def _abandoned_on_the_thread(error: BaseException) -> bool:
     return not isinstance(error, Exception)
 
 
-def _stopped_mid_statement(error: BaseException) -> bool:
-    """PostgreSQL: was a statement that ran alone at the driver (autocommit) stopped by its
-    caller (a cancellation)? asyncpg prepares a statement new to the connection with Parse and
-    Describe ended by Flush, not Sync: cancelled after that answer came in and before the
-    execution went out, the connection is left inside the implicit transaction of an unfinished
-    query, snapshot taken, while asyncpg's state (no transaction, nothing in flight) says idle,
-    so `_drop_unfinished` cannot see it. The next user's BEGIN would join that transaction (a
-    read's BEGIN ISOLATION LEVEL fails: "SET TRANSACTION ISOLATION LEVEL must be called before
-    any query"). Such a connection is dropped: nothing local tells it from a clean one. (Inside
-    a transaction the ROLLBACK that follows the cancellation ends the unfinished query too.)"""
-    return not isinstance(error, Exception)
-
-
 def _drop_unfinished(dbapi_connection, _record) -> None:
     """Pool checkin (PostgreSQL): a connection handed back with a transaction still open is
     closed (`_drop_closed` replaces it at its next checkout). SQLAlchemy's reset rolls back only
@@ -888,9 +875,22 @@ class Database:
                 else:
                     raw_rows = await driver.fetch(plan.sql, *args)
             except BaseException as error:
-                broken = not self.is_sqlite and (_connection_broken(error) or _stopped_mid_statement(error))
-                await self._release(proxied, error if broken else None)
-                if attempt == 1 and broken and _never_ran(error, write=write):
+                # PostgreSQL: the connection is dropped after any failure. asyncpg prepares a
+                # statement new to the connection with Parse and Describe ended by Flush, not
+                # Sync; stopped after that answer and before the execution went out (a
+                # cancellation, a value asyncpg refuses to encode), the connection is left in
+                # the implicit transaction of an unfinished query, while asyncpg's state says
+                # idle, so `_drop_unfinished` cannot see it. The next user's BEGIN would join
+                # that transaction (a read's BEGIN ISOLATION LEVEL fails: "SET TRANSACTION
+                # ISOLATION LEVEL must be called before any query"). Inside a transaction the
+                # ROLLBACK that follows ends the unfinished query too.
+                await self._release(proxied, None if self.is_sqlite else error)
+                if (
+                    attempt == 1
+                    and not self.is_sqlite
+                    and _connection_broken(error)
+                    and _never_ran(error, write=write)
+                ):
                     continue  # once more, on a fresh connection
                 raise
             await greenlet_spawn(proxied.close)

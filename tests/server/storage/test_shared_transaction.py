@@ -392,3 +392,27 @@ async def test_a_statement_cancelled_between_its_prepare_and_its_execution_is_no
     finally:
         await db.dispose()
     assert guard_dropped(caplog) == []
+
+
+async def test_a_statement_whose_values_the_driver_refuses_is_not_left_half_sent(server, caplog):
+    """The same half-sent state when asyncpg refuses a value once the statement is prepared (an
+    integer out of its column's range, found only when encoding it): the error is the client's,
+    nothing was executed, and the connection must not go back to the pool as clean."""
+    if server.db.is_sqlite:
+        return
+    import asyncpg
+
+    user_id, _ = await server.user_key()
+    db = Database(server.db.url)  # a pool of its own: the read below gets the same connection
+    answered = select(t.idempotency_records.c.key).where(
+        t.idempotency_records.c.status_code == bindparam("status")
+    )
+    try:
+        with pytest.raises(asyncpg.exceptions.DataError):
+            await db.fetch(answered, {"status": 2**40})
+        async with db.read() as conn:
+            assert (await conn.execute(_user, {"user_id": user_id})).scalar_one()
+        await still_works(db, user_id)
+    finally:
+        await db.dispose()
+    assert guard_dropped(caplog) == []
