@@ -134,9 +134,13 @@ async def test_a_driver_transaction_wakes_whether_its_write_matched_rows_or_not(
     async with a.write() as conn:
         user_id = await ensure_user(conn, "ann@example.com", "Ann")
 
+    seen: list[list[dict]] = []
+
     def renames(who: str, *, fail: bool = False):
         def body():
-            yield _rename, {"user_id": who, "name": "Bea"}
+            # The rows a body is sent are its statements' own, whichever statement carried the NOTIFY.
+            seen.append((yield _rename, {"user_id": who, "name": "Bea"}))
+            seen.append((yield _rename.returning(t.users.c.name), {"user_id": who, "name": "Cy"}))
             if fail:
                 raise RuntimeError("roll back")
 
@@ -147,6 +151,7 @@ async def test_a_driver_transaction_wakes_whether_its_write_matched_rows_or_not(
         assert await hub.next_call() == ["trip-1"]  # the catch-up wake after LISTEN
         await a.transact(renames(user_id), touches=("trip-1",))
         assert await hub.next_call() == ["trip-1"]
+        assert seen == [[], [{"name": "Cy"}]]
         await a.transact(renames("nobody"), touches=("trip-2",))
         assert await hub.next_call() == ["trip-2"]
         with pytest.raises(RuntimeError):

@@ -414,12 +414,14 @@ async def _run_asyncpg_body(db: Database, driver, body: Body[T], progress: _Prog
                 )
                 if raw_rows:  # pg_notify ran once per row returned: none, when nothing matched
                     progress.notify = None
+                if not plan.keys:  # the statement returns nothing of its own
+                    raw_rows = []
             else:
                 raw_rows = await _asyncpg_rows(driver, plan, plan.parameters(params))
         except BaseException:
             progress.untouched = False
             raise
-        rows = plan.rows(raw_rows)  # the carrier's last column is not read (zip stops at its keys)
+        rows = plan.rows(raw_rows)  # a carrier's last column is not read (zip stops at the keys)
 
 
 class SharedTransaction:
