@@ -156,3 +156,32 @@ async def test_a_driver_transaction_wakes_whether_its_write_matched_rows_or_not(
         assert waker.received == 3
     finally:
         await waker.close()
+
+
+async def test_a_driver_transaction_of_more_than_a_payload_of_trips_still_wakes(two_databases):
+    """A NOTIFY too long for one payload (over 100 trips) cannot ride on a write: it goes on its
+    own, in as many payloads as it needs."""
+    a, b = two_databases
+    trips = [f"trip-{n:03}" for n in range(150)]
+    hub = RecordingHub(trips)
+    waker = PgNotifyWaker(b)
+    waker.start(hub)
+    _rename = update(t.users).where(t.users.c.id == bindparam("user_id")).values(name=bindparam("name"))
+    async with a.write() as conn:
+        user_id = await ensure_user(conn, "ann@example.com", "Ann")
+
+    def body():
+        yield _rename, {"user_id": user_id, "name": "Bea"}
+
+    try:
+        await asyncio.wait_for(waker.listening.wait(), 5)
+        await hub.next_call()  # the catch-up wake after LISTEN
+        hub.calls.clear()
+        await a.transact(body, touches=trips)
+        await hub.next_call()
+        async with asyncio.timeout(5):
+            while sorted(i for _, ids in hub.calls for i in ids) != trips:
+                hub.event.clear()
+                await hub.next_call()
+    finally:
+        await waker.close()
