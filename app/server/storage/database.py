@@ -414,6 +414,8 @@ async def _run_asyncpg_body(db: Database, driver, body: Body[T], progress: _Prog
                 )
                 if raw_rows:  # pg_notify ran once per row returned: none, when nothing matched
                     progress.notify = None
+                if not plan.keys:  # no RETURNING of its own: its body is sent no rows, as uncarried
+                    raw_rows = []
             else:
                 raw_rows = await _asyncpg_rows(driver, plan, plan.parameters(params))
         except BaseException:
