@@ -132,7 +132,9 @@ def fingerprint(scope: MutableMapping[str, Any]) -> str:
         body = "raw:" + raw.hex()
     digest = hashlib.sha256()
     for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), body):
-        digest.update(part.encode())
+        # surrogatepass: JSON may escape a lone surrogate ("\ud800"), which plain UTF-8 cannot
+        # encode; the route refuses such a body (400), and its key must record that answer.
+        digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
 

@@ -306,3 +306,15 @@ async def test_a_body_with_a_utf8_byte_order_mark_is_the_same_request(alice, tri
     assert first.status_code == 201, first.text
     again = await alice.http.post(path, content=json.dumps(LEG).encode(), headers=headers)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.content == first.content
+
+
+async def test_a_body_escaping_a_lone_surrogate_is_refused_and_replayed_not_a_500(alice, trip):
+    """`"\\ud800"` is valid JSON escaping but no UTF-8 text: the API refuses the body (400), and
+    the Idempotency-Key's fingerprint of it must not crash first."""
+    path = f"/trips/{trip['_id']}/legs"
+    headers = {"Idempotency-Key": "surrogate", "Content-Type": "application/json"}
+    body = b'{"title": "a\\ud800b"}'
+    refused = await alice.http.post(path, content=body, headers=headers)
+    assert refused.status_code == 400, refused.text
+    again = await alice.http.post(path, content=body, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.content == refused.content

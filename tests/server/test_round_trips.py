@@ -53,10 +53,12 @@ def statements(server) -> Statements:
     """Every statement sent on the app's pooled connections, as `kind`s."""
     sent = Statements()
 
+    # Not per request, and in the background: the rate limits' counts, settled in batches, and
+    # a key's last use, written at most once a minute (auth.KeyUse).
+    background = ("INSERT INTO rate_limit_windows", "UPDATE api_keys")
+
     def log(query) -> None:
-        if not query.query.startswith(
-            "INSERT INTO rate_limit_windows"
-        ):  # settled in batches, not per request
+        if not query.query.startswith(background):
             sent.append(kind(query.query))
 
     def watch(dbapi_connection, _record, _proxy) -> None:

@@ -414,7 +414,7 @@ async def _run_asyncpg_body(db: Database, driver, body: Body[T], progress: _Prog
                 )
                 if raw_rows:  # pg_notify ran once per row returned: none, when nothing matched
                     progress.notify = None
-                if not plan.keys:  # the statement returns nothing of its own
+                if not plan.keys:  # no RETURNING of its own: its body is sent no rows, as uncarried
                     raw_rows = []
             else:
                 raw_rows = await _asyncpg_rows(driver, plan, plan.parameters(params))
@@ -932,9 +932,15 @@ class Database:
                 else:
                     async with driver.transaction():
                         started = True
-                        progress = _Progress(self._notify_values(touches))
+                        notify = self._notify_values(touches)
+                        progress = _Progress(notify)
                         result = await _run_asyncpg_body(self, driver, body, progress)
-                        if self.notify_channel and touches and progress.notify is not None:
+                        # Not carried: no write returned a row, or too many trips for one payload.
+                        if (
+                            self.notify_channel
+                            and touches
+                            and (notify is None or progress.notify is not None)
+                        ):
                             await self._notify_driver(driver, touches)
             except BaseException as error:
                 broken = _abandoned_on_the_thread(error) if self.is_sqlite else _connection_broken(error)

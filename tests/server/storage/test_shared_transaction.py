@@ -29,6 +29,7 @@ from tests.conftest import BASE
 
 _user = select(t.users.c.name).where(t.users.c.id == bindparam("user_id"))
 _rename = update(t.users).where(t.users.c.id == bindparam("user_id")).values(name=bindparam("name"))
+_rename_returning = _rename.returning(t.users.c.name)
 
 
 def dirty_connections(db: Database) -> list[str]:
@@ -416,3 +417,18 @@ async def test_a_statement_whose_values_the_driver_refuses_is_not_left_half_sent
     finally:
         await db.dispose()
     assert guard_dropped(caplog) == []
+
+
+async def test_a_write_without_returning_hands_its_body_no_rows(server):
+    """A write with no RETURNING of its own is sent no rows, on both databases, whether or not
+    it carries the transaction's NOTIFY on PostgreSQL (`RETURNING pg_notify(...)`)."""
+    db = server.db
+    user_id, _ = await server.user_key(name="Ann")
+    seen: list = []
+
+    def body():
+        seen.append((yield _rename, {"user_id": user_id, "name": "Bea"}))
+        seen.append((yield _rename_returning, {"user_id": user_id, "name": "Cy"}))
+
+    await db.transact(body, touches=("trip-1",))
+    assert seen == [[], [{"name": "Cy"}]]
