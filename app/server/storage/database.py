@@ -915,8 +915,10 @@ class Database:
         On SQLite the whole transaction (BEGIN IMMEDIATE, the statements, COMMIT) is one trip
         to aiosqlite's thread on the one write connection, so the body runs on that thread: keep
         it to deciding the next statement. On PostgreSQL the statements go to asyncpg as
-        prepared statements. Inside a request's shared transaction: a savepoint of it. Build the
-        statements once (values as `bindparam`s), as for `fetch`; no expanding (IN) parameters.
+        prepared statements, the NOTIFY riding on the first write that returns a row. Inside a
+        request's shared transaction: part of it (`SharedTransaction.run`: make the checks before
+        the write, so a refusal leaves nothing to undo). Build the statements once (values as
+        `bindparam`s), as for `fetch`; no expanding (IN) parameters.
         """
         shared = self._shared()
         if shared is not None:
