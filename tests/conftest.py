@@ -253,10 +253,15 @@ async def bob(make_actor) -> Actor:
 
 
 async def new_trip(
-    actor: Actor, title: str = "Cotswolds", start: str = "2026-07-15", end: str = "2026-07-22"
+    actor: Actor | httpx.AsyncClient,
+    title: str = "Cotswolds",
+    start: str = "2026-07-15",
+    end: str = "2026-07-22",
 ) -> dict:
-    me = (await actor.http.get("/me")).json()
-    response = await actor.http.post(
+    """A trip in the default group of `actor` (or of the key an HTTP client sends)."""
+    http = actor.http if isinstance(actor, Actor) else actor
+    me = (await http.get("/me")).json()
+    response = await http.post(
         "/trips", json={"groupId": me["defaultGroupId"], "title": title, "startDate": start, "endDate": end}
     )
     assert response.status_code == 201, response.text
