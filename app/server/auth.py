@@ -321,24 +321,34 @@ _trip_and_role = (
 )
 
 
-async def load_trip_access(
-    request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool
-) -> TripAccess:
+def _may_look_up(key: ApiKey, trip_id: str, scope: str) -> None:
+    """The checks of a trip's access made before the database is asked (their order is the
+    answers' order: `load_trip_access` and `load_chat_access` must agree)."""
     if not key.allows(scope):
         raise forbidden(f"This key lacks the {scope} scope")
     if not plausible_id(trip_id):
         raise not_found("Trip")
+
+
+def _member_role(key: ApiKey, trip_id: str, scope: str, role: str | None) -> Role:
+    """The checks made once the trip is found: the caller's role in it (None: not a member)."""
+    if not key.allows(scope, trip_id):
+        raise forbidden(f"This key's {scope} scope is limited to another trip")
+    if role is None:
+        raise forbidden("You are not a member of this trip")
+    return Role(role)
+
+
+async def load_trip_access(
+    request: Request, key: ApiKey, trip_id: str, scope: str, *, edit: bool
+) -> TripAccess:
+    _may_look_up(key, trip_id, scope)
     # One statement: the trip and the caller's role in it (NULL when not a member).
     found = await database_of(request).fetch(_trip_and_role, {"trip_id": trip_id, "user_id": key.user_id})
     if not found:
         raise not_found("Trip")
     trip = found[0]
-    role = trip.pop("_caller_role")
-    if not key.allows(scope, trip_id):
-        raise forbidden(f"This key's {scope} scope is limited to another trip")
-    if role is None:
-        raise forbidden("You are not a member of this trip")
-    role = Role(role)
+    role = _member_role(key, trip_id, scope, trip.pop("_caller_role"))
     if edit and not role.may_edit:
         raise forbidden(f"A {role.value} may not change this trip")
     return TripAccess(key=key, trip=trip, role=role)
@@ -365,29 +375,21 @@ _role_in_trip = (
 
 
 async def load_chat_access(request: Request, key: ApiKey, trip_id: str, scope: str) -> ChatAccess:
-    """`load_trip_access` for the chat (same checks, in the same order, so the same answers),
-    with the caller's membership from `MemberCache` when this process knows it."""
-    if not key.allows(scope):
-        raise forbidden(f"This key lacks the {scope} scope")
-    if not plausible_id(trip_id):
-        raise not_found("Trip")
+    """`load_trip_access` for the chat (the same checks, so the same answers), with the
+    caller's membership from `MemberCache` when this process knows it."""
+    _may_look_up(key, trip_id, scope)
     cache: MemberCache | None = getattr(request.app.state, "member_cache", None)
     member = (trip_id, key.user_id)
-    role = cache.get(member) if cache is not None else None
+    role: str | None = cache.get(member) if cache is not None else None
     if role is None:
         generation = cache.generation if cache is not None else 0
         found = await database_of(request).fetch(_role_in_trip, {"trip_id": trip_id, "user_id": key.user_id})
         if not found:
             raise not_found("Trip")
-        if found[0]["role"] is not None:
-            role = Role(found[0]["role"])
-            if cache is not None:
-                cache.put(member, role, generation)
-    if not key.allows(scope, trip_id):
-        raise forbidden(f"This key's {scope} scope is limited to another trip")
-    if role is None:
-        raise forbidden("You are not a member of this trip")
-    return ChatAccess(key=key, trip_id=trip_id, role=role)
+        role = found[0]["role"]
+        if role is not None and cache is not None:
+            cache.put(member, Role(role), generation)
+    return ChatAccess(key=key, trip_id=trip_id, role=_member_role(key, trip_id, scope, role))
 
 
 _key_scopes = select(t.api_keys.c.scopes).where(t.api_keys.c.id == bindparam("key_id"))
