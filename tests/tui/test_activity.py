@@ -365,13 +365,7 @@ async def test_u_when_my_newest_change_failed_earlier_names_it_and_undoes_nothin
         await wait_for(pilot, lambda: bool(app.outbox.items[0].error), what="the tick refused")
         await pilot.press("u")
 
-        await wait_for(
-            pilot,
-            lambda: any(m.startswith(("Not undone", "Undone")) for m in notices(app)),
-            what="what u did",
-            state=lambda: notices(app),
-        )
-        said = next(m for m in notices(app) if m.startswith(("Not undone", "Undone")))
+        said = await notice_starting(pilot, app, ("Not undone", "Undone"))
         assert said.startswith("Not undone") and "never sent" in said, said
         assert app.outbox.items[0].label in said and "R" in said and "X" in said, said
         await pilot.pause(0.3)

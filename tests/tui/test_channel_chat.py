@@ -46,6 +46,13 @@ async def open_chat(pilot, app) -> tuple[ChannelChat, MessageList]:
     return chat, chat.query_one(MessageList)
 
 
+async def chat_chosen(pilot, app) -> ChannelChat:
+    """The chat pane of a trip already on screen (the demo's), chosen with its key and laid out."""
+    await pilot.press("5")
+    await pilot.pause()
+    return app.screen.query_one(ChannelChat)
+
+
 def at_bottom(messages: MessageList) -> bool:
     return messages.max_scroll_y > 0 and messages.scroll_y == messages.max_scroll_y
 
@@ -266,9 +273,7 @@ async def test_an_arriving_message_repaints_the_message_list_only():
     channel list, the pane's border, or (through a layout) the other panes' scrollbars."""
     app = late_reply_app()
     async with app.run_test(size=(160, 30)) as pilot:
-        await pilot.press("5")
-        await pilot.pause()
-        chat = app.screen.query_one(ChannelChat)
+        chat = await chat_chosen(pilot, app)
         messages = chat.query_one(MessageList)
         newest = chat.active_state().history.items[-1]
         kept = messages.options[0]
@@ -370,9 +375,7 @@ async def test_a_narrow_chat_gives_the_messages_the_width_and_says_where_the_unr
 
     app = demo_app()
     async with app.run_test(size=(40, 15)) as pilot:
-        await pilot.press("5")
-        await pilot.pause()
-        chat = app.screen.query_one(ChannelChat)
+        chat = await chat_chosen(pilot, app)
         assert not chat.query_one(ChannelList).display or chat.query_one(ChannelList).size.width == 0
         assert chat.query_one(MessageList).size.width >= 30
         await pilot.resize_terminal(80, 24)
@@ -399,9 +402,7 @@ async def test_every_channel_is_reachable_and_switchable_by_keys_from_the_input(
 
     app = demo_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("5")
-        await pilot.pause()
-        chat = app.screen.query_one(ChannelChat)
+        chat = await chat_chosen(pilot, app)
         chat_input = chat.query_one(ChatInput)
         assert app.focused is chat_input and len(chat.order) > 1
         await wait_for(pilot, lambda: "Next channel" in footer_keys(app), what="the key in the footer")
