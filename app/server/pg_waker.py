@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 PING_EVERY = 30.0
 """Seconds between liveness checks of an idle listening connection."""
 KEYS_CHANNEL = "tripdeck_keys"
-"""Where the api_keys and trip_members triggers NOTIFY (one channel for every schema; the payload names it)."""
+"""Where the triggers on api_keys, trip_members, users, groups and group_members NOTIFY (one
+channel for every schema; the payload names it)."""
 
 
 class Hub(Protocol):
